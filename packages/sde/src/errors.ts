@@ -1,0 +1,107 @@
+/**
+ * Typed errors shared by every sdekit package. Each names the offending argument and the fix, so a
+ * user reading only the message knows what to change.
+ *
+ * @example
+ * try { checkPositive('dt', 0); } catch (e) { if (e instanceof InvalidArgumentError) console.log(e.argument); }
+ */
+export class SdekitError extends Error {
+  /** Stable machine-readable code, e.g. 'INVALID_ARGUMENT'. */
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An argument has a wrong value (range, type, size). */
+export class InvalidArgumentError extends SdekitError {
+  readonly argument: string;
+  readonly fix: string;
+  constructor(argument: string, problem: string, fix: string) {
+    super('INVALID_ARGUMENT', `${argument}: ${problem}. Fix: ${fix}`);
+    this.argument = argument;
+    this.fix = fix;
+  }
+}
+
+/** Data contains NaN or +-Infinity. */
+export class NonFiniteError extends SdekitError {
+  readonly argument: string;
+  readonly index: number;
+  constructor(argument: string, index: number, value: number) {
+    super(
+      'NON_FINITE',
+      `${argument}: element ${index} is ${value}. Fix: remove or impute non-finite values before calling.`,
+    );
+    this.argument = argument;
+    this.index = index;
+  }
+}
+
+/** Array length does not match the stated dimension(s). */
+export class DimensionError extends SdekitError {
+  readonly argument: string;
+  constructor(argument: string, problem: string, fix: string) {
+    super('DIMENSION', `${argument}: ${problem}. Fix: ${fix}`);
+    this.argument = argument;
+  }
+}
+
+/** A matrix that must be symmetric positive definite is not. */
+export class NotPositiveDefiniteError extends SdekitError {
+  readonly argument: string;
+  /** Index of the pivot that failed in the Cholesky factorisation. */
+  readonly pivot: number;
+  constructor(argument: string, pivot: number, value: number) {
+    super(
+      'NOT_POSITIVE_DEFINITE',
+      `${argument}: not positive definite (Cholesky pivot ${pivot} = ${value}). Fix: pass a symmetric positive-definite matrix, e.g. add a diagonal shift.`,
+    );
+    this.argument = argument;
+    this.pivot = pivot;
+  }
+}
+
+/** A matrix that must be invertible is (numerically) singular. */
+export class SingularMatrixError extends SdekitError {
+  readonly argument: string;
+  constructor(argument: string, detail: string) {
+    super(
+      'SINGULAR_MATRIX',
+      `${argument}: singular to working precision (${detail}). Fix: check for constant or collinear coordinates, or regularise.`,
+    );
+    this.argument = argument;
+  }
+}
+
+/** A simulation left the finite numbers. */
+export class BlowUpError extends SdekitError {
+  readonly time: number;
+  readonly path: number;
+  constructor(time: number, path: number, detail = '') {
+    super(
+      'BLOW_UP',
+      `simulation: state of path ${path} is not finite at t = ${time}${detail ? ` (${detail})` : ''}. Fix: reduce the step h, or check the drift and diffusion for growth.`,
+    );
+    this.time = time;
+    this.path = path;
+  }
+}
+
+/** An iterative algorithm did not converge. */
+export class ConvergenceError extends SdekitError {
+  readonly argument: string;
+  constructor(argument: string, detail: string, fix: string) {
+    super('NO_CONVERGENCE', `${argument}: ${detail}. Fix: ${fix}`);
+    this.argument = argument;
+  }
+}
+
+/** Serialised model of an unknown kind or format version. */
+export class FormatError extends SdekitError {
+  constructor(what: string, detail: string) {
+    super('FORMAT', `${what}: ${detail}. Fix: load a file written by a compatible sdekit version.`);
+  }
+}

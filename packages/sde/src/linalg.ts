@@ -1,0 +1,355 @@
+/**
+ * Small dense float64 linear algebra on row-major typed arrays: the D x D and K x K matrices of the
+ * score-based Langevin method (Stein matrix, Cdot, Phi, Cholesky factors) and of generators.
+ * Hot paths are plain loops on Float64Array; mathjs is used only for the non-symmetric eigenvalue
+ * problem, where a robust Hessenberg-QR is worth the dependency.
+ *
+ * @example
+ * const a = Matrix.from([[4, 2], [2, 3]]);
+ * const l = cholesky(a);            // lower factor, a = l l^T
+ * const x = choleskySolve(l, Matrix.from([[1], [2]]));
+ */
+import { eigs } from 'mathjs';
+import { DimensionError, InvalidArgumentError, NotPositiveDefiniteError, SingularMatrixError } from './errors.js';
+import { checkFinite } from './validate.js';
+
+/** A dense row-major matrix: entry (i, j) at data[i * cols + j]. */
+export class Matrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: Float64Array;
+
+  constructor(rows: number, cols: number, data?: Float64Array) {
+    if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) {
+      throw new InvalidArgumentError('rows/cols', `must be non-negative integers, got ${rows} x ${cols}`, 'pass integer sizes');
+    }
+    if (data && data.length !== rows * cols) {
+      throw new DimensionError('data', `length ${data.length} != ${rows} * ${cols}`, 'pass rows*cols values in row-major order');
+    }
+    this.rows = rows;
+    this.cols = cols;
+    this.data = data ?? new Float64Array(rows * cols);
+  }
+
+  /** From nested arrays (rows of equal length). */
+  static from(rows: ArrayLike<ArrayLike<number>>): Matrix {
+    const r = rows.length;
+    const c = r === 0 ? 0 : rows[0].length;
+    const m = new Matrix(r, c);
+    for (let i = 0; i < r; i++) {
+      if (rows[i].length !== c) {
+        throw new DimensionError('rows', `row ${i} has ${rows[i].length} entries, expected ${c}`, 'pass rows of equal length');
+      }
+      for (let j = 0; j < c; j++) m.data[i * c + j] = rows[i][j];
+    }
+    return m;
+  }
+
+  static identity(n: number): Matrix {
+    const m = new Matrix(n, n);
+    for (let i = 0; i < n; i++) m.data[i * n + i] = 1;
+    return m;
+  }
+
+  static diagonal(values: ArrayLike<number>): Matrix {
+    const n = values.length;
+    const m = new Matrix(n, n);
+    for (let i = 0; i < n; i++) m.data[i * n + i] = values[i];
+    return m;
+  }
+
+  get(i: number, j: number): number {
+    return this.data[i * this.cols + j];
+  }
+
+  set(i: number, j: number, v: number): void {
+    this.data[i * this.cols + j] = v;
+  }
+
+  clone(): Matrix {
+    return new Matrix(this.rows, this.cols, this.data.slice());
+  }
+
+  toArray(): number[][] {
+    const out: number[][] = [];
+    for (let i = 0; i < this.rows; i++) out.push(Array.from(this.data.subarray(i * this.cols, (i + 1) * this.cols)));
+    return out;
+  }
+}
+
+function requireSquare(name: string, a: Matrix): number {
+  if (a.rows !== a.cols) throw new DimensionError(name, `is ${a.rows} x ${a.cols}, must be square`, 'pass a square matrix');
+  return a.rows;
+}
+
+/** C = A B. */
+export function matmul(a: Matrix, b: Matrix, out?: Matrix): Matrix {
+  if (a.cols !== b.rows) {
+    throw new DimensionError('b', `has ${b.rows} rows, A has ${a.cols} columns`, 'pass conforming matrices');
+  }
+  const n = a.rows;
+  const k = a.cols;
+  const m = b.cols;
+  const c = out ?? new Matrix(n, m);
+  const A = a.data;
+  const B = b.data;
+  const C = c.data;
+  C.fill(0);
+  // i-k-j order streams rows of B contiguously.
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < k; p++) {
+      const aip = A[i * k + p];
+      if (aip === 0) continue;
+      const bRow = p * m;
+      const cRow = i * m;
+      for (let j = 0; j < m; j++) C[cRow + j] += aip * B[bRow + j];
+    }
+  }
+  return c;
+}
+
+/** A^T. */
+export function transpose(a: Matrix): Matrix {
+  const t = new Matrix(a.cols, a.rows);
+  for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) t.data[j * a.rows + i] = a.data[i * a.cols + j];
+  return t;
+}
+
+/** alpha A + beta B (same shape). */
+export function addScaled(a: Matrix, alpha: number, b: Matrix, beta: number): Matrix {
+  if (a.rows !== b.rows || a.cols !== b.cols) {
+    throw new DimensionError('b', `is ${b.rows} x ${b.cols}, A is ${a.rows} x ${a.cols}`, 'pass matrices of the same shape');
+  }
+  const c = new Matrix(a.rows, a.cols);
+  for (let i = 0; i < c.data.length; i++) c.data[i] = alpha * a.data[i] + beta * b.data[i];
+  return c;
+}
+
+/** (A + A^T) / 2. */
+export function symmetricPart(a: Matrix): Matrix {
+  return addScaled(a, 0.5, transpose(a), 0.5);
+}
+
+/** (A - A^T) / 2. */
+export function antisymmetricPart(a: Matrix): Matrix {
+  return addScaled(a, 0.5, transpose(a), -0.5);
+}
+
+/** Frobenius norm sqrt(sum a_ij^2). */
+export function frobeniusNorm(a: Matrix): number {
+  let s = 0;
+  for (let i = 0; i < a.data.length; i++) s += a.data[i] * a.data[i];
+  return Math.sqrt(s);
+}
+
+/**
+ * Lower Cholesky factor L with A = L L^T. Reads only the lower triangle of A.
+ * Throws NotPositiveDefiniteError when a pivot is not positive.
+ */
+export function cholesky(a: Matrix, name = 'matrix'): Matrix {
+  const n = requireSquare(name, a);
+  checkFinite(name, a.data);
+  const L = new Matrix(n, n);
+  const A = a.data;
+  const Ld = L.data;
+  for (let j = 0; j < n; j++) {
+    let d = A[j * n + j];
+    for (let k = 0; k < j; k++) d -= Ld[j * n + k] * Ld[j * n + k];
+    if (!(d > 0)) throw new NotPositiveDefiniteError(name, j, d);
+    const ljj = Math.sqrt(d);
+    Ld[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let s = A[i * n + j];
+      for (let k = 0; k < j; k++) s -= Ld[i * n + k] * Ld[j * n + k];
+      Ld[i * n + j] = s / ljj;
+    }
+  }
+  return L;
+}
+
+/** Solves L X = B for lower-triangular L (forward substitution). */
+export function solveLower(l: Matrix, b: Matrix): Matrix {
+  const n = requireSquare('L', l);
+  if (b.rows !== n) throw new DimensionError('B', `has ${b.rows} rows, L is ${n} x ${n}`, 'pass a right-hand side with n rows');
+  const m = b.cols;
+  const x = b.clone();
+  const X = x.data;
+  const L = l.data;
+  for (let i = 0; i < n; i++) {
+    const lii = L[i * n + i];
+    if (lii === 0) throw new SingularMatrixError('L', `zero diagonal at ${i}`);
+    for (let c = 0; c < m; c++) {
+      let s = X[i * m + c];
+      for (let k = 0; k < i; k++) s -= L[i * n + k] * X[k * m + c];
+      X[i * m + c] = s / lii;
+    }
+  }
+  return x;
+}
+
+/** Solves U X = B for upper-triangular U (back substitution). */
+export function solveUpper(u: Matrix, b: Matrix): Matrix {
+  const n = requireSquare('U', u);
+  if (b.rows !== n) throw new DimensionError('B', `has ${b.rows} rows, U is ${n} x ${n}`, 'pass a right-hand side with n rows');
+  const m = b.cols;
+  const x = b.clone();
+  const X = x.data;
+  const U = u.data;
+  for (let i = n - 1; i >= 0; i--) {
+    const uii = U[i * n + i];
+    if (uii === 0) throw new SingularMatrixError('U', `zero diagonal at ${i}`);
+    for (let c = 0; c < m; c++) {
+      let s = X[i * m + c];
+      for (let k = i + 1; k < n; k++) s -= U[i * n + k] * X[k * m + c];
+      X[i * m + c] = s / uii;
+    }
+  }
+  return x;
+}
+
+/** Solves A X = B given the lower Cholesky factor L of A. */
+export function choleskySolve(l: Matrix, b: Matrix): Matrix {
+  return solveUpper(transpose(l), solveLower(l, b));
+}
+
+/**
+ * Solves A X = B by LU with partial pivoting. Throws SingularMatrixError when a pivot is below
+ * n * eps * max|A|.
+ */
+export function solve(a: Matrix, b: Matrix, name = 'A'): Matrix {
+  const n = requireSquare(name, a);
+  if (b.rows !== n) throw new DimensionError('B', `has ${b.rows} rows, ${name} is ${n} x ${n}`, 'pass a right-hand side with n rows');
+  checkFinite(name, a.data);
+  const m = b.cols;
+  const A = a.data.slice();
+  const X = b.data.slice();
+  let scale = 0;
+  for (let i = 0; i < A.length; i++) scale = Math.max(scale, Math.abs(A[i]));
+  const tol = n * Number.EPSILON * scale;
+  for (let k = 0; k < n; k++) {
+    let p = k;
+    let best = Math.abs(A[k * n + k]);
+    for (let i = k + 1; i < n; i++) {
+      const v = Math.abs(A[i * n + k]);
+      if (v > best) {
+        best = v;
+        p = i;
+      }
+    }
+    if (!(best > tol)) throw new SingularMatrixError(name, `pivot ${k} = ${best}`);
+    if (p !== k) {
+      for (let j = 0; j < n; j++) {
+        const t = A[k * n + j];
+        A[k * n + j] = A[p * n + j];
+        A[p * n + j] = t;
+      }
+      for (let j = 0; j < m; j++) {
+        const t = X[k * m + j];
+        X[k * m + j] = X[p * m + j];
+        X[p * m + j] = t;
+      }
+    }
+    const akk = A[k * n + k];
+    for (let i = k + 1; i < n; i++) {
+      const f = A[i * n + k] / akk;
+      if (f === 0) continue;
+      A[i * n + k] = 0;
+      for (let j = k + 1; j < n; j++) A[i * n + j] -= f * A[k * n + j];
+      for (let j = 0; j < m; j++) X[i * m + j] -= f * X[k * m + j];
+    }
+  }
+  return solveUpper(new Matrix(n, n, A), new Matrix(n, m, X));
+}
+
+/** Solves X A = B (so X = B A^{-1}) without forming the inverse: A^T X^T = B^T. */
+export function solveRight(b: Matrix, a: Matrix, name = 'A'): Matrix {
+  return transpose(solve(transpose(a), transpose(b), name));
+}
+
+/** Result of a symmetric eigendecomposition: values ascending, vectors as columns. */
+export interface SymmetricEigen {
+  values: Float64Array;
+  /** n x n, column k is the unit eigenvector of values[k]. */
+  vectors: Matrix;
+}
+
+/**
+ * Eigendecomposition of a symmetric matrix by cyclic Jacobi rotations (accurate to working
+ * precision for the small matrices used here; O(n^3) per sweep).
+ */
+export function symmetricEigen(a: Matrix, name = 'matrix'): SymmetricEigen {
+  const n = requireSquare(name, a);
+  checkFinite(name, a.data);
+  const A = symmetricPart(a).data;
+  const V = Matrix.identity(n).data;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const v = A[i * n + j] * A[i * n + j];
+        total += v;
+        if (i !== j) off += v;
+      }
+    }
+    if (off <= 1e-30 * total || off === 0) break;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = A[p * n + q];
+        if (apq === 0) continue;
+        const app = A[p * n + p];
+        const aqq = A[q * n + q];
+        const theta = (aqq - app) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = A[k * n + p];
+          const akq = A[k * n + q];
+          A[k * n + p] = c * akp - s * akq;
+          A[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = A[p * n + k];
+          const aqk = A[q * n + k];
+          A[p * n + k] = c * apk - s * aqk;
+          A[q * n + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = V[k * n + p];
+          const vkq = V[k * n + q];
+          V[k * n + p] = c * vkp - s * vkq;
+          V[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => A[i * n + i] - A[j * n + j]);
+  const values = new Float64Array(n);
+  const vectors = new Matrix(n, n);
+  order.forEach((src, k) => {
+    values[k] = A[src * n + src];
+    for (let i = 0; i < n; i++) vectors.data[i * n + k] = V[i * n + src];
+  });
+  return { values, vectors };
+}
+
+/** Eigenvalues of a general real square matrix (complex in general), via mathjs. */
+export function eigenvalues(a: Matrix, name = 'matrix'): { re: Float64Array; im: Float64Array } {
+  const n = requireSquare(name, a);
+  checkFinite(name, a.data);
+  const res = eigs(a.toArray(), { eigenvectors: false }) as unknown as { values: unknown };
+  const vals = res.values as unknown;
+  const list: unknown[] = Array.isArray(vals) ? vals : ((vals as { toArray(): unknown[] }).toArray());
+  const re = new Float64Array(n);
+  const im = new Float64Array(n);
+  list.forEach((v, i) => {
+    if (typeof v === 'number') re[i] = v;
+    else {
+      const c = v as { re: number; im: number };
+      re[i] = c.re;
+      im[i] = c.im;
+    }
+  });
+  return { re, im };
+}

@@ -1,0 +1,58 @@
+/**
+ * Argument checks used at every public entry point of sdekit. Each throws a typed error from
+ * ./errors that names the argument and the fix; none clamps or alters data.
+ */
+import { DimensionError, InvalidArgumentError, NonFiniteError } from './errors.js';
+
+/** Throws NonFiniteError at the first NaN or +-Infinity. */
+export function checkFinite(name: string, data: ArrayLike<number>): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!Number.isFinite(v)) throw new NonFiniteError(name, i, v);
+  }
+}
+
+/** Throws unless `value` is a finite number > 0. */
+export function checkPositive(name: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError(name, `must be a finite number > 0, got ${value}`, `pass a positive ${name}`);
+  }
+}
+
+/** Throws unless `value` is an integer >= `min`. */
+export function checkInteger(name: string, value: number, min = 0): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new InvalidArgumentError(name, `must be an integer >= ${min}, got ${value}`, `pass an integer >= ${min}`);
+  }
+}
+
+/** Throws unless lo < value < hi (open interval). */
+export function checkOpenInterval(name: string, value: number, lo: number, hi: number): void {
+  if (!(value > lo && value < hi)) {
+    throw new InvalidArgumentError(name, `must lie in (${lo}, ${hi}), got ${value}`, `pass a value strictly between ${lo} and ${hi}`);
+  }
+}
+
+/**
+ * Checks a row-major batch of points: integer dim >= 1, length a multiple of dim, at least
+ * `minPoints` points, all finite. Returns the number of points.
+ */
+export function checkBatch(name: string, data: Float64Array, dim: number, minPoints = 1): number {
+  checkInteger('dim', dim, 1);
+  if (!(data instanceof Float64Array)) {
+    throw new InvalidArgumentError(name, 'must be a Float64Array', 'convert with Float64Array.from(values)');
+  }
+  if (data.length % dim !== 0) {
+    throw new DimensionError(
+      name,
+      `length ${data.length} is not a multiple of dim = ${dim}`,
+      'pass a row-major array of N*dim values (point i, coordinate j at i*dim + j)',
+    );
+  }
+  const n = data.length / dim;
+  if (n < minPoints) {
+    throw new InvalidArgumentError(name, `has ${n} points, at least ${minPoints} needed`, 'pass a longer series or more points');
+  }
+  checkFinite(name, data);
+  return n;
+}
