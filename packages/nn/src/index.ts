@@ -1,1 +1,1 @@
-export {};
+export * from './conv1d.js';
