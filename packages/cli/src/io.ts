@@ -1,0 +1,360 @@
+/**
+ * Data files for sdekit applications: NumPy `.npy` arrays (float32 / float64, either byte order,
+ * C or Fortran order, header versions 1, 2 and 3) and numeric CSV tables, plus atomic writes
+ * (write a temporary file in the same folder, then rename it over the target, so a reader never
+ * sees a half-written file).
+ *
+ * A time series of N samples in R^D is stored as an N x D array (row-major, methods.md section 0),
+ * which is what numpy's `np.load` returns for a C-order file.
+ *
+ * Format reference: numpy/lib/format.py ("NEP 1 - A Simple File Format for NumPy Arrays").
+ *
+ * @example
+ * import { writeNpy, readNpy } from '@sdekit/cli';
+ * await writeNpy('x.npy', new Float64Array([1, 2, 3, 4, 5, 6]), [3, 2]);
+ * const { data, shape } = await readNpy('x.npy'); // Float64Array [1..6], [3, 2]
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { checkFinite, checkInteger, DimensionError, InvalidArgumentError, SdekitError } from '@sdekit/sde';
+
+/** A data file could not be parsed; names the file (or 'input'), and where known the line and column (1-based). */
+export class DataFormatError extends SdekitError {
+  readonly source: string;
+  /** 1-based line of the problem, or 0 when not line-oriented (a .npy header). */
+  readonly line: number;
+  /** 1-based column (CSV field index) of the problem, or 0 when not applicable. */
+  readonly column: number;
+  constructor(source: string, line: number, column: number, problem: string, fix: string) {
+    const where = line > 0 ? ` line ${line}${column > 0 ? `, column ${column}` : ''}` : '';
+    super('DATA_FORMAT', `${source}${where}: ${problem}. Fix: ${fix}`);
+    this.source = source;
+    this.line = line;
+    this.column = column;
+  }
+}
+
+/** Element types sdekit reads and writes. */
+export type NpyDtype = 'float32' | 'float64';
+
+/** A decoded .npy array: data in C (row-major) order whatever the file's order. */
+export interface NpyArray {
+  readonly data: Float32Array | Float64Array;
+  readonly shape: number[];
+  readonly dtype: NpyDtype;
+}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+function product(shape: readonly number[]): number {
+  let n = 1;
+  for (const s of shape) n *= s;
+  return n;
+}
+
+function checkShape(shape: readonly number[], length: number): void {
+  if (!Array.isArray(shape)) throw new InvalidArgumentError('shape', 'must be an array of integers', 'pass e.g. [rows, cols]');
+  shape.forEach((s, i) => checkInteger(`shape[${i}]`, s, 0));
+  if (product(shape) !== length) {
+    throw new DimensionError('shape', `[${shape.join(', ')}] holds ${product(shape)} values but data has ${length}`, 'pass a shape whose product is data.length');
+  }
+}
+
+/**
+ * Encodes an array as .npy bytes (version 1.0 header, or 2.0 when the header exceeds 65535 bytes),
+ * little-endian, C order. The dtype follows the array type: Float64Array -> '<f8', Float32Array -> '<f4'.
+ *
+ * @example
+ * const bytes = encodeNpy(new Float64Array([1, 2]), [2]); // np.load reads array([1., 2.])
+ */
+export function encodeNpy(data: Float32Array | Float64Array, shape: readonly number[]): Uint8Array {
+  if (!(data instanceof Float64Array) && !(data instanceof Float32Array)) {
+    throw new InvalidArgumentError('data', 'must be a Float64Array or Float32Array', 'convert with Float64Array.from(values)');
+  }
+  checkShape(shape, data.length);
+  const descr = data instanceof Float64Array ? '<f8' : '<f4';
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  // Total header (magic + version + length field + dict + padding + '\n') is a multiple of 64.
+  let version = 1;
+  let prefix = 10;
+  if (dict.length + 1 + prefix > 65535 + 10) {
+    version = 2;
+    prefix = 12;
+  }
+  const padded = Math.ceil((prefix + dict.length + 1) / 64) * 64;
+  const headerLen = padded - prefix;
+  const header = dict + ' '.repeat(headerLen - dict.length - 1) + '\n';
+  const out = new Uint8Array(padded + data.byteLength);
+  out.set(MAGIC, 0);
+  out[6] = version;
+  out[7] = 0;
+  const view = new DataView(out.buffer);
+  if (version === 1) view.setUint16(8, headerLen, true);
+  else view.setUint32(8, headerLen, true);
+  for (let i = 0; i < header.length; i++) out[prefix + i] = header.charCodeAt(i);
+  // Values are written explicitly little-endian (portable whatever the host byte order).
+  const bytes = data instanceof Float64Array ? 8 : 4;
+  for (let i = 0; i < data.length; i++) {
+    if (bytes === 8) view.setFloat64(padded + 8 * i, data[i], true);
+    else view.setFloat32(padded + 4 * i, data[i], true);
+  }
+  return out;
+}
+
+/** Parses the Python-literal header dict of a .npy file. */
+function parseNpyHeader(text: string, source: string): { descr: string; fortran: boolean; shape: number[] } {
+  const bad = (what: string): never => {
+    throw new DataFormatError(source, 0, 0, `.npy header ${what} (header: ${JSON.stringify(text.trim())})`, 'save the array with numpy.save or sdekit');
+  };
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1] ?? bad("has no 'descr'");
+  const fortranText = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1] ?? bad("has no 'fortran_order'");
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1] ?? bad("has no 'shape'");
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      const v = Number(s.replace(/L$/, ''));
+      if (!Number.isInteger(v) || v < 0) bad(`has a bad shape entry '${s}'`);
+      return v;
+    });
+  return { descr, fortran: fortranText === 'True', shape };
+}
+
+/**
+ * Decodes .npy bytes. Accepts header versions 1.0, 2.0 and 3.0, dtypes float32/float64 in either
+ * byte order ('<f8', '>f8', '<f4', '>f4', '=f8' ...), and C or Fortran order (Fortran data are
+ * transposed to C order). Anything else (ints, objects, structured dtypes) is a DataFormatError.
+ *
+ * @example
+ * const { data, shape, dtype } = decodeNpy(bytes, 'x.npy');
+ */
+export function decodeNpy(bytes: Uint8Array, source = 'input'): NpyArray {
+  if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) {
+    throw new DataFormatError(source, 0, 0, 'not a .npy file (magic string \\x93NUMPY missing)', 'pass a file written by numpy.save');
+  }
+  const major = bytes[6];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let headerLen: number;
+  let prefix: number;
+  if (major === 1) {
+    headerLen = view.getUint16(8, true);
+    prefix = 10;
+  } else if (major === 2 || major === 3) {
+    if (bytes.length < 12) throw new DataFormatError(source, 0, 0, 'truncated .npy header', 'pass a complete file');
+    headerLen = view.getUint32(8, true);
+    prefix = 12;
+  } else {
+    throw new DataFormatError(source, 0, 0, `unsupported .npy format version ${major}.${bytes[7]}`, 'save with numpy.save (versions 1.0-3.0)');
+  }
+  if (prefix + headerLen > bytes.length) throw new DataFormatError(source, 0, 0, 'truncated .npy header', 'pass a complete file');
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(prefix, prefix + headerLen));
+  const { descr, fortran, shape } = parseNpyHeader(header, source);
+  const m = /^([<>=|])?f([48])$/.exec(descr);
+  if (!m) {
+    throw new DataFormatError(source, 0, 0, `dtype '${descr}' is not supported (float32 or float64 only)`, 'convert with array.astype(numpy.float64) before saving');
+  }
+  const little = m[1] !== '>'; // '=' and '|' mean native; every platform Node runs on is little-endian
+  const size = Number(m[2]);
+  const n = product(shape);
+  const start = prefix + headerLen;
+  if (bytes.length - start !== n * size) {
+    throw new DataFormatError(source, 0, 0, `data section has ${bytes.length - start} bytes, shape [${shape.join(', ')}] needs ${n * size}`, 'pass a complete, uncorrupted file');
+  }
+  const raw = size === 8 ? new Float64Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) raw[i] = size === 8 ? view.getFloat64(start + 8 * i, little) : view.getFloat32(start + 4 * i, little);
+  const data = fortran && shape.length > 1 ? fortranToC(raw, shape) : raw;
+  return { data, shape, dtype: size === 8 ? 'float64' : 'float32' };
+}
+
+/** Reorders a column-major (Fortran) array of the given shape into row-major (C) order. */
+function fortranToC<T extends Float32Array | Float64Array>(src: T, shape: readonly number[]): T {
+  const k = shape.length;
+  const out = new (src.constructor as { new (n: number): T })(src.length);
+  const fStride = new Array<number>(k);
+  fStride[0] = 1;
+  for (let j = 1; j < k; j++) fStride[j] = fStride[j - 1] * shape[j - 1];
+  const idx = new Array<number>(k).fill(0);
+  for (let c = 0; c < src.length; c++) {
+    let f = 0;
+    for (let j = 0; j < k; j++) f += idx[j] * fStride[j];
+    out[c] = src[f];
+    for (let j = k - 1; j >= 0; j--) {
+      if (++idx[j] < shape[j]) break;
+      idx[j] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * Writes `content` to `path` atomically: a temporary file in the same folder, then a rename over
+ * the target (rename is atomic on POSIX file systems), so readers see the old or the new file,
+ * never a partial one. The temporary file is removed if writing fails.
+ *
+ * @example
+ * await atomicWrite('metrics.json', JSON.stringify(metrics, null, 2));
+ */
+export async function atomicWrite(path: string, content: string | Uint8Array): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, content);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Writes an array as a .npy file (atomically). Float64Array gives float64 ('<f8'), Float32Array float32.
+ *
+ * @example
+ * await writeNpy('series.npy', series.data, [series.length, series.dim]);
+ */
+export async function writeNpy(path: string, data: Float32Array | Float64Array, shape: readonly number[]): Promise<void> {
+  await atomicWrite(path, encodeNpy(data, shape));
+}
+
+/**
+ * Reads a .npy file (see `decodeNpy` for what is accepted).
+ *
+ * @example
+ * const { data, shape } = await readNpy('series.npy'); // shape [N, D] for a time series
+ */
+export async function readNpy(path: string): Promise<NpyArray> {
+  const buf = await readFile(path);
+  return decodeNpy(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+}
+
+/** A numeric table read from CSV: `rows` x `cols` values, row-major. */
+export interface CsvTable {
+  readonly data: Float64Array;
+  readonly rows: number;
+  readonly cols: number;
+  /** Column names when the file has a header row, else null. */
+  readonly header: string[] | null;
+}
+
+/** Options of `parseCsv` / `readCsv`. */
+export interface CsvReadOptions {
+  /** true: the first row is a header; false: it is data; 'auto' (default): a header iff some cell of the first row is not a number. */
+  readonly header?: boolean | 'auto';
+  /** Field separator (default ','). */
+  readonly delimiter?: string;
+  /** Name used in error messages (default 'input'; readCsv passes the path). */
+  readonly source?: string;
+}
+
+function parseNumber(cell: string): number {
+  const t = cell.trim();
+  // Number('') is 0 and Number('0x10') is 16: accept decimal/scientific notation only.
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number.NaN;
+  return Number(t);
+}
+
+function isWord(cell: string): boolean {
+  const t = cell.trim();
+  return t !== '' && Number.isNaN(parseNumber(t)) && !/^[+-]?(nan|inf|infinity)$/i.test(t);
+}
+
+/**
+ * Parses a numeric CSV table. Blank lines and lines starting with '#' are skipped; every data row
+ * must have the same number of fields and every field must be a finite decimal number, otherwise a
+ * DataFormatError names the line and column (1-based) and the fix. Quoted fields are not
+ * interpreted (numeric data need none).
+ *
+ * @example
+ * const t = parseCsv('x,y\n1,2\n3,4\n'); // { rows: 2, cols: 2, header: ['x', 'y'], data: [1, 2, 3, 4] }
+ */
+export function parseCsv(text: string, options: CsvReadOptions = {}): CsvTable {
+  const delimiter = options.delimiter ?? ',';
+  const source = options.source ?? 'input';
+  const headerOpt = options.header ?? 'auto';
+  if (delimiter.length === 0) throw new InvalidArgumentError('delimiter', 'must not be empty', "pass ',' or '\\t'");
+  const lines = text.split(/\r?\n/);
+  const values: number[] = [];
+  let header: string[] | null = null;
+  let cols = -1;
+  let rows = 0;
+  let first = true;
+  for (let li = 0; li < lines.length; li++) {
+    const line = lines[li];
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const cells = line.split(delimiter);
+    if (first) {
+      first = false;
+      // A header row has a word in it; empty cells and nan/inf spellings are data (and fail below).
+      const isHeader = headerOpt === 'auto' ? cells.some((c) => isWord(c)) : headerOpt;
+      if (isHeader) {
+        header = cells.map((c) => c.trim());
+        cols = cells.length;
+        continue;
+      }
+    }
+    if (cols < 0) cols = cells.length;
+    if (cells.length !== cols) {
+      throw new DataFormatError(
+        source,
+        li + 1,
+        Math.min(cells.length, cols) + 1,
+        `row has ${cells.length} fields, expected ${cols}${header ? ' (as in the header)' : ' (as in the first row)'}`,
+        'give every row the same number of comma-separated values',
+      );
+    }
+    for (let j = 0; j < cells.length; j++) {
+      const v = parseNumber(cells[j]);
+      if (!Number.isFinite(v)) {
+        throw new DataFormatError(source, li + 1, j + 1, `field '${cells[j].trim()}' is not a finite number`, 'write plain decimal numbers (e.g. -1.5e-3); remove or impute missing values');
+      }
+      values.push(v);
+    }
+    rows++;
+  }
+  if (rows === 0) throw new DataFormatError(source, 0, 0, 'no data rows', 'pass a CSV file with at least one row of numbers');
+  return { data: Float64Array.from(values), rows, cols, header };
+}
+
+/**
+ * Reads a numeric CSV file (see `parseCsv`).
+ *
+ * @example
+ * const { data, rows, cols } = await readCsv('series.csv'); // time series: rows = N samples, cols = D
+ */
+export async function readCsv(path: string, options: Omit<CsvReadOptions, 'source'> = {}): Promise<CsvTable> {
+  return parseCsv(await readFile(path, 'utf8'), { ...options, source: path });
+}
+
+/**
+ * Formats a row-major table as CSV text. Numbers use JavaScript's shortest round-trip form, so
+ * `parseCsv(formatCsv(x))` reproduces float64 values exactly.
+ *
+ * @example
+ * formatCsv(new Float64Array([1, 2, 3, 4]), 2, ['x', 'y']); // 'x,y\n1,2\n3,4\n'
+ */
+export function formatCsv(data: Float64Array, cols: number, header?: readonly string[]): string {
+  checkInteger('cols', cols, 1);
+  if (data.length % cols !== 0) throw new DimensionError('data', `length ${data.length} is not a multiple of cols = ${cols}`, 'pass rows*cols values');
+  checkFinite('data', data);
+  if (header && header.length !== cols) throw new DimensionError('header', `has ${header.length} names for ${cols} columns`, 'pass one name per column');
+  const parts: string[] = [];
+  if (header) parts.push(`${header.join(',')}\n`);
+  const row = new Array<string>(cols);
+  for (let i = 0; i < data.length; i += cols) {
+    for (let j = 0; j < cols; j++) row[j] = String(data[i + j]);
+    parts.push(`${row.join(',')}\n`);
+  }
+  return parts.join('');
+}
+
+/**
+ * Writes a row-major table as a CSV file (atomically).
+ *
+ * @example
+ * await writeCsv('series.csv', series.data, series.dim, ['x1', 'x2']);
+ */
+export async function writeCsv(path: string, data: Float64Array, cols: number, header?: readonly string[]): Promise<void> {
+  await atomicWrite(path, formatCsv(data, cols, header));
+}
