@@ -3,3 +3,4 @@ export * from './validate.js';
 export * from './rng.js';
 export * from './linalg.js';
 export * from './types.js';
+export * from './fft.js';
