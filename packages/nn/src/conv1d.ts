@@ -62,7 +62,7 @@ function validConv(stride: number): ValidConv {
         }
         const cols = (k === 1 ? taps[0] : tf.concat(taps, 2)).reshape([b * wout, k * cin]) as tf.Tensor2D;
         const df = tf
-          .matMul(cols, dy3.reshape([b * wout, cout]) as tf.Tensor2D, true, false)
+          .matMul(tf.transpose(cols), dy3.reshape([b * wout, cout]) as tf.Tensor2D) // explicit transpose: wasm runs transposeA products slowly
           .reshape([k, cin, cout]);
         return [dx, df];
       },
