@@ -1,0 +1,172 @@
+/**
+ * Adam (Kingma & Ba 2015, "Adam: A method for stochastic optimization", Algorithm 1) over a list of
+ * tf.Variables, with a learning-rate schedule and optional global-norm gradient clipping
+ * (Pascanu et al. 2013): g <- g * min(1, clipNorm / ||g||_2) with ||g|| over all variables together.
+ *
+ *   m_t = b1 m_{t-1} + (1 - b1) g_t,   v_t = b2 v_{t-1} + (1 - b2) g_t^2,
+ *   p_t = p_{t-1} - lr_t * mhat_t / (sqrt(vhat_t) + eps),  mhat = m / (1 - b1^t), vhat = v / (1 - b2^t).
+ *
+ * Every intermediate tensor is freed inside the step, so tf.memory().numTensors does not grow.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { InvalidArgumentError, checkOpenInterval, checkPositive } from '@sdekit/sde';
+
+/** A learning rate: constant or a function of the 0-based step index. */
+export type LearningRate = number | ((step: number) => number);
+
+/** Options of Adam. */
+export interface AdamOptions {
+  /** Learning rate or schedule (e.g. warmupCosine). */
+  lr: LearningRate;
+  /** First-moment decay (default 0.9). */
+  beta1?: number;
+  /** Second-moment decay (default 0.999). */
+  beta2?: number;
+  /** Denominator offset (default 1e-8). */
+  eps?: number;
+  /** Clip the global gradient norm to this value (default: no clipping). */
+  clipNorm?: number;
+}
+
+/**
+ * Adam optimiser.
+ *
+ * @example
+ * const w = tf.variable(tf.tensor1d([3, -2]));
+ * const opt = new Adam([w], { lr: warmupCosine({ peak: 0.1, warmupSteps: 10, totalSteps: 500 }), clipNorm: 10 });
+ * for (let i = 0; i < 500; i++) opt.step(() => tf.sum(tf.square(w)));
+ * opt.dispose();
+ */
+export class Adam {
+  readonly variables: readonly tf.Variable[];
+  private readonly lr: (step: number) => number;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly eps: number;
+  private readonly clipNorm: number | undefined;
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+  private t = 0;
+  /** Steps skipped because the loss was not finite (parameters left unchanged). */
+  skippedSteps = 0;
+
+  constructor(variables: readonly tf.Variable[], options: AdamOptions) {
+    if (variables.length === 0) {
+      throw new InvalidArgumentError('variables', 'is empty', 'pass the trainable tf.Variables of the model');
+    }
+    const lr = options.lr;
+    if (typeof lr === 'number') checkPositive('lr', lr);
+    else if (typeof lr !== 'function') throw new InvalidArgumentError('lr', 'must be a number or a function of the step', 'pass e.g. 1e-3');
+    this.lr = typeof lr === 'number' ? () => lr : lr;
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.eps = options.eps ?? 1e-8;
+    checkOpenInterval('beta1', this.beta1, 0, 1);
+    checkOpenInterval('beta2', this.beta2, 0, 1);
+    checkPositive('eps', this.eps);
+    if (options.clipNorm !== undefined) checkPositive('clipNorm', options.clipNorm);
+    this.clipNorm = options.clipNorm;
+    this.variables = [...variables];
+    this.m = this.variables.map((p) => tf.variable(tf.zerosLike(p), false));
+    this.v = this.variables.map((p) => tf.variable(tf.zerosLike(p), false));
+  }
+
+  /** Number of updates applied so far. */
+  get iterations(): number {
+    return this.t;
+  }
+
+  /**
+   * Evaluates the loss and its gradient, applies one update, and returns the loss as a number.
+   * A non-finite loss leaves the parameters unchanged, increments `skippedSteps`, and is returned.
+   */
+  step(loss: () => tf.Scalar): number {
+    const { value, grads } = tf.variableGrads(loss, this.variables as tf.Variable[]);
+    const lossValue = value.dataSync()[0];
+    if (!Number.isFinite(lossValue)) {
+      this.skippedSteps++;
+      tf.dispose(value);
+      tf.dispose(grads);
+      return lossValue;
+    }
+    const lrNow = this.lr(this.t);
+    if (!Number.isFinite(lrNow) || lrNow < 0) {
+      tf.dispose(value);
+      tf.dispose(grads);
+      throw new InvalidArgumentError('lr', `schedule returned ${lrNow} at step ${this.t}`, 'return a finite learning rate >= 0');
+    }
+    this.t++;
+    const b1 = this.beta1;
+    const b2 = this.beta2;
+    const alpha = (lrNow * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
+    const epsHat = this.eps * Math.sqrt(1 - b2 ** this.t);
+    tf.tidy(() => {
+      const gs = this.variables.map((p) => grads[p.name] ?? null);
+      let scale: tf.Tensor | null = null;
+      if (this.clipNorm !== undefined) {
+        const sq = gs.filter((g): g is tf.Tensor => g !== null).map((g) => tf.sum(tf.square(g)));
+        const norm = tf.sqrt(tf.addN(sq));
+        scale = tf.minimum(1, tf.div(this.clipNorm, tf.maximum(norm, 1e-30)));
+      }
+      this.variables.forEach((p, i) => {
+        let g = gs[i];
+        if (g === null) return;
+        if (scale) g = tf.mul(g, scale);
+        const m = tf.add(tf.mul(b1, this.m[i]), tf.mul(1 - b1, g));
+        const v = tf.add(tf.mul(b2, this.v[i]), tf.mul(1 - b2, tf.square(g)));
+        this.m[i].assign(m);
+        this.v[i].assign(v);
+        p.assign(tf.sub(p, tf.mul(alpha, tf.div(m, tf.add(tf.sqrt(v), epsHat)))));
+      });
+    });
+    tf.dispose(value);
+    tf.dispose(grads);
+    return lossValue;
+  }
+
+  /** Frees the moment estimates (not the model's variables). */
+  dispose(): void {
+    for (const t of [...this.m, ...this.v]) t.dispose();
+  }
+}
+
+/** Options of warmupCosine. */
+export interface WarmupCosineOptions {
+  /** Learning rate at the end of the warm-up. */
+  peak: number;
+  /** Steps of linear warm-up from peak / warmupSteps to peak (0 for none). */
+  warmupSteps: number;
+  /** Total steps; after it the rate stays at `floor`. */
+  totalSteps: number;
+  /** Final learning rate (default 0). */
+  floor?: number;
+}
+
+/**
+ * Linear warm-up then cosine decay (Loshchilov & Hutter 2017, SGDR, without restarts):
+ * lr(s) = peak (s + 1) / W for s < W, then floor + (peak - floor) (1 + cos(pi p)) / 2 with
+ * p = (s - W) / (T - W) clamped to [0, 1].
+ *
+ * @example
+ * const lr = warmupCosine({ peak: 1e-3, warmupSteps: 100, totalSteps: 5000, floor: 1e-5 });
+ * lr(0); // 1e-5,  lr(99) = 1e-3,  lr(5000) = 1e-5
+ */
+export function warmupCosine(options: WarmupCosineOptions): (step: number) => number {
+  const { peak, warmupSteps, totalSteps } = options;
+  const floor = options.floor ?? 0;
+  checkPositive('peak', peak);
+  if (!Number.isInteger(warmupSteps) || warmupSteps < 0) {
+    throw new InvalidArgumentError('warmupSteps', `must be an integer >= 0, got ${warmupSteps}`, 'pass 0 for no warm-up');
+  }
+  if (!Number.isInteger(totalSteps) || totalSteps <= warmupSteps) {
+    throw new InvalidArgumentError('totalSteps', `must be an integer > warmupSteps (${warmupSteps}), got ${totalSteps}`, 'pass the planned number of steps');
+  }
+  if (!(floor >= 0 && floor <= peak)) {
+    throw new InvalidArgumentError('floor', `must lie in [0, peak], got ${floor}`, 'pass a final rate below the peak');
+  }
+  return (step: number) => {
+    if (step < warmupSteps) return (peak * (step + 1)) / warmupSteps;
+    const p = Math.min(1, (step - warmupSteps) / (totalSteps - warmupSteps));
+    return floor + 0.5 * (peak - floor) * (1 + Math.cos(Math.PI * p));
+  };
+}

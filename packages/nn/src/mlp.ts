@@ -1,0 +1,157 @@
+/**
+ * Multilayer perceptron with seeded initialisation and a functional (flat-parameter) form.
+ *
+ * Layer l computes h_{l+1} = act(h_l W_l + b_l) (no activation after the last layer). Weights are
+ * Glorot-uniform, W ~ U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010), drawn
+ * in float64 from `Rng` and rounded to float32, so the same seed gives the same network everywhere;
+ * biases start at 0. `zeroInitOutput` zeroes the last layer, so the network outputs exactly 0 at
+ * initialisation (used by flow couplings to start at the identity).
+ *
+ * Flat layout (getFlat, setFlat, applyFlat): W_0 (row-major [in, out]), b_0, W_1, b_1, ...
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { DimensionError, FormatError, InvalidArgumentError, Rng, checkInteger } from '@sdekit/sde';
+import { type ActivationName, activation, checkActivation } from './activation.js';
+import { dense } from './dense.js';
+import { assignFlat, flatten, numElements, unflatten } from './flat.js';
+
+/** Architecture of an Mlp. */
+export interface MlpConfig {
+  /** Width of the input. */
+  inputDim: number;
+  /** Widths of the hidden layers (may be empty: an affine map). */
+  hiddenDims: readonly number[];
+  /** Width of the output. */
+  outputDim: number;
+  /** Hidden activation (default 'swish'). */
+  activation?: ActivationName;
+  /** Zero the last layer's weights and bias at initialisation (default false). */
+  zeroInitOutput?: boolean;
+}
+
+/** Serialised Mlp (format 'sdekit.mlp', version 1). */
+export interface MlpJSON {
+  format: 'sdekit.mlp';
+  version: 1;
+  config: Required<MlpConfig>;
+  params: number[];
+}
+
+/** Parameter shapes of an Mlp with this architecture, in flat-layout order. */
+export function mlpParamShapes(config: MlpConfig): number[][] {
+  const widths = [config.inputDim, ...config.hiddenDims, config.outputDim];
+  const shapes: number[][] = [];
+  for (let l = 0; l + 1 < widths.length; l++) shapes.push([widths[l], widths[l + 1]], [widths[l + 1]]);
+  return shapes;
+}
+
+/**
+ * A seeded multilayer perceptron on tf.Variables.
+ *
+ * @example
+ * const net = new Mlp({ inputDim: 2, hiddenDims: [64, 64], outputDim: 1, activation: 'swish' }, 42);
+ * const y = net.apply(tf.randn([16, 2]));                 // [16, 1]
+ * const theta = tf.tensor1d(net.getFlat());
+ * const y2 = net.applyFlat(tf.randn([16, 2]), theta);     // same network, differentiable in theta
+ * net.dispose();
+ */
+export class Mlp {
+  readonly config: Required<MlpConfig>;
+  /** W_0, b_0, W_1, b_1, ... (trainable). */
+  readonly variables: tf.Variable[];
+  /** Shapes of `variables`, in flat-layout order. */
+  readonly paramShapes: number[][];
+  /** Total number of scalar parameters. */
+  readonly numParams: number;
+  private readonly act: <T extends tf.Tensor>(x: T) => T;
+
+  constructor(config: MlpConfig, seed: number | Rng) {
+    checkInteger('inputDim', config.inputDim, 1);
+    checkInteger('outputDim', config.outputDim, 1);
+    if (!Array.isArray(config.hiddenDims)) {
+      throw new InvalidArgumentError('hiddenDims', 'must be an array of layer widths', 'pass e.g. [64, 64] (or [] for an affine map)');
+    }
+    config.hiddenDims.forEach((h, i) => checkInteger(`hiddenDims[${i}]`, h, 1));
+    const act = config.activation ?? 'swish';
+    checkActivation(act);
+    this.config = {
+      inputDim: config.inputDim,
+      hiddenDims: [...config.hiddenDims],
+      outputDim: config.outputDim,
+      activation: act,
+      zeroInitOutput: config.zeroInitOutput ?? false,
+    };
+    this.act = activation(act);
+    this.paramShapes = mlpParamShapes(this.config);
+    this.numParams = numElements(this.paramShapes);
+    const rng = typeof seed === 'number' ? Rng.fromSeed(seed) : seed;
+    const nLayers = this.paramShapes.length / 2;
+    this.variables = this.paramShapes.map((shape, k) => {
+      const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      const isWeight = k % 2 === 0;
+      const isLast = Math.floor(k / 2) === nLayers - 1;
+      if (isWeight && !(isLast && this.config.zeroInitOutput)) {
+        const a = Math.sqrt(6 / (shape[0] + shape[1]));
+        for (let i = 0; i < values.length; i++) values[i] = a * (2 * rng.uniform() - 1);
+      }
+      return tf.variable(tf.tensor(values, shape), true);
+    });
+  }
+
+  /** Forward pass with explicit parameter tensors laid out as `variables`. */
+  applyParams(x: tf.Tensor2D, params: readonly tf.Tensor[]): tf.Tensor2D {
+    if (x.rank !== 2 || x.shape[1] !== this.config.inputDim) {
+      throw new DimensionError('x', `shape [${x.shape}] does not match inputDim ${this.config.inputDim}`, 'pass a [batch, inputDim] tensor');
+    }
+    return tf.tidy(() => {
+      let h = x;
+      const nLayers = params.length / 2;
+      for (let l = 0; l < nLayers; l++) {
+        h = dense(h, params[2 * l] as tf.Tensor2D, params[2 * l + 1] as tf.Tensor1D);
+        if (l < nLayers - 1) h = this.act(h);
+      }
+      return h;
+    });
+  }
+
+  /** Output for a batch x: [N, inputDim] -> [N, outputDim]. Differentiable in `variables`. */
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    return this.applyParams(x, this.variables);
+  }
+
+  /**
+   * Functional form: the same network with parameters theta[offset, offset + numParams) in the flat
+   * layout. Differentiable in theta.
+   */
+  applyFlat(x: tf.Tensor2D, theta: tf.Tensor1D, offset = 0): tf.Tensor2D {
+    return tf.tidy(() => this.applyParams(x, unflatten(theta, this.paramShapes, offset)));
+  }
+
+  /** Current parameters in the flat layout. */
+  getFlat(): Float32Array {
+    return flatten(this.variables);
+  }
+
+  /** Overwrites the parameters from a flat vector of length numParams. */
+  setFlat(values: ArrayLike<number>): void {
+    assignFlat(this.variables, values, 'values');
+  }
+
+  toJSON(): MlpJSON {
+    return { format: 'sdekit.mlp', version: 1, config: { ...this.config, hiddenDims: [...this.config.hiddenDims] }, params: Array.from(this.getFlat()) };
+  }
+
+  /** Restores an Mlp written by toJSON(). Throws FormatError for another format or version. */
+  static fromJSON(json: MlpJSON): Mlp {
+    if (!json || json.format !== 'sdekit.mlp') throw new FormatError('Mlp.fromJSON', `format is '${json?.format}', expected 'sdekit.mlp'`);
+    if (json.version !== 1) throw new FormatError('Mlp.fromJSON', `version ${json.version} is not supported (expected 1)`);
+    const net = new Mlp(json.config, 0);
+    net.setFlat(json.params);
+    return net;
+  }
+
+  /** Frees the variables. */
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}

@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { InvalidArgumentError, Rng } from '@sdekit/sde';
+import { describe, expect, it } from 'vitest';
+import { Adam, Mlp, warmupCosine } from '../src/index.js';
+
+describe('Adam', () => {
+  it('matches a float64 reference implementation of Algorithm 1 with global-norm clipping', () => {
+    // f(w) = sum_i a_i (w_i - c_i)^2, gradient 2 a (w - c); clipNorm = 1 is active (|g| >> 1 at start)
+    const a = [1, 10, 0.1];
+    const c = [0.5, -1, 2];
+    const w0 = [3, 2, -1];
+    const w = tf.variable(tf.tensor1d(w0));
+    const lr = (s: number) => 0.05 / (1 + s);
+    const opt = new Adam([w], { lr, clipNorm: 1 });
+    const ref = Float64Array.from(w0);
+    const m = new Float64Array(3);
+    const v = new Float64Array(3);
+    for (let t = 1; t <= 20; t++) {
+      opt.step(() => tf.sum(tf.mul(tf.tensor1d(a), tf.square(tf.sub(w, tf.tensor1d(c))))));
+      const g = ref.map((wi, i) => 2 * a[i] * (wi - c[i]));
+      const norm = Math.hypot(...g);
+      const s = Math.min(1, 1 / norm);
+      for (let i = 0; i < 3; i++) {
+        const gi = g[i] * s;
+        m[i] = 0.9 * m[i] + 0.1 * gi;
+        v[i] = 0.999 * v[i] + 0.001 * gi * gi;
+        ref[i] -= (lr(t - 1) * (m[i] / (1 - 0.9 ** t))) / (Math.sqrt(v[i] / (1 - 0.999 ** t)) + 1e-8);
+      }
+    }
+    const got = w.dataSync();
+    // float32 parameters: 20 updates with rounding 6e-8 relative each
+    for (let i = 0; i < 3; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThan(1e-5);
+    expect(opt.iterations).toBe(20);
+    opt.dispose();
+    w.dispose();
+  });
+
+  it('minimises an ill-conditioned quadratic', () => {
+    const w = tf.variable(tf.tensor1d([4, -3, 2, 1]));
+    const scales = tf.tensor1d([100, 1, 0.1, 10]);
+    const target = tf.tensor1d([1, 2, -1, 0.5]);
+    const opt = new Adam([w], { lr: warmupCosine({ peak: 0.1, warmupSteps: 20, totalSteps: 1500, floor: 1e-4 }) });
+    let loss = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 1500; i++) loss = opt.step(() => tf.sum(tf.mul(scales, tf.square(tf.sub(w, target)))));
+    expect(loss).toBeLessThan(1e-6);
+    const got = w.dataSync();
+    [1, 2, -1, 0.5].forEach((t, i) => expect(Math.abs(got[i] - t)).toBeLessThan(2e-3));
+    tf.dispose([w, scales, target]);
+    opt.dispose();
+  });
+
+  it('keeps tf.memory().numTensors flat over many MLP training steps', () => {
+    const net = new Mlp({ inputDim: 2, hiddenDims: [16, 16], outputDim: 1 }, 1);
+    const opt = new Adam(net.variables, { lr: 1e-2, clipNorm: 5 });
+    const rng = Rng.fromSeed(9);
+    const xs = new Float32Array(64 * 2);
+    for (let i = 0; i < xs.length; i++) xs[i] = rng.normal();
+    const x = tf.tensor2d(xs, [64, 2]);
+    const y = tf.tidy(() => tf.sin(tf.sum(x, 1, true)));
+    const loss = () => tf.mean(tf.square(tf.sub(net.apply(x), y))) as tf.Scalar;
+    opt.step(loss);
+    const before = tf.memory().numTensors;
+    let first = 0;
+    let last = 0;
+    for (let i = 0; i < 300; i++) {
+      last = opt.step(loss);
+      if (i === 0) first = last;
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(last).toBeLessThan(0.2 * first);
+    tf.dispose([x, y]);
+    opt.dispose();
+    net.dispose();
+  });
+
+  it('skips the update on a non-finite loss and reports it', () => {
+    const w = tf.variable(tf.tensor1d([1]));
+    const opt = new Adam([w], { lr: 0.1 });
+    const loss = opt.step(() => tf.sum(tf.log(tf.sub(w, 2))));
+    expect(Number.isNaN(loss)).toBe(true);
+    expect(opt.skippedSteps).toBe(1);
+    expect(w.dataSync()[0]).toBe(1);
+    opt.dispose();
+    w.dispose();
+  });
+
+  it('validates its options', () => {
+    const w = tf.variable(tf.tensor1d([1]));
+    expect(() => new Adam([w], { lr: -1 })).toThrow(InvalidArgumentError);
+    expect(() => new Adam([w], { lr: 1e-3, beta1: 1 })).toThrow(InvalidArgumentError);
+    expect(() => new Adam([], { lr: 1e-3 })).toThrow(InvalidArgumentError);
+    w.dispose();
+  });
+});
+
+describe('warmupCosine', () => {
+  it('rises linearly, peaks, and decays by a half cosine to the floor', () => {
+    const lr = warmupCosine({ peak: 1, warmupSteps: 10, totalSteps: 110, floor: 0.1 });
+    expect(lr(0)).toBeCloseTo(0.1, 12);
+    expect(lr(9)).toBeCloseTo(1, 12);
+    expect(lr(10)).toBeCloseTo(1, 12);
+    expect(lr(60)).toBeCloseTo(0.1 + 0.45, 12); // half-way: (1 + cos(pi/2)) / 2 = 1/2
+    expect(lr(110)).toBeCloseTo(0.1, 12);
+    expect(lr(500)).toBeCloseTo(0.1, 12);
+    expect(() => warmupCosine({ peak: 1, warmupSteps: 10, totalSteps: 5 })).toThrow(InvalidArgumentError);
+  });
+});
