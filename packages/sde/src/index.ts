@@ -4,3 +4,7 @@ export * from './rng.js';
 export * from './linalg.js';
 export * from './types.js';
 export * from './fft.js';
+export * from './integrators.js';
+export * from './slowfast.js';
+export * from './systems.js';
+export * from './stats.js';

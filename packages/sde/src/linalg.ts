@@ -353,3 +353,91 @@ export function eigenvalues(a: Matrix, name = 'matrix'): { re: Float64Array; im:
   });
   return { re, im };
 }
+
+/** Largest absolute row sum ||A||_inf. */
+function normInf(a: Matrix): number {
+  let best = 0;
+  for (let i = 0; i < a.rows; i++) {
+    let s = 0;
+    for (let j = 0; j < a.cols; j++) s += Math.abs(a.data[i * a.cols + j]);
+    if (s > best) best = s;
+  }
+  return best;
+}
+
+/**
+ * Matrix exponential exp(A) by scaling and squaring with a diagonal [6/6] Pade approximant
+ * (Golub & Van Loan, "Matrix Computations", 4th ed., Algorithm 9.3.1; Moler & Van Loan 2003):
+ * A is scaled by 2^-s so that ||A / 2^s||_inf <= 1/2, where the Pade error bound is ~3.4e-16, then
+ * the result is squared s times. Meant for the small matrices of sdekit (OU correlation functions
+ * C(t) = exp(-Theta t) C0, generators).
+ *
+ * @example
+ * const r = expm(Matrix.from([[0, -1], [1, 0]])); // rotation by 1 radian: [[cos 1, -sin 1], [sin 1, cos 1]]
+ */
+export function expm(a: Matrix, name = 'A'): Matrix {
+  const n = requireSquare(name, a);
+  checkFinite(name, a.data);
+  const norm = normInf(a);
+  const s = norm > 0.5 ? Math.max(0, Math.ceil(Math.log2(norm / 0.5))) : 0;
+  const scaled = new Matrix(n, n);
+  const f = 2 ** -s;
+  for (let i = 0; i < n * n; i++) scaled.data[i] = a.data[i] * f;
+  const q = 6;
+  let c = 0.5;
+  let x = scaled.clone();
+  const num = Matrix.identity(n);
+  const den = Matrix.identity(n);
+  for (let i = 0; i < n * n; i++) {
+    num.data[i] += c * scaled.data[i];
+    den.data[i] -= c * scaled.data[i];
+  }
+  let positive = true;
+  for (let k = 2; k <= q; k++) {
+    c = (c * (q - k + 1)) / (k * (2 * q - k + 1));
+    x = matmul(scaled, x);
+    for (let i = 0; i < n * n; i++) {
+      num.data[i] += c * x.data[i];
+      den.data[i] += (positive ? c : -c) * x.data[i];
+    }
+    positive = !positive;
+  }
+  let e = solve(den, num, `${name} (Pade denominator)`);
+  for (let k = 0; k < s; k++) e = matmul(e, e);
+  return e;
+}
+
+/**
+ * Solves the continuous Lyapunov (Sylvester) equation A X + X A^T = Q for X by the vectorised
+ * system (I (x) A + A (x) I) vec(X) = vec(Q), an n^2 x n^2 LU solve: exact to round-off and fine for
+ * the small n of sdekit (n <= ~30). A unique solution exists when no two eigenvalues of A sum to
+ * zero; for a stable OU drift matrix Theta (eigenvalues with positive real part) and Q = Sigma
+ * Sigma^T, X is the stationary covariance: Theta C + C Theta^T = Sigma Sigma^T.
+ *
+ * @example
+ * const c = lyapunovSolve(Matrix.from([[1]]), Matrix.from([[2]])); // [[1]]: 2 c = 2
+ */
+export function lyapunovSolve(a: Matrix, q: Matrix, name = 'A'): Matrix {
+  const n = requireSquare(name, a);
+  if (q.rows !== n || q.cols !== n) {
+    throw new DimensionError('Q', `is ${q.rows} x ${q.cols}, ${name} is ${n} x ${n}`, 'pass a right-hand side of the same size');
+  }
+  checkFinite(name, a.data);
+  checkFinite('Q', q.data);
+  const N = n * n;
+  const m = new Matrix(N, N);
+  const M = m.data;
+  const A = a.data;
+  // Row (i, j) of the system: sum_k A_ik X_kj + sum_k X_ik A_jk = Q_ij (row-major vec: i * n + j).
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const row = (i * n + j) * N;
+      for (let k = 0; k < n; k++) {
+        M[row + k * n + j] += A[i * n + k];
+        M[row + i * n + k] += A[j * n + k];
+      }
+    }
+  }
+  const x = solve(m, new Matrix(N, 1, q.data.slice()), `${name} (Lyapunov operator; two eigenvalues sum to ~0)`);
+  return new Matrix(n, n, x.data);
+}

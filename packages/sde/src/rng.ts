@@ -16,6 +16,9 @@ import { InvalidArgumentError } from './errors.js';
 
 const TWO_POW_32 = 4294967296;
 const TWO_POW_53 = 9007199254740992;
+/** Maps a 53-bit integer to [0, 2): u = k * 2^-52 (then - 1 gives [-1, 1)). */
+const ZIG_SCALE = 2 / TWO_POW_53;
+const TWO_POW_M32 = 1 / TWO_POW_32;
 
 /** murmur3 finaliser: a bijective 32-bit mixer used to expand seeds into states. */
 function fmix32(h: number): number {
@@ -33,6 +36,8 @@ const ZIG_R = 3.442619855899;
 const ZIG_V = 9.91256303526217e-3;
 const ZIG_X = new Float64Array(ZIG_C + 1);
 const ZIG_RATIO = new Float64Array(ZIG_C);
+/** ZIG_F[i] = exp(-ZIG_X[i]^2 / 2), the density at the layer edges (unnormalised). */
+const ZIG_F = new Float64Array(ZIG_C + 1);
 {
   let f = Math.exp(-0.5 * ZIG_R * ZIG_R);
   ZIG_X[0] = ZIG_V / f;
@@ -43,6 +48,7 @@ const ZIG_RATIO = new Float64Array(ZIG_C);
     f = Math.exp(-0.5 * ZIG_X[i] * ZIG_X[i]);
   }
   for (let i = 0; i < ZIG_C; i++) ZIG_RATIO[i] = ZIG_X[i + 1] / ZIG_X[i];
+  for (let i = 0; i <= ZIG_C; i++) ZIG_F[i] = Math.exp(-0.5 * ZIG_X[i] * ZIG_X[i]);
 }
 
 // xoshiro128** jump polynomial: equivalent to 2^64 calls of next().
@@ -55,10 +61,11 @@ export class Rng {
   private s3: number;
 
   private constructor(s0: number, s1: number, s2: number, s3: number) {
-    this.s0 = s0 >>> 0;
-    this.s1 = s1 >>> 0;
-    this.s2 = s2 >>> 0;
-    this.s3 = s3 >>> 0;
+    // Words are stored as signed 32-bit integers (V8 keeps them unboxed); only their bits matter.
+    this.s0 = s0 | 0;
+    this.s1 = s1 | 0;
+    this.s2 = s2 | 0;
+    this.s3 = s3 | 0;
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1; // the all-zero state is a fixed point
   }
 
@@ -121,10 +128,6 @@ export class Rng {
     this.s0 ^= this.s3;
     this.s2 ^= t;
     this.s3 = rotl(this.s3, 11);
-    this.s0 >>>= 0;
-    this.s1 >>>= 0;
-    this.s2 >>>= 0;
-    this.s3 >>>= 0;
     return result;
   }
 
@@ -147,7 +150,10 @@ export class Rng {
     }
   }
 
-  /** Standard normal by the ZIGNOR ziggurat; about two 32-bit draws per sample on average. */
+  /**
+   * Standard normal by the ZIGNOR ziggurat; about two 32-bit draws per sample on average. Gives the
+   * same sequence as `fillNormal` (one sample per call instead of a block).
+   */
   normal(): number {
     for (;;) {
       const a = this.nextUint32();
@@ -156,12 +162,21 @@ export class Rng {
       // 53-bit uniform on [-1, 1) from the remaining 25 bits of a and 28 bits of b.
       const u = (((a >>> 7) * 268435456 + (b >>> 4)) / TWO_POW_53) * 2 - 1;
       if (Math.abs(u) < ZIG_RATIO[i]) return u * ZIG_X[i];
-      if (i === 0) return this.normalTail(u < 0);
-      const x = u * ZIG_X[i];
-      const f0 = Math.exp(-0.5 * (ZIG_X[i] * ZIG_X[i] - x * x));
-      const f1 = Math.exp(-0.5 * (ZIG_X[i + 1] * ZIG_X[i + 1] - x * x));
-      if (f1 + this.uniform() * (f0 - f1) < 1) return x;
+      const x = this.zigguratEdge(i, u);
+      if (x === x) return x; // not NaN: accepted
     }
+  }
+
+  /**
+   * The rare (~1.2 %) slow branch of the ziggurat: the base strip's tail (i = 0) or the wedge test of
+   * layer i. Returns NaN when the candidate is rejected (the caller draws a fresh candidate).
+   */
+  private zigguratEdge(i: number, u: number): number {
+    if (i === 0) return this.normalTail(u < 0);
+    const x = u * ZIG_X[i];
+    // Accept when a uniform point in the wedge between the layer edges lies under exp(-x^2/2).
+    const v = this.nextUint32() * TWO_POW_M32;
+    return ZIG_F[i + 1] + v * (ZIG_F[i] - ZIG_F[i + 1]) < Math.exp(-0.5 * x * x) ? x : Number.NaN;
   }
 
   /** Marsaglia's tail sampler beyond ZIG_R. */
@@ -175,16 +190,120 @@ export class Rng {
     return negative ? x - ZIG_R : ZIG_R - x;
   }
 
-  /** Fills `out` with uniforms on [lo, hi). Returns `out`. */
+  /**
+   * Fills `out` with uniforms on [lo, hi) (53 random bits each; the same sequence as repeated
+   * `uniform()`). The generator state lives in local variables inside the loop, which is several
+   * times faster than calling `uniform()` per element. Returns `out`.
+   */
   fillUniform(out: Float64Array, lo = 0, hi = 1): Float64Array {
-    const w = hi - lo;
-    for (let i = 0; i < out.length; i++) out[i] = lo + w * this.uniform();
+    const w = (hi - lo) / TWO_POW_53;
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    const n = out.length;
+    for (let k = 0; k < n; k++) {
+      // xoshiro128** inlined twice (see nextUint32).
+      const r1 = Math.imul(s1, 5);
+      const a = Math.imul((r1 << 7) | (r1 >>> 25), 9) >>> 5;
+      let t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      const r2 = Math.imul(s1, 5);
+      const b = Math.imul((r2 << 7) | (r2 >>> 25), 9) >>> 6;
+      t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[k] = lo + w * (a * 67108864 + b);
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
     return out;
   }
 
-  /** Fills `out` with N(mean, std^2) samples. Returns `out`. */
+  /**
+   * Fills `out` with N(mean, std^2) samples; the same sequence as repeated `normal()`. The xoshiro
+   * state is kept in local variables across the ziggurat's fast branch (taken ~98.8 % of the time);
+   * only the slow branch goes through the object. Returns `out`.
+   */
   fillNormal(out: Float64Array, mean = 0, std = 1): Float64Array {
-    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    const n = out.length;
+    for (let k = 0; k < n; k++) {
+      for (;;) {
+        const r1 = Math.imul(s1, 5);
+        const a = Math.imul((r1 << 7) | (r1 >>> 25), 9) >>> 0;
+        let t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = (s3 << 11) | (s3 >>> 21);
+        const r2 = Math.imul(s1, 5);
+        const b = Math.imul((r2 << 7) | (r2 >>> 25), 9) >>> 4;
+        t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = (s3 << 11) | (s3 >>> 21);
+        const i = a & 0x7f;
+        const u = ((a >>> 7) * 268435456 + b) * ZIG_SCALE - 1;
+        if (Math.abs(u) < ZIG_RATIO[i]) {
+          out[k] = mean + std * (u * ZIG_X[i]);
+          break;
+        }
+        if (i !== 0) {
+          // Wedge test of layer i, inlined (same draws as zigguratEdge).
+          const x = u * ZIG_X[i];
+          const r3 = Math.imul(s1, 5);
+          const c = Math.imul((r3 << 7) | (r3 >>> 25), 9) >>> 0;
+          t = s1 << 9;
+          s2 ^= s0;
+          s3 ^= s1;
+          s1 ^= s2;
+          s0 ^= s3;
+          s2 ^= t;
+          s3 = (s3 << 11) | (s3 >>> 21);
+          if (ZIG_F[i + 1] + c * TWO_POW_M32 * (ZIG_F[i] - ZIG_F[i + 1]) < Math.exp(-0.5 * x * x)) {
+            out[k] = mean + std * x;
+            break;
+          }
+          continue;
+        }
+        // Base strip beyond R (about 1 in 4000 draws): hand the state to the object and back.
+        this.s0 = s0;
+        this.s1 = s1;
+        this.s2 = s2;
+        this.s3 = s3;
+        const x = this.normalTail(u < 0);
+        s0 = this.s0;
+        s1 = this.s1;
+        s2 = this.s2;
+        s3 = this.s3;
+        out[k] = mean + std * x;
+        break;
+      }
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
     return out;
   }
 
@@ -218,10 +337,10 @@ export class Rng {
         this.nextUint32();
       }
     }
-    this.s0 = t0 >>> 0;
-    this.s1 = t1 >>> 0;
-    this.s2 = t2 >>> 0;
-    this.s3 = t3 >>> 0;
+    this.s0 = t0 | 0;
+    this.s1 = t1 | 0;
+    this.s2 = t2 | 0;
+    this.s3 = t3 | 0;
   }
 }
 

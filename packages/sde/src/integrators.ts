@@ -1,0 +1,584 @@
+/**
+ * Fixed-step SDE integrators (methods.md section 0): dX = f(X, t) dt + G(X, t) dW.
+ *
+ * In the style of Diffrax, a solver is a small object that documents its order and what it needs
+ * from the system; `simulate` drives any solver over many paths at once. Every step advances all
+ * paths together on flat Float64Arrays (point p, coordinate j at p * dim + j), calling the system's
+ * batched `driftBatch` / `diffusionBatch` when present, and allocates nothing per step.
+ *
+ * Orders (h the step; strong = E|X_N - X(T)| = O(h^strong), weak = |E g(X_N) - E g(X(T))| = O(h^weak)):
+ * - `eulerMaruyama`: strong 0.5 (1.0 when the noise is additive), weak 1. Any noise.
+ * - `milstein`: strong 1.0, weak 1, for diagonal noise (G = diag(g_i(x_i))) or scalar 1-D noise.
+ * - `sra1`: strong 1.5, weak 2, for additive noise (Roessler 2010, SRA1 tableau).
+ *
+ * Reproducibility: noise is drawn per fixed block of NOISE_BLOCK = 256 paths from the stream
+ * `Rng.fromSeed(seed, blockIndex)`, so the output does not depend on how the paths are split over
+ * worker threads (`simulateParallel` gives bit-identical bundles for any thread count).
+ *
+ * References: P. E. Kloeden & E. Platen, "Numerical Solution of Stochastic Differential Equations"
+ * (Springer 1992), sections 10.2 (Euler-Maruyama), 10.3 (Milstein); A. Roessler, "Runge-Kutta methods
+ * for the strong approximation of solutions of stochastic differential equations", SIAM J. Numer.
+ * Anal. 48 (2010) 922-952 (SRA1).
+ */
+import { BlowUpError, DimensionError, InvalidArgumentError } from './errors.js';
+import { Rng } from './rng.js';
+import type { NoiseKind, PathBundle, SdeSystem, TimeSeries } from './types.js';
+import { checkFinite, checkInteger, checkPositive } from './validate.js';
+
+/** Paths per noise stream: block b of paths draws from `Rng.fromSeed(seed, b)`. */
+export const NOISE_BLOCK = 256;
+
+/** Scratch buffers of one solver for n points (allocated once per simulation). */
+export interface StepWorkspace {
+  readonly n: number;
+  /** Drift values, n * dim. */
+  readonly f: Float64Array;
+  /** Second drift stage, n * dim (SRA1). */
+  readonly f2: Float64Array;
+  /** Stage state, n * dim. */
+  readonly stage: Float64Array;
+  /** Diffusion values, n * diffusionSize (or diffusionSize when the noise is additive). */
+  readonly g: Float64Array;
+  /** Diagonal diffusion derivatives dg_i/dx_i, n * dim (Milstein). */
+  readonly gPrime: Float64Array;
+  /** True when g holds the single constant G of an additive system. */
+  readonly constantG: boolean;
+  /** Per-point scratch for systems without batched functions. */
+  readonly pointX: Float64Array;
+  readonly pointOut: Float64Array;
+  readonly pointG: Float64Array;
+}
+
+/**
+ * A one-step method. `step` advances the n points in x (length n * dim) from time t to t + h, given
+ * `normalsPerStep * n * noiseDim` independent standard normals in z (set s of the normals occupies
+ * z[s * n * noiseDim, (s + 1) * n * noiseDim)).
+ */
+export interface Solver {
+  readonly name: string;
+  /** Strong order for the noise class the solver is meant for (see `requires`). */
+  readonly strongOrder: number;
+  readonly weakOrder: number;
+  /** Noise kinds accepted, and whether G must be constant (additive). */
+  readonly requires: { readonly noise: readonly NoiseKind[]; readonly additive: boolean };
+  /** Standard normals needed per noise component per step. */
+  readonly normalsPerStep: number;
+  step(system: SdeSystem, t: number, h: number, x: Float64Array, n: number, z: Float64Array, ws: StepWorkspace): void;
+}
+
+/** Values `diffusion` writes per point: 1 (scalar), dim (diagonal) or dim * noiseDim (general). */
+export function diffusionSize(system: SdeSystem): number {
+  if (system.noise === 'scalar') return 1;
+  if (system.noise === 'diagonal') return system.dim;
+  return system.dim * system.noiseDim;
+}
+
+/** Checks the shape fields of an SdeSystem; throws InvalidArgumentError naming the field. */
+export function checkSystem(system: SdeSystem): void {
+  if (system === null || typeof system !== 'object') {
+    throw new InvalidArgumentError('system', 'must be an SdeSystem object', 'pass { dim, noiseDim, noise, drift, diffusion }');
+  }
+  checkInteger('system.dim', system.dim, 1);
+  checkInteger('system.noiseDim', system.noiseDim, 1);
+  if (system.noise !== 'scalar' && system.noise !== 'diagonal' && system.noise !== 'general') {
+    throw new InvalidArgumentError('system.noise', `unknown noise kind ${String(system.noise)}`, "use 'scalar', 'diagonal' or 'general'");
+  }
+  if (system.noise !== 'general' && system.noiseDim !== system.dim) {
+    throw new InvalidArgumentError(
+      'system.noiseDim',
+      `is ${system.noiseDim} but ${system.noise} noise needs noiseDim = dim = ${system.dim}`,
+      "set noiseDim = dim, or use noise: 'general' with a dim x noiseDim matrix",
+    );
+  }
+  if (typeof system.drift !== 'function' || typeof system.diffusion !== 'function') {
+    throw new InvalidArgumentError('system', 'needs drift and diffusion functions', 'implement drift(t, x, out) and diffusion(t, x, out)');
+  }
+}
+
+/** Allocates the scratch buffers `solver.step` needs for n points of `system`. */
+export function createWorkspace(system: SdeSystem, n: number): StepWorkspace {
+  const d = system.dim;
+  const gs = diffusionSize(system);
+  const constantG = system.additive === true;
+  const g = new Float64Array(constantG ? gs : n * gs);
+  const pointX = new Float64Array(d);
+  if (constantG) system.diffusion(0, pointX, g);
+  return {
+    n,
+    f: new Float64Array(n * d),
+    f2: new Float64Array(n * d),
+    stage: new Float64Array(n * d),
+    g,
+    gPrime: new Float64Array(n * d),
+    constantG,
+    pointX,
+    pointOut: new Float64Array(d),
+    pointG: new Float64Array(gs),
+  };
+}
+
+/** f(x, t) for n points into out (batched when the system provides driftBatch). */
+export function evaluateDrift(system: SdeSystem, t: number, x: Float64Array, n: number, out: Float64Array, ws: StepWorkspace): void {
+  if (system.driftBatch) {
+    system.driftBatch(t, x, n, out);
+    return;
+  }
+  const d = system.dim;
+  const xi = ws.pointX;
+  const fi = ws.pointOut;
+  for (let p = 0; p < n; p++) {
+    const o = p * d;
+    for (let j = 0; j < d; j++) xi[j] = x[o + j];
+    system.drift(t, xi, fi);
+    for (let j = 0; j < d; j++) out[o + j] = fi[j];
+  }
+}
+
+/** G(x, t) for n points into out, in the layout of system.noise. */
+export function evaluateDiffusion(system: SdeSystem, t: number, x: Float64Array, n: number, out: Float64Array, ws: StepWorkspace): void {
+  if (system.diffusionBatch) {
+    system.diffusionBatch(t, x, n, out);
+    return;
+  }
+  const d = system.dim;
+  const gs = diffusionSize(system);
+  const xi = ws.pointX;
+  const gi = ws.pointG;
+  for (let p = 0; p < n; p++) {
+    for (let j = 0; j < d; j++) xi[j] = x[p * d + j];
+    system.diffusion(t, xi, gi);
+    for (let j = 0; j < gs; j++) out[p * gs + j] = gi[j];
+  }
+}
+
+/** x += scale * G w for n points; w holds n * noiseDim values; G per point or constant. */
+function addNoise(system: SdeSystem, x: Float64Array, n: number, g: Float64Array, constantG: boolean, w: Float64Array, scale: number): void {
+  const d = system.dim;
+  const m = system.noiseDim;
+  if (system.noise === 'scalar') {
+    if (constantG) {
+      const c = g[0] * scale;
+      for (let i = 0; i < n * d; i++) x[i] += c * w[i];
+    } else {
+      for (let p = 0; p < n; p++) {
+        const c = g[p] * scale;
+        for (let j = 0; j < d; j++) x[p * d + j] += c * w[p * d + j];
+      }
+    }
+  } else if (system.noise === 'diagonal') {
+    if (constantG) {
+      for (let p = 0; p < n; p++) for (let j = 0; j < d; j++) x[p * d + j] += scale * g[j] * w[p * d + j];
+    } else {
+      for (let i = 0; i < n * d; i++) x[i] += scale * g[i] * w[i];
+    }
+  } else {
+    const gs = d * m;
+    for (let p = 0; p < n; p++) {
+      const go = constantG ? 0 : p * gs;
+      for (let i = 0; i < d; i++) {
+        let s = 0;
+        for (let k = 0; k < m; k++) s += g[go + i * m + k] * w[p * m + k];
+        x[p * d + i] += scale * s;
+      }
+    }
+  }
+}
+
+/**
+ * Euler-Maruyama: X_{k+1} = X_k + f(X_k, t_k) h + G(X_k, t_k) sqrt(h) Z_k.
+ * Strong order 0.5 (1.0 for additive noise), weak order 1 [Kloeden & Platen 1992, 10.2 and 14.1].
+ *
+ * @example
+ * const bundle = simulate(system, { x0, paths: 1000, h: 1e-3, steps: 1000, seed: 1, solver: eulerMaruyama });
+ */
+export const eulerMaruyama: Solver = {
+  name: 'euler-maruyama',
+  strongOrder: 0.5,
+  weakOrder: 1,
+  requires: { noise: ['scalar', 'diagonal', 'general'], additive: false },
+  normalsPerStep: 1,
+  step(system, t, h, x, n, z, ws) {
+    evaluateDrift(system, t, x, n, ws.f, ws);
+    if (!ws.constantG) evaluateDiffusion(system, t, x, n, ws.g, ws);
+    const f = ws.f;
+    const nd = n * system.dim;
+    for (let i = 0; i < nd; i++) x[i] += h * f[i];
+    addNoise(system, x, n, ws.g, ws.constantG, z, Math.sqrt(h));
+  },
+};
+
+/**
+ * Milstein for diagonal noise: X_i += f_i h + g_i dW_i + (1/2) g_i (dg_i/dx_i) (dW_i^2 - h).
+ * Strong order 1.0, weak order 1 [Kloeden & Platen 1992, eq. 10.3.3]. Valid when g_i depends on x_i
+ * only (diagonal noise, so no Levy areas are needed), or for scalar noise in one dimension. Uses
+ * system.diffusionDerivative when present, otherwise a central difference with step
+ * 6e-6 * max(1, |x_i|) (eps^(1/3) scaling; truncation error ~1e-11 relative).
+ *
+ * @example
+ * const gbm = { dim: 1, noiseDim: 1, noise: 'diagonal', drift: (t, x, o) => { o[0] = 0.5 * x[0]; },
+ *   diffusion: (t, x, o) => { o[0] = 0.3 * x[0]; } };
+ * simulate(gbm, { x0: Float64Array.of(1), paths: 100, h: 0.01, steps: 100, seed: 3, solver: milstein });
+ */
+export const milstein: Solver = {
+  name: 'milstein',
+  strongOrder: 1,
+  weakOrder: 1,
+  requires: { noise: ['scalar', 'diagonal'], additive: false },
+  normalsPerStep: 1,
+  step(system, t, h, x, n, z, ws) {
+    const d = system.dim;
+    const nd = n * d;
+    evaluateDrift(system, t, x, n, ws.f, ws);
+    const f = ws.f;
+    if (ws.constantG) {
+      // Additive noise: the Milstein correction vanishes.
+      for (let i = 0; i < nd; i++) x[i] += h * f[i];
+      addNoise(system, x, n, ws.g, true, z, Math.sqrt(h));
+      return;
+    }
+    const g = ws.g;
+    const gp = ws.gPrime;
+    evaluateDiffusion(system, t, x, n, g, ws);
+    if (system.diffusionDerivative) {
+      const xi = ws.pointX;
+      const oi = ws.pointOut;
+      for (let p = 0; p < n; p++) {
+        for (let j = 0; j < d; j++) xi[j] = x[p * d + j];
+        system.diffusionDerivative(t, xi, oi);
+        for (let j = 0; j < d; j++) gp[p * d + j] = oi[j];
+      }
+    } else {
+      // Central difference; perturbing all coordinates at once is exact for diagonal noise.
+      const xs = ws.stage;
+      const gTmp = ws.f2;
+      for (let i = 0; i < nd; i++) xs[i] = x[i] + 6e-6 * Math.max(1, Math.abs(x[i]));
+      evaluateDiffusion(system, t, xs, n, gp, ws);
+      for (let i = 0; i < nd; i++) xs[i] = x[i] - 6e-6 * Math.max(1, Math.abs(x[i]));
+      evaluateDiffusion(system, t, xs, n, gTmp, ws);
+      for (let i = 0; i < nd; i++) gp[i] = (gp[i] - gTmp[i]) / (12e-6 * Math.max(1, Math.abs(x[i])));
+    }
+    const sq = Math.sqrt(h);
+    const scalar = system.noise === 'scalar';
+    for (let i = 0; i < nd; i++) {
+      const gi = scalar ? g[(i / d) | 0] : g[i];
+      const dw = sq * z[i];
+      x[i] += h * f[i] + gi * dw + 0.5 * gi * gp[i] * (dw * dw - h);
+    }
+  },
+};
+
+/**
+ * SRA1 (Roessler 2010, Table 5.1 / DifferentialEquations.jl SRA1) for additive noise:
+ *   H = X + (3/4) h f(X, t) + (3/2) G I10/h,
+ *   X_{k+1} = X + h (f(X, t)/3 + 2 f(H, t + 3h/4)/3) + G dW,
+ * with dW = sqrt(h) Z1 and I10/h = (dW + sqrt(h) Z2 / sqrt(3)) / 2 (I10 = int int dW ds, exact joint
+ * law with dW). Strong order 1.5, weak order 2 for additive noise (G independent of x and t).
+ *
+ * @example
+ * const bundle = simulate(fourWellSystem(), { x0: new Float64Array(2), paths: 64, h: 0.01, steps: 1000, seed: 2, solver: sra1 });
+ */
+export const sra1: Solver = {
+  name: 'sra1',
+  strongOrder: 1.5,
+  weakOrder: 2,
+  requires: { noise: ['scalar', 'diagonal', 'general'], additive: true },
+  normalsPerStep: 2,
+  step(system, t, h, x, n, z, ws) {
+    const d = system.dim;
+    const nd = n * d;
+    const nm = n * system.noiseDim;
+    const f1 = ws.f;
+    const f2 = ws.f2;
+    const stage = ws.stage;
+    evaluateDrift(system, t, x, n, f1, ws);
+    for (let i = 0; i < nd; i++) stage[i] = x[i] + 0.75 * h * f1[i];
+    // (3/2) G I10/h with I10/h = sqrt(h) (Z1 + Z2/sqrt(3)) / 2: build the combined normals in place
+    // of Z2, which is not needed afterwards.
+    const sq = Math.sqrt(h);
+    const inv3 = 1 / Math.sqrt(3);
+    for (let i = 0; i < nm; i++) z[nm + i] = z[i] + inv3 * z[nm + i];
+    addNoiseFrom(system, stage, n, ws.g, z, nm, 0.75 * sq);
+    evaluateDrift(system, t + 0.75 * h, stage, n, f2, ws);
+    for (let i = 0; i < nd; i++) x[i] += h * (f1[i] / 3 + (2 * f2[i]) / 3);
+    addNoise(system, x, n, ws.g, true, z, sq);
+  },
+};
+
+/** addNoise with the noise vector read from w starting at offset (constant G). */
+function addNoiseFrom(system: SdeSystem, x: Float64Array, n: number, g: Float64Array, w: Float64Array, offset: number, scale: number): void {
+  const d = system.dim;
+  const m = system.noiseDim;
+  if (system.noise === 'scalar') {
+    const c = g[0] * scale;
+    for (let i = 0; i < n * d; i++) x[i] += c * w[offset + i];
+  } else if (system.noise === 'diagonal') {
+    for (let p = 0; p < n; p++) for (let j = 0; j < d; j++) x[p * d + j] += scale * g[j] * w[offset + p * d + j];
+  } else {
+    for (let p = 0; p < n; p++) {
+      for (let i = 0; i < d; i++) {
+        let s = 0;
+        for (let k = 0; k < m; k++) s += g[i * m + k] * w[offset + p * m + k];
+        x[p * d + i] += scale * s;
+      }
+    }
+  }
+}
+
+/** Options of `simulate`. */
+export interface SimulateOptions {
+  /** Initial state: dim values (shared by all paths) or paths * dim values (row-major). */
+  x0: Float64Array;
+  /** Number of independent paths (default 1). */
+  paths?: number;
+  /** Step size h > 0. */
+  h: number;
+  /** Number of steps after burn-in (give steps or T). Must be a multiple of saveEvery. */
+  steps?: number;
+  /** Integration time after burn-in; steps = T / h must be an integer (to 1e-9 relative). */
+  T?: number;
+  /** Save every k-th step (default 1): the bundle's dt = h * saveEvery. */
+  saveEvery?: number;
+  /** Steps integrated and discarded before the first saved state (default 0). */
+  burnIn?: number;
+  /** Seed: block b of NOISE_BLOCK paths uses Rng.fromSeed(seed, b). */
+  seed: number;
+  /** Default eulerMaruyama. */
+  solver?: Solver;
+  /** Start time of the integration (default 0); the bundle starts at t0 + burnIn * h. */
+  t0?: number;
+  /** Called with (steps done, total steps) about every 1 % of the work. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Validated, normalised simulation parameters (shared with the worker entry). */
+export interface SimulationPlan {
+  paths: number;
+  h: number;
+  steps: number;
+  saveEvery: number;
+  burnIn: number;
+  seed: number;
+  t0: number;
+  /** Saved states per path: steps / saveEvery + 1. */
+  length: number;
+}
+
+/** Validates simulate options against a system; throws typed errors naming the argument. */
+export function planSimulation(system: SdeSystem, opts: SimulateOptions): SimulationPlan {
+  checkSystem(system);
+  if (opts === null || typeof opts !== 'object') {
+    throw new InvalidArgumentError('options', 'must be an object', 'pass { x0, paths, h, steps | T, seed }');
+  }
+  const paths = opts.paths ?? 1;
+  checkInteger('paths', paths, 1);
+  checkPositive('h', opts.h);
+  const h = opts.h;
+  let steps: number;
+  if (opts.steps !== undefined && opts.T !== undefined) {
+    throw new InvalidArgumentError('steps/T', 'both were given', 'pass either steps or T, not both');
+  }
+  if (opts.steps !== undefined) {
+    checkInteger('steps', opts.steps, 1);
+    steps = opts.steps;
+  } else if (opts.T !== undefined) {
+    checkPositive('T', opts.T);
+    steps = Math.round(opts.T / h);
+    if (steps < 1 || Math.abs(steps * h - opts.T) > 1e-9 * opts.T) {
+      throw new InvalidArgumentError('T', `T = ${opts.T} is not a whole number of steps h = ${h}`, 'pass T that is a multiple of h, or pass steps');
+    }
+  } else {
+    throw new InvalidArgumentError('steps/T', 'neither was given', 'pass steps (an integer) or T (a time)');
+  }
+  const saveEvery = opts.saveEvery ?? 1;
+  checkInteger('saveEvery', saveEvery, 1);
+  if (steps % saveEvery !== 0) {
+    throw new InvalidArgumentError('saveEvery', `steps = ${steps} is not a multiple of saveEvery = ${saveEvery}`, 'choose steps (or T / h) divisible by saveEvery');
+  }
+  const burnIn = opts.burnIn ?? 0;
+  checkInteger('burnIn', burnIn, 0);
+  const seed = opts.seed;
+  if (!Number.isInteger(seed) || seed < 0) {
+    throw new InvalidArgumentError('seed', `must be a non-negative integer, got ${seed}`, 'pass an explicit integer seed');
+  }
+  const t0 = opts.t0 ?? 0;
+  if (!Number.isFinite(t0)) throw new InvalidArgumentError('t0', `must be finite, got ${t0}`, 'pass a finite start time');
+  if (!(opts.x0 instanceof Float64Array)) {
+    throw new InvalidArgumentError('x0', 'must be a Float64Array', 'pass Float64Array.of(...) with dim or paths * dim values');
+  }
+  const d = system.dim;
+  if (opts.x0.length !== d && opts.x0.length !== paths * d) {
+    throw new DimensionError('x0', `has length ${opts.x0.length}, expected dim = ${d} or paths * dim = ${paths * d}`, 'pass one initial state or one per path');
+  }
+  checkFinite('x0', opts.x0);
+  const solver = opts.solver ?? eulerMaruyama;
+  checkSolver(solver, system);
+  return { paths, h, steps, saveEvery, burnIn, seed, t0, length: steps / saveEvery + 1 };
+}
+
+function checkSolver(solver: Solver, system: SdeSystem): void {
+  if (!solver || typeof solver.step !== 'function') {
+    throw new InvalidArgumentError('solver', 'is not a Solver', 'pass eulerMaruyama, milstein or sra1');
+  }
+  if (!solver.requires.noise.includes(system.noise)) {
+    throw new InvalidArgumentError('solver', `${solver.name} does not support ${system.noise} noise`, `use a solver for ${system.noise} noise, e.g. eulerMaruyama`);
+  }
+  if (solver.requires.additive && system.additive !== true) {
+    throw new InvalidArgumentError('solver', `${solver.name} needs additive noise (system.additive = true)`, 'use eulerMaruyama or milstein for state-dependent noise');
+  }
+  if (solver.name === 'milstein' && system.noise === 'scalar' && system.dim > 1 && system.additive !== true) {
+    throw new InvalidArgumentError(
+      'solver',
+      'milstein with state-dependent scalar noise in dim > 1 needs Levy areas',
+      "use noise: 'diagonal' with g_i depending on x_i only, or eulerMaruyama",
+    );
+  }
+}
+
+/**
+ * Integrates paths [pathStart, pathStart + pathCount) of a plan and writes them to `out` (laid out as
+ * a PathBundle of pathCount paths). pathStart must be a multiple of NOISE_BLOCK. Used by `simulate`
+ * and by the worker threads of `simulateParallel`.
+ */
+export function integrateRange(
+  system: SdeSystem,
+  plan: SimulationPlan,
+  solver: Solver,
+  x0: Float64Array,
+  pathStart: number,
+  pathCount: number,
+  out: Float64Array,
+  onSteps?: (done: number) => void,
+): void {
+  const d = system.dim;
+  const n = pathCount;
+  const m = system.noiseDim;
+  const L = plan.length;
+  const state = new Float64Array(n * d);
+  if (x0.length === d) {
+    for (let p = 0; p < n; p++) state.set(x0, p * d);
+  } else {
+    state.set(x0.subarray(pathStart * d, (pathStart + n) * d));
+  }
+  const ws = createWorkspace(system, n);
+  // Noise: block b (global paths [b * NOISE_BLOCK, ...)) draws set 0 then set 1 ... of its paths.
+  const sets = solver.normalsPerStep;
+  const z = new Float64Array(sets * n * m);
+  const firstBlock = Math.floor(pathStart / NOISE_BLOCK);
+  const numBlocks = Math.ceil(n / NOISE_BLOCK);
+  const rngs: Rng[] = [];
+  const views: Float64Array[] = [];
+  for (let b = 0; b < numBlocks; b++) {
+    rngs.push(Rng.fromSeed(plan.seed, firstBlock + b));
+    const lo = b * NOISE_BLOCK;
+    const hi = Math.min(n, lo + NOISE_BLOCK);
+    for (let s = 0; s < sets; s++) views.push(z.subarray(s * n * m + lo * m, s * n * m + hi * m));
+  }
+  const h = plan.h;
+  const total = plan.burnIn + plan.steps;
+  const progressEvery = Math.max(1, Math.ceil(total / 100));
+  let saved = 0;
+  for (let k = 0; ; k++) {
+    const t = plan.t0 + k * h;
+    const sinceBurn = k - plan.burnIn;
+    const isSave = sinceBurn >= 0 && sinceBurn % plan.saveEvery === 0;
+    if (isSave || (sinceBurn < 0 && k % plan.saveEvery === 0)) checkState(state, n, d, t, pathStart);
+    if (isSave) {
+      for (let p = 0; p < n; p++) {
+        const o = (p * L + saved) * d;
+        for (let j = 0; j < d; j++) out[o + j] = state[p * d + j];
+      }
+      saved++;
+      if (saved === L) break;
+    }
+    for (let b = 0; b < numBlocks; b++) {
+      const r = rngs[b];
+      for (let s = 0; s < sets; s++) r.fillNormal(views[b * sets + s]);
+    }
+    solver.step(system, t, h, state, n, z, ws);
+    if (onSteps && (k + 1) % progressEvery === 0) onSteps(k + 1);
+  }
+  if (onSteps) onSteps(total);
+}
+
+/** Throws BlowUpError (time, first bad path) when the state holds a non-finite value. */
+function checkState(state: Float64Array, n: number, d: number, t: number, pathStart: number): void {
+  // A sum is finite when every term is (an overflowing sum falls through to the exact scan).
+  let s = 0;
+  for (let i = 0; i < state.length; i++) s += state[i];
+  if (Number.isFinite(s)) return;
+  for (let i = 0; i < n * d; i++) {
+    if (!Number.isFinite(state[i])) {
+      const p = Math.floor(i / d);
+      throw new BlowUpError(t, pathStart + p, `coordinate ${i % d} = ${state[i]}`);
+    }
+  }
+}
+
+/**
+ * Simulates `paths` independent paths of dX = f dt + G dW with a fixed step and returns the saved
+ * states as a PathBundle: coordinate j of path p at save k is data[(p * length + k) * dim + j], at time
+ * t0 + (burnIn + k * saveEvery) h. Throws BlowUpError naming the time and path when a state stops
+ * being finite (checked at every save, and every saveEvery steps during burn-in).
+ *
+ * @example
+ * import { simulate, fourWellSystem, sra1 } from '@sdekit/sde';
+ * const bundle = simulate(fourWellSystem(), {
+ *   x0: Float64Array.of(0, 0), paths: 1000, h: 1e-3, T: 10, saveEvery: 10, burnIn: 1000, seed: 7,
+ * });
+ * bundle.length; // 1001 saved states per path, dt = 0.01
+ */
+export function simulate(system: SdeSystem, opts: SimulateOptions): PathBundle {
+  const plan = planSimulation(system, opts);
+  const solver = opts.solver ?? eulerMaruyama;
+  const data = new Float64Array(plan.paths * plan.length * system.dim);
+  const total = plan.burnIn + plan.steps;
+  const progress = opts.onProgress;
+  integrateRange(system, plan, solver, opts.x0, 0, plan.paths, data, progress ? (done) => progress(done, total) : undefined);
+  return {
+    data,
+    dim: system.dim,
+    length: plan.length,
+    paths: plan.paths,
+    dt: plan.h * plan.saveEvery,
+    t0: plan.t0 + plan.burnIn * plan.h,
+  };
+}
+
+/**
+ * A validated TimeSeries: data of length (a multiple of) dim, finite values, dt > 0.
+ *
+ * @example
+ * const ts = timeSeries(Float64Array.of(0, 0.1, 0.3), 1, 0.01); // 3 samples of a 1-D series
+ */
+export function timeSeries(data: Float64Array, dim: number, dt: number, t0 = 0): TimeSeries {
+  checkInteger('dim', dim, 1);
+  if (!(data instanceof Float64Array)) {
+    throw new InvalidArgumentError('data', 'must be a Float64Array', 'convert with Float64Array.from(values)');
+  }
+  if (data.length === 0 || data.length % dim !== 0) {
+    throw new DimensionError('data', `length ${data.length} is not a positive multiple of dim = ${dim}`, 'pass length * dim values (time k, coordinate j at k * dim + j)');
+  }
+  checkPositive('dt', dt);
+  if (!Number.isFinite(t0)) throw new InvalidArgumentError('t0', `must be finite, got ${t0}`, 'pass a finite start time');
+  checkFinite('data', data);
+  return { data, dim, length: data.length / dim, dt, t0 };
+}
+
+/**
+ * Path p of a bundle as a TimeSeries (a view: no copy).
+ *
+ * @example
+ * const ts = pathOf(simulate(system, opts), 0);
+ */
+export function pathOf(bundle: PathBundle, p: number): TimeSeries {
+  checkInteger('p', p, 0);
+  if (p >= bundle.paths) {
+    throw new InvalidArgumentError('p', `path ${p} does not exist (bundle has ${bundle.paths} paths)`, `pass 0 <= p < ${bundle.paths}`);
+  }
+  const size = bundle.length * bundle.dim;
+  if (bundle.data.length !== bundle.paths * size) {
+    throw new DimensionError('bundle.data', `length ${bundle.data.length} != paths * length * dim = ${bundle.paths * size}`, 'pass a bundle returned by simulate');
+  }
+  checkPositive('bundle.dt', bundle.dt);
+  return { data: bundle.data.subarray(p * size, (p + 1) * size), dim: bundle.dim, length: bundle.length, dt: bundle.dt, t0: bundle.t0 };
+}
