@@ -1,0 +1,142 @@
+/**
+ * The common run of the averaging cases M1 and M2 (benchmarks.md): generate the slow path with the
+ * full slow-fast system, fit the averaged model and the MLP baseline on the observed slow path only,
+ * compare drifts with the Monte Carlo truth on a grid, simulate the learned model and compare its
+ * stationary PDF and ACF with the data.
+ */
+import type { AveragedModel, MlpDriftModel } from '@sdekit/averaging';
+import type { TimeSeries } from '@sdekit/sde';
+import * as sde from '@sdekit/sde';
+import type { CaseContext, StageProgress } from '../context.js';
+import { lineChart } from '../plots.js';
+import { bundleAcf, bundlePath, compareMarginals, linspace, plotAcf, plotMarginals, plotPaths, seriesAcf } from './common.js';
+
+export interface AveragingSizes extends Record<string, number> {
+  n: number;
+  m: number;
+  T: number;
+  Delta: number;
+  iterations: number;
+  L: number;
+  baselineIterations: number;
+  simPaths: number;
+  simT: number;
+  acfT: number;
+  gridPoints: number;
+  truthSamples: number;
+}
+
+export interface AveragingSpec {
+  /** Axis label of the slow coordinate. */
+  label: string;
+  gridLo: number;
+  gridHi: number;
+  mseTarget: number;
+  /** Target of baseline MSE / flow MSE (null: reported only). */
+  ratioTarget: number | null;
+  generate: (seed: number, progress: (done: number, total: number) => void) => TimeSeries;
+  /** The exact bbar on grid points (grid: n*d values) from exact samples of pi_0. */
+  trueDrift: (grid: Float64Array) => Float64Array;
+  fit: (path: TimeSeries, seed: number, progress: StageProgress) => AveragedModel;
+  baseline: (path: TimeSeries, seed: number, progress: StageProgress) => MlpDriftModel;
+  /** Slow dimension (default 1); for d = 2 the drift grid is the x1 axis with x2 = 0. */
+  slowDim?: number;
+  /** Tag of one configuration when a case runs several (prefixes metric names, suffixes file names). */
+  tag?: string;
+  /** Draw the plots (default true). */
+  plots?: boolean;
+}
+
+/** A grid along the first slow coordinate (others 0), n*d values. */
+export function slowGrid(lo: number, hi: number, n: number, d: number): Float64Array {
+  const g = linspace(lo, hi, n);
+  const out = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) out[i * d] = g[i];
+  return out;
+}
+
+/** First coordinate of every grid point. */
+function firstCoord(a: Float64Array, d: number): Float64Array {
+  return Float64Array.from({ length: a.length / d }, (_, i) => a[i * d]);
+}
+
+export async function averagingCase(ctx: CaseContext, s: AveragingSizes, spec: AveragingSpec): Promise<{ model: AveragedModel; observed: TimeSeries }> {
+  const d = spec.slowDim ?? 1;
+  const tag = spec.tag ?? '';
+  const mName = (n: string) => (tag ? `${tag}: ${n}` : n);
+  const fSuffix = tag ? `-${tag.replace(/[^A-Za-z0-9]+/g, '')}` : '';
+  const stage = (n: string) => (tag ? `${n} ${tag}` : n);
+  const observed = await ctx.stage(stage('data'), (progress) => spec.generate(ctx.seedFor(1), (a, b) => progress(a / b)));
+  await ctx.saveSeries(`observed${fSuffix}`, observed.data, [observed.length, d], `observed slow path, Delta = ${observed.dt}`);
+  const model = await ctx.stage(stage('learn'), (progress) => spec.fit(observed, ctx.seedFor(2), progress));
+  await ctx.saveModel(`averaged${fSuffix}`, model.toJSON(), 'averaged model: flow for pi_0 + known coefficients');
+  for (const w of model.training.warnings) ctx.warn(`fitAveraged: ${w}`);
+  const baseline = await ctx.stage(stage('baseline'), (progress) => spec.baseline(observed, ctx.seedFor(3), progress));
+  await ctx.saveModel(`mlp-baseline${fSuffix}`, baseline.toJSON(), 'unstructured MLP drift fitted to the same likelihood');
+
+  const grid = slowGrid(spec.gridLo, spec.gridHi, s.gridPoints, d);
+  const drifts = await ctx.stage(stage('drift'), () => {
+    const truth = spec.trueDrift(grid);
+    const learned = model.bbar(grid, { samples: 8192, seed: ctx.seedFor(4) });
+    const base = baseline.drift(grid);
+    return { truth, learned, base };
+  });
+
+  const sim = await ctx.stage(stage('simulate'), (progress) => {
+    const x0 = new Float64Array(d * s.simPaths);
+    for (let p = 0; p < s.simPaths; p++) {
+      const k = Math.floor(((p + 0.5) * observed.length) / s.simPaths);
+      x0.set(observed.data.subarray(k * d, k * d + d), p * d);
+    }
+    return sde.simulate(model.system({ samples: 512, seed: ctx.seedFor(5) }), {
+      x0,
+      paths: s.simPaths,
+      h: s.Delta,
+      T: s.simT,
+      burnIn: Math.round(5 / s.Delta),
+      seed: ctx.seedFor(6),
+      onProgress: (a, b) => progress(a / b),
+    });
+  });
+  await ctx.saveSeries(`simulated${fSuffix}`, sim.data, [sim.paths, sim.length, d], `learned averaged-model paths, dt = ${sim.dt}`);
+
+  await ctx.stage(stage('metrics'), async () => {
+    const mse = sde.driftMse(drifts.learned.value, drifts.truth, d);
+    const mseBase = sde.driftMse(drifts.base, drifts.truth, d);
+    ctx.metric(mName('drift MSE (flow)'), mse, { op: '<', value: spec.mseTarget }, `grid of ${s.gridPoints} points over [${spec.gridLo}, ${spec.gridHi}]`);
+    ctx.metric(mName('drift MSE (MLP baseline)'), mseBase, null);
+    ctx.metric(mName('baseline MSE / flow MSE'), mseBase / mse, spec.ratioTarget === null ? null : { op: '>=', value: spec.ratioTarget });
+    const cmp = compareMarginals(observed.data, sim.data, d);
+    for (let j = 0; j < d; j++) ctx.metric(mName(`marginal KL ${spec.label}${d > 1 ? j + 1 : ''}`), cmp.kl[j], { op: '<', value: 0.02 });
+    const maxLag = Math.round(s.acfT / s.Delta);
+    const acfData = seriesAcf(observed.data, d, maxLag);
+    const acfModel = bundleAcf(sim, maxLag);
+    ctx.metric(mName('ACF error'), sde.acfError(acfData, acfModel), { op: '<', value: 0.1 }, `lags 0..${s.acfT} time units (our target: benchmarks.md gives none)`);
+    ctx.recordSizes({ [mName('observations')]: observed.length, [mName('flowParams')]: model.numParams });
+    if (spec.plots === false) return;
+
+    const x = firstCoord(grid, d);
+    const se = firstCoord(drifts.learned.stdError, d);
+    const lv = firstCoord(drifts.learned.value, d);
+    await ctx.plot(
+      `bbar${fSuffix}`,
+      `${ctx.id}: learned vs true bbar${tag ? ` (${tag})` : ''}`,
+      `Averaged drift on the grid: Monte Carlo truth from exact samples of pi_0, the flow model (band: +-2 Monte Carlo standard errors), and the unstructured MLP baseline.`,
+      lineChart({
+        title: 'bbar',
+        xLabel: spec.label,
+        yLabel: 'bbar',
+        curves: [
+          { name: 'true', x, y: firstCoord(drifts.truth, d) },
+          { name: 'flow model', x, y: lv, dashed: true },
+          { name: 'MLP baseline', x, y: firstCoord(drifts.base, d) },
+        ],
+        bands: [{ name: 'flow +-2 MC s.e.', x, lo: lv.map((v, i) => v - 2 * se[i]), hi: lv.map((v, i) => v + 2 * se[i]) }],
+      }),
+    );
+    await plotMarginals(ctx, cmp, d === 1 ? [spec.label] : [`${spec.label}1`, `${spec.label}2`], undefined, fSuffix);
+    await plotAcf(ctx, s.Delta, acfData, acfModel, [], tag ? ` (${tag})` : '', fSuffix);
+    await plotPaths(ctx, observed, bundlePath(sim, 0), sim.dt, 0, d === 1 ? spec.label : `${spec.label}1`, Math.min(50, s.T), fSuffix);
+  });
+  return { model, observed };
+}

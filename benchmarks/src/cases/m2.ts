@@ -1,0 +1,54 @@
+/**
+ * M2 (benchmarks.md): a tagged particle X in R^d among N solvent particles that are fast (scale n)
+ * and Gaussian-distributed at equilibrium. pi_0 is learned as a flow from the slow path only
+ * (methods.md section 4) and compared with the exact bbar (exact Gaussian samples of pi_0) and the
+ * unstructured MLP baseline. The full profile fills the [SG] Table 1 layout: rows (d, N), columns n.
+ */
+import { fitAveraged, fitMlpDriftBaseline, m2Coefficients } from '@sdekit/averaging';
+import * as sde from '@sdekit/sde';
+import type { BenchCase, CaseContext } from '../context.js';
+import { averagingCase } from './averaging-common.js';
+
+const COMMON = { Delta: 0.01, L: 64, simPaths: 20, acfT: 5, gridPoints: 31, truthSamples: 100000 };
+const PROFILES = {
+  quick: { ds: [1], Ns: [10], ns: [100], T: 200, iterations: 800, baselineIterations: 800, simT: 100 },
+  full: { ds: [1, 2], Ns: [10, 15, 20], ns: [100, 1000, 15000], T: 1000, iterations: 3000, baselineIterations: 3000, simT: 200 },
+};
+
+/** Upper end of the drift MSE range reported by [SG] for this experiment family. */
+const SG_MSE_UPPER = 2.5e-2;
+
+export const m2Case: BenchCase = {
+  id: 'M2',
+  title: 'Tagged particle in a solvent (averaging with a flow) vs MLP baseline',
+  description: 'Slow particle in a double-well V with Gaussian-bump interactions with N fast solvent particles.',
+  async run(ctx: CaseContext) {
+    const p = PROFILES[ctx.profile];
+    const s0 = ctx.resolveSizes({ T: p.T, iterations: p.iterations, baselineIterations: p.baselineIterations, simT: p.simT, ...COMMON });
+    const configs = p.ds.flatMap((d) => p.Ns.flatMap((N) => p.ns.map((n) => ({ d, N, n }))));
+    for (const [i, { d, N, n }] of configs.entries()) {
+      const tag = configs.length > 1 ? `d=${d} N=${N} n=${n}` : '';
+      const s = { ...s0, n, m: N * d };
+      ctx.recordSizes({ [`config${configs.length > 1 ? ` ${i}` : ''}`]: `d=${d} N=${N} n=${n}` });
+      await averagingCase(ctx, s, {
+        label: 'x',
+        gridLo: -1.5,
+        gridHi: 1.5,
+        mseTarget: SG_MSE_UPPER,
+        ratioTarget: null,
+        slowDim: d,
+        tag,
+        plots: i === 0 || d === 2 ? true : n === p.ns[0],
+        generate: (seed, progress) => {
+          const system = sde.m2System({ d, N, n });
+          const y0 = sde.sampleM2Fast(sde.Rng.fromSeed(seed, 1), 1, { d, N });
+          return sde.simulateSlowFast(system, { x0: new Float64Array(d), y0, fastStep: 0.02 / n, Delta: s.Delta, T: s.T, seed, onProgress: progress }).slow;
+        },
+        trueDrift: (grid) => sde.m2TrueDrift(grid, { d, N }),
+        fit: (path, seed, progress) =>
+          fitAveraged({ path, coefficients: m2Coefficients({ d, N }), L: s.L, iterations: s.iterations, seed, onProgress: (q) => progress(q.iteration / q.iterations, `nll ${q.trainNll.toFixed(3)}`) }),
+        baseline: (path, seed, progress) => fitMlpDriftBaseline({ path, sigma: 0.5, iterations: s.baselineIterations, seed, onProgress: (q) => progress(q.iteration / q.iterations) }),
+      });
+    }
+  },
+};

@@ -1,0 +1,191 @@
+/**
+ * U1 (benchmarks.md): uncertainty of the averaged models of M1 and M2 by variational inference
+ * (methods.md section 5). For an observation window T and a 5x longer one: fit the averaged model,
+ * fit a flow posterior over its flow parameters (doubly stochastic ELBO with the model's path
+ * log-likelihood), draw 95 % pointwise bands of bbar on a grid, check that the true bbar lies inside
+ * on >= 90 % of the grid points where the data put mass, that the mean band width shrinks with 5T,
+ * and draw forecast bands for the path beyond the observation window.
+ */
+import { type AveragedModel, fitAveraged, m1Coefficients, m2Coefficients, type SlowCoefficients } from '@sdekit/averaging';
+import type { TimeSeries } from '@sdekit/sde';
+import * as sde from '@sdekit/sde';
+import { fitPosterior, sortedQuantile } from '@sdekit/vi';
+import type { BenchCase, CaseContext } from '../context.js';
+import { lineChart } from '../plots.js';
+import { linspace } from './common.js';
+
+const PROFILES = {
+  quick: { T: 100, longFactor: 5, Delta: 0.01, fitIterations: 500, L: 32, viSteps: 300, viSamples: 4, viBatch: 512, bandDraws: 100, gridPoints: 31, forecastT: 3, forecastDraws: 60, truthSamples: 100000 },
+  full: { T: 200, longFactor: 5, Delta: 0.01, fitIterations: 2000, L: 64, viSteps: 2000, viSamples: 8, viBatch: 2048, bandDraws: 400, gridPoints: 61, forecastT: 5, forecastDraws: 200, truthSamples: 1000000 },
+};
+
+interface Problem {
+  readonly name: 'M1' | 'M2';
+  readonly n: number;
+  readonly coefficients: () => SlowCoefficients;
+  /** Slow path of length T + forecastT (first T observed, the rest is the truth for forecasts). */
+  readonly generate: (T: number, seed: number, progress: (a: number, b: number) => void) => TimeSeries;
+  readonly trueDrift: (grid: Float64Array, samples: number, seed: number) => Float64Array;
+}
+
+const PROBLEMS: Problem[] = [
+  {
+    name: 'M1',
+    n: 100,
+    coefficients: () => m1Coefficients({ m: 2, beta: 0.5 }),
+    generate: (T, seed, progress) =>
+      sde.simulateSlowFast(sde.m1System({ m: 2, n: 100, beta: 0.5 }), { x0: new Float64Array([0]), y0: sde.sampleM1Fast(sde.Rng.fromSeed(seed, 1), 1, 2), fastStep: 0.02 / 100, Delta: 0.01, T, seed, onProgress: progress }).slow,
+    trueDrift: (grid, samples, seed) => sde.m1TrueDrift(grid, { m: 2, beta: 0.5, samples, seed }),
+  },
+  {
+    name: 'M2',
+    n: 100,
+    coefficients: () => m2Coefficients({ d: 1, N: 10 }),
+    generate: (T, seed, progress) =>
+      sde.simulateSlowFast(sde.m2System({ d: 1, N: 10, n: 100 }), { x0: new Float64Array([0]), y0: sde.sampleM2Fast(sde.Rng.fromSeed(seed, 1), 1, { d: 1, N: 10 }), fastStep: 0.02 / 100, Delta: 0.01, T, seed, onProgress: progress }).slow,
+    trueDrift: (grid) => sde.m2TrueDrift(grid, { d: 1, N: 10 }),
+  },
+];
+
+function head(series: TimeSeries, samples: number): TimeSeries {
+  return sde.timeSeries(series.data.slice(0, samples * series.dim), series.dim, series.dt, series.t0);
+}
+
+export const u1Case: BenchCase = {
+  id: 'U1',
+  title: 'Variational credible bands on M1 and M2',
+  description: 'Flow posterior over the averaging model parameters; bbar bands, coverage, shrinkage with T, forecasts.',
+  async run(ctx: CaseContext) {
+    const s = ctx.resolveSizes(PROFILES[ctx.profile]);
+    const grid = linspace(-1.5, 1.5, s.gridPoints);
+    for (const [pi, prob] of PROBLEMS.entries()) {
+      const Tlong = s.T * s.longFactor;
+      const full = await ctx.stage(`${prob.name} data`, (progress) => prob.generate(Tlong + s.forecastT, ctx.seedFor(10 + pi), (a, b) => progress(a / b)));
+      const truth = prob.trueDrift(grid, s.truthSamples, ctx.seedFor(20 + pi));
+      const widths: number[] = [];
+      const bandsFor: Array<{ T: number; lo: Float64Array; hi: Float64Array; mean: Float64Array }> = [];
+      let forecastModel: { model: AveragedModel; draws: Float64Array; observed: TimeSeries } | null = null;
+      for (const T of [s.T, Tlong]) {
+        const nObs = Math.round(T / s.Delta) + 1;
+        const observed = head(full, nObs);
+        const model = await ctx.stage(`${prob.name} fit T=${T}`, (progress) =>
+          fitAveraged({ path: observed, coefficients: prob.coefficients(), L: s.L, iterations: s.fitIterations, seed: ctx.seedFor(30 + pi), onProgress: (q) => progress(q.iteration / q.iterations) }),
+        );
+        const map = model.getParams();
+        const loglik = model.logLikelihoodFunction({ path: observed, L: s.L, batchSize: Math.min(s.viBatch, nObs - 1), seed: ctx.seedFor(40 + pi) });
+        const posterior = await ctx.stage(`${prob.name} vi T=${T}`, (progress) =>
+          fitPosterior({
+            dim: model.numParams,
+            logLikelihood: (theta) => loglik(theta),
+            init: { mean: map, std: 1e-3 },
+            samples: s.viSamples,
+            steps: s.viSteps,
+            seed: ctx.seedFor(50 + pi),
+            onProgress: (q) => progress(q.step / q.steps, `elbo ${q.elboRecent.toFixed(1)}`),
+          }),
+        );
+        await ctx.saveModel(`${prob.name}-posterior-T${T}`, posterior.toJSON(), `flow posterior over the ${prob.name} averaged-model parameters, T = ${T}`);
+        const bands = await ctx.stage(`${prob.name} bands T=${T}`, () =>
+          posterior.bands(
+            (theta, g: Float64Array) => {
+              model.setParams(theta);
+              return model.bbar(g, { samples: 2048, seed: ctx.seedFor(60) }).value;
+            },
+            grid,
+            [0.95],
+            { samples: s.bandDraws, seed: ctx.seedFor(70 + pi) },
+          ),
+        );
+        model.setParams(map);
+        const b = bands.bands[0];
+        // Grid points where the data put mass: inside the 0.5 %..99.5 % quantiles of the observed path.
+        const sorted = Float64Array.from(observed.data).sort();
+        const lo = sortedQuantile(sorted, 0.005);
+        const hi = sortedQuantile(sorted, 0.995);
+        let inMass = 0;
+        let covered = 0;
+        let width = 0;
+        for (let i = 0; i < grid.length; i++) {
+          if (grid[i] < lo || grid[i] > hi) continue;
+          inMass++;
+          width += b.upper[i] - b.lower[i];
+          if (truth[i] >= b.lower[i] && truth[i] <= b.upper[i]) covered++;
+        }
+        widths.push(width / inMass);
+        ctx.metric(`${prob.name} T=${T}: coverage of true bbar by 95 % band`, covered / inMass, { op: '>=', value: 0.9 }, `${inMass} grid points inside the data's 0.5-99.5 % range`);
+        ctx.metric(`${prob.name} T=${T}: mean band width`, width / inMass, null);
+        bandsFor.push({ T, lo: b.lower, hi: b.upper, mean: bands.mean });
+        if (T === s.T) forecastModel = { model, draws: posterior.sample(s.forecastDraws, ctx.seedFor(80 + pi)), observed };
+        else model.dispose?.();
+      }
+      ctx.metric(`${prob.name}: band width ratio (5T / T)`, widths[1] / widths[0], { op: '<', value: 1 }, 'the band must shrink with more data (about 1/sqrt(5) = 0.45 expected)');
+
+      await ctx.plot(
+        `bbar-bands-${prob.name}`,
+        `U1: 95 % credible bands of bbar (${prob.name})`,
+        `Pointwise 95 % posterior bands of the averaged drift for observation windows T = ${s.T} and ${Tlong}, with the true bbar.`,
+        lineChart({
+          title: `bbar bands (${prob.name})`,
+          xLabel: 'x',
+          yLabel: 'bbar',
+          curves: [{ name: 'true bbar', x: grid, y: truth }, ...bandsFor.map((b) => ({ name: `posterior mean, T=${b.T}`, x: grid, y: b.mean, dashed: true }))],
+          bands: bandsFor.map((b) => ({ name: `95 % band, T=${b.T}`, x: grid, lo: b.lo, hi: b.hi })),
+        }),
+      );
+
+      // Forecast bands beyond the observation window (T): posterior draws x process noise.
+      if (forecastModel) {
+        const { model, draws, observed } = forecastModel;
+        const map = model.getParams();
+        const steps = Math.round(s.forecastT / s.Delta);
+        const fc = await ctx.stage(`${prob.name} forecast`, () => {
+          const paths = new Float64Array(s.forecastDraws * (steps + 1));
+          const x0 = observed.data.subarray(observed.length - 1, observed.length);
+          for (let k = 0; k < s.forecastDraws; k++) {
+            model.setParams(draws.subarray(k * model.numParams, (k + 1) * model.numParams));
+            const b = sde.simulate(model.system({ samples: 256, seed: ctx.seedFor(90) }), { x0: Float64Array.from(x0), paths: 1, h: s.Delta, steps, seed: ctx.seedFor(100 + k) });
+            paths.set(b.data, k * (steps + 1));
+          }
+          model.setParams(map);
+          const lo = new Float64Array(steps + 1);
+          const hi = new Float64Array(steps + 1);
+          const med = new Float64Array(steps + 1);
+          const col = new Float64Array(s.forecastDraws);
+          for (let t = 0; t <= steps; t++) {
+            for (let k = 0; k < s.forecastDraws; k++) col[k] = paths[k * (steps + 1) + t];
+            col.sort();
+            lo[t] = sortedQuantile(col, 0.025);
+            hi[t] = sortedQuantile(col, 0.975);
+            med[t] = sortedQuantile(col, 0.5);
+          }
+          return { lo, hi, med };
+        });
+        const start = observed.length - 1;
+        const actual = Float64Array.from({ length: steps + 1 }, (_, t) => full.data[start + t]);
+        let inside = 0;
+        for (let t = 0; t <= steps; t++) if (actual[t] >= fc.lo[t] && actual[t] <= fc.hi[t]) inside++;
+        ctx.metric(`${prob.name}: forecast 95 % band coverage of the true continuation`, inside / (steps + 1), null, `${s.forecastT} time units after T = ${s.T}; one path, so informational`);
+        const past = Math.min(observed.length, Math.round(2 / s.Delta));
+        const tPast = Float64Array.from({ length: past }, (_, i) => (i - past + 1) * s.Delta);
+        const tFut = Float64Array.from({ length: steps + 1 }, (_, t) => t * s.Delta);
+        await ctx.plot(
+          `forecast-${prob.name}`,
+          `U1: forecast beyond the observation window (${prob.name})`,
+          `Last 2 time units of the observed path, then the 95 % predictive band (posterior draws and process noise) and median, with the true continuation.`,
+          lineChart({
+            title: `forecast (${prob.name}, T=${s.T})`,
+            xLabel: 'time after the window',
+            yLabel: 'x',
+            curves: [
+              { name: 'observed', x: tPast, y: observed.data.subarray(observed.length - past) },
+              { name: 'true continuation', x: tFut, y: actual },
+              { name: 'forecast median', x: tFut, y: fc.med, dashed: true },
+            ],
+            bands: [{ name: '95 % forecast band', x: tFut, lo: fc.lo, hi: fc.hi }],
+          }),
+        );
+        model.dispose?.();
+      }
+    }
+  },
+};
