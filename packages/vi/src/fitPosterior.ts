@@ -1,0 +1,394 @@
+/**
+ * Variational inference with a normalizing-flow posterior (methods.md section 5; [SG] section on
+ * variational inference): maximise
+ *
+ *   ELBO(phi) = E_e[ log L(g_phi(e)) + log p_prior(g_phi(e)) - log q_phi(g_phi(e)) ],  e ~ N(0, I)
+ *
+ * by Adam on a K-sample reparameterised estimate. The likelihood may itself be stochastic (e.g. the
+ * L inner fast samples of an averaging model: a doubly stochastic estimate, Titsias & Lazaro-Gredilla
+ * 2014). Float32 TensorFlow.js computes the per-sample terms and the gradient; the ELBO values are
+ * read back and averaged in float64 with the additive constants (prior and base normalisers) added
+ * in float64.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Adam, type LearningRate, warmupCosine } from '@sdekit/nn';
+import {
+  ConvergenceError,
+  DimensionError,
+  InvalidArgumentError,
+  Rng,
+  checkFinite,
+  checkInteger,
+  checkPositive,
+} from '@sdekit/sde';
+import { type GaussianPrior, Posterior } from './posterior.js';
+import {
+  type PosteriorFlowShape,
+  checkFlowShape,
+  flowForwardTensor,
+  flowLogProbConstant,
+  flowLogProbTensor,
+  initialFlowParams,
+} from './posteriorFlow.js';
+
+/** What a log-likelihood callback learns about the call it serves. */
+export interface LikelihoodContext {
+  /** Optimisation step (0-based); -1 outside training (e.g. estimateElbo). */
+  readonly step: number;
+  /** Index of the sample within the step (0..K-1), or -1 for a batched call. */
+  readonly sample: number;
+  /**
+   * A generator for the likelihood's own randomness (inner Monte Carlo samples), one stream per
+   * fit, advanced call by call: the same seed gives the same fit.
+   */
+  readonly rng: Rng;
+}
+
+/** log L(theta) for one parameter vector: a float32 scalar, differentiable in theta. */
+export type LogLikelihood = (theta: tf.Tensor1D, context: LikelihoodContext) => tf.Scalar;
+/** log L for K parameter vectors at once (rows of thetas), returning K values. */
+export type BatchLogLikelihood = (thetas: tf.Tensor2D, context: LikelihoodContext) => tf.Tensor1D;
+
+/** Gaussian prior N(mean, diag(std^2)); numbers broadcast to every coordinate. */
+export interface PriorOptions {
+  /** Default 0. */
+  mean?: number | Float64Array;
+  /** s0 of methods.md section 5; default 1. */
+  std?: number | Float64Array;
+}
+
+/** Shape of the variational flow (see posteriorFlow.ts). */
+export interface PosteriorFlowOptions {
+  /** Elementwise sinh-arcsinh layers; default 2. */
+  layers?: number;
+  /** Rank-1 mixing steps (0 = mean-field, dim = full covariance); default min(dim, 4). */
+  rank?: number;
+}
+
+/** Progress report, every `progressEvery` steps and at the end. */
+export interface PosteriorProgress {
+  readonly step: number;
+  readonly steps: number;
+  /** ELBO of this step (NaN if skipped). */
+  readonly elbo: number;
+  /** Mean ELBO over the last `progressEvery` finite steps. */
+  readonly elboRecent: number;
+  readonly nonFiniteSteps: number;
+}
+
+export interface FitPosteriorOptions {
+  /** Dimension of theta, >= 1. */
+  dim: number;
+  /** log L(theta), called K times per step. Give this or `logLikelihoodBatch`. */
+  logLikelihood?: LogLikelihood;
+  /** log L for K rows at once (faster when the likelihood batches well). */
+  logLikelihoodBatch?: BatchLogLikelihood;
+  /** Gaussian prior; default N(0, I) (methods.md section 5, s0 = 1). */
+  prior?: PriorOptions;
+  /** Variational flow shape. */
+  flow?: PosteriorFlowOptions;
+  /**
+   * Initial q = N(mean, diag(std^2)): default mean = prior mean, std = 0.1 * prior std. Start
+   * narrow around a point estimate when one is known (the likelihood is then evaluated where it
+   * is finite and informative).
+   */
+  init?: { mean?: number | Float64Array; std?: number | Float64Array };
+  /** K reparameterised samples per step; default 8. */
+  samples?: number;
+  /** Adam steps; default 1000. */
+  steps?: number;
+  /**
+   * Adam (@sdekit/nn) settings; lr may be a schedule of the step. Default: cosine decay from 1e-2
+   * to 1e-3 over the steps (warmupCosine), so the final q is not blurred by gradient noise.
+   */
+  adam?: { lr?: LearningRate; beta1?: number; beta2?: number; epsilon?: number };
+  /**
+   * 'stl' (default): "sticking the landing" (Roeder et al. 2017), log q evaluated with phi frozen
+   * so the gradient has zero variance when q equals the posterior; 'standard': the plain
+   * reparameterisation gradient.
+   */
+  gradient?: 'stl' | 'standard';
+  /**
+   * Fraction of the steps (from the start) during which the sinh-arcsinh layers stay at the
+   * identity and only the Gaussian part (mu, scale, rank-1 mixing) is trained; default 0.5. The
+   * nonlinear layers are then fitted from a good Gaussian approximation instead of competing with
+   * the location and scale parameters during the transient (they are redundant with them near
+   * the identity).
+   */
+  gaussianWarmup?: number;
+  seed: number;
+  onProgress?: (progress: PosteriorProgress) => void;
+  /** Steps between progress reports; default max(1, steps / 20). */
+  progressEvery?: number;
+}
+
+function perCoordinate(name: string, value: number | Float64Array | undefined, fallback: number, dim: number): Float64Array {
+  if (value === undefined) return new Float64Array(dim).fill(fallback);
+  if (typeof value === 'number') {
+    checkFinite(name, [value]);
+    return new Float64Array(dim).fill(value);
+  }
+  if (!(value instanceof Float64Array) || value.length !== dim) {
+    throw new DimensionError(name, `must be a number or a Float64Array of length dim = ${dim}`, `pass one value per coordinate`);
+  }
+  checkFinite(name, value);
+  return value.slice();
+}
+
+function positivePerCoordinate(name: string, value: number | Float64Array | undefined, fallback: number, dim: number): Float64Array {
+  const v = perCoordinate(name, value, fallback, dim);
+  for (let i = 0; i < dim; i++) checkPositive(`${name}[${i}]`, v[i]);
+  return v;
+}
+
+/** Resolves prior options into per-coordinate vectors (default N(0, I)). */
+export function resolvePrior(prior: PriorOptions | undefined, dim: number): GaussianPrior {
+  return {
+    mean: perCoordinate('prior.mean', prior?.mean, 0, dim),
+    std: positivePerCoordinate('prior.std', prior?.std, 1, dim),
+  };
+}
+
+/**
+ * Fits the variational posterior q_phi by maximising the ELBO (methods.md section 5).
+ *
+ * Steps whose ELBO or gradient is not finite (a log-likelihood returning NaN or -Infinity for some
+ * sampled theta) are skipped: no update, counted in `nonFiniteSteps`, recorded as NaN in
+ * `elboHistory`, and a warning is returned. If every step fails a ConvergenceError is thrown.
+ *
+ * @example
+ * // y_i = theta + noise, unit noise, prior N(0, 10^2): the posterior is Gaussian
+ * const y = [1.2, 0.8, 1.1];
+ * const post = fitPosterior({
+ *   dim: 1,
+ *   logLikelihood: (t) => tf.mul(-0.5, tf.sum(tf.square(tf.sub(tf.tensor1d(y), t)))),
+ *   prior: { std: 10 },
+ *   steps: 500,
+ *   seed: 1,
+ * });
+ * const draws = post.sample(2000, 2);
+ */
+export function fitPosterior(options: FitPosteriorOptions): Posterior {
+  const { dim, seed } = options;
+  checkInteger('dim', dim, 1);
+  checkInteger('seed', seed, 0);
+  const haveOne = options.logLikelihood !== undefined;
+  const haveBatch = options.logLikelihoodBatch !== undefined;
+  if (haveOne === haveBatch) {
+    throw new InvalidArgumentError(
+      'logLikelihood',
+      haveOne ? 'both logLikelihood and logLikelihoodBatch were given' : 'no log-likelihood was given',
+      'pass exactly one of logLikelihood(theta) or logLikelihoodBatch(thetas)',
+    );
+  }
+  const shape: PosteriorFlowShape = {
+    dim,
+    layers: options.flow?.layers ?? 2,
+    rank: options.flow?.rank ?? Math.min(dim, 4),
+  };
+  checkFlowShape(shape);
+  const K = options.samples ?? 8;
+  checkInteger('samples', K, 1);
+  const steps = options.steps ?? 1000;
+  checkInteger('steps', steps, 1);
+  const gradientKind = options.gradient ?? 'stl';
+  if (gradientKind !== 'stl' && gradientKind !== 'standard') {
+    throw new InvalidArgumentError('gradient', `unknown value '${gradientKind}'`, "pass 'stl' or 'standard'");
+  }
+  const progressEvery = options.progressEvery ?? Math.max(1, Math.floor(steps / 20));
+  checkInteger('progressEvery', progressEvery, 1);
+
+  const warmupFraction = options.gaussianWarmup ?? 0.5;
+  if (!(warmupFraction >= 0 && warmupFraction <= 1)) {
+    throw new InvalidArgumentError('gaussianWarmup', `must lie in [0, 1], got ${warmupFraction}`, 'pass a fraction of the steps, e.g. 0.5');
+  }
+  const warmupSteps = shape.layers > 0 ? Math.floor(warmupFraction * steps) : 0;
+
+  const prior = resolvePrior(options.prior, dim);
+  const init = {
+    mean: perCoordinate('init.mean', options.init?.mean, Number.NaN, dim),
+    std: positivePerCoordinate('init.std', options.init?.std, 1, dim),
+  };
+  if (options.init?.mean === undefined) init.mean.set(prior.mean);
+  if (options.init?.std === undefined) for (let i = 0; i < dim; i++) init.std[i] = 0.1 * prior.std[i];
+
+  const baseRng = Rng.fromSeed(seed, 0);
+  const likelihoodRng = Rng.fromSeed(seed, 1);
+  const phi0 = initialFlowParams(shape, init, Rng.fromSeed(seed, 2));
+
+  // Float64 constants of one ELBO term: log q const is subtracted, the prior's is added.
+  let priorConstant = -0.5 * dim * Math.log(2 * Math.PI);
+  for (let i = 0; i < dim; i++) priorConstant -= Math.log(prior.std[i]);
+  const termConstant = priorConstant - flowLogProbConstant(shape);
+
+  const phiInit = tf.tensor1d(Float32Array.from(phi0));
+  const phi = tf.variable(phiInit, true);
+  phiInit.dispose();
+  const priorMean = tf.tensor1d(Float32Array.from(prior.mean));
+  const priorInvStd = tf.tensor1d(Float32Array.from(prior.std, (s) => 1 / s));
+  // 1 for the Gaussian part, 0 for the sinh-arcsinh blocks (frozen during the warm-up).
+  const gaussianMask = tf.tensor1d(
+    Float32Array.from({ length: phi0.length }, (_, i) => (i < 2 * dim || i >= (2 + 2 * shape.layers) * dim ? 1 : 0)),
+  );
+  const adam = new Adam([phi], {
+    lr: options.adam?.lr ?? warmupCosine({ peak: 1e-2, warmupSteps: 0, totalSteps: steps, floor: 1e-3 }),
+    beta1: options.adam?.beta1,
+    beta2: options.adam?.beta2,
+    eps: options.adam?.epsilon,
+  });
+  const elboHistory = new Float64Array(steps).fill(Number.NaN);
+  const e = new Float64Array(K * dim);
+  const e32 = new Float32Array(K * dim);
+  let nonFiniteSteps = 0;
+  let recentSum = 0;
+  let recentCount = 0;
+
+  try {
+    for (let step = 0; step < steps; step++) {
+      baseRng.fillNormal(e);
+      e32.set(e);
+      const eT = tf.tensor2d(e32, [K, dim]);
+      // STL: a copy of phi made outside the gradient tape, so log q's own phi-dependence is not
+      // differentiated (Roeder et al. 2017).
+      const inWarmup = step < warmupSteps;
+      const frozen = gradientKind === 'stl' || inWarmup ? tf.tidy(() => phi.clone()) : null;
+      let perSample: tf.Tensor1D | null = null;
+      const loss = adam.step(() => {
+        // During the warm-up the masked blocks enter as constants (zero gradient, no Adam update).
+        const phiUsed = inWarmup
+          ? (tf.add(tf.mul(phi, gaussianMask), tf.mul(frozen as tf.Tensor1D, tf.sub(1, gaussianMask))) as tf.Tensor1D)
+          : phi;
+        const { theta, logProbVar } = flowForwardTensor(phiUsed, shape, eT);
+        const logLik = evaluateLogLikelihood(options, theta, K, step, likelihoodRng);
+        const r = tf.mul(tf.sub(theta, priorMean), priorInvStd);
+        const logPriorVar = tf.mul(tf.sum(tf.square(r), 1), -0.5);
+        const logQVar = gradientKind === 'stl' ? flowLogProbTensor(frozen as tf.Tensor1D, shape, theta) : logProbVar;
+        const terms = tf.sub(tf.add(logLik, logPriorVar), logQVar) as tf.Tensor1D;
+        perSample = tf.keep(terms);
+        return tf.neg(tf.mean(terms)) as tf.Scalar;
+      });
+      eT.dispose();
+      frozen?.dispose();
+      const kept = perSample as tf.Tensor1D | null;
+      const termValues = kept ? kept.dataSync() : new Float32Array(0);
+      kept?.dispose();
+      if (Number.isFinite(loss)) {
+        // Adam skips a non-finite loss but applies a finite loss with a non-finite gradient: check.
+        const phiSum = tf.tidy(() => tf.sum(phi).dataSync()[0]);
+        if (!Number.isFinite(phiSum)) {
+          throw new ConvergenceError(
+            'logLikelihood',
+            `the ELBO was finite at step ${step} but its gradient was not (the parameters became non-finite)`,
+            'make log L(theta) differentiable where it is finite (avoid sqrt(0), log(0) inside tf.where)',
+          );
+        }
+        let sum = 0;
+        for (let k = 0; k < K; k++) sum += termValues[k];
+        const elbo = sum / K + termConstant;
+        elboHistory[step] = elbo;
+        recentSum += elbo;
+        recentCount++;
+      } else {
+        nonFiniteSteps++;
+      }
+      if (options.onProgress && ((step + 1) % progressEvery === 0 || step === steps - 1)) {
+        options.onProgress({
+          step: step + 1,
+          steps,
+          elbo: elboHistory[step],
+          elboRecent: recentCount > 0 ? recentSum / recentCount : Number.NaN,
+          nonFiniteSteps,
+        });
+        recentSum = 0;
+        recentCount = 0;
+      }
+    }
+    if (nonFiniteSteps === steps) {
+      throw new ConvergenceError(
+        'logLikelihood',
+        `all ${steps} steps gave a non-finite ELBO or gradient`,
+        'check that log L(theta) is finite near the prior mean / init.mean, or start narrower (init.std)',
+      );
+    }
+    const params = Float64Array.from(phi.dataSync());
+    const warnings: string[] = [];
+    if (nonFiniteSteps > 0) {
+      warnings.push(`${nonFiniteSteps} of ${steps} steps were skipped because the ELBO or its gradient was not finite`);
+    }
+    return new Posterior(shape, params, prior, { elboHistory, nonFiniteSteps, warnings });
+  } finally {
+    phi.dispose();
+    priorMean.dispose();
+    priorInvStd.dispose();
+    adam.dispose();
+    gaussianMask.dispose();
+  }
+}
+
+/** log L at the K rows of theta, as a [K] tensor (inside the gradient tape). */
+function evaluateLogLikelihood(
+  options: FitPosteriorOptions,
+  theta: tf.Tensor2D,
+  K: number,
+  step: number,
+  rng: Rng,
+): tf.Tensor1D {
+  if (options.logLikelihoodBatch) {
+    const out = options.logLikelihoodBatch(theta, { step, sample: -1, rng });
+    if (out.rank !== 1 || out.shape[0] !== K) {
+      throw new DimensionError('logLikelihoodBatch', `returned shape [${out.shape}], expected [${K}]`, 'return one log-likelihood per row of thetas');
+    }
+    return out;
+  }
+  const d = theta.shape[1];
+  const values: tf.Scalar[] = [];
+  for (let k = 0; k < K; k++) {
+    // Slices, not tf.unstack (whose gradient fails for K = 1 in tfjs 4.22).
+    const row = tf.reshape(tf.slice(theta, [k, 0], [1, d]), [d]) as tf.Tensor1D;
+    const v = (options.logLikelihood as LogLikelihood)(row, { step, sample: k, rng });
+    if (v.size !== 1) {
+      throw new DimensionError('logLikelihood', `returned shape [${v.shape}], expected a scalar`, 'return tf.Scalar (e.g. tf.sum(...))');
+    }
+    values.push(tf.reshape(v, []) as tf.Scalar);
+  }
+  return tf.stack(values) as tf.Tensor1D;
+}
+
+/**
+ * Float64 Monte Carlo estimate of the ELBO of a fitted posterior: log q and log prior in float64,
+ * log L from the (float32) callback. Returns the mean and its standard error over `samples` draws.
+ *
+ * @example
+ * const { mean, stdError } = estimateElbo(post, { logLikelihood: ll, samples: 2000, seed: 5 });
+ */
+export function estimateElbo(
+  posterior: Posterior,
+  options: { logLikelihood?: LogLikelihood; logLikelihoodBatch?: BatchLogLikelihood; samples?: number; seed: number; chunk?: number },
+): { mean: number; stdError: number; values: Float64Array } {
+  const n = options.samples ?? 1000;
+  checkInteger('samples', n, 2);
+  const chunk = options.chunk ?? 256;
+  checkInteger('chunk', chunk, 1);
+  if ((options.logLikelihood === undefined) === (options.logLikelihoodBatch === undefined)) {
+    throw new InvalidArgumentError('logLikelihood', 'pass exactly one of logLikelihood or logLikelihoodBatch', 'give one log-likelihood callback');
+  }
+  const d = posterior.dim;
+  const { samples, logProb } = posterior.sampleAndLogProb(n, options.seed);
+  const logPrior = posterior.logPrior(samples);
+  const rng = Rng.fromSeed(options.seed, 1);
+  const values = new Float64Array(n);
+  for (let start = 0; start < n; start += chunk) {
+    const m = Math.min(chunk, n - start);
+    const ll = tf.tidy(() => {
+      const theta = tf.tensor2d(Float32Array.from(samples.subarray(start * d, (start + m) * d)), [m, d]);
+      return evaluateLogLikelihood(options as FitPosteriorOptions, theta, m, -1, rng).dataSync();
+    });
+    for (let k = 0; k < m; k++) values[start + k] = ll[k] + logPrior[start + k] - logProb[start + k];
+  }
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += values[i];
+  const mean = sum / n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (values[i] - mean) ** 2;
+  return { mean, stdError: Math.sqrt(ss / (n - 1) / n), values };
+}
