@@ -185,28 +185,77 @@ export class ComplexFft {
     }
     const twr = this.twiddleRe;
     const twi = this.twiddleIm;
-    // Butterflies combining pairs of length-`half` transforms; the twiddle for offset j is
-    // exp(-2 pi i j / (2 half)), stored at index half + j. Blocks outer, offsets inner: the array is
-    // swept contiguously in every stage (cache friendly for large n).
-    for (let half = 4; half < n; half <<= 1) {
-      const span = half << 1;
+    // Remaining radix-2 stages (half = 4, 8, ..., n/2), fused in pairs: one pass over blocks of
+    // 4 half does the butterflies of stage `half` (twiddle w = exp(-2 pi i j / (2 half)), stored at
+    // index half + j) and of stage 2 half (twiddles W = exp(-2 pi i j / (4 half)) at 2 half + j, and
+    // W * (sign i) for the odd pair). Half the memory passes of plain radix 2, same arithmetic.
+    // The twiddle tables hold the forward (sign = -1) values; the inverse conjugates them.
+    let half = 4;
+    for (; 4 * half <= n; half <<= 2) {
+      const half2 = half << 1;
+      const span = half << 2;
       for (let start = 0; start < n; start += span) {
         for (let j = 0; j < half; j++) {
           const wr = twr[half + j];
           const wi = -sign * twi[half + j];
-          const i = start + j;
-          const k = i + half;
-          const xr = re[k];
-          const xi = im[k];
-          const tr = wr * xr - wi * xi;
-          const ti = wr * xi + wi * xr;
-          const ur = re[i];
-          const ui = im[i];
-          re[k] = ur - tr;
-          im[k] = ui - ti;
-          re[i] = ur + tr;
-          im[i] = ui + ti;
+          const Wr = twr[half2 + j];
+          const Wi = -sign * twi[half2 + j];
+          const i0 = start + j;
+          const i1 = i0 + half;
+          const i2 = i1 + half;
+          const i3 = i2 + half;
+          // stage `half`: (i0, i1) and (i2, i3) with twiddle w
+          let xr = re[i1];
+          let xi = im[i1];
+          let tr = wr * xr - wi * xi;
+          let ti = wr * xi + wi * xr;
+          const a0r = re[i0] + tr;
+          const a0i = im[i0] + ti;
+          const a1r = re[i0] - tr;
+          const a1i = im[i0] - ti;
+          xr = re[i3];
+          xi = im[i3];
+          tr = wr * xr - wi * xi;
+          ti = wr * xi + wi * xr;
+          const a2r = re[i2] + tr;
+          const a2i = im[i2] + ti;
+          const a3r = re[i2] - tr;
+          const a3i = im[i2] - ti;
+          // stage 2 half: (i0, i2) with W, (i1, i3) with W * (sign i)
+          tr = Wr * a2r - Wi * a2i;
+          ti = Wr * a2i + Wi * a2r;
+          re[i0] = a0r + tr;
+          im[i0] = a0i + ti;
+          re[i2] = a0r - tr;
+          im[i2] = a0i - ti;
+          const br = Wr * a3r - Wi * a3i;
+          const bi = Wr * a3i + Wi * a3r;
+          // (sign i) * (br + i bi) = -sign bi + i sign br
+          tr = -sign * bi;
+          ti = sign * br;
+          re[i1] = a1r + tr;
+          im[i1] = a1i + ti;
+          re[i3] = a1r - tr;
+          im[i3] = a1i - ti;
         }
+      }
+    }
+    if (half < n) {
+      // One last radix-2 stage (half = n/2) when the number of remaining stages is odd.
+      for (let j = 0; j < half; j++) {
+        const wr = twr[half + j];
+        const wi = -sign * twi[half + j];
+        const k = j + half;
+        const xr = re[k];
+        const xi = im[k];
+        const tr = wr * xr - wi * xi;
+        const ti = wr * xi + wi * xr;
+        const ur = re[j];
+        const ui = im[j];
+        re[k] = ur - tr;
+        im[k] = ui - ti;
+        re[j] = ur + tr;
+        im[j] = ui + ti;
       }
     }
   }
@@ -287,8 +336,6 @@ export class RealFft {
    */
   forward(x: Float64Array, re: Float64Array, im: Float64Array): void {
     checkLength('x', x, this.n);
-    checkLength('re', re, this.bins);
-    checkLength('im', im, this.bins);
     const m = this.n >>> 1;
     const zr = this.zr;
     const zi = this.zi;
@@ -296,29 +343,7 @@ export class RealFft {
       zr[j] = x[2 * j];
       zi[j] = x[2 * j + 1];
     }
-    this.half.transformUnchecked(zr, zi, -1);
-    const cosT = this.cosTable;
-    const sinT = this.sinTable;
-    re[0] = zr[0] + zi[0];
-    im[0] = 0;
-    re[m] = zr[0] - zi[0];
-    im[m] = 0;
-    for (let k = 1; k < m; k++) {
-      const akr = zr[k];
-      const aki = zi[k];
-      const bkr = zr[m - k];
-      const bki = zi[m - k];
-      const er = 0.5 * (akr + bkr);
-      const ei = 0.5 * (aki - bki);
-      // O = (Z[k] - conj(Z[m-k])) / (2i)
-      const or = 0.5 * (aki + bki);
-      const oi = -0.5 * (akr - bkr);
-      // W^k = cos - i sin
-      const c = cosT[k];
-      const s = sinT[k];
-      re[k] = er + c * or + s * oi;
-      im[k] = ei + c * oi - s * or;
-    }
+    this.forwardPacked(zr, zi, re, im);
   }
 
   /**
@@ -327,40 +352,100 @@ export class RealFft {
    * are ignored (they are zero for the transform of any real sequence). re, im are not modified.
    */
   inverse(re: Float64Array, im: Float64Array, out: Float64Array): void {
-    checkLength('re', re, this.bins);
-    checkLength('im', im, this.bins);
     checkLength('out', out, this.n);
     const m = this.n >>> 1;
     const zr = this.zr;
     const zi = this.zi;
+    this.inversePacked(re, im, zr, zi);
+    for (let j = 0; j < m; j++) {
+      out[2 * j] = zr[j];
+      out[2 * j + 1] = zi[j];
+    }
+  }
+
+  /**
+   * `forward` for a real sequence given in packed form z[j] = x[2j] + i x[2j+1] (zr, zi of length
+   * n/2; overwritten, used as work space). With `inversePacked`, a pointwise operation on x (e.g.
+   * squaring for a pseudo-spectral product) applies to zr and zi directly, skipping the unpacking.
+   *
+   * @example
+   * // pseudo-spectral square: bins of x^2 from the bins of x, no unpacked copy of x
+   * fft.inversePacked(re, im, zr, zi);
+   * for (let j = 0; j < zr.length; j++) { zr[j] *= zr[j]; zi[j] *= zi[j]; }
+   * fft.forwardPacked(zr, zi, re, im);
+   */
+  forwardPacked(zr: Float64Array, zi: Float64Array, re: Float64Array, im: Float64Array): void {
+    const m = this.n >>> 1;
+    checkLength('zr', zr, m);
+    checkLength('zi', zi, m);
+    checkLength('re', re, this.bins);
+    checkLength('im', im, this.bins);
+    this.half.transformUnchecked(zr, zi, -1);
     const cosT = this.cosTable;
     const sinT = this.sinTable;
-    // k = 0 uses X[0] and X[m], both real.
-    zr[0] = 0.5 * (re[0] + re[m]);
-    zi[0] = 0.5 * (re[0] - re[m]);
-    for (let k = 1; k < m; k++) {
-      const xkr = re[k];
-      const xki = im[k];
-      const ymr = re[m - k];
-      const ymi = im[m - k];
-      // E = (X[k] + conj(X[m-k]))/2, D = (X[k] - conj(X[m-k]))/2, O = D * conj(W^k), Z = E + i O.
-      const er = 0.5 * (xkr + ymr);
-      const ei = 0.5 * (xki - ymi);
-      const dr = 0.5 * (xkr - ymr);
-      const di = 0.5 * (xki + ymi);
+    re[0] = zr[0] + zi[0];
+    im[0] = 0;
+    re[m] = zr[0] - zi[0];
+    im[m] = 0;
+    // Bins k and m - k share Z[k] and Z[m-k]: with E = (Z[k] + conj Z[m-k])/2,
+    // O = (Z[k] - conj Z[m-k])/(2i) and W^k = c - i s (c, s = cos, sin of 2 pi k / n):
+    //   X[k] = E + W^k O,  X[m-k] = conj(E) + W^{m-k} conj(O) with W^{m-k} = -(c + i s).
+    for (let k = 1, kk = m - 1; k <= kk; k++, kk--) {
+      const akr = zr[k];
+      const aki = zi[k];
+      const bkr = zr[kk];
+      const bki = zi[kk];
+      const er = 0.5 * (akr + bkr);
+      const ei = 0.5 * (aki - bki);
+      const or = 0.5 * (aki + bki);
+      const oi = -0.5 * (akr - bkr);
       const c = cosT[k];
       const s = sinT[k];
-      // conj(W^k) = cos + i sin
+      const pr = c * or + s * oi;
+      const pi = c * oi - s * or;
+      re[k] = er + pr;
+      im[k] = ei + pi;
+      re[kk] = er - pr;
+      im[kk] = pi - ei;
+    }
+  }
+
+  /**
+   * `inverse` into packed form: writes zr[j] = x[2j], zi[j] = x[2j+1] (length n/2 each), where x is
+   * the real inverse transform of (re, im) including 1/n. See `forwardPacked`.
+   */
+  inversePacked(re: Float64Array, im: Float64Array, zr: Float64Array, zi: Float64Array): void {
+    const m = this.n >>> 1;
+    checkLength('re', re, this.bins);
+    checkLength('im', im, this.bins);
+    checkLength('zr', zr, m);
+    checkLength('zi', zi, m);
+    const cosT = this.cosTable;
+    const sinT = this.sinTable;
+    // Undo the forward post-processing, with the 1/m of the half-length inverse folded in:
+    // E = (X[k] + conj X[m-k])/2, D = (X[k] - conj X[m-k])/2, O = D conj(W^k), Z[k] = E + i O,
+    // and Z[m-k] = conj(E) + i conj(O). k = 0 uses X[0], X[m] (both real).
+    const h = 0.5 / m;
+    zr[0] = h * (re[0] + re[m]);
+    zi[0] = h * (re[0] - re[m]);
+    for (let k = 1, kk = m - 1; k <= kk; k++, kk--) {
+      const xkr = re[k];
+      const xki = im[k];
+      const ymr = re[kk];
+      const ymi = im[kk];
+      const er = h * (xkr + ymr);
+      const ei = h * (xki - ymi);
+      const dr = h * (xkr - ymr);
+      const di = h * (xki + ymi);
+      const c = cosT[k];
+      const s = sinT[k];
       const or = dr * c - di * s;
       const oi = di * c + dr * s;
       zr[k] = er - oi;
       zi[k] = ei + or;
+      zr[kk] = er + oi;
+      zi[kk] = or - ei;
     }
     this.half.transformUnchecked(zr, zi, 1);
-    const scale = 1 / m;
-    for (let j = 0; j < m; j++) {
-      out[2 * j] = zr[j] * scale;
-      out[2 * j + 1] = zi[j] * scale;
-    }
   }
 }

@@ -179,6 +179,37 @@ describe('RealFft', () => {
     expect(maxAbsDiff(x, y)).toBeLessThan(1e-13);
   });
 
+  it('packed transforms agree with forward/inverse and square pointwise (pseudo-spectral product)', () => {
+    const n = 64;
+    const m = n / 2;
+    const fft = new RealFft(n);
+    const x = randomVector(n, 9, 0);
+    const re = new Float64Array(m + 1);
+    const im = new Float64Array(m + 1);
+    fft.forward(x, re, im);
+    const zr = new Float64Array(m);
+    const zi = new Float64Array(m);
+    fft.inversePacked(re, im, zr, zi);
+    for (let j = 0; j < m; j++) {
+      expect(zr[j]).toBeCloseTo(x[2 * j], 13);
+      expect(zi[j]).toBeCloseTo(x[2 * j + 1], 13);
+      zr[j] *= zr[j];
+      zi[j] *= zi[j];
+    }
+    const sqRe = new Float64Array(m + 1);
+    const sqIm = new Float64Array(m + 1);
+    fft.forwardPacked(zr, zi, sqRe, sqIm);
+    const want = directDft(
+      x.map((v) => v * v),
+      new Float64Array(n),
+      false,
+    );
+    const scale = norm2(want.re, want.im);
+    expect(maxAbsDiff(sqRe, want.re.subarray(0, m + 1)) / scale).toBeLessThan(1e-13);
+    expect(maxAbsDiff(sqIm, want.im.subarray(0, m + 1)) / scale).toBeLessThan(1e-13);
+    expect(() => fft.forwardPacked(new Float64Array(m + 1), zi, sqRe, sqIm)).toThrow(DimensionError);
+  });
+
   it('rejects bad sizes and lengths with typed errors', () => {
     expect(() => new RealFft(1)).toThrow(InvalidArgumentError);
     expect(() => new RealFft(48)).toThrow(InvalidArgumentError);
