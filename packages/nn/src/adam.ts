@@ -44,8 +44,10 @@ export class Adam {
   private readonly beta2: number;
   private readonly eps: number;
   private readonly clipNorm: number | undefined;
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
+  /** First and second moments of all variables, flattened and concatenated (one update kernel each). */
+  private readonly m: tf.Variable;
+  private readonly v: tf.Variable;
+  private readonly sizes: number[];
   private t = 0;
   /** Steps skipped because the loss was not finite (parameters left unchanged). */
   skippedSteps = 0;
@@ -67,8 +69,10 @@ export class Adam {
     if (options.clipNorm !== undefined) checkPositive('clipNorm', options.clipNorm);
     this.clipNorm = options.clipNorm;
     this.variables = [...variables];
-    this.m = this.variables.map((p) => tf.variable(tf.zerosLike(p), false));
-    this.v = this.variables.map((p) => tf.variable(tf.zerosLike(p), false));
+    this.sizes = this.variables.map((p) => p.size);
+    const total = this.sizes.reduce((a, b) => a + b, 0);
+    this.m = tf.tidy(() => tf.variable(tf.zeros([total]), false));
+    this.v = tf.tidy(() => tf.variable(tf.zeros([total]), false));
   }
 
   /** Number of updates applied so far. */
@@ -101,23 +105,18 @@ export class Adam {
     const alpha = (lrNow * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
     const epsHat = this.eps * Math.sqrt(1 - b2 ** this.t);
     tf.tidy(() => {
-      const gs = this.variables.map((p) => grads[p.name] ?? null);
-      let scale: tf.Tensor | null = null;
+      // one flat gradient (zeros for variables the loss does not depend on)
+      let g: tf.Tensor = tf.concat(this.variables.map((p) => (grads[p.name] ? tf.reshape(grads[p.name], [-1]) : tf.zeros([p.size]))));
       if (this.clipNorm !== undefined) {
-        const sq = gs.filter((g): g is tf.Tensor => g !== null).map((g) => tf.sum(tf.square(g)));
-        const norm = tf.sqrt(tf.addN(sq));
-        scale = tf.minimum(1, tf.div(this.clipNorm, tf.maximum(norm, 1e-30)));
+        const norm = tf.sqrt(tf.sum(tf.square(g)));
+        g = tf.mul(g, tf.minimum(1, tf.div(this.clipNorm, tf.maximum(norm, 1e-30))));
       }
-      this.variables.forEach((p, i) => {
-        let g = gs[i];
-        if (g === null) return;
-        if (scale) g = tf.mul(g, scale);
-        const m = tf.add(tf.mul(b1, this.m[i]), tf.mul(1 - b1, g));
-        const v = tf.add(tf.mul(b2, this.v[i]), tf.mul(1 - b2, tf.square(g)));
-        this.m[i].assign(m);
-        this.v[i].assign(v);
-        p.assign(tf.sub(p, tf.mul(alpha, tf.div(m, tf.add(tf.sqrt(v), epsHat)))));
-      });
+      const m = tf.add(tf.mul(b1, this.m), tf.mul(1 - b1, g));
+      const v = tf.add(tf.mul(b2, this.v), tf.mul(1 - b2, tf.square(g)));
+      this.m.assign(m);
+      this.v.assign(v);
+      const delta = tf.split(tf.mul(alpha, tf.div(m, tf.add(tf.sqrt(v), epsHat))), this.sizes);
+      this.variables.forEach((p, i) => p.assign(tf.sub(p, tf.reshape(delta[i], p.shape))));
     });
     tf.dispose(value);
     tf.dispose(grads);
@@ -126,7 +125,8 @@ export class Adam {
 
   /** Frees the moment estimates (not the model's variables). */
   dispose(): void {
-    for (const t of [...this.m, ...this.v]) t.dispose();
+    this.m.dispose();
+    this.v.dispose();
   }
 }
 

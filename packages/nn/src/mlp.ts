@@ -94,7 +94,7 @@ export class Mlp {
         const a = Math.sqrt(6 / (shape[0] + shape[1]));
         for (let i = 0; i < values.length; i++) values[i] = a * (2 * rng.uniform() - 1);
       }
-      return tf.variable(tf.tensor(values, shape), true);
+      return tf.tidy(() => tf.variable(tf.tensor(values, shape), true));
     });
   }
 

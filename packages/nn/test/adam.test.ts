@@ -68,9 +68,10 @@ describe('Adam', () => {
     }
     expect(tf.memory().numTensors).toBe(before);
     expect(last).toBeLessThan(0.2 * first);
-    tf.dispose([x, y]);
     opt.dispose();
     net.dispose();
+    tf.dispose([x, y]);
+    expect(tf.memory().numTensors).toBe(before - net.variables.length - 2 /* m, v */ - 2 /* x, y */);
   });
 
   it('skips the update on a non-finite loss and reports it', () => {

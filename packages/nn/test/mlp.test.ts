@@ -45,6 +45,12 @@ describe('Mlp', () => {
     net.dispose();
   });
 
+  it('frees every tensor it created on dispose', () => {
+    const before = tf.memory().numTensors;
+    new Mlp(config, 1).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('zeroInitOutput gives an exactly zero output', () => {
     const net = new Mlp({ ...config, zeroInitOutput: true }, 1);
     const y = tf.tidy(() => net.apply(batch(4, 3, 2)).dataSync());
