@@ -1,3 +1,4 @@
+import { copyFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -7,4 +8,10 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url in the CJS build (simulateParallel locates its worker entry next to the bundle).
+  shims: true,
+  // The worker entry of simulateParallel is plain ESM JavaScript shipped next to the bundle.
+  async onSuccess() {
+    await copyFile('src/simulate-worker.mjs', 'dist/simulate-worker.mjs');
+  },
 });

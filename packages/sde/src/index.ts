@@ -8,3 +8,4 @@ export * from './integrators.js';
 export * from './slowfast.js';
 export * from './systems.js';
 export * from './stats.js';
+export * from './parallel.js';

@@ -2,14 +2,16 @@
  * Small dense float64 linear algebra on row-major typed arrays: the D x D and K x K matrices of the
  * score-based Langevin method (Stein matrix, Cdot, Phi, Cholesky factors) and of generators.
  * Hot paths are plain loops on Float64Array; mathjs is used only for the non-symmetric eigenvalue
- * problem, where a robust Hessenberg-QR is worth the dependency.
+ * problem, where a robust Hessenberg-QR is worth the dependency. It is loaded on first use (a
+ * synchronous require of its CommonJS build), so importing sdekit, e.g. in each worker thread of
+ * simulateParallel, does not pay for parsing mathjs.
  *
  * @example
  * const a = Matrix.from([[4, 2], [2, 3]]);
  * const l = cholesky(a);            // lower factor, a = l l^T
  * const x = choleskySolve(l, Matrix.from([[1], [2]]));
  */
-import { eigs } from 'mathjs';
+import { createRequire } from 'node:module';
 import { DimensionError, InvalidArgumentError, NotPositiveDefiniteError, SingularMatrixError } from './errors.js';
 import { checkFinite } from './validate.js';
 
@@ -334,11 +336,19 @@ export function symmetricEigen(a: Matrix, name = 'matrix'): SymmetricEigen {
   return { values, vectors };
 }
 
+type Eigs = (m: number[][], opts: { eigenvectors: boolean }) => unknown;
+let mathjsEigs: Eigs | undefined;
+
+function loadEigs(): Eigs {
+  if (!mathjsEigs) mathjsEigs = (createRequire(import.meta.url)('mathjs') as { eigs: Eigs }).eigs;
+  return mathjsEigs;
+}
+
 /** Eigenvalues of a general real square matrix (complex in general), via mathjs. */
 export function eigenvalues(a: Matrix, name = 'matrix'): { re: Float64Array; im: Float64Array } {
   const n = requireSquare(name, a);
   checkFinite(name, a.data);
-  const res = eigs(a.toArray(), { eigenvectors: false }) as unknown as { values: unknown };
+  const res = loadEigs()(a.toArray(), { eigenvectors: false }) as unknown as { values: unknown };
   const vals = res.values as unknown;
   const list: unknown[] = Array.isArray(vals) ? vals : ((vals as { toArray(): unknown[] }).toArray());
   const re = new Float64Array(n);

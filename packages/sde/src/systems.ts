@@ -7,8 +7,8 @@
  * const t1 = t1System();
  * const stats = t1Statistics(); // mean 0.021700, std 0.085181, ...
  */
-import { DimensionError, InvalidArgumentError } from './errors.js';
-import { Matrix, cholesky, eigenvalues, expm, lyapunovSolve, matmul, transpose } from './linalg.js';
+import { DimensionError, InvalidArgumentError, NotPositiveDefiniteError, SingularMatrixError } from './errors.js';
+import { Matrix, cholesky, expm, lyapunovSolve, matmul, transpose } from './linalg.js';
 import { Rng } from './rng.js';
 import type { SlowFastSystem } from './slowfast.js';
 import type { SdeSystem } from './types.js';
@@ -425,18 +425,29 @@ export function ouSystem(theta: Matrix, noise: Matrix): SdeSystem {
 /**
  * Exact stationary covariance C0 of dX = -Theta X dt + Sigma dW: the solution of the Lyapunov
  * equation Theta C0 + C0 Theta^T = Sigma Sigma^T. Throws InvalidArgumentError when Theta has an
- * eigenvalue with non-positive real part (no stationary law).
+ * eigenvalue with non-positive real part (no stationary law), detected by Lyapunov's theorem.
  *
  * @example
  * ouStationaryCovariance(Matrix.from([[2]]), Matrix.from([[2]])); // [[1]]
  */
 export function ouStationaryCovariance(theta: Matrix, noise: Matrix): Matrix {
-  checkOu(theta, noise);
-  const ev = eigenvalues(theta, 'theta');
-  for (let i = 0; i < ev.re.length; i++) {
-    if (!(ev.re[i] > 0)) {
-      throw new InvalidArgumentError('theta', `eigenvalue ${ev.re[i]} + ${ev.im[i]}i has non-positive real part, so the OU process has no stationary law`, 'pass a stable drift matrix (all eigenvalues with positive real part)');
-    }
+  const dim = checkOu(theta, noise);
+  // Stability test by Lyapunov's theorem: all eigenvalues of Theta have positive real part iff the
+  // solution P of Theta P + P Theta^T = I exists and is positive definite.
+  const unstable = (detail: string) =>
+    new InvalidArgumentError('theta', `has an eigenvalue with non-positive real part (${detail}), so the OU process has no stationary law`, 'pass a stable drift matrix (all eigenvalues with positive real part)');
+  let p: Matrix;
+  try {
+    p = lyapunovSolve(theta, Matrix.identity(dim), 'theta');
+  } catch (e) {
+    if (e instanceof SingularMatrixError) throw unstable('two eigenvalues sum to zero');
+    throw e;
+  }
+  try {
+    cholesky(p, 'Lyapunov certificate');
+  } catch (e) {
+    if (e instanceof NotPositiveDefiniteError) throw unstable('the Lyapunov certificate is not positive definite');
+    throw e;
   }
   const c = lyapunovSolve(theta, matmul(noise, transpose(noise)), 'theta');
   // Symmetrise the round-off.

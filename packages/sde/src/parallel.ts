@@ -1,0 +1,185 @@
+/**
+ * `simulateParallel`: the paths of `simulate` spread over worker threads.
+ *
+ * Functions cannot be sent to a worker, so the system is named by a module and an export:
+ * `{ module, exportName, args }`. Each worker imports the module, calls the export with `args` (or
+ * uses it as is when it is not a function) and integrates a contiguous range of noise blocks. Noise
+ * is drawn per block of NOISE_BLOCK paths from `Rng.fromSeed(seed, block)`, so the bundle is
+ * bit-identical to `simulate` with the same options, for any number of threads.
+ *
+ * The worker entry `simulate-worker.mjs` ships next to the built bundle (dist/) and next to this
+ * source file; when running from TypeScript sources (tests), workers load the sources through tsx.
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { BlowUpError, InvalidArgumentError, SdekitError } from './errors.js';
+import { NOISE_BLOCK, type SimulateOptions, planSimulation } from './integrators.js';
+import type { PathBundle, SdeSystem } from './types.js';
+import { checkInteger } from './validate.js';
+
+/** A system a worker can build: `(await import(module))[exportName](...args)`. */
+export interface SystemSpec {
+  /**
+   * Module specifier: a file URL (e.g. `new URL('./my-system.js', import.meta.url).href`), an absolute
+   * path, an installed package name, or '@sdekit/sde' for the built-in systems.
+   */
+  module: string;
+  /** Export to use: a factory function called with `args`, or an SdeSystem object. */
+  exportName: string;
+  /** Arguments of the factory; must be structured-cloneable (numbers, arrays, plain objects). */
+  args?: unknown[];
+}
+
+/** Options of `simulateParallel`: those of `simulate`, plus the number of threads. */
+export interface ParallelSimulateOptions extends SimulateOptions {
+  /** Worker threads (default: min(available cores, number of noise blocks)). */
+  threads?: number;
+}
+
+const SOLVER_EXPORTS: Record<string, string> = { 'euler-maruyama': 'eulerMaruyama', milstein: 'milstein', sra1: 'sra1' };
+
+/** URL of the module that holds this code: src/parallel.ts under tests, dist/index.(c)js when built. */
+function selfUrl(): string {
+  return import.meta.url;
+}
+
+function locateCore(): { coreUrl: string; workerUrl: URL; useTsx: boolean } {
+  const self = selfUrl();
+  const fromSources = /\.[cm]?ts$/.test(new URL(self).pathname);
+  return {
+    coreUrl: new URL(fromSources ? './index.ts' : './index.js', self).href,
+    workerUrl: new URL('./simulate-worker.mjs', self),
+    useTsx: fromSources,
+  };
+}
+
+function resolveModule(spec: string, coreUrl: string): string {
+  if (spec === '@sdekit/sde') return coreUrl;
+  if (spec.startsWith('file:')) return spec;
+  if (isAbsolute(spec)) return pathToFileURL(spec).href;
+  return spec;
+}
+
+async function loadSystem(spec: SystemSpec, url: string): Promise<SdeSystem> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    throw new InvalidArgumentError('spec.module', `cannot import ${spec.module}: ${(e as Error).message}`, 'pass a file URL, an absolute path or an installed package name');
+  }
+  const exp = mod[spec.exportName];
+  if (exp === undefined) {
+    throw new InvalidArgumentError('spec.exportName', `module ${spec.module} has no export ${spec.exportName}`, 'name an exported factory or system');
+  }
+  return (typeof exp === 'function' ? (exp as (...a: unknown[]) => SdeSystem)(...(spec.args ?? [])) : exp) as SdeSystem;
+}
+
+interface WorkerFailure {
+  name?: string;
+  message: string;
+  time?: number;
+  path?: number;
+  argument?: string;
+}
+
+function rebuildError(f: WorkerFailure): Error {
+  if (f.name === 'BlowUpError' && typeof f.time === 'number' && typeof f.path === 'number') return new BlowUpError(f.time, f.path, 'in a worker thread');
+  const e = new SdekitError('WORKER', `simulateParallel worker failed: ${f.message}`);
+  return e;
+}
+
+/**
+ * Like `simulate`, with the paths split over worker threads; returns the same PathBundle,
+ * bit-identical to `simulate` and independent of the thread count.
+ *
+ * @example
+ * import { simulateParallel } from '@sdekit/sde';
+ * const bundle = await simulateParallel(
+ *   { module: '@sdekit/sde', exportName: 'fourWellSystem' },
+ *   { x0: new Float64Array(2), paths: 100000, h: 1e-3, steps: 1000, saveEvery: 100, seed: 1, threads: 2 },
+ * );
+ */
+export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateOptions): Promise<PathBundle> {
+  if (!spec || typeof spec.module !== 'string' || typeof spec.exportName !== 'string') {
+    throw new InvalidArgumentError('spec', 'must be { module: string, exportName: string, args?: unknown[] }', 'name the module and export that build the system');
+  }
+  if (spec.args !== undefined && !Array.isArray(spec.args)) {
+    throw new InvalidArgumentError('spec.args', 'must be an array', 'pass the factory arguments as an array');
+  }
+  const { coreUrl, workerUrl, useTsx } = locateCore();
+  const systemUrl = resolveModule(spec.module, coreUrl);
+  const system = await loadSystem(spec, systemUrl);
+  const plan = planSimulation(system, opts);
+  const solver = opts.solver;
+  const solverName = solver ? SOLVER_EXPORTS[solver.name] : 'eulerMaruyama';
+  if (!solverName) {
+    throw new InvalidArgumentError('solver', `custom solver ${solver?.name} cannot be sent to worker threads`, 'use eulerMaruyama, milstein or sra1, or call simulate');
+  }
+  const blocks = Math.ceil(plan.paths / NOISE_BLOCK);
+  const threads = opts.threads ?? Math.max(1, Math.min(availableParallelism(), blocks));
+  checkInteger('threads', threads, 1);
+  const used = Math.min(threads, blocks);
+  const d = system.dim;
+  const L = plan.length;
+  const data = new Float64Array(plan.paths * L * d);
+  const total = plan.burnIn + plan.steps;
+  const doneByWorker = new Float64Array(used);
+  const pathsByWorker = new Float64Array(used);
+  const jobs: Promise<void>[] = [];
+  const workers: Worker[] = [];
+  for (let w = 0; w < used; w++) {
+    const b0 = Math.floor((w * blocks) / used);
+    const b1 = Math.floor(((w + 1) * blocks) / used);
+    const pathStart = b0 * NOISE_BLOCK;
+    const pathCount = Math.min(plan.paths, b1 * NOISE_BLOCK) - pathStart;
+    pathsByWorker[w] = pathCount;
+    const x0 = opts.x0.length === d ? opts.x0 : opts.x0.slice(0, plan.paths * d);
+    jobs.push(
+      new Promise<void>((resolve, reject) => {
+        const worker = new Worker(workerUrl, {
+          workerData: { coreUrl, systemUrl, exportName: spec.exportName, args: spec.args ?? [], useTsx, plan, solverName, x0, pathStart, pathCount, dim: d },
+        });
+        workers.push(worker);
+        let settled = false;
+        worker.on('message', (msg: { type: string; done?: number; data?: Float64Array } & WorkerFailure) => {
+          if (msg.type === 'progress' && opts.onProgress) {
+            doneByWorker[w] = msg.done ?? 0;
+            let s = 0;
+            for (let k = 0; k < used; k++) s += doneByWorker[k] * pathsByWorker[k];
+            opts.onProgress(Math.floor(s / plan.paths), total);
+          } else if (msg.type === 'done' && msg.data) {
+            data.set(msg.data, pathStart * L * d);
+            settled = true;
+            resolve();
+            void worker.terminate();
+          } else if (msg.type === 'error') {
+            settled = true;
+            reject(rebuildError(msg));
+            void worker.terminate();
+          }
+        });
+        worker.on('error', (e) => {
+          if (!settled) {
+            settled = true;
+            reject(rebuildError({ name: e.name, message: e.message }));
+          }
+        });
+        worker.on('exit', (code) => {
+          if (!settled) {
+            settled = true;
+            reject(rebuildError({ message: `worker exited with code ${code} before finishing` }));
+          }
+        });
+      }),
+    );
+  }
+  try {
+    await Promise.all(jobs);
+  } catch (e) {
+    for (const w of workers) void w.terminate();
+    throw e;
+  }
+  return { data, dim: d, length: L, paths: plan.paths, dt: plan.h * plan.saveEvery, t0: plan.t0 + plan.burnIn * plan.h };
+}

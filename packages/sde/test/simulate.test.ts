@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BlowUpError,
+  DimensionError,
+  InvalidArgumentError,
+  Matrix,
+  NOISE_BLOCK,
+  NonFiniteError,
+  Rng,
+  type SdeSystem,
+  cholesky,
+  eulerMaruyama,
+  fourWellSystem,
+  matmul,
+  milstein,
+  ouCorrelation,
+  ouStationaryCovariance,
+  ouSystem,
+  pathOf,
+  simulate,
+  simulateParallel,
+  sra1,
+  t1System,
+  timeSeries,
+  transpose,
+} from '../src/index.js';
+import { correlation } from './helpers.js';
+
+const square: SdeSystem = {
+  dim: 1,
+  noiseDim: 1,
+  noise: 'scalar',
+  additive: true,
+  drift: (_t, x, out) => {
+    out[0] = x[0] * x[0];
+  },
+  diffusion: (_t, _x, out) => {
+    out[0] = 0;
+  },
+};
+
+describe('simulate', () => {
+  it('returns a bundle with the documented layout, times and saved states', () => {
+    const b = simulate(fourWellSystem(), { x0: Float64Array.of(0.1, -0.2), paths: 3, h: 0.01, steps: 20, saveEvery: 5, burnIn: 10, seed: 1 });
+    expect(b.dim).toBe(2);
+    expect(b.paths).toBe(3);
+    expect(b.length).toBe(5);
+    expect(b.dt).toBeCloseTo(0.05, 15);
+    expect(b.t0).toBeCloseTo(0.1, 15);
+    expect(b.data.length).toBe(3 * 5 * 2);
+    // save k of path p equals a fresh run with steps = burnIn + k * saveEvery (same noise).
+    const shorter = simulate(fourWellSystem(), { x0: Float64Array.of(0.1, -0.2), paths: 3, h: 0.01, steps: 10, saveEvery: 5, burnIn: 10, seed: 1 });
+    for (let p = 0; p < 3; p++) {
+      for (let k = 0; k < 3; k++) {
+        for (let j = 0; j < 2; j++) expect(b.data[(p * 5 + k) * 2 + j]).toBe(shorter.data[(p * 3 + k) * 2 + j]);
+      }
+    }
+    const ts = pathOf(b, 2);
+    expect(ts.length).toBe(5);
+    expect(ts.data[0]).toBe(b.data[(2 * 5) * 2]);
+    expect(() => pathOf(b, 3)).toThrow(InvalidArgumentError);
+  });
+
+  it('same seed gives bit-identical output; paths in different noise blocks are independent', () => {
+    const opts = { x0: Float64Array.of(0, 0), paths: 2 * NOISE_BLOCK, h: 1e-2, steps: 400, saveEvery: 1, seed: 42 };
+    const a = simulate(fourWellSystem(), opts);
+    const b = simulate(fourWellSystem(), opts);
+    expect(a.data.every((v, i) => v === b.data[i])).toBe(true);
+    const c = simulate(fourWellSystem(), { ...opts, seed: 43 });
+    expect(c.data[c.data.length - 1]).not.toBe(a.data[a.data.length - 1]);
+    // Increments of path 0 (block 0) and path NOISE_BLOCK (block 1) are uncorrelated: |r| < 4/sqrt(n).
+    const inc = (p: number) => {
+      const out = new Float64Array(opts.steps);
+      for (let k = 0; k < opts.steps; k++) out[k] = a.data[(p * a.length + k + 1) * 2] - a.data[(p * a.length + k) * 2];
+      return out;
+    };
+    expect(Math.abs(correlation(inc(0), inc(NOISE_BLOCK)))).toBeLessThan(4 / Math.sqrt(opts.steps));
+    expect(Math.abs(correlation(inc(0), inc(1)))).toBeLessThan(4 / Math.sqrt(opts.steps));
+  });
+
+  it('simulateParallel on 1 and 2 worker threads is bit-identical to simulate', async () => {
+    const opts = { x0: Float64Array.of(0.3, -0.1), paths: 3 * NOISE_BLOCK + 17, h: 1e-3, steps: 200, saveEvery: 50, burnIn: 20, seed: 9 };
+    const serial = simulate(fourWellSystem(), opts);
+    const spec = { module: '@sdekit/sde', exportName: 'fourWellSystem' };
+    const progress: number[] = [];
+    const one = await simulateParallel(spec, { ...opts, threads: 1 });
+    const two = await simulateParallel(spec, { ...opts, threads: 2, onProgress: (done) => progress.push(done) });
+    expect(two.length).toBe(serial.length);
+    expect(two.t0).toBe(serial.t0);
+    expect(one.data.every((v, i) => v === serial.data[i])).toBe(true);
+    expect(two.data.every((v, i) => v === serial.data[i])).toBe(true);
+    expect(progress[progress.length - 1]).toBe(220);
+    // A factory with arguments (ouSystem(theta, noise)) and a non-default solver.
+    const theta = Matrix.from([
+      [1, 0.5],
+      [-0.5, 2],
+    ]);
+    const ouOpts = { x0: Float64Array.of(1, -1), paths: 100, h: 0.01, steps: 30, saveEvery: 10, seed: 3, solver: sra1 };
+    const ou = await simulateParallel({ module: '@sdekit/sde', exportName: 'ouSystem', args: [theta, Matrix.identity(2)] }, { ...ouOpts, threads: 2 }); // one noise block: one worker
+    const ouSerial = simulate(ouSystem(theta, Matrix.identity(2)), ouOpts);
+    expect(ou.data.every((v, i) => v === ouSerial.data[i])).toBe(true);
+  });
+
+  it('throws BlowUpError naming the time and the (global) path that left the finite numbers', async () => {
+    // dx = x^2 dt from x0 = 1 blows up at t = 1; only path 260 (in noise block 1) starts at 1.
+    const paths = 300;
+    const x0 = new Float64Array(paths);
+    x0[260] = 1;
+    let err: unknown;
+    try {
+      simulate(square, { x0, paths, h: 1e-3, steps: 3000, saveEvery: 10, seed: 1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BlowUpError);
+    expect((err as BlowUpError).path).toBe(260);
+    // Euler's blow-up time for x' = x^2 with h = 1e-3 is within a few hundred steps of t = 1.
+    expect((err as BlowUpError).time).toBeGreaterThan(1);
+    expect((err as BlowUpError).time).toBeLessThan(1.5);
+    // During burn-in too.
+    expect(() => simulate(square, { x0, paths, h: 1e-3, steps: 10, burnIn: 3000, seed: 1 })).toThrow(BlowUpError);
+  });
+
+  it('rejects bad input with typed errors', () => {
+    const sys = fourWellSystem();
+    const base = { x0: Float64Array.of(0, 0), paths: 2, h: 0.01, steps: 10, seed: 1 };
+    expect(() => simulate(sys, { ...base, h: 0 })).toThrow(InvalidArgumentError);
+    expect(() => simulate(sys, { ...base, h: -1 })).toThrow(InvalidArgumentError);
+    expect(() => simulate(sys, { ...base, h: Number.NaN })).toThrow(InvalidArgumentError);
+    expect(() => simulate(sys, { ...base, x0: Float64Array.of(0, Number.NaN) })).toThrow(NonFiniteError);
+    expect(() => simulate(sys, { ...base, x0: Float64Array.of(0, 0, 0) })).toThrow(DimensionError);
+    expect(() => simulate(sys, { ...base, steps: 10, saveEvery: 3 })).toThrow(InvalidArgumentError);
+    expect(() => simulate(sys, { ...base, steps: undefined, T: 0.015 })).toThrow(InvalidArgumentError);
+    expect(() => simulate(sys, { ...base, T: 1 })).toThrow(InvalidArgumentError); // both steps and T
+    expect(() => simulate(sys, { ...base, paths: 0 })).toThrow(InvalidArgumentError);
+    expect(() => simulate(sys, { ...base, seed: -3 })).toThrow(InvalidArgumentError);
+    // Solver requirements: SRA1 needs additive noise, Milstein diagonal noise.
+    expect(() => simulate(t1System(), { ...base, x0: Float64Array.of(0), solver: sra1 })).toThrow(InvalidArgumentError);
+    const general = ouSystem(Matrix.identity(2), Matrix.identity(2));
+    expect(() => simulate({ ...general, additive: false }, { ...base, solver: milstein })).toThrow(InvalidArgumentError);
+    expect(() => simulate({ ...sys, noiseDim: 3 }, base)).toThrow(InvalidArgumentError);
+    expect(simulate(sys, { ...base, steps: undefined, T: 0.1 }).length).toBe(11);
+  });
+
+  it('timeSeries validates its input', () => {
+    expect(timeSeries(Float64Array.of(1, 2, 3, 4), 2, 0.1).length).toBe(2);
+    expect(() => timeSeries(Float64Array.of(1, 2, 3), 2, 0.1)).toThrow(DimensionError);
+    expect(() => timeSeries(Float64Array.of(1, 2), 1, 0)).toThrow(InvalidArgumentError);
+    expect(() => timeSeries(Float64Array.of(1, 2), 1, -0.1)).toThrow(InvalidArgumentError);
+    expect(() => timeSeries(Float64Array.of(1, Number.NaN), 1, 0.1)).toThrow(NonFiniteError);
+    expect(() => timeSeries(new Float64Array(0), 1, 0.1)).toThrow(DimensionError);
+  });
+
+  it('OU from its exact stationary law: covariance and C(tau) of the ensemble match the Lyapunov solution and expm', () => {
+    const theta = Matrix.from([
+      [1, -0.6],
+      [0.6, 1.5],
+    ]);
+    const noise = Matrix.from([
+      [1, 0],
+      [0.3, 0.8],
+    ]);
+    const c0 = ouStationaryCovariance(theta, noise);
+    const paths = 20000;
+    // Exact stationary start: x0 = L z with C0 = L L^T.
+    const L = cholesky(c0);
+    const z = Rng.fromSeed(77).fillNormal(new Float64Array(2 * paths));
+    const x0 = new Float64Array(2 * paths);
+    for (let p = 0; p < paths; p++) {
+      x0[2 * p] = L.get(0, 0) * z[2 * p];
+      x0[2 * p + 1] = L.get(1, 0) * z[2 * p] + L.get(1, 1) * z[2 * p + 1];
+    }
+    const tau = 0.5;
+    // SRA1 (weak order 2): the discretisation bias of the covariance at h = 0.01 is ~1e-4.
+    const b = simulate(ouSystem(theta, noise), { x0, paths, h: 0.01, steps: 50, saveEvery: 50, seed: 5, solver: sra1 });
+    const cEnd = new Matrix(2, 2);
+    const cLag = new Matrix(2, 2);
+    for (let p = 0; p < paths; p++) {
+      const a0 = b.data[(p * 2) * 2];
+      const a1 = b.data[(p * 2) * 2 + 1];
+      const e0 = b.data[(p * 2 + 1) * 2];
+      const e1 = b.data[(p * 2 + 1) * 2 + 1];
+      const start = [a0, a1];
+      const end = [e0, e1];
+      for (let i = 0; i < 2; i++) {
+        for (let j = 0; j < 2; j++) {
+          cEnd.data[i * 2 + j] += (end[i] * end[j]) / paths;
+          cLag.data[i * 2 + j] += (end[i] * start[j]) / paths;
+        }
+      }
+    }
+    const cTau = ouCorrelation(theta, noise, tau);
+    // sd of a product-moment estimate from M independent pairs: sqrt((C_ii C_jj + C_ij^2) / M) <= 2 max C / sqrt M.
+    const tol = (4 * 2 * Math.max(c0.get(0, 0), c0.get(1, 1))) / Math.sqrt(paths);
+    for (let k = 0; k < 4; k++) {
+      expect(Math.abs(cEnd.data[k] - c0.data[k])).toBeLessThan(tol);
+      expect(Math.abs(cLag.data[k] - cTau.data[k])).toBeLessThan(tol);
+    }
+    // The non-normal drift makes C(tau) non-symmetric; the check above sees it:
+    expect(Math.abs(cTau.get(0, 1) - cTau.get(1, 0))).toBeGreaterThan(3 * tol);
+    // Lyapunov identity and C(0) = C0.
+    const res = matmul(theta, c0).data.map((v, i) => v + matmul(c0, transpose(theta)).data[i]);
+    const q = matmul(noise, transpose(noise));
+    for (let k = 0; k < 4; k++) expect(res[k]).toBeCloseTo(q.data[k], 12);
+    expect(ouCorrelation(theta, noise, 0).data.every((v, i) => Math.abs(v - c0.data[i]) < 1e-14)).toBe(true);
+    expect(() => ouStationaryCovariance(Matrix.from([[-1]]), Matrix.from([[1]]))).toThrow(InvalidArgumentError);
+    // Eigenvalues -0.5 +- 1i (unstable focus) and +-1i (centre, singular Lyapunov operator).
+    expect(() => ouStationaryCovariance(Matrix.from([[-0.5, -1], [1, -0.5]]), Matrix.identity(2))).toThrow(InvalidArgumentError);
+    expect(() => ouStationaryCovariance(Matrix.from([[0, -1], [1, 0]]), Matrix.identity(2))).toThrow(InvalidArgumentError);
+    // Eigenvalues 1 and -0.1 with a large off-diagonal coupling.
+    expect(() => ouStationaryCovariance(Matrix.from([[1, 5], [0, -0.1]]), Matrix.identity(2))).toThrow(InvalidArgumentError);
+  });
+
+  it('accepts systems without batched functions and general noise (per-point fallback equals batched)', () => {
+    const theta = Matrix.from([
+      [1, 0.2],
+      [0, 1],
+    ]);
+    const batched = ouSystem(theta, Matrix.from([[1, 0.5, 0], [0, 1, 0.2]]));
+    const plain: SdeSystem = { ...batched, driftBatch: undefined, diffusionBatch: undefined, additive: false };
+    const opts = { x0: Float64Array.of(0.5, -0.5), paths: 5, h: 0.01, steps: 20, seed: 2, solver: eulerMaruyama };
+    const a = simulate(batched, opts);
+    const b = simulate(plain, opts);
+    for (let i = 0; i < a.data.length; i++) expect(b.data[i]).toBeCloseTo(a.data[i], 13);
+  });
+});
