@@ -1,0 +1,43 @@
+// Training iterations per second of fitAveraged on M1 (benchmarks.md M1) for m = 2 and m = 20:
+// each bench sample runs ITERS Adam iterations (L = 64 fast samples, mini-batch of 512 transitions,
+// default RealNVP 4 x 32) on a fixed synthetic path; iterations/s = ITERS / (mean time in s).
+import { m1System, Rng, sampleM1Fast, simulateSlowFast, type TimeSeries } from '@sdekit/sde';
+import { bench, describe } from 'vitest';
+import { fitAveraged, m1Coefficients } from '../src/index.js';
+
+const ITERS = 20;
+
+function m1Path(m: number): TimeSeries {
+  const n = 100;
+  const y0 = sampleM1Fast(Rng.fromSeed(1), 1, m);
+  return simulateSlowFast(m1System({ m, n, beta: 0.5 }), {
+    x0: Float64Array.of(0),
+    y0,
+    fastStep: 0.02 / n,
+    Delta: 0.01,
+    T: 20,
+    seed: 2,
+  }).slow;
+}
+
+for (const m of [2, 20]) {
+  describe(`fitAveraged M1 m = ${m} (${ITERS} iterations per sample, L = 64, batch 512)`, () => {
+    const path = m1Path(m);
+    const coefficients = m1Coefficients({ m, beta: 0.5 });
+    bench(
+      `m = ${m}`,
+      () => {
+        fitAveraged({
+          path,
+          coefficients,
+          L: 64,
+          batchSize: 512,
+          iterations: ITERS,
+          validationFraction: 0,
+          seed: 1,
+        }).dispose();
+      },
+      { iterations: 3, warmupIterations: 1 },
+    );
+  });
+}

@@ -1,0 +1,279 @@
+/**
+ * The baseline the averaging method must beat (benchmarks.md M1/M2): an unstructured MLP drift
+ * dX = g_w(X) dt + s dW fitted to the same path by the same Euler-Maruyama likelihood (methods.md §4
+ * with bbar replaced by the network and a constant diagonal diffusion, known or learned).
+ */
+import { Adam, Mlp, warmupCosine } from '@sdekit/nn';
+import type { SdeSystem, TimeSeries } from '@sdekit/sde';
+import {
+  ConvergenceError,
+  checkBatch,
+  checkInteger,
+  checkPositive,
+  FormatError,
+  InvalidArgumentError,
+  Rng,
+} from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
+import type { AdamSettings } from './fit.js';
+import { emNll64, emNllTermsTf } from './likelihood.js';
+import { checkPathAndSplit, increments } from './path.js';
+
+export const MLP_DRIFT_FORMAT = 'sdekit.mlp-drift-baseline';
+export const MLP_DRIFT_VERSION = 1;
+
+/** Options of `fitMlpDriftBaseline`. */
+export interface MlpDriftBaselineOptions {
+  path: TimeSeries;
+  /** Known constant diffusion: a scalar s (sigma = s I) or d diagonal entries. Omitted: learned (constant, diagonal). */
+  sigma?: number | Float64Array;
+  /** Hidden layer widths (default [64, 64]). */
+  hidden?: number[];
+  activation?: 'swish' | 'tanh' | 'relu' | 'softplus';
+  adam?: AdamSettings;
+  /** Transitions per mini-batch (default 512). */
+  batchSize?: number;
+  /** Optimiser iterations (default 2000; the likelihood is flat in the weights, so give it many). */
+  iterations?: number;
+  /** Fraction of transitions at the end of the path held out (default 0.1). */
+  validationFraction?: number;
+  seed?: number;
+  onProgress?: (p: {
+    iteration: number;
+    iterations: number;
+    trainNll: number;
+    validationNll?: number;
+  }) => void;
+}
+
+/**
+ * Fits an MLP drift by the Euler-Maruyama likelihood: minimises mean_k [ sum_j r_kj^2/(2 Delta s_j^2)
+ * + (1/2) log(2 pi Delta s_j^2) ] with r_k = x_{k+1} - x_k - g_w(x_k) Delta.
+ *
+ * @example
+ * const baseline = fitMlpDriftBaseline({ path, sigma: 0.5, iterations: 800, seed: 1 });
+ * baseline.drift(new Float64Array([-1, 0, 1]));
+ */
+export function fitMlpDriftBaseline(options: MlpDriftBaselineOptions): MlpDriftModel {
+  const {
+    path,
+    hidden = [64, 64],
+    activation = 'swish',
+    batchSize = 512,
+    iterations = 2000,
+    validationFraction = 0.1,
+    seed = 0,
+    onProgress,
+  } = options;
+  const d = path?.dim;
+  checkInteger('path.dim', d, 1);
+  const { transitions, trainEnd } = checkPathAndSplit(path, d, validationFraction);
+  checkInteger('batchSize', batchSize, 1);
+  checkInteger('iterations', iterations, 1);
+  const known = options.sigma === undefined ? undefined : diagonalSigma(options.sigma, d);
+  const dt = path.dt;
+  const mlp = new Mlp(
+    { inputDim: d, hiddenDims: hidden, outputDim: d, activation, zeroInitOutput: true },
+    seed,
+  );
+  // Learned log s_j, started at the quadratic-variation estimate s_j^2 = sum dx_j^2 / (M Delta).
+  const dxAll = increments(path.data, d, 0, transitions);
+  const logS = known
+    ? undefined
+    : tf.variable(
+        tf.tensor1d(Float32Array.from(quadraticVariationLogSigma(dxAll, d, trainEnd, dt))),
+        true,
+        'baseline-log-sigma',
+      );
+  const variables = logS ? [...mlp.variables, logS] : [...mlp.variables];
+  const adamOpts = options.adam ?? {};
+  const adam = new Adam(variables, {
+    lr:
+      adamOpts.lr ??
+      warmupCosine({
+        peak: 1e-2,
+        warmupSteps: Math.ceil(0.05 * iterations),
+        totalSteps: iterations,
+        floor: 2.5e-4,
+      }),
+    beta1: adamOpts.beta1 ?? 0.9,
+    beta2: adamOpts.beta2 ?? 0.999,
+    eps: adamOpts.eps ?? 1e-8,
+    clipNorm: adamOpts.clipNorm,
+  });
+  const B = Math.min(batchSize, trainEnd);
+  const order = new Int32Array(trainEnd);
+  for (let i = 0; i < trainEnd; i++) order[i] = i;
+  const rng = Rng.fromSeed(seed, 3);
+  let cursor = trainEnd;
+  const xb = new Float32Array(B * d);
+  const dxb = new Float32Array(B * d);
+  const knownCov = known ? Float32Array.from(known, (s) => s * s) : undefined;
+  const noise = { noise: 'diagonal' as const, slowDim: d };
+  let model: MlpDriftModel | undefined;
+  try {
+    for (let it = 0; it < iterations; it++) {
+      if (cursor + B > trainEnd) {
+        rng.permutation(order);
+        cursor = 0;
+      }
+      for (let i = 0; i < B; i++) {
+        const k = order[cursor + i];
+        for (let j = 0; j < d; j++) {
+          xb[i * d + j] = path.data[k * d + j];
+          dxb[i * d + j] = dxAll[k * d + j];
+        }
+      }
+      cursor += B;
+      let terms: tf.Tensor1D | undefined;
+      adam.step(() =>
+        tf.tidy(() => {
+          const g = mlp.apply(tf.tensor2d(xb, [B, d]));
+          const cov = logS
+            ? tf.reshape(tf.exp(tf.mul(2, logS)), [1, d])
+            : tf.tensor2d(knownCov as Float32Array, [1, d]);
+          const t = emNllTermsTf(noise, tf.tensor2d(dxb, [B, d]), g as tf.Tensor2D, cov as tf.Tensor2D, dt);
+          terms = tf.keep(t);
+          return tf.mean(t) as tf.Scalar;
+        }),
+      );
+      const values = (terms as unknown as tf.Tensor1D).dataSync();
+      (terms as unknown as tf.Tensor1D).dispose();
+      let sum = 0;
+      for (let i = 0; i < values.length; i++) sum += values[i];
+      if (!Number.isFinite(sum)) {
+        throw new ConvergenceError(
+          'fitMlpDriftBaseline',
+          `the loss became non-finite at iteration ${it}`,
+          'lower the learning rate',
+        );
+      }
+      let validationNll: number | undefined;
+      if (it === iterations - 1 && trainEnd < transitions) {
+        const tmp = new MlpDriftModel(mlp, currentSigma(known, logS), dt);
+        validationNll = tmp.negLogLikelihood(path.data, trainEnd, transitions) / (transitions - trainEnd);
+      }
+      onProgress?.({ iteration: it, iterations, trainNll: sum / B, validationNll });
+    }
+    model = new MlpDriftModel(mlp, currentSigma(known, logS), dt);
+  } finally {
+    adam.dispose();
+    logS?.dispose();
+    if (!model) mlp.dispose();
+  }
+  return model;
+}
+
+function currentSigma(known: Float64Array | undefined, logS: tf.Variable | undefined): Float64Array {
+  if (known) return known;
+  return Float64Array.from((logS as tf.Variable).dataSync(), (v) => Math.exp(v));
+}
+
+function diagonalSigma(sigma: number | Float64Array, d: number): Float64Array {
+  if (typeof sigma === 'number') {
+    checkPositive('sigma', sigma);
+    return new Float64Array(d).fill(sigma);
+  }
+  if (!(sigma instanceof Float64Array) || sigma.length !== d) {
+    throw new InvalidArgumentError(
+      'sigma',
+      `must be a number or ${d} diagonal entries`,
+      'pass the known constant diffusion',
+    );
+  }
+  for (let j = 0; j < d; j++) checkPositive(`sigma[${j}]`, sigma[j]);
+  return sigma;
+}
+
+function quadraticVariationLogSigma(dx: Float64Array, d: number, count: number, dt: number): Float64Array {
+  const out = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    let s = 0;
+    for (let k = 0; k < count; k++) s += dx[k * d + j] * dx[k * d + j];
+    out[j] = 0.5 * Math.log(s / (count * dt));
+  }
+  return out;
+}
+
+/**
+ * An MLP drift with constant diagonal diffusion (the baseline model).
+ *
+ * @example
+ * const sys = baseline.system(); // for @sdekit/sde simulate
+ */
+export class MlpDriftModel {
+  readonly mlp: Mlp;
+  /** Constant diagonal diffusion (d values). */
+  readonly sigma: Float64Array;
+  readonly dt: number;
+
+  constructor(mlp: Mlp, sigma: Float64Array, dt: number) {
+    this.mlp = mlp;
+    this.sigma = sigma;
+    this.dt = dt;
+  }
+
+  get dim(): number {
+    return this.sigma.length;
+  }
+
+  /** The drift at n points (n*d in, n*d out; float32 network, float64 result). */
+  drift(xs: Float64Array): Float64Array {
+    const n = checkBatch('xs', xs, this.dim);
+    const out = tf.tidy(() => this.mlp.apply(tf.tensor2d(Float32Array.from(xs), [n, this.dim], 'float32')));
+    const values = Float64Array.from(out.dataSync());
+    out.dispose();
+    return values;
+  }
+
+  /** Float64 NLL (sum) of transitions [from, to) of a path (data row-major). */
+  negLogLikelihood(data: Float64Array, from: number, to: number): number {
+    const d = this.dim;
+    const bbar = this.drift(data.slice(from * d, to * d));
+    const cov = new Float64Array((to - from) * d);
+    for (let i = 0; i < to - from; i++) for (let j = 0; j < d; j++) cov[i * d + j] = this.sigma[j] ** 2;
+    return emNll64({ noise: 'diagonal', slowDim: d }, data, from, to, bbar, cov, this.dt);
+  }
+
+  /** SdeSystem with batched drift (one network call per step for all paths), constant diagonal noise. */
+  system(): SdeSystem {
+    const d = this.dim;
+    const sigma = this.sigma;
+    return {
+      dim: d,
+      noiseDim: d,
+      noise: 'diagonal',
+      additive: true,
+      drift: (_t, x, out) => out.set(this.drift(x)),
+      diffusion: (_t, _x, out) => out.set(sigma),
+      driftBatch: (_t, x, _n, out) => out.set(this.drift(x)),
+      diffusionBatch: (_t, _x, n, out) => {
+        for (let p = 0; p < n; p++) out.set(sigma, p * d);
+      },
+    };
+  }
+
+  toJSON(): { format: string; version: number; dt: number; sigma: number[]; mlp: ReturnType<Mlp['toJSON']> } {
+    return {
+      format: MLP_DRIFT_FORMAT,
+      version: MLP_DRIFT_VERSION,
+      dt: this.dt,
+      sigma: Array.from(this.sigma),
+      mlp: this.mlp.toJSON(),
+    };
+  }
+
+  static fromJSON(json: ReturnType<MlpDriftModel['toJSON']>): MlpDriftModel {
+    if (!json || json.format !== MLP_DRIFT_FORMAT || json.version !== MLP_DRIFT_VERSION) {
+      throw new FormatError(
+        'MlpDriftModel.fromJSON',
+        `format/version ${json?.format}/${json?.version} not supported`,
+      );
+    }
+    return new MlpDriftModel(Mlp.fromJSON(json.mlp), Float64Array.from(json.sigma), json.dt);
+  }
+
+  dispose(): void {
+    this.mlp.dispose();
+  }
+}

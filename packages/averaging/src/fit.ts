@@ -1,0 +1,325 @@
+/**
+ * fitAveraged: learn pi_0 as a normalizing flow by minimising the Euler-Maruyama negative
+ * log-likelihood of the averaged SDE plus a moment penalty (methods.md §4, [SG]):
+ *
+ *     loss(theta) = sum_k [ r_k^T S_k^{-1} r_k / (2 Delta) + (1/2) log det(2 pi Delta S_k) ]
+ *                   + lambda (1/L) sum_l |f_theta(z_l)|^p,
+ *
+ * with L reparameterised base samples z_l ~ N(0, I_m) shared by all time indices of an iteration and
+ * fresh at each iteration, mini-batches over time, Adam, and lambda decreasing to 0.
+ */
+import type { Flow } from '@sdekit/flows';
+import { realNvp } from '@sdekit/flows';
+import { Adam, warmupCosine } from '@sdekit/nn';
+import type { TimeSeries } from '@sdekit/sde';
+import { ConvergenceError, checkInteger, checkPositive, InvalidArgumentError, Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
+import type { SlowCoefficients } from './coefficients.js';
+import { checkCoefficients } from './coefficients.js';
+import { averageCoefficients64, averagedCoefficientsTf, emNll64, emNllTermsTf } from './likelihood.js';
+import { AveragedModel, type TrainingRecord } from './model.js';
+import { checkPathAndSplit, increments } from './path.js';
+
+/** Architecture of the default flow (a RealNVP from @sdekit/flows). */
+export interface FlowArchitecture {
+  /** Coupling layers (default 4). */
+  layers?: number;
+  /** Hidden width of each coupling network (default 32). */
+  hidden?: number;
+}
+
+/** Adam settings (see @sdekit/nn Adam). Default lr: warmupCosine(peak 5e-3 for fitAveraged, 1e-2 for the baseline; 5 % warmup; floor 2.5e-4). */
+export interface AdamSettings {
+  lr?: number | ((step: number) => number);
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  clipNorm?: number;
+}
+
+/** Progress report passed to `onProgress` after every iteration. */
+export type FitProgress = TrainingRecord & { iterations: number };
+
+/** Options of `fitAveraged`. */
+export interface FitAveragedOptions {
+  /** One observed slow path x_0..x_M at spacing Delta = path.dt. */
+  path: TimeSeries;
+  /** The known slow coefficients b, sigma. */
+  coefficients: SlowCoefficients;
+  /** Fast dimension m; optional check against coefficients.fastDim. */
+  fastDim?: number;
+  /** A ready flow on R^m (trained in place) or the architecture of a new seeded RealNVP. */
+  flow?: Flow | FlowArchitecture;
+  /** Fast samples per iteration (default 64), shared across time within an iteration. */
+  L?: number;
+  /**
+   * Penalty weight, on the scale of the full-path loss of methods.md §4 (a constant or a function of
+   * the iteration). Default: 0.01 * (training transitions) decreasing linearly to 0 at 75 % of the
+   * iterations, i.e. 0.01 per transition at the start.
+   */
+  lambda?: number | ((iteration: number) => number);
+  /** Penalty exponent p >= 1 (default 2): |f(z)|^p with |.| the Euclidean norm. */
+  p?: number;
+  adam?: AdamSettings;
+  /** Transitions per mini-batch (default 512; the whole training set if larger). */
+  batchSize?: number;
+  /** Optimiser iterations (default 1000). */
+  iterations?: number;
+  /** Fraction of transitions at the END of the path held out for validation (default 0.1). */
+  validationFraction?: number;
+  /** Flow samples for the float64 validation likelihood (default 256, a fixed set). */
+  validationSamples?: number;
+  /** Validate every this many iterations (default iterations/20) and at the last iteration. */
+  validateEvery?: number;
+  seed?: number;
+  /** Called after every iteration. */
+  onProgress?: (progress: FitProgress) => void;
+}
+
+/**
+ * Fits the averaged SDE of methods.md §4 to one slow path. The objective handed to Adam is the loss
+ * above divided by the number of training transitions (Adam is invariant to the scale up to eps),
+ * estimated on a mini-batch as mean_k nll_k + lambda/M (1/L) sum_l |f(z_l)|^p. Losses are recorded
+ * as float64 sums of the per-transition float32 terms; validation is pure float64.
+ *
+ * @example
+ * const coefficients = m1Coefficients({ m: 2, beta: 0.5 });
+ * const model = fitAveraged({ path, coefficients, L: 64, iterations: 800, seed: 1 });
+ * model.bbar(new Float64Array([-1, 0, 1])).value;
+ */
+export function fitAveraged(options: FitAveragedOptions): AveragedModel {
+  const {
+    path,
+    coefficients: coef,
+    L = 64,
+    p = 2,
+    batchSize = 512,
+    iterations = 1000,
+    validationFraction = 0.1,
+    validationSamples = 256,
+    seed = 0,
+    onProgress,
+  } = options;
+  if (!coef || typeof coef.driftTf !== 'function') {
+    throw new InvalidArgumentError(
+      'coefficients',
+      'is missing or has no driftTf',
+      'pass a SlowCoefficients object, e.g. m1Coefficients({ m: 2 })',
+    );
+  }
+  const d = coef.slowDim;
+  const m = coef.fastDim;
+  if (options.fastDim !== undefined && options.fastDim !== m) {
+    throw new InvalidArgumentError(
+      'fastDim',
+      `is ${options.fastDim} but coefficients.fastDim = ${m}`,
+      'make them agree',
+    );
+  }
+  const { transitions, trainEnd } = checkPathAndSplit(path, d, validationFraction);
+  checkInteger('L', L, 1);
+  checkInteger('batchSize', batchSize, 1);
+  checkInteger('iterations', iterations, 1);
+  checkInteger('validationSamples', validationSamples, 2);
+  if (!(p >= 1 && Number.isFinite(p)))
+    throw new InvalidArgumentError('p', `must be >= 1, got ${p}`, 'use p = 2');
+  const validateEvery = options.validateEvery ?? Math.max(1, Math.floor(iterations / 20));
+  checkInteger('validateEvery', validateEvery, 1);
+  const dt = path.dt;
+  const lambdaAt = lambdaFunction(options.lambda, trainEnd, iterations);
+
+  const flow: Flow =
+    options.flow !== undefined && 'forwardFlat' in options.flow
+      ? options.flow
+      : realNvp({ dim: m, layers: options.flow?.layers ?? 4, hidden: options.flow?.hidden ?? 32, seed });
+  if (flow.dim !== m) {
+    throw new InvalidArgumentError(
+      'flow',
+      `has dim ${flow.dim}, fastDim is ${m}`,
+      'build the flow on the fast dimension',
+    );
+  }
+
+  // Shape and agreement check of the user's coefficients on the first path points and flow samples.
+  const probe = Math.min(4, trainEnd);
+  checkCoefficients(coef, path.data.slice(0, probe * d), flow.sample(probe, seed + 101));
+
+  const dxTrain = increments(path.data, d, 0, trainEnd);
+  const B = Math.min(batchSize, trainEnd);
+  const order = new Int32Array(trainEnd);
+  for (let i = 0; i < trainEnd; i++) order[i] = i;
+  const batchRng = Rng.fromSeed(seed, 1);
+  const zRng = Rng.fromSeed(seed, 2);
+  let cursor = trainEnd; // forces a shuffle at the first batch
+  const xb = new Float32Array(B * d);
+  const dxb = new Float32Array(B * d);
+  const z = new Float64Array(L * m);
+  const z32 = new Float32Array(L * m);
+
+  const theta = tf.variable(tf.tensor1d(Float32Array.from(flow.getParams())), true, 'averaging-flow-theta');
+  const adamOpts = options.adam ?? {};
+  const adam = new Adam([theta], {
+    lr:
+      adamOpts.lr ??
+      warmupCosine({
+        peak: 5e-3,
+        warmupSteps: Math.ceil(0.05 * iterations),
+        totalSteps: iterations,
+        floor: 2.5e-4,
+      }),
+    beta1: adamOpts.beta1 ?? 0.9,
+    beta2: adamOpts.beta2 ?? 0.999,
+    eps: adamOpts.eps ?? 1e-8,
+    clipNorm: adamOpts.clipNorm,
+  });
+
+  const history: TrainingRecord[] = [];
+  const warnings: string[] = [];
+  try {
+    for (let it = 0; it < iterations; it++) {
+      if (cursor + B > trainEnd) {
+        batchRng.permutation(order);
+        cursor = 0;
+      }
+      for (let i = 0; i < B; i++) {
+        const k = order[cursor + i];
+        for (let j = 0; j < d; j++) {
+          xb[i * d + j] = path.data[k * d + j];
+          dxb[i * d + j] = dxTrain[k * d + j];
+        }
+      }
+      cursor += B;
+      zRng.fillNormal(z);
+      z32.set(z);
+      const lambda = lambdaAt(it);
+      checkNonNegative('lambda', lambda, it);
+      let terms: tf.Tensor1D | undefined;
+      let penalty: tf.Scalar | undefined;
+      adam.step(() =>
+        tf.tidy(() => {
+          const y = flow.forwardFlat(tf.tensor2d(z32, [L, m], 'float32'), theta);
+          const { bbar, cov } = averagedCoefficientsTf(coef, tf.tensor2d(xb, [B, d]), y);
+          const t = emNllTermsTf(coef, tf.tensor2d(dxb, [B, d]), bbar, cov, dt);
+          const sq = tf.sum(tf.square(y), 1);
+          const pen = tf.mean(p === 2 ? sq : tf.pow(sq, p / 2)) as tf.Scalar;
+          terms = tf.keep(t);
+          penalty = tf.keep(pen);
+          return tf.add(tf.mean(t), tf.mul(lambda / trainEnd, pen)) as tf.Scalar;
+        }),
+      );
+      const termValues = (terms as unknown as tf.Tensor1D).dataSync();
+      const penaltyValue = (penalty as unknown as tf.Scalar).dataSync()[0];
+      (terms as unknown as tf.Tensor1D).dispose();
+      (penalty as unknown as tf.Scalar).dispose();
+      let sum = 0;
+      for (let i = 0; i < termValues.length; i++) sum += termValues[i];
+      const trainNll = sum / B;
+      if (!Number.isFinite(trainNll) || !Number.isFinite(penaltyValue)) {
+        throw new ConvergenceError(
+          'fitAveraged',
+          `the loss became non-finite at iteration ${it} (nll ${trainNll}, penalty ${penaltyValue})`,
+          'lower the learning rate, raise lambda (the moment penalty keeps flow samples bounded) or use more samples L',
+        );
+      }
+      const record: TrainingRecord = { iteration: it, trainNll, penalty: penaltyValue, lambda };
+      if (trainEnd < transitions && ((it + 1) % validateEvery === 0 || it === iterations - 1)) {
+        flow.setParams(Float64Array.from(theta.dataSync()));
+        record.validationNll =
+          validationNll(coef, flow, path.data, trainEnd, transitions, dt, validationSamples, seed + 202) /
+          (transitions - trainEnd);
+      }
+      history.push(record);
+      onProgress?.({ ...record, iterations });
+    }
+    flow.setParams(Float64Array.from(theta.dataSync()));
+  } finally {
+    adam.dispose();
+    theta.dispose();
+  }
+  const last = history[history.length - 1];
+  if (last.lambda > 0) {
+    warnings.push(
+      `lambda = ${last.lambda} at the last iteration: the penalty still biases pi_0 (methods.md §4 takes lambda -> 0)`,
+    );
+  }
+  return new AveragedModel(flow, coef, dt, {
+    iterations,
+    trainTransitions: trainEnd,
+    validationTransitions: transitions - trainEnd,
+    history,
+    warnings,
+  });
+}
+
+/** Float64 NLL of transitions [from, to) with bbar, S from a fixed set of flow samples. */
+function validationNll(
+  coef: SlowCoefficients,
+  flow: Flow,
+  data: Float64Array,
+  from: number,
+  to: number,
+  dt: number,
+  samples: number,
+  seed: number,
+): number {
+  const d = coef.slowDim;
+  const a = averageCoefficients64(coef, data.subarray(from * d, to * d), flow.sample(samples, seed));
+  return emNll64(coef, data, from, to, a.bbar, a.cov, dt);
+}
+
+function checkNonNegative(name: string, v: number, it: number): void {
+  if (!(v >= 0 && Number.isFinite(v))) {
+    throw new InvalidArgumentError(
+      name,
+      `is ${v} at iteration ${it}`,
+      'use a finite lambda >= 0 at every iteration',
+    );
+  }
+}
+
+/**
+ * The penalty schedule: a constant, a user function, or the default linear decay from
+ * 0.01 * trainTransitions to 0 at 75 % of the iterations.
+ */
+function lambdaFunction(
+  lambda: FitAveragedOptions['lambda'],
+  trainTransitions: number,
+  iterations: number,
+): (iteration: number) => number {
+  if (typeof lambda === 'function') return lambda;
+  if (typeof lambda === 'number') {
+    if (!(lambda >= 0 && Number.isFinite(lambda))) {
+      throw new InvalidArgumentError(
+        'lambda',
+        `must be finite and >= 0, got ${lambda}`,
+        'pass e.g. 0 or a decreasing schedule',
+      );
+    }
+    return () => lambda;
+  }
+  return decayingLambda({ start: 0.01 * trainTransitions, iterations: Math.ceil(0.75 * iterations) });
+}
+
+/**
+ * A linear penalty schedule toward 0: lambda(i) = start * max(0, 1 - i / iterations).
+ *
+ * @example
+ * const lambda = decayingLambda({ start: 100, iterations: 600 }); // 0 from iteration 600 on
+ */
+export function decayingLambda({
+  start,
+  iterations,
+}: {
+  start: number;
+  iterations: number;
+}): (iteration: number) => number {
+  if (!(start >= 0 && Number.isFinite(start))) {
+    throw new InvalidArgumentError(
+      'start',
+      `must be finite and >= 0, got ${start}`,
+      'pass a non-negative start',
+    );
+  }
+  checkPositive('iterations', iterations);
+  return (i) => start * Math.max(0, 1 - i / iterations);
+}

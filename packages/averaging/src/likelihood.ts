@@ -1,0 +1,260 @@
+/**
+ * The Euler-Maruyama Gaussian likelihood of the averaged SDE (methods.md §4), in two precisions:
+ *
+ *     r_k = x_{k+1} - x_k - bbar(x_k) Delta,   S_k = sigmabar(x_k) sigmabar(x_k)^T,
+ *     nll_k = r_k^T S_k^{-1} r_k / (2 Delta) + (1/2) log det(2 pi Delta S_k).
+ *
+ * - tf (float32, differentiable): the training loss. bbar and S are Monte Carlo averages over L fast
+ *   samples shared by every time index of the batch: bbar(x) = (1/L) sum_l b(x, y_l),
+ *   S(x) = (1/L) sum_l sigma(x, y_l) sigma(x, y_l)^T.
+ * - float64: the reported likelihoods (validation, final) from float64 coefficients and increments.
+ *
+ * S is stored per point as 1 value (scalar noise: S = s I), d values (diagonal) or d*d values (general).
+ */
+import { cholesky, Matrix } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
+import type { SlowCoefficients } from './coefficients.js';
+import { sigmaSize } from './coefficients.js';
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** Values of S stored per point for a noise layout. */
+export function covarianceSize(coef: Pick<SlowCoefficients, 'noise' | 'slowDim'>): number {
+  if (coef.noise === 'scalar') return 1;
+  if (coef.noise === 'diagonal') return coef.slowDim;
+  return coef.slowDim * coef.slowDim;
+}
+
+/**
+ * Monte Carlo averages over fast samples (tf, differentiable in y): x [B, d], y [L, m] ->
+ * bbar [B, d] and S [B | 1, covarianceSize]. Every x is paired with every y (B*L pairs). With
+ * `constantDiffusion`, sigma is evaluated once and S has a single row (broadcast).
+ */
+export function averagedCoefficientsTf(
+  coef: SlowCoefficients,
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+): { bbar: tf.Tensor2D; cov: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const B = x.shape[0];
+    const L = y.shape[0];
+    const d = coef.slowDim;
+    // Row b*L + l pairs x_b with y_l. Broadcast by multiplying with ones: in tfjs 4.22 the gradients
+    // of tile (a loop of B slices) and of broadcastTo are ~100x slower than a broadcast multiply's.
+    const xRep = tf.reshape(tf.mul(tf.expandDims(x, 1), tf.ones([1, L, 1])), [B * L, d]) as tf.Tensor2D;
+    const yRep = tf.reshape(tf.mul(tf.ones([B, 1, 1]), tf.expandDims(y, 0)), [
+      B * L,
+      coef.fastDim,
+    ]) as tf.Tensor2D;
+    const b = coef.driftTf(xRep, yRep);
+    const bbar = tf.mean(tf.reshape(b, [B, L, d]), 1) as tf.Tensor2D;
+    let cov: tf.Tensor2D;
+    if (coef.constantDiffusion) {
+      const s = coef.diffusionTf(tf.slice(x, [0, 0], [1, d]), tf.slice(y, [0, 0], [1, coef.fastDim]));
+      cov = sigmaToCovarianceTf(coef, s);
+    } else {
+      const s = coef.diffusionTf(xRep, yRep);
+      const c = sigmaToCovarianceTf(coef, s);
+      cov = tf.mean(tf.reshape(c, [B, L, c.shape[1]]), 1) as tf.Tensor2D;
+    }
+    return { bbar, cov };
+  });
+}
+
+/** Per-pair sigma sigma^T in the storage of `covarianceSize`. */
+function sigmaToCovarianceTf(coef: SlowCoefficients, s: tf.Tensor2D): tf.Tensor2D {
+  if (coef.noise !== 'general') return tf.square(s);
+  const n = s.shape[0];
+  const d = coef.slowDim;
+  const g = tf.reshape(s, [n, d, coef.noiseDim]);
+  const ggT = tf.sum(tf.mul(tf.expandDims(g, 2), tf.expandDims(g, 1)), 3); // [n, d, d]
+  return tf.reshape(ggT, [n, d * d]);
+}
+
+/**
+ * Per-transition negative log-likelihood terms (tf, float32): dx = x_{k+1} - x_k [B, d] (computed in
+ * float64 by the caller), bbar [B, d], cov [B | 1, covarianceSize] -> [B]. For general noise S is
+ * factorised by an unrolled Cholesky on the d*d entries (d is small: the slow dimension).
+ */
+export function emNllTermsTf(
+  coef: Pick<SlowCoefficients, 'noise' | 'slowDim'>,
+  dx: tf.Tensor2D,
+  bbar: tf.Tensor2D,
+  cov: tf.Tensor2D,
+  dt: number,
+): tf.Tensor1D {
+  return tf.tidy(() => {
+    const d = coef.slowDim;
+    const r = tf.sub(dx, tf.mul(bbar, dt));
+    if (coef.noise === 'scalar') {
+      const v = tf.reshape(cov, [-1]);
+      const quad = tf.div(tf.sum(tf.square(r), 1), tf.mul(v, 2 * dt));
+      return tf.add(quad, tf.mul(d / 2, tf.log(tf.mul(v, 2 * Math.PI * dt)))) as tf.Tensor1D;
+    }
+    if (coef.noise === 'diagonal') {
+      const quad = tf.div(tf.square(r), tf.mul(cov, 2 * dt));
+      return tf.sum(tf.add(quad, tf.mul(0.5, tf.log(tf.mul(cov, 2 * Math.PI * dt)))), 1) as tf.Tensor1D;
+    }
+    // General: S = L L^T entry by entry; u = L^{-1} r; nll = |u|^2/(2 dt) + sum log L_ii + (d/2) log(2 pi dt).
+    const s = tf.unstack(cov, 1);
+    const rs = tf.unstack(r, 1);
+    const l: tf.Tensor[][] = [];
+    for (let i = 0; i < d; i++) {
+      l.push([]);
+      for (let j = 0; j <= i; j++) {
+        let acc: tf.Tensor = s[i * d + j];
+        for (let k = 0; k < j; k++) acc = tf.sub(acc, tf.mul(l[i][k], l[j][k]));
+        l[i].push(i === j ? tf.sqrt(acc) : tf.div(acc, l[j][j]));
+      }
+    }
+    let quad: tf.Tensor = tf.zerosLike(rs[0]);
+    let logDet: tf.Tensor = tf.zerosLike(rs[0]);
+    const u: tf.Tensor[] = [];
+    for (let i = 0; i < d; i++) {
+      let acc: tf.Tensor = rs[i];
+      for (let k = 0; k < i; k++) acc = tf.sub(acc, tf.mul(l[i][k], u[k]));
+      u.push(tf.div(acc, l[i][i]));
+      quad = tf.add(quad, tf.square(u[i]));
+      logDet = tf.add(logDet, tf.log(l[i][i]));
+    }
+    return tf.add(tf.div(quad, 2 * dt), tf.add(logDet, (d / 2) * (LOG_2PI + Math.log(dt)))) as tf.Tensor1D;
+  });
+}
+
+/** Monte Carlo averages over fast samples in float64, with standard errors of the means. */
+export interface Averages64 {
+  /** bbar at each point (n*d). */
+  bbar: Float64Array;
+  /** Standard error of bbar (n*d): sample std over the fast samples / sqrt(samples). */
+  bbarStdError: Float64Array;
+  /** S = mean sigma sigma^T at each point (n*covarianceSize). */
+  cov: Float64Array;
+  /** Standard error of each stored entry of S. */
+  covStdError: Float64Array;
+}
+
+/**
+ * bbar and S at n points from fast samples ys (L*m) with the float64 coefficients (Welford
+ * accumulation in float64). Reused scratch buffers: no allocation inside the loops.
+ */
+export function averageCoefficients64(
+  coef: SlowCoefficients,
+  xs: Float64Array,
+  ys: Float64Array,
+): Averages64 {
+  const d = coef.slowDim;
+  const m = coef.fastDim;
+  const n = xs.length / d;
+  const L = ys.length / m;
+  const cs = covarianceSize(coef);
+  const ds = sigmaSize(coef);
+  const q = coef.noiseDim;
+  const out: Averages64 = {
+    bbar: new Float64Array(n * d),
+    bbarStdError: new Float64Array(n * d),
+    cov: new Float64Array(n * cs),
+    covStdError: new Float64Array(n * cs),
+  };
+  const xi = new Float64Array(d);
+  const yl = new Float64Array(m);
+  const b = new Float64Array(d);
+  const s = new Float64Array(ds);
+  const c = new Float64Array(cs);
+  const meanB = new Float64Array(d);
+  const m2B = new Float64Array(d);
+  const meanC = new Float64Array(cs);
+  const m2C = new Float64Array(cs);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) xi[j] = xs[i * d + j];
+    meanB.fill(0);
+    m2B.fill(0);
+    meanC.fill(0);
+    m2C.fill(0);
+    for (let l = 0; l < L; l++) {
+      for (let j = 0; j < m; j++) yl[j] = ys[l * m + j];
+      coef.drift(xi, yl, b);
+      coef.diffusion(xi, yl, s);
+      if (coef.noise === 'general') {
+        for (let a = 0; a < d; a++) {
+          for (let e = 0; e < d; e++) {
+            let acc = 0;
+            for (let k = 0; k < q; k++) acc += s[a * q + k] * s[e * q + k];
+            c[a * d + e] = acc;
+          }
+        }
+      } else {
+        for (let j = 0; j < cs; j++) c[j] = s[j] * s[j];
+      }
+      const w = 1 / (l + 1);
+      for (let j = 0; j < d; j++) {
+        const delta = b[j] - meanB[j];
+        meanB[j] += delta * w;
+        m2B[j] += delta * (b[j] - meanB[j]);
+      }
+      for (let j = 0; j < cs; j++) {
+        const delta = c[j] - meanC[j];
+        meanC[j] += delta * w;
+        m2C[j] += delta * (c[j] - meanC[j]);
+      }
+    }
+    const seScale = L > 1 ? 1 / (L * (L - 1)) : 0;
+    for (let j = 0; j < d; j++) {
+      out.bbar[i * d + j] = meanB[j];
+      out.bbarStdError[i * d + j] = Math.sqrt(m2B[j] * seScale);
+    }
+    for (let j = 0; j < cs; j++) {
+      out.cov[i * cs + j] = meanC[j];
+      out.covStdError[i * cs + j] = Math.sqrt(m2C[j] * seScale);
+    }
+  }
+  return out;
+}
+
+/**
+ * Float64 negative log-likelihood of the transitions k in [from, to) of a path (data of k*d), given
+ * bbar and S at x_k (indexed from `from`). Returns the sum over transitions (methods.md §4).
+ */
+export function emNll64(
+  coef: Pick<SlowCoefficients, 'noise' | 'slowDim'>,
+  data: Float64Array,
+  from: number,
+  to: number,
+  bbar: Float64Array,
+  cov: Float64Array,
+  dt: number,
+): number {
+  const d = coef.slowDim;
+  const cs = covarianceSize(coef);
+  const r = new Float64Array(d);
+  const sm = new Matrix(d, d);
+  let total = 0;
+  for (let k = from; k < to; k++) {
+    const i = k - from;
+    for (let j = 0; j < d; j++) r[j] = data[(k + 1) * d + j] - data[k * d + j] - bbar[i * d + j] * dt;
+    if (coef.noise === 'scalar') {
+      const v = cov[i];
+      let r2 = 0;
+      for (let j = 0; j < d; j++) r2 += r[j] * r[j];
+      total += r2 / (2 * dt * v) + (d / 2) * Math.log(2 * Math.PI * dt * v);
+    } else if (coef.noise === 'diagonal') {
+      for (let j = 0; j < d; j++) {
+        const v = cov[i * d + j];
+        total += (r[j] * r[j]) / (2 * dt * v) + 0.5 * Math.log(2 * Math.PI * dt * v);
+      }
+    } else {
+      sm.data.set(cov.subarray(i * cs, (i + 1) * cs));
+      const lf = cholesky(sm, 'S_k (averaged sigma sigma^T)');
+      let quad = 0;
+      let logDet = 0;
+      for (let a = 0; a < d; a++) {
+        let acc = r[a];
+        for (let e = 0; e < a; e++) acc -= lf.data[a * d + e] * r[e];
+        r[a] = acc / lf.data[a * d + a]; // forward substitution in place: r becomes L^{-1} r
+        quad += r[a] * r[a];
+        logDet += Math.log(lf.data[a * d + a]);
+      }
+      total += quad / (2 * dt) + logDet + (d / 2) * (LOG_2PI + Math.log(dt));
+    }
+  }
+  return total;
+}

@@ -1,0 +1,405 @@
+/**
+ * The fitted reduced model dX = bbar(X) dt + sigmabar(X) dW of methods.md §4, with pi_0 represented
+ * by a normalizing flow (push-forward of N(0, I_m)).
+ */
+import { Flow } from '@sdekit/flows';
+import type { SdeSystem, TimeSeries } from '@sdekit/sde';
+import {
+  checkBatch,
+  checkInteger,
+  cholesky,
+  FormatError,
+  InvalidArgumentError,
+  Matrix,
+  Rng,
+} from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
+import type { SlowCoefficients } from './coefficients.js';
+import { coefficientsFromDescriptor } from './coefficients.js';
+import {
+  averageCoefficients64,
+  averagedCoefficientsTf,
+  covarianceSize,
+  emNll64,
+  emNllTermsTf,
+} from './likelihood.js';
+import { checkPathAndSplit, increments } from './path.js';
+
+/** Format name and version written by `AveragedModel.toJSON`. */
+export const AVERAGED_MODEL_FORMAT = 'sdekit.averaged-model';
+export const AVERAGED_MODEL_VERSION = 1;
+
+/** One record of the training history (all values float64 sums of per-transition terms). */
+export interface TrainingRecord {
+  iteration: number;
+  /** Mini-batch estimate of the training NLL per transition (Monte Carlo, L samples). */
+  trainNll: number;
+  /** (1/L) sum_l |f(z_l)|^p at this iteration. */
+  penalty: number;
+  lambda: number;
+  /** Held-out NLL per transition (float64, fixed validation samples); only on validation iterations. */
+  validationNll?: number;
+}
+
+/** What training did; kept in the model and saved with it. */
+export interface TrainingSummary {
+  iterations: number;
+  trainTransitions: number;
+  validationTransitions: number;
+  history: TrainingRecord[];
+  warnings: string[];
+}
+
+/** A Monte Carlo average with its standard error (per entry). */
+export interface MonteCarloEstimate {
+  value: Float64Array;
+  stdError: Float64Array;
+}
+
+/** sigmabar at points: the covariance S = E sigma sigma^T and a square root in the system's layout. */
+export interface SigmabarEstimate {
+  /** sigmabar in the layout of `noise`: scalar sqrt(S/ I) (1 per point), diagonal sqrt(S_ii) (d), general lower Cholesky of S (d*d). */
+  value: Float64Array;
+  /** Standard error of `value` (delta method) for scalar and diagonal noise; undefined for general noise. */
+  stdError?: Float64Array;
+  /** S per point (1, d or d*d values by noise layout). */
+  covariance: Float64Array;
+  covarianceStdError: Float64Array;
+}
+
+/** Options of the Monte Carlo averages over the learned pi_0. */
+export interface AverageOptions {
+  /** Number of fast samples (default 4096). Standard errors scale as 1/sqrt(samples). */
+  samples?: number;
+  seed?: number;
+}
+
+/** Options of the flat-parameter path log-likelihood used by variational inference. */
+export interface FlatLikelihoodOptions {
+  /** The observed slow path (same Delta and dimension as training). */
+  path: TimeSeries;
+  /** Inner fast samples per evaluation (default 64), fresh at every call. */
+  L?: number;
+  /** Seed of the stream of inner samples. */
+  seed?: number;
+  /**
+   * Transitions per evaluation: all (default) or a random subset of this size, scaled by
+   * transitions/batchSize so the estimate of the full-path log-likelihood stays unbiased.
+   */
+  batchSize?: number;
+}
+
+/**
+ * The averaged SDE learned by `fitAveraged`. bbar and sigmabar are Monte Carlo averages of the known
+ * coefficients over samples of the learned flow; they are what is identifiable (methods.md §4), so
+ * evaluate by them, by paths and by statistics, not by the learned density itself.
+ *
+ * @example
+ * const model = fitAveraged({ path, coefficients: m1Coefficients({ m: 2 }), iterations: 500, seed: 1 });
+ * const grid = Float64Array.from({ length: 31 }, (_, i) => -1.5 + 0.1 * i);
+ * const { value, stdError } = model.bbar(grid);
+ * const paths = simulate(model.system(), { x0: new Float64Array([0]), paths: 1, h: 0.01, T: 100, seed: 2 });
+ */
+export class AveragedModel {
+  readonly coefficients: SlowCoefficients;
+  readonly flow: Flow;
+  /** Observation spacing Delta of the training path. */
+  readonly dt: number;
+  readonly training: TrainingSummary;
+
+  constructor(flow: Flow, coefficients: SlowCoefficients, dt: number, training: TrainingSummary) {
+    if (flow.dim !== coefficients.fastDim) {
+      throw new InvalidArgumentError(
+        'flow',
+        `has dim ${flow.dim} but fastDim = ${coefficients.fastDim}`,
+        'build the flow on the fast dimension m',
+      );
+    }
+    this.flow = flow;
+    this.coefficients = coefficients;
+    this.dt = dt;
+    this.training = training;
+  }
+
+  get slowDim(): number {
+    return this.coefficients.slowDim;
+  }
+
+  get fastDim(): number {
+    return this.coefficients.fastDim;
+  }
+
+  /** Number of flow parameters (the length of theta in `logLikelihoodFlat`). */
+  get numParams(): number {
+    return this.flow.numParams;
+  }
+
+  /** The flow's flat parameter vector (float64 copy). */
+  getParams(): Float64Array {
+    return Float64Array.from(this.flow.getParams());
+  }
+
+  /** Replaces the flow's parameters (e.g. by a posterior sample). */
+  setParams(theta: ArrayLike<number>): void {
+    this.flow.setParams(Float64Array.from(theta));
+  }
+
+  /** n samples of the learned pi_0 (n*m, float64). */
+  sampleFast(n: number, seed: number): Float64Array {
+    checkInteger('n', n, 1);
+    return this.flow.sample(n, seed);
+  }
+
+  /**
+   * bbar(x) = E_{y ~ pi_theta} b(x, y) at the points xs (n*d), with Monte Carlo standard errors over
+   * `samples` flow samples (float64 coefficients; methods.md §4).
+   */
+  bbar(xs: Float64Array, options: AverageOptions = {}): MonteCarloEstimate {
+    const a = this.averages(xs, options);
+    return { value: a.bbar, stdError: a.bbarStdError };
+  }
+
+  /** sigmabar(x) with S(x) = E sigma sigma^T, Monte Carlo standard errors as in `bbar`. */
+  sigmabar(xs: Float64Array, options: AverageOptions = {}): SigmabarEstimate {
+    const a = this.averages(xs, options);
+    const coef = this.coefficients;
+    const d = coef.slowDim;
+    const n = xs.length / d;
+    if (coef.noise === 'general') {
+      const value = new Float64Array(n * d * d);
+      const sm = new Matrix(d, d);
+      for (let i = 0; i < n; i++) {
+        sm.data.set(a.cov.subarray(i * d * d, (i + 1) * d * d));
+        value.set(cholesky(sm, 'sigmabar sigmabar^T').data, i * d * d);
+      }
+      return { value, covariance: a.cov, covarianceStdError: a.covStdError };
+    }
+    const value = new Float64Array(a.cov.length);
+    const stdError = new Float64Array(a.cov.length);
+    for (let i = 0; i < value.length; i++) {
+      value[i] = Math.sqrt(a.cov[i]);
+      stdError[i] = a.covStdError[i] / (2 * value[i]); // delta method: d sqrt(v) = dv / (2 sqrt(v))
+    }
+    return { value, stdError, covariance: a.cov, covarianceStdError: a.covStdError };
+  }
+
+  private averages(xs: Float64Array, { samples = 4096, seed = 0 }: AverageOptions) {
+    checkBatch('xs', xs, this.slowDim);
+    checkInteger('samples', samples, 2);
+    return averageCoefficients64(this.coefficients, xs, this.flow.sample(samples, seed));
+  }
+
+  /**
+   * The averaged SDE as an @sdekit/sde system for `simulate` (forecasts beyond the observation window).
+   * bbar and sigmabar are averages over ONE fixed set of `samples` flow samples drawn here (a quenched
+   * Monte Carlo estimate: a smooth deterministic drift, with error ~ std(b)/sqrt(samples) against the
+   * flow's exact average), evaluated with the float64 coefficients; driftBatch advances all paths.
+   * Cost per step and path: `samples` evaluations of b (and of sigma unless it is constant).
+   */
+  system({ samples = 512, seed = 0 }: AverageOptions = {}): SdeSystem {
+    checkInteger('samples', samples, 1);
+    const coef = this.coefficients;
+    const d = coef.slowDim;
+    const m = coef.fastDim;
+    const ys = this.flow.sample(samples, seed);
+    const b = new Float64Array(d);
+    const yl = new Float64Array(m);
+    const xi = new Float64Array(d);
+    const cs = covarianceSize(coef);
+    const s = new Float64Array(coef.noise === 'general' ? d * coef.noiseDim : cs);
+    const cov = new Float64Array(cs);
+    const sm = new Matrix(d, d);
+    const inv = 1 / samples;
+    const driftAt = (x: Float64Array, xOff: number, out: Float64Array, outOff: number) => {
+      for (let j = 0; j < d; j++) {
+        xi[j] = x[xOff + j];
+        out[outOff + j] = 0;
+      }
+      for (let l = 0; l < samples; l++) {
+        for (let j = 0; j < m; j++) yl[j] = ys[l * m + j];
+        coef.drift(xi, yl, b);
+        for (let j = 0; j < d; j++) out[outOff + j] += b[j] * inv;
+      }
+    };
+    const diffusionAt = (x: Float64Array, xOff: number, out: Float64Array, outOff: number) => {
+      for (let j = 0; j < d; j++) xi[j] = x[xOff + j];
+      cov.fill(0);
+      const count = coef.constantDiffusion ? 1 : samples;
+      for (let l = 0; l < count; l++) {
+        for (let j = 0; j < m; j++) yl[j] = ys[l * m + j];
+        coef.diffusion(xi, yl, s);
+        if (coef.noise === 'general') {
+          const q = coef.noiseDim;
+          for (let a = 0; a < d; a++) {
+            for (let e = 0; e < d; e++) {
+              let acc = 0;
+              for (let k = 0; k < q; k++) acc += s[a * q + k] * s[e * q + k];
+              cov[a * d + e] += acc / count;
+            }
+          }
+        } else {
+          for (let j = 0; j < cs; j++) cov[j] += (s[j] * s[j]) / count;
+        }
+      }
+      if (coef.noise === 'general') {
+        sm.data.set(cov);
+        out.set(cholesky(sm, 'sigmabar sigmabar^T').data, outOff);
+      } else {
+        for (let j = 0; j < cs; j++) out[outOff + j] = Math.sqrt(cov[j]);
+      }
+    };
+    const gSize = coef.noise === 'general' ? d * d : cs;
+    return {
+      dim: d,
+      noiseDim: d,
+      noise: coef.noise,
+      additive: coef.constantDiffusion === true,
+      drift: (_t, x, out) => driftAt(x, 0, out, 0),
+      diffusion: (_t, x, out) => diffusionAt(x, 0, out, 0),
+      driftBatch: (_t, x, n, out) => {
+        for (let p = 0; p < n; p++) driftAt(x, p * d, out, p * d);
+      },
+      diffusionBatch: (_t, x, n, out) => {
+        for (let p = 0; p < n; p++) diffusionAt(x, p * d, out, p * gSize);
+      },
+    };
+  }
+
+  /**
+   * Float64 Euler-Maruyama log-likelihood of a path under the averaged SDE (methods.md §4), with bbar
+   * and S from `samples` flow samples. Returns the sum over transitions and the mean per transition.
+   */
+  logLikelihood(path: TimeSeries, options: AverageOptions = {}): { total: number; perTransition: number } {
+    const { transitions } = checkPathAndSplit(path, this.slowDim, 0);
+    const xs = path.data.subarray(0, transitions * this.slowDim);
+    const a = this.averages(xs, options);
+    const nll = emNll64(this.coefficients, path.data, 0, transitions, a.bbar, a.cov, path.dt);
+    return { total: -nll, perTransition: -nll / transitions };
+  }
+
+  /**
+   * A doubly-stochastic estimator of the path log-likelihood as a differentiable function of the
+   * flow's flat parameter vector theta (for @sdekit/vi): each call draws L fresh base samples z
+   * (from its own seeded stream) and returns -sum_k nll_k(theta) (methods.md §4-5), float32 tf.
+   *
+   * @example
+   * const logLik = model.logLikelihoodFunction({ path, L: 32, seed: 3 });
+   * const value = tf.tidy(() => logLik(tf.tensor1d(model.getParams())));
+   */
+  logLikelihoodFunction(options: FlatLikelihoodOptions): (theta: tf.Tensor1D) => tf.Scalar {
+    const { path, L = 64, seed = 0, batchSize } = options;
+    const { transitions } = checkPathAndSplit(path, this.slowDim, 0);
+    checkInteger('L', L, 1);
+    if (batchSize !== undefined) checkInteger('batchSize', batchSize, 1);
+    const d = this.slowDim;
+    const m = this.fastDim;
+    const coef = this.coefficients;
+    const dt = path.dt;
+    const dxAll = increments(path.data, d, 0, transitions);
+    const rng = Rng.fromSeed(seed, 11);
+    const z = new Float64Array(L * m);
+    const z32 = new Float32Array(L * m);
+    const B = batchSize === undefined ? transitions : Math.min(batchSize, transitions);
+    const xb = new Float32Array(B * d);
+    const dxb = new Float32Array(B * d);
+    const scale = transitions / B;
+    const flow = this.flow;
+    return (theta: tf.Tensor1D) => {
+      rng.fillNormal(z);
+      z32.set(z);
+      for (let i = 0; i < B; i++) {
+        const k = B === transitions ? i : rng.integer(transitions);
+        for (let j = 0; j < d; j++) {
+          xb[i * d + j] = path.data[k * d + j];
+          dxb[i * d + j] = dxAll[k * d + j];
+        }
+      }
+      return tf.tidy(() => {
+        const y = flow.forwardFlat(tf.tensor2d(z32, [L, m], 'float32'), theta);
+        const { bbar, cov } = averagedCoefficientsTf(coef, tf.tensor2d(xb, [B, d]), y);
+        const terms = emNllTermsTf(coef, tf.tensor2d(dxb, [B, d]), bbar, cov, dt);
+        return tf.mul(-scale, tf.sum(terms)) as tf.Scalar;
+      });
+    };
+  }
+
+  /**
+   * One evaluation of the path log-likelihood at theta (see `logLikelihoodFunction`); differentiable
+   * in theta.
+   */
+  logLikelihoodFlat(theta: tf.Tensor1D, options: FlatLikelihoodOptions): tf.Scalar {
+    return this.logLikelihoodFunction(options)(theta);
+  }
+
+  /** Serialisable form: `format`, `version`, the flow, Delta, the coefficient descriptor, training. */
+  toJSON(): AveragedModelJSON {
+    const c = this.coefficients;
+    return {
+      format: AVERAGED_MODEL_FORMAT,
+      version: AVERAGED_MODEL_VERSION,
+      dt: this.dt,
+      slowDim: c.slowDim,
+      fastDim: c.fastDim,
+      noise: c.noise,
+      noiseDim: c.noiseDim,
+      coefficients: c.descriptor ?? null,
+      flow: this.flow.toJSON(),
+      training: this.training,
+    };
+  }
+
+  /**
+   * Rebuilds a model from `toJSON()`. Built-in coefficients (m1, m2) are rebuilt from their
+   * descriptor; user-defined coefficients (functions) are not serialisable and must be passed again.
+   */
+  static fromJSON(json: AveragedModelJSON, options: { coefficients?: SlowCoefficients } = {}): AveragedModel {
+    if (!json || json.format !== AVERAGED_MODEL_FORMAT) {
+      throw new FormatError(
+        'AveragedModel.fromJSON',
+        `format is '${json?.format}', expected '${AVERAGED_MODEL_FORMAT}'`,
+      );
+    }
+    if (json.version !== AVERAGED_MODEL_VERSION) {
+      throw new FormatError(
+        'AveragedModel.fromJSON',
+        `version ${json.version} is not supported (expected ${AVERAGED_MODEL_VERSION})`,
+      );
+    }
+    const coef =
+      options.coefficients ?? (json.coefficients ? coefficientsFromDescriptor(json.coefficients) : undefined);
+    if (!coef) {
+      throw new InvalidArgumentError(
+        'options.coefficients',
+        'the saved model uses user-defined coefficients, which are functions and are not saved',
+        'pass the same SlowCoefficients: AveragedModel.fromJSON(json, { coefficients })',
+      );
+    }
+    if (coef.slowDim !== json.slowDim || coef.fastDim !== json.fastDim || coef.noise !== json.noise) {
+      throw new InvalidArgumentError(
+        'options.coefficients',
+        `have (d, m, noise) = (${coef.slowDim}, ${coef.fastDim}, ${coef.noise}), the saved model (${json.slowDim}, ${json.fastDim}, ${json.noise})`,
+        'pass the coefficients the model was trained with',
+      );
+    }
+    return new AveragedModel(Flow.fromJSON(json.flow), coef, json.dt, json.training);
+  }
+
+  /** Frees the flow's tensors. */
+  dispose(): void {
+    this.flow.dispose();
+  }
+}
+
+/** JSON form of an AveragedModel. */
+export interface AveragedModelJSON {
+  format: string;
+  version: number;
+  dt: number;
+  slowDim: number;
+  fastDim: number;
+  noise: string;
+  noiseDim: number;
+  coefficients: { kind: string; params: Record<string, number> } | null;
+  flow: ReturnType<Flow['toJSON']>;
+  training: TrainingSummary;
+}

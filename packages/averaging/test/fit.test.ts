@@ -1,0 +1,301 @@
+import { warmupCosine } from '@sdekit/nn';
+import {
+  DimensionError,
+  InvalidArgumentError,
+  m1System,
+  m1TrueDrift,
+  NonFiniteError,
+  pathOf,
+  type SlowFastSystem,
+  simulate,
+  simulateSlowFast,
+  type TimeSeries,
+} from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import {
+  AveragedModel,
+  fitAveraged,
+  fitMlpDriftBaseline,
+  m1Coefficients,
+  type SlowCoefficients,
+} from '../src/index.js';
+
+const GRID = Float64Array.from({ length: 31 }, (_, i) => -1.5 + 0.1 * i);
+
+function mse(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s / a.length;
+}
+
+/**
+ * Affine-in-y test problem (d = 1, m = 2): b(x, y) = -x + y_1 + x y_2, sigma = 0.5, fast OU
+ * dY = -n (Y - mu) dt + sqrt(n) 0.5 dW', so pi_0 = N(mu, I/8) and exactly bbar(x) = mu_1 + (mu_2 - 1) x.
+ */
+const MU = [0.5, -0.3];
+const affineCoefficients: SlowCoefficients = {
+  slowDim: 1,
+  fastDim: 2,
+  noise: 'scalar',
+  noiseDim: 1,
+  constantDiffusion: true,
+  driftTf: (x, y) =>
+    tf.tidy(() => {
+      const [y1, y2] = tf.split(y, 2, 1);
+      return tf.add(tf.sub(y1, x), tf.mul(x, y2)) as tf.Tensor2D;
+    }),
+  diffusionTf: (x) => tf.fill([x.shape[0], 1], 0.5) as tf.Tensor2D,
+  drift: (x, y, out) => {
+    out[0] = -x[0] + y[0] + x[0] * y[1];
+  },
+  diffusion: (_x, _y, out) => {
+    out[0] = 0.5;
+  },
+};
+
+function affineOuSystem(n: number): SlowFastSystem {
+  return {
+    slowDim: 1,
+    fastDim: 2,
+    n,
+    slowNoise: 'scalar',
+    slowNoiseDim: 1,
+    fastNoise: 'scalar',
+    fastNoiseDim: 2,
+    slowDrift: (x, y, out) => affineCoefficients.drift(x, y, out),
+    slowDiffusion: (x, y, out) => affineCoefficients.diffusion(x, y, out),
+    fastDrift: (y, out) => {
+      out[0] = -(y[0] - MU[0]);
+      out[1] = -(y[1] - MU[1]);
+    },
+    fastDiffusion: (_y, out) => {
+      out[0] = 0.5;
+    },
+  };
+}
+
+describe('fitAveraged (methods.md §4)', () => {
+  it('affine b and OU fast process: learned bbar matches the exact bbar and the closed-form MLE', () => {
+    const n = 100;
+    const dt = 0.01;
+    const { slow } = simulateSlowFast(affineOuSystem(n), {
+      x0: Float64Array.of(0.4),
+      y0: Float64Array.from(MU),
+      fastStep: 0.02 / n,
+      Delta: dt,
+      T: 100,
+      seed: 11,
+    });
+    const model = fitAveraged({
+      path: slow,
+      coefficients: affineCoefficients,
+      L: 32,
+      iterations: 250,
+      batchSize: 512,
+      adam: { lr: warmupCosine({ peak: 2e-2, warmupSteps: 10, totalSteps: 250, floor: 1e-4 }) },
+      lambda: 0,
+      validationFraction: 0.1,
+      seed: 3,
+    });
+    // The averaged model bbar = a + c x with free (a, c) is a linear regression: its exact MLE on the
+    // training transitions is OLS of z_k = dx_k/dt + x_k on [1, x_k] (the -x is known).
+    const M = model.training.trainTransitions;
+    let s1 = 0;
+    let sx = 0;
+    let sxx = 0;
+    let sz = 0;
+    let sxz = 0;
+    for (let k = 0; k < M; k++) {
+      const x = slow.data[k];
+      const z = (slow.data[k + 1] - x) / dt + x;
+      s1++;
+      sx += x;
+      sxx += x * x;
+      sz += z;
+      sxz += x * z;
+    }
+    const det = s1 * sxx - sx * sx;
+    const a = (sxx * sz - sx * sxz) / det;
+    const c = (s1 * sxz - sx * sz) / det;
+    // OLS covariance sigma^2/dt (X^T X)^{-1}: the statistical error of any estimator of (a, c).
+    const v = 0.25 / dt / det;
+    const xs = Float64Array.from({ length: 15 }, (_, i) => sx / s1 - 0.5 + (i / 14) * 1.0);
+    const learned = model.bbar(xs, { samples: 8192, seed: 5 });
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i];
+      const exact = MU[0] + (MU[1] - 1) * x;
+      const mle = a + (c - 1) * x;
+      const se = Math.sqrt(v * (sxx - 2 * sx * x + s1 * x * x));
+      // The fit must reach the likelihood optimum: learned vs MLE within optimisation + MC error
+      // (MC standard error of the 8192-sample average < 0.005, L = 32 gradient noise averaged by Adam).
+      expect(Math.abs(learned.value[i] - mle)).toBeLessThan(0.03);
+      // And the exact bbar within 4 standard errors of the MLE (plus the same 0.03).
+      expect(Math.abs(learned.value[i] - exact)).toBeLessThan(4 * se + 0.03);
+      expect(learned.stdError[i]).toBeLessThan(0.01);
+    }
+    // Held-out likelihood on the end of the path is recorded, finite and float64.
+    const last = model.training.history[model.training.history.length - 1];
+    expect(Number.isFinite(last.validationNll)).toBe(true);
+    model.dispose();
+  });
+
+  it('M1 (m = 2, n = 100): drift MSE on [-1.5, 1.5] < 1e-2 and below the MLP baseline; save/load round trip', () => {
+    const m = 2;
+    const n = 100;
+    const beta = 0.5;
+    const { slow } = simulateSlowFast(m1System({ m, n, beta }), {
+      x0: Float64Array.of(-1),
+      y0: new Float64Array(m),
+      fastStep: 0.02 / n,
+      Delta: 0.01,
+      T: 100,
+      seed: 21,
+    });
+    const coefficients = m1Coefficients({ m, beta });
+    const model = fitAveraged({ path: slow, coefficients, L: 32, iterations: 300, batchSize: 256, seed: 4 });
+    // Truth by Monte Carlo over exact pi_0 samples (2e5 samples: MC error of bbar ~ 1e-3, MSE bias ~ 1e-6).
+    // A test-sized run (T = 100, 300 iterations) reaches MSE ~ 3e-3; the bound 1e-2 is the issue's.
+    const truth = m1TrueDrift(GRID, { m, beta, samples: 200_000, seed: 9 });
+    const learned = model.bbar(GRID, { samples: 8192, seed: 1 });
+    const mseFlow = mse(learned.value, truth);
+    // The baseline gets 5x the flow's iterations (it is cheap and its likelihood is flat in the weights).
+    const baseline = fitMlpDriftBaseline({
+      path: slow,
+      sigma: 0.5,
+      iterations: 1500,
+      batchSize: 512,
+      seed: 4,
+    });
+    const mseBaseline = mse(baseline.drift(GRID), truth);
+    expect(mseFlow).toBeLessThan(1e-2);
+    expect(mseFlow).toBeLessThan(mseBaseline);
+    baseline.dispose();
+
+    // Save/load: the restored model gives bit-identical averages for the same seed.
+    const restored = AveragedModel.fromJSON(JSON.parse(JSON.stringify(model.toJSON())));
+    const again = restored.bbar(GRID, { samples: 8192, seed: 1 });
+    expect(Array.from(again.value)).toEqual(Array.from(learned.value));
+    expect(restored.dt).toBe(model.dt);
+    model.dispose();
+    restored.dispose();
+  });
+
+  it('the moment penalty keeps fast samples bounded when the likelihood pushes them to infinity', () => {
+    // b(x, y) = -x / (1 + |y|^2/2) can only give bbar = -c x with 0 < c <= 1. The data come from the
+    // explosive dX = 0.3 X dt + 0.5 dW, whose MLE wants c = -0.3 < 0: without a penalty the likelihood
+    // keeps improving as |y| -> infinity; with lambda > 0 the optimum has finite |y|.
+    const coefficients: SlowCoefficients = {
+      slowDim: 1,
+      fastDim: 2,
+      noise: 'scalar',
+      noiseDim: 1,
+      constantDiffusion: true,
+      driftTf: (x, y) =>
+        tf.tidy(
+          () => tf.div(tf.neg(x), tf.add(1, tf.mul(0.5, tf.sum(tf.square(y), 1, true)))) as tf.Tensor2D,
+        ),
+      diffusionTf: (x) => tf.fill([x.shape[0], 1], 0.5) as tf.Tensor2D,
+      drift: (x, y, out) => {
+        out[0] = -x[0] / (1 + 0.5 * (y[0] * y[0] + y[1] * y[1]));
+      },
+      diffusion: (_x, _y, out) => {
+        out[0] = 0.5;
+      },
+    };
+    const explosive = {
+      dim: 1,
+      noiseDim: 1,
+      noise: 'scalar' as const,
+      additive: true,
+      drift: (_t: number, x: Float64Array, out: Float64Array) => {
+        out[0] = 0.3 * x[0];
+      },
+      diffusion: (_t: number, _x: Float64Array, out: Float64Array) => {
+        out[0] = 0.5;
+      },
+    };
+    const path: TimeSeries = pathOf(
+      simulate(explosive, { x0: Float64Array.of(1), h: 0.01, T: 10, seed: 5 }),
+      0,
+    );
+    const maxAbs = (lambda: number) => {
+      const model = fitAveraged({
+        path,
+        coefficients,
+        L: 32,
+        iterations: 150,
+        batchSize: 256,
+        adam: { lr: 2e-2 },
+        lambda,
+        validationFraction: 0,
+        seed: 6,
+      });
+      const ys = model.sampleFast(2000, 7);
+      model.dispose();
+      let mx = 0;
+      for (const v of ys) mx = Math.max(mx, Math.abs(v));
+      return mx;
+    };
+    const free = maxAbs(0);
+    const penalised = maxAbs(0.2 * 1000);
+    expect(Number.isFinite(penalised)).toBe(true);
+    expect(penalised).toBeLessThan(10);
+    expect(free).toBeGreaterThan(3 * penalised);
+  });
+
+  it('bad input: NaN in the path, Delta <= 0, b of the wrong shape -> typed errors', () => {
+    const coefficients = m1Coefficients({ m: 2 });
+    const data = Float64Array.from({ length: 100 }, (_, i) => Math.sin(i / 10));
+    const good: TimeSeries = { data, dim: 1, length: 100, dt: 0.01, t0: 0 };
+    const nan = data.slice();
+    nan[17] = Number.NaN;
+    expect(() => fitAveraged({ path: { ...good, data: nan }, coefficients, iterations: 1 })).toThrow(
+      NonFiniteError,
+    );
+    expect(() => fitAveraged({ path: { ...good, dt: 0 }, coefficients, iterations: 1 })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => fitAveraged({ path: { ...good, dt: -0.01 }, coefficients, iterations: 1 })).toThrow(
+      InvalidArgumentError,
+    );
+    const wrong: SlowCoefficients = { ...coefficients, driftTf: (_x, y) => tf.clone(y) };
+    expect(() => fitAveraged({ path: good, coefficients: wrong, iterations: 1 })).toThrow(DimensionError);
+    expect(() => fitAveraged({ path: { ...good, dim: 2, length: 50 }, coefficients, iterations: 1 })).toThrow(
+      DimensionError,
+    );
+  });
+
+  it('training keeps tf.memory().numTensors flat', () => {
+    const coefficients = m1Coefficients({ m: 2 });
+    const data = Float64Array.from({ length: 400 }, (_, i) => Math.sin(i / 30));
+    const path: TimeSeries = { data, dim: 1, length: 400, dt: 0.01, t0: 0 };
+    const counts: number[] = [];
+    const model = fitAveraged({
+      path,
+      coefficients,
+      L: 8,
+      iterations: 30,
+      batchSize: 64,
+      seed: 1,
+      onProgress: () => counts.push(tf.memory().numTensors),
+    });
+    expect(counts[counts.length - 1]).toBe(counts[1]);
+    const before = tf.memory().numTensors;
+    const logLik = model.logLikelihoodFunction({ path, L: 8, seed: 2, batchSize: 50 });
+    const theta = tf.tensor1d(Float32Array.from(model.getParams()));
+    const g = tf.grad((t: tf.Tensor) => logLik(t as tf.Tensor1D))(theta);
+    expect(g.shape).toEqual([model.numParams]);
+    expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
+    // The tf estimator (full path, L = 2048) agrees with the float64 likelihood (4096 samples): both
+    // are Monte Carlo estimates of the same sum; their bbar differ by ~ std(b)/sqrt(2048) ~ 0.01,
+    // which moves the ~ -1000 total by far less than 1.
+    const full = model.logLikelihoodFunction({ path, L: 2048, seed: 3 });
+    const value = tf.tidy(() => full(theta).dataSync()[0]);
+    const exact = model.logLikelihood(path, { samples: 4096, seed: 4 }).total;
+    expect(Math.abs(value - exact)).toBeLessThan(1);
+    tf.dispose([g, theta]);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
