@@ -18,7 +18,7 @@
  * entire functions, accurate to round-off for M = 32 because the trapezoid rule on a circle
  * converges geometrically).
  */
-import { checkInteger, checkPositive, checkFinite } from '@sdekit/sde';
+import { checkFinite, checkInteger, checkPositive } from '@sdekit/sde';
 
 /** Per-mode ETDRK4 multipliers (all real, since the linear operator is real and diagonal). */
 export interface Etdrk4Coefficients {

@@ -1,4 +1,4 @@
-export * from './etdrk4.js';
-export * from './solver.js';
-export * from './simulate.js';
 export * from './diagnostics.js';
+export * from './etdrk4.js';
+export * from './simulate.js';
+export * from './solver.js';

@@ -2,8 +2,16 @@
  * Data generation for the Kuramoto-Sivashinsky benchmark (benchmarks.md T3): spin up from a random
  * smooth initial condition, then observe every dt time units at every stride-th grid point.
  */
-import { InvalidArgumentError, RealFft, Rng, type TimeSeries, checkInteger, checkPositive, timeSeries } from '@sdekit/sde';
-import { KsSolver, checkKsGrid } from './solver.js';
+import {
+  checkInteger,
+  checkPositive,
+  InvalidArgumentError,
+  RealFft,
+  Rng,
+  type TimeSeries,
+  timeSeries,
+} from '@sdekit/sde';
+import { checkKsGrid, KsSolver } from './solver.js';
 
 /** Options of {@link randomSmoothField}. */
 export interface RandomSmoothFieldOptions {
@@ -32,7 +40,11 @@ export function randomSmoothField(options: RandomSmoothFieldOptions): Float64Arr
   const modes = options.modes ?? Math.min(8, N / 4);
   checkInteger('modes', modes, 1);
   if (modes > N / 2 - 1) {
-    throw new InvalidArgumentError('modes', `must be <= N/2 - 1 = ${N / 2 - 1}, got ${modes}`, 'use fewer modes or a finer grid');
+    throw new InvalidArgumentError(
+      'modes',
+      `must be <= N/2 - 1 = ${N / 2 - 1}, got ${modes}`,
+      'use fewer modes or a finer grid',
+    );
   }
   checkPositive('rms', rms);
   const rng = Rng.fromSeed(seed, stream);
@@ -97,7 +109,11 @@ export interface KsSimulation {
 function stepsFor(name: string, a: number, h: number): number {
   const n = Math.round(a / h);
   if (Math.abs(n * h - a) > 1e-9 * Math.max(a, h)) {
-    throw new InvalidArgumentError(name, `${a} is not a multiple of the step h = ${h}`, `pass ${name} = m * h for an integer m`);
+    throw new InvalidArgumentError(
+      name,
+      `${a} is not a multiple of the step h = ${h}`,
+      `pass ${name} = m * h for an integer m`,
+    );
   }
   return n;
 }
@@ -116,22 +132,35 @@ export function simulateKs(options: SimulateKsOptions): KsSimulation {
   checkPositive('dt', dt);
   checkPositive('T', T);
   if (!(spinUp >= 0) || !Number.isFinite(spinUp)) {
-    throw new InvalidArgumentError('spinUp', `must be a finite number >= 0, got ${spinUp}`, 'pass spinUp >= 0');
+    throw new InvalidArgumentError(
+      'spinUp',
+      `must be a finite number >= 0, got ${spinUp}`,
+      'pass spinUp >= 0',
+    );
   }
   checkInteger('stride', stride, 1);
   if (N % stride !== 0) {
-    throw new InvalidArgumentError('stride', `must divide N = ${N}, got ${stride}`, 'pass a power of two <= N');
+    throw new InvalidArgumentError(
+      'stride',
+      `must divide N = ${N}, got ${stride}`,
+      'pass a power of two <= N',
+    );
   }
   const stepsPerSample = stepsFor('dt', dt, h);
   const spinUpSteps = spinUp === 0 ? 0 : stepsFor('spinUp', spinUp, h);
   const length = Math.round(T / dt);
-  if (length < 1) throw new InvalidArgumentError('T', `gives ${length} samples with dt = ${dt}`, 'pass T >= dt');
+  if (length < 1)
+    throw new InvalidArgumentError('T', `gives ${length} samples with dt = ${dt}`, 'pass T >= dt');
   let u0: Float64Array;
   if (options.u0 !== undefined) {
     u0 = options.u0.slice();
   } else {
     if (options.seed === undefined) {
-      throw new InvalidArgumentError('seed', 'neither u0 nor seed given', 'pass an initial condition u0 or a seed for a random one');
+      throw new InvalidArgumentError(
+        'seed',
+        'neither u0 nor seed given',
+        'pass an initial condition u0 or a seed for a random one',
+      );
     }
     u0 = randomSmoothField({ N, seed: options.seed });
   }

@@ -13,7 +13,16 @@
  * forcing (its derivative is not representable for real data) and is damped by its linear factor.
  * Optional 2/3 dealiasing (Orszag 1971): the nonlinear term is zeroed for |j| > floor((N - 1)/3).
  */
-import { BlowUpError, DimensionError, InvalidArgumentError, RealFft, checkFinite, checkInteger, checkPositive, isPowerOfTwo } from '@sdekit/sde';
+import {
+  BlowUpError,
+  checkFinite,
+  checkInteger,
+  checkPositive,
+  DimensionError,
+  InvalidArgumentError,
+  isPowerOfTwo,
+  RealFft,
+} from '@sdekit/sde';
 import { etdrk4Coefficients } from './etdrk4.js';
 
 /** Options of {@link createKsSolver}. */
@@ -40,7 +49,11 @@ export function checkKsGrid(L: number, N: number, h: number): void {
   checkPositive('L', L);
   checkPositive('h', h);
   if (!isPowerOfTwo(N) || N < KS_MIN_N) {
-    throw new InvalidArgumentError('N', `must be a power of two >= ${KS_MIN_N}, got ${N}`, 'pass N = 16, 32, 64, 128, ...');
+    throw new InvalidArgumentError(
+      'N',
+      `must be a power of two >= ${KS_MIN_N}, got ${N}`,
+      'pass N = 16, 32, 64, 128, ...',
+    );
   }
 }
 
@@ -68,12 +81,15 @@ export class KsSolver {
   private readonly fft: RealFft;
   private readonly E: Float64Array;
   private readonly E2: Float64Array;
-  private readonly Q: Float64Array;
-  private readonly f1: Float64Array;
-  private readonly f2: Float64Array;
-  private readonly f3: Float64Array;
-  /** -k_j / 2 times the dealiasing mask (0 at the Nyquist mode): N(v)_j = i g_j FFT(u^2)_j. */
-  private readonly g: Float64Array;
+  /**
+   * Q, f1, 2 f2, f3 times g_j = -k_j / 2 (times the dealiasing mask; 0 at the Nyquist mode). The
+   * nonlinear term is N(v)_j = i g_j F_j with F = FFT(IFFT(v)^2), so each multiplier acting on N
+   * becomes (coefficient * g) acting on i F: (i c)(Fr + i Fi) = -c Fi + i c Fr.
+   */
+  private readonly Qg: Float64Array;
+  private readonly f1g: Float64Array;
+  private readonly f2g2: Float64Array;
+  private readonly f3g: Float64Array;
   private readonly vr: Float64Array;
   private readonly vi: Float64Array;
   private readonly nvr: Float64Array;
@@ -109,21 +125,21 @@ export class KsSolver {
     this.fft = new RealFft(N);
     this.wavenumbers = new Float64Array(bins);
     const linear = new Float64Array(bins);
-    this.g = new Float64Array(bins);
+    const g = new Float64Array(bins);
     const cutoff = dealias ? Math.floor((N - 1) / 3) : N / 2 - 1;
     for (let j = 0; j < bins; j++) {
       const k = (2 * Math.PI * j) / L;
       this.wavenumbers[j] = k;
       linear[j] = k * k - k * k * k * k;
-      this.g[j] = j <= cutoff ? -0.5 * k : 0;
+      g[j] = j <= cutoff ? -0.5 * k : 0;
     }
     const c = etdrk4Coefficients(linear, h, contourPoints);
     this.E = c.E;
     this.E2 = c.E2;
-    this.Q = c.Q;
-    this.f1 = c.f1;
-    this.f2 = c.f2;
-    this.f3 = c.f3;
+    this.Qg = c.Q.map((q, j) => q * g[j]);
+    this.f1g = c.f1.map((f, j) => f * g[j]);
+    this.f2g2 = c.f2.map((f, j) => 2 * f * g[j]);
+    this.f3g = c.f3.map((f, j) => f * g[j]);
     const buf = () => new Float64Array(bins);
     this.vr = buf();
     this.vi = buf();
@@ -163,10 +179,15 @@ export class KsSolver {
       throw new InvalidArgumentError('u', 'must be a Float64Array', 'convert with Float64Array.from(values)');
     }
     if (u.length !== this.N) {
-      throw new DimensionError('u', `has length ${u.length}, expected N = ${this.N}`, 'pass the field on the N grid points');
+      throw new DimensionError(
+        'u',
+        `has length ${u.length}, expected N = ${this.N}`,
+        'pass the field on the N grid points',
+      );
     }
     checkFinite('u', u);
-    if (!Number.isFinite(t0)) throw new InvalidArgumentError('t0', `must be finite, got ${t0}`, 'pass a finite start time');
+    if (!Number.isFinite(t0))
+      throw new InvalidArgumentError('t0', `must be finite, got ${t0}`, 'pass a finite start time');
     this.fft.forward(u, this.vr, this.vi);
     this.t0 = t0;
     this.stepsSinceSet = 0;
@@ -188,7 +209,11 @@ export class KsSolver {
   modes(re: Float64Array, im: Float64Array): void {
     this.requireState();
     if (re.length !== this.bins || im.length !== this.bins) {
-      throw new DimensionError('re, im', `have lengths ${re.length}, ${im.length}, expected ${this.bins}`, 'pass arrays of length N/2 + 1');
+      throw new DimensionError(
+        're, im',
+        `have lengths ${re.length}, ${im.length}, expected ${this.bins}`,
+        'pass arrays of length N/2 + 1',
+      );
     }
     re.set(this.vr);
     im.set(this.vi);
@@ -201,45 +226,78 @@ export class KsSolver {
   step(nSteps = 1): void {
     this.requireState();
     checkInteger('nSteps', nSteps, 0);
-    const { E, E2, Q, f1, f2, f3, vr, vi, nvr, nvi, ar, ai, nar, nai, br, bi, nbr, nbi, cr, ci, ncr, nci } = this;
+    // n*: F = FFT(u^2) of the stage values; the factor i g is folded into Qg, f1g, f2g2, f3g.
+    const {
+      E,
+      E2,
+      Qg,
+      f1g,
+      f2g2,
+      f3g,
+      vr,
+      vi,
+      nvr,
+      nvi,
+      ar,
+      ai,
+      nar,
+      nai,
+      br,
+      bi,
+      nbr,
+      nbi,
+      cr,
+      ci,
+      ncr,
+      nci,
+    } = this;
     const bins = this.bins;
     for (let s = 0; s < nSteps; s++) {
-      this.nonlinear(vr, vi, nvr, nvi);
+      this.squareTransform(vr, vi, nvr, nvi);
       for (let j = 0; j < bins; j++) {
-        ar[j] = E2[j] * vr[j] + Q[j] * nvr[j];
-        ai[j] = E2[j] * vi[j] + Q[j] * nvi[j];
+        ar[j] = E2[j] * vr[j] - Qg[j] * nvi[j];
+        ai[j] = E2[j] * vi[j] + Qg[j] * nvr[j];
       }
-      this.nonlinear(ar, ai, nar, nai);
+      this.squareTransform(ar, ai, nar, nai);
       for (let j = 0; j < bins; j++) {
-        br[j] = E2[j] * vr[j] + Q[j] * nar[j];
-        bi[j] = E2[j] * vi[j] + Q[j] * nai[j];
+        br[j] = E2[j] * vr[j] - Qg[j] * nai[j];
+        bi[j] = E2[j] * vi[j] + Qg[j] * nar[j];
       }
-      this.nonlinear(br, bi, nbr, nbi);
+      this.squareTransform(br, bi, nbr, nbi);
       for (let j = 0; j < bins; j++) {
-        cr[j] = E2[j] * ar[j] + Q[j] * (2 * nbr[j] - nvr[j]);
-        ci[j] = E2[j] * ai[j] + Q[j] * (2 * nbi[j] - nvi[j]);
+        cr[j] = E2[j] * ar[j] - Qg[j] * (2 * nbi[j] - nvi[j]);
+        ci[j] = E2[j] * ai[j] + Qg[j] * (2 * nbr[j] - nvr[j]);
       }
-      this.nonlinear(cr, ci, ncr, nci);
+      this.squareTransform(cr, ci, ncr, nci);
       let check = 0;
       for (let j = 0; j < bins; j++) {
-        const re = E[j] * vr[j] + f1[j] * nvr[j] + 2 * f2[j] * (nar[j] + nbr[j]) + f3[j] * ncr[j];
-        const im = E[j] * vi[j] + f1[j] * nvi[j] + 2 * f2[j] * (nai[j] + nbi[j]) + f3[j] * nci[j];
+        const re = E[j] * vr[j] - f1g[j] * nvi[j] - f2g2[j] * (nai[j] + nbi[j]) - f3g[j] * nci[j];
+        const im = E[j] * vi[j] + f1g[j] * nvr[j] + f2g2[j] * (nar[j] + nbr[j]) + f3g[j] * ncr[j];
         vr[j] = re;
         vi[j] = im;
         check += re * 0 + im * 0; // NaN when any coefficient is NaN or infinite
       }
       this.stepsSinceSet++;
       if (check !== 0) {
-        throw new BlowUpError(this.time, 0, `KS state not finite after step ${this.stepsSinceSet} (L = ${this.L}, N = ${this.N}, h = ${this.h})`);
+        throw new BlowUpError(
+          this.time,
+          0,
+          `KS state not finite after step ${this.stepsSinceSet} (L = ${this.L}, N = ${this.N}, h = ${this.h})`,
+        );
       }
     }
   }
 
   /**
-   * out = i g FFT(IFFT(v)^2) = -(u^2 / 2)_x in Fourier space (with the dealiasing mask). The square
-   * is taken on the packed physical values, which is the same pointwise square of u.
+   * out = FFT(IFFT(v)^2), the transform of u^2 (the nonlinear term is -(u^2/2)_x = i g FFT(u^2)).
+   * The square is taken on the packed physical values, which is the same pointwise square of u.
    */
-  private nonlinear(inRe: Float64Array, inIm: Float64Array, outRe: Float64Array, outIm: Float64Array): void {
+  private squareTransform(
+    inRe: Float64Array,
+    inIm: Float64Array,
+    outRe: Float64Array,
+    outIm: Float64Array,
+  ): void {
     const pr = this.packedRe;
     const pi = this.packedIm;
     this.fft.inversePacked(inRe, inIm, pr, pi);
@@ -248,17 +306,15 @@ export class KsSolver {
       pi[j] *= pi[j];
     }
     this.fft.forwardPacked(pr, pi, outRe, outIm);
-    const g = this.g;
-    for (let j = 0; j < outRe.length; j++) {
-      const re = outRe[j];
-      outRe[j] = -g[j] * outIm[j];
-      outIm[j] = g[j] * re;
-    }
   }
 
   private requireState(): void {
     if (!this.hasState) {
-      throw new InvalidArgumentError('state', 'no initial condition set', 'call setState(u0) before stepping or reading the state');
+      throw new InvalidArgumentError(
+        'state',
+        'no initial condition set',
+        'call setState(u0) before stepping or reading the state',
+      );
     }
   }
 }

@@ -28,7 +28,10 @@ describe('etdrk4Coefficients (contour integrals, 32 points)', () => {
 
   it('matches the direct formulas where they are accurate (|z| >= 0.5)', () => {
     const zs = [-1e4, -300, -40, -5, -2, -0.5, 0.5, 1.5];
-    const c = etdrk4Coefficients(Float64Array.from(zs, (z) => z / h), h);
+    const c = etdrk4Coefficients(
+      Float64Array.from(zs, (z) => z / h),
+      h,
+    );
     zs.forEach((z, j) => {
       const d = direct(z, h);
       // The direct formulas lose ~|log10 cancellation| digits near |z| = 0.5 (about 1e-14 relative
@@ -44,7 +47,10 @@ describe('etdrk4Coefficients (contour integrals, 32 points)', () => {
 
   it('matches the Taylor limits near z = 0, where the direct formulas cancel catastrophically', () => {
     const zs = [0, 1e-12, -1e-8, 1e-4, -1e-3];
-    const c = etdrk4Coefficients(Float64Array.from(zs, (z) => z / h), h);
+    const c = etdrk4Coefficients(
+      Float64Array.from(zs, (z) => z / h),
+      h,
+    );
     zs.forEach((z, j) => {
       const t = taylor(z, h);
       // Truncation of the series is O(z^3) <= 1e-9 relative; round-off of the contour mean ~1e-15.
