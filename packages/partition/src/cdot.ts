@@ -46,8 +46,7 @@ export function cellCentroids(
   const M = new Matrix(dim, K);
   for (let c = 0; c < K; c++) {
     if (counts[c] === 0) continue;
-    const inv = 1 / counts[c];
-    for (let d = 0; d < dim; d++) M.data[d * K + c] = sums[c * dim + d] * inv;
+    for (let d = 0; d < dim; d++) M.data[d * K + c] = sums[c * dim + d] / counts[c];
   }
   return M;
 }

@@ -12,6 +12,7 @@ import {
   eigenvalues,
   InvalidArgumentError,
   Matrix,
+  SdekitError,
   solve,
 } from '@sdekit/sde';
 import type { Generator } from './sparse.js';
@@ -174,7 +175,18 @@ export function relaxationRates(Q: Generator, options: { maxSize?: number } = {}
       'coarsen the partition, or raise options.maxSize knowing the cost grows as K^3',
     );
   }
-  const { re, im } = eigenvalues(Q.toDense(), 'Q');
+  let spectrum: { re: Float64Array; im: Float64Array };
+  try {
+    spectrum = eigenvalues(Q.toDense(), 'Q');
+  } catch (e) {
+    if (e instanceof SdekitError) throw e;
+    throw new ConvergenceError(
+      'Q',
+      `the dense eigenvalue iteration failed (${(e as Error).message.slice(0, 80)})`,
+      'this happens for exactly circulant generators; perturb the rates slightly',
+    );
+  }
+  const { re, im } = spectrum;
   const order = Array.from(re.keys()).sort((a, b) => re[b] - re[a] || im[a] - im[b]);
   const rates = new Float64Array(order.length);
   const frequencies = new Float64Array(order.length);
@@ -191,7 +203,7 @@ const MAX_POISSON_MEAN = 600;
 /**
  * exp(Q t) v by uniformisation (Jensen's method): with Lambda = max exit rate and the column-stochastic
  * P = I + Q / Lambda, exp(Q t) v = sum_k Poisson(k; Lambda t) P^k v, truncated once the Poisson mass
- * left is below `tol` (default 1e-12). Every term is non-negative-weighted, so the sum is stable in
+ * left is below `tol` (default 1e-13; the truncation error is at most tol * ||v||_1). Every term is non-negative-weighted, so the sum is stable in
  * float64. Long times are split into sub-steps with Lambda t <= 600. Cost ~ (Lambda t + O(sqrt(Lambda t)))
  * sparse products: fine for Lambda t up to ~1e5, slow beyond (use relaxationRates for the asymptotics).
  *
@@ -211,7 +223,7 @@ export function generatorExpAction(
   if (!(t >= 0) || !Number.isFinite(t)) {
     throw new InvalidArgumentError('t', `must be a finite number >= 0, got ${t}`, 'pass a non-negative time');
   }
-  const tol = options.tol ?? 1e-12;
+  const tol = options.tol ?? 1e-13;
   checkPositive('tol', tol);
   const out = v.slice();
   const work = new ExpWork(Q.size);
@@ -304,7 +316,7 @@ export function generatorAutocorrelation(
       "use 'raw', 'covariance' or 'correlation'",
     );
   }
-  const tol = options.tol ?? 1e-12;
+  const tol = options.tol ?? 1e-13;
   checkPositive('tol', tol);
   const gc = g.slice();
   if (mode !== 'raw') {

@@ -33,7 +33,7 @@ export interface TreePartitionOptions {
    * everything with `assign`. N in the threshold is then the subsample size. Pass Infinity to build on all points.
    */
   maxBuildPoints?: number;
-  /** Lloyd iterations per split after the k-means++ start (default 10; stops early when no point moves). */
+  /** Lloyd iterations per split after the k-means++ start (default 5; stops early when no point moves). */
   lloydIterations?: number;
 }
 
@@ -217,6 +217,14 @@ function goesRight(
   return s > offset;
 }
 
+function swapRows(X: Float64Array, a: number, b: number, dim: number, tmp: Float64Array): void {
+  const ao = a * dim;
+  const bo = b * dim;
+  for (let d = 0; d < dim; d++) tmp[d] = X[ao + d];
+  X.copyWithin(ao, bo, bo + dim);
+  for (let d = 0; d < dim; d++) X[bo + d] = tmp[d];
+}
+
 /** Growable flat storage for internal nodes during the build. */
 class NodeStore {
   normals: Float64Array;
@@ -252,8 +260,9 @@ class NodeStore {
  * Builds a bisecting-2-means tree partition (methods.md §3).
  *
  * Cost: each tree level touches every build point (lloydIterations + 2) times, so the build is
- * O(Nb D (L + 2) depth) with depth ~ log2(1 / pMin); memory is the subsample copy (Nb D doubles) plus
- * O(Nb) integers. Throws InvalidArgumentError for empty data, pMin outside (0, 1) or bad options.
+ * O(Nb D (L + 2) depth) with depth ~ log2(1 / pMin), all passes streaming through contiguous rows;
+ * memory is a working copy of the build points (Nb D doubles, the input is never modified) plus O(Nb)
+ * integers. Throws InvalidArgumentError for empty data, pMin outside (0, 1) or bad options.
  *
  * @example
  * const rng = Rng.fromSeed(0);
@@ -271,14 +280,15 @@ export function buildTreePartition(
   checkOpenInterval('pMin', options.pMin, 0, 1);
   const maxBuild = options.maxBuildPoints ?? 200_000;
   if (maxBuild !== Number.POSITIVE_INFINITY) checkInteger('maxBuildPoints', maxBuild, 1);
-  const lloyd = options.lloydIterations ?? 10;
+  const lloyd = options.lloydIterations ?? 5;
   checkInteger('lloydIterations', lloyd, 0);
   const sampleRng = Rng.fromSeed(options.seed, 0);
   const rng = Rng.fromSeed(options.seed, 1);
 
-  // Subsample without replacement (partial Fisher-Yates), kept in input order for locality.
+  // Working copy of the build points (subsample without replacement by partial Fisher-Yates, kept
+  // in input order). Its rows are permuted along with the tree so that every node's points are
+  // contiguous: all passes stream through memory instead of gathering rows through an index.
   const Nb = Math.min(N, maxBuild);
-  let X: Float64Array;
   let indices: Int32Array;
   if (Nb < N) {
     const perm = new Int32Array(N);
@@ -290,17 +300,18 @@ export function buildTreePartition(
       perm[j] = t;
     }
     indices = perm.slice(0, Nb).sort();
-    X = new Float64Array(Nb * dim);
-    for (let k = 0; k < Nb; k++) X.set(points.subarray(indices[k] * dim, (indices[k] + 1) * dim), k * dim);
   } else {
     indices = new Int32Array(N);
     for (let i = 0; i < N; i++) indices[i] = i;
-    X = points;
   }
+  const X = new Float64Array(Nb * dim);
+  for (let k = 0; k < Nb; k++) X.set(points.subarray(indices[k] * dim, (indices[k] + 1) * dim), k * dim);
 
   const threshold = 2 * options.pMin * Nb;
+  // idx[p]: which build point (0..Nb-1, in `indices` order) sits in row p of X.
   const idx = new Int32Array(Nb);
   for (let i = 0; i < Nb; i++) idx[i] = i;
+  const rowTmp = new Float64Array(dim);
   const labels = new Int32Array(Nb);
   const side = new Uint8Array(Nb);
   const d2 = new Float64Array(Nb);
@@ -328,11 +339,11 @@ export function buildTreePartition(
   const twoMeans = (start: number, end: number): number => {
     const n = end - start;
     // k-means++ start: first centre uniform, second with probability proportional to squared distance.
-    const a = idx[start + rng.integer(n)] * dim;
+    const a = (start + rng.integer(n)) * dim;
     for (let d = 0; d < dim; d++) c0[d] = X[a + d];
     let total = 0;
     for (let p = start; p < end; p++) {
-      const o = idx[p] * dim;
+      const o = p * dim;
       let s = 0;
       for (let d = 0; d < dim; d++) {
         const z = X[o + d] - c0[d];
@@ -353,7 +364,7 @@ export function buildTreePartition(
       }
     }
     while (d2[pick] === 0) pick--; // rounding fallback: any point distinct from c0
-    const bo = idx[pick] * dim;
+    const bo = pick * dim;
     for (let d = 0; d < dim; d++) c1[d] = X[bo + d];
 
     for (let it = 0; it < lloyd; it++) {
@@ -363,7 +374,7 @@ export function buildTreePartition(
       let n1 = 0;
       let moved = 0;
       for (let p = start; p < end; p++) {
-        const o = idx[p] * dim;
+        const o = p * dim;
         const right = goesRight(w, 0, b, X, o, dim) ? 1 : 0;
         if (right !== side[p]) moved++;
         side[p] = right;
@@ -386,7 +397,7 @@ export function buildTreePartition(
     const id = leaves++;
     const sum = new Float64Array(dim);
     for (let p = start; p < end; p++) {
-      const o = idx[p] * dim;
+      const o = p * dim;
       labels[idx[p]] = id;
       for (let d = 0; d < dim; d++) sum[d] += X[o + d];
     }
@@ -406,12 +417,13 @@ export function buildTreePartition(
     if (end - start > threshold && end - start >= 2) {
       b = twoMeans(start, end);
       if (!Number.isNaN(b)) {
-        // Partition idx[start, end) in place: left (w . x <= b) first.
+        // Partition rows [start, end) of X (and idx) in place: left (w . x <= b) first.
         let lo = start;
         let hi = end - 1;
         while (lo <= hi) {
-          if (!goesRight(w, 0, b, X, idx[lo] * dim, dim)) lo++;
+          if (!goesRight(w, 0, b, X, lo * dim, dim)) lo++;
           else {
+            swapRows(X, lo, hi, dim, rowTmp);
             const t = idx[lo];
             idx[lo] = idx[hi];
             idx[hi] = t;
