@@ -6,3 +6,4 @@ export * from './network-score.js';
 export * from './dsm.js';
 export * from './kgmm.js';
 export * from './langevin.js';
+export * from './cdot.js';

@@ -9,15 +9,7 @@
  * shift of Phi_S when it is not positive definite (applied to drift and noise alike), and Sigma.
  * The returned model simulates in ORIGINAL units through `system()`.
  */
-import {
-  type Partition,
-  buildTreePartition,
-  cdot,
-  cellCentroids,
-  generatorFromLabels,
-  partitionFromJSON,
-  stationaryDistribution,
-} from '@sdekit/partition';
+import { type Partition, buildTreePartition, partitionFromJSON } from '@sdekit/partition';
 import {
   DimensionError,
   FormatError,
@@ -30,6 +22,7 @@ import {
   checkOpenInterval,
   checkPositive,
 } from '@sdekit/sde';
+import { type CdotEstimator, estimateCdot } from './cdot.js';
 import { type DsmOptions, type TrainingProgress, trainDsm } from './dsm.js';
 import { type KgmmOptions, kgmm } from './kgmm.js';
 import { NetworkScore, type NetworkScoreJSON } from './network-score.js';
@@ -65,12 +58,24 @@ export interface LangevinOptions {
   dsm?: Partial<Omit<DsmOptions, 'sigma' | 'network' | 'seed' | 'onProgress'>>;
   /** Extra KGMM options. */
   kgmm?: Partial<Omit<KgmmOptions, 'sigma' | 'seed' | 'onProgress'>>;
-  /** Tree-partition threshold p_min for the generator (about 0.74 / pMin cells). Default 0.01. */
+  /**
+   * Tree-partition threshold p_min for the generator (about 0.74 / pMin cells). Default
+   * clamp(40 / N, 5e-5, 0.05) for N points: for diffusive data the finite-volume Cdot is consistent
+   * as the cells shrink and strongly biased on coarse partitions (README, "Choosing the partition").
+   */
   pMin?: number;
   /** Build the partition on at most this many points. Default 200000. */
   maxBuildPoints?: number;
-  /** Finite-dt correction of the generator (methods.md section 3). Default 'per-state'. */
+  /**
+   * Finite-dt correction of the generator (methods.md section 3). Default 'none': on fine partitions
+   * of diffusive data the per-state jump-process correction over-corrects (README).
+   */
   correction?: 'none' | 'per-state' | 'global';
+  /**
+   * 'richardson' (default): bias-corrected two-lag estimate; 'generator': methods.md's plain
+   * M Q diag(pi) M^T (see cdot.ts for the derivation and measured errors).
+   */
+  cdotEstimator?: CdotEstimator;
   /** Points used for the Stein matrix (evenly strided subsample). Default 200000. */
   steinSamples?: number;
   seed: number;
@@ -83,8 +88,12 @@ export interface LangevinDiagnostics {
   steinError: number;
   /** The Stein matrix V (z units). */
   stein: Matrix;
-  /** Cdot = M Q diag(pi) M^T (z units). */
+  /** The Cdot used for Phi (z units). */
   cdot: Matrix;
+  /** methods.md's plain generator estimate M Q diag(pi) M^T (z units), for comparison. */
+  cdotGenerator: Matrix;
+  /** Estimator that produced `cdot`. */
+  cdotEstimator: CdotEstimator;
   /** Diagonal shift added to Phi_S (0 when it was positive definite). */
   shift: number;
   /** True when the shift rule was applied. */
@@ -122,7 +131,11 @@ export interface LangevinModelJSON {
   phiS: number[][];
   phiA: number[][];
   sigma: number[][];
-  diagnostics: Omit<LangevinDiagnostics, 'stein' | 'cdot'> & { stein: number[][]; cdot: number[][] };
+  diagnostics: Omit<LangevinDiagnostics, 'stein' | 'cdot' | 'cdotGenerator'> & {
+    stein: number[][];
+    cdot: number[][];
+    cdotGenerator: number[][];
+  };
   scoreSigma: number;
   score: NetworkScoreJSON | { format: 'external'; units: 'original' | 'z' };
   partition: ReturnType<Partition['toJSON']>;
@@ -319,7 +332,7 @@ export class LangevinModel {
       this.externalUnits === null
         ? (this.score as NetworkScore).toJSON()
         : { format: 'external', units: this.externalUnits };
-    const { stein, cdot: c, ...rest } = this.diagnostics;
+    const { stein, cdot: c, cdotGenerator, ...rest } = this.diagnostics;
     return {
       format: 'sdekit.langevin-model',
       version: 1,
@@ -330,7 +343,13 @@ export class LangevinModel {
       phiS: this.phiS.toArray(),
       phiA: this.phiA.toArray(),
       sigma: this.sigma.toArray(),
-      diagnostics: { ...rest, warnings: [...rest.warnings], stein: stein.toArray(), cdot: c.toArray() },
+      diagnostics: {
+        ...rest,
+        warnings: [...rest.warnings],
+        stein: stein.toArray(),
+        cdot: c.toArray(),
+        cdotGenerator: cdotGenerator.toArray(),
+      },
       scoreSigma: this.scoreSigma,
       score,
       partition: this.partition.toJSON(),
@@ -374,7 +393,7 @@ export class LangevinModel {
     } else {
       score = NetworkScore.fromJSON(json.score);
     }
-    const { stein, cdot: c, ...rest } = json.diagnostics;
+    const { stein, cdot: c, cdotGenerator, ...rest } = json.diagnostics;
     return new LangevinModel({
       dim: json.dim,
       dt: json.dt,
@@ -384,7 +403,13 @@ export class LangevinModel {
         phiA: Matrix.from(json.phiA),
         sigma: Matrix.from(json.sigma),
       },
-      diagnostics: { ...rest, warnings: [...rest.warnings], stein: Matrix.from(stein), cdot: Matrix.from(c) },
+      diagnostics: {
+        ...rest,
+        warnings: [...rest.warnings],
+        stein: Matrix.from(stein),
+        cdot: Matrix.from(c),
+        cdotGenerator: Matrix.from(cdotGenerator),
+      },
       zscore,
       score,
       scoreSigma: json.scoreSigma,
@@ -431,7 +456,8 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
   const seed = options.seed;
   const sigma = options.sigma ?? 0.05;
   checkPositive('sigma', sigma);
-  const pMin = options.pMin ?? 0.01;
+  // Default: cells of about 40 to 80 points (as fine as the data allow; see cdot.ts), within [5e-5, 0.05].
+  const pMin = options.pMin ?? Math.min(0.05, Math.max(5e-5, 40 / n));
   checkOpenInterval('pMin', pMin, 0, 0.5);
   const minPoints = Math.ceil(10 / pMin);
   if (n < minPoints) {
@@ -439,6 +465,22 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
       'series',
       `has ${n} points, too short for a partition with pMin = ${pMin} (about ${Math.round(0.74 / pMin)} cells; at least ${minPoints} points needed)`,
       'pass a longer series or a larger pMin',
+    );
+  }
+  const correction = options.correction ?? 'none';
+  const estimator = options.cdotEstimator ?? 'richardson';
+  if (estimator !== 'richardson' && estimator !== 'generator') {
+    throw new InvalidArgumentError(
+      'cdotEstimator',
+      `unknown estimator '${estimator}'`,
+      "pass 'richardson' or 'generator'",
+    );
+  }
+  if (estimator === 'richardson' && correction !== 'none') {
+    throw new InvalidArgumentError(
+      'correction',
+      `'${correction}' applies to cdotEstimator 'generator' only`,
+      "use cdotEstimator: 'generator' or correction: 'none'",
     );
   }
   const choice = options.score ?? 'dsm-mlp';
@@ -538,13 +580,13 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
   const labels = partition.assign(y);
   options.onProgress?.({ stage: 'generator' });
   const K = partition.size;
-  const gen = generatorFromLabels(labels, K, series.dt, {
-    correction: options.correction ?? 'per-state',
-    estimator: 'counts',
-  });
-  warnings.push(...gen.warnings);
-  const pi = stationaryDistribution(labels, K);
-  const c = cdot(cellCentroids(y, labels, dim, K), gen.Q, pi);
+  const est = estimateCdot(y, dim, labels, K, series.dt, { estimator, correction });
+  // The generator's "leave fraction > 0.3" warning assumes a jump process on coarse cells; fine cells
+  // with leave fractions near 1 are the consistent regime for diffusions (README, "Choosing the
+  // partition"), so that one warning is only passed on when a finite-dt correction was requested.
+  for (const w of est.warnings)
+    if (correction !== 'none' || !w.startsWith('leave fraction')) warnings.push(w);
+  const c = est.cdot;
 
   // 4. Phi, shift, Sigma.
   const coeff = langevinCoefficients(c, v);
@@ -557,10 +599,12 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
     steinError,
     stein: v,
     cdot: c,
+    cdotGenerator: est.cdotGenerator,
+    cdotEstimator: estimator,
     shift: coeff.shift,
     shifted: coeff.shift > 0,
     lambdaMin: coeff.lambdaMin,
-    leaveFraction: gen.leaveFraction,
+    leaveFraction: est.leaveFraction,
     cells: K,
     energyShareS: coeff.energyShareS,
     energyShareA: coeff.energyShareA,

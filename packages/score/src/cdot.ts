@@ -1,0 +1,105 @@
+/**
+ * Cdot = dC/dt(0+) from a labelled time series (methods.md section 1, steps 1-5), with an optional
+ * bias correction that this package uses by default.
+ *
+ * 'generator' is methods.md's formula as written: Cdot = M Q diag(pi) M^T with the counts generator Q
+ * at the sampling interval dt (@sdekit/partition). For the cell-mean observable g(x) (the centroid of
+ * the cell of x) it equals G(dt) = (E[g(x_{t+dt}) g(x_t)^T] - E[g g^T]) / dt, which has two biases:
+ *  1. coarse-graining: with x = g + r (r the offset from the cell mean) and cells small compared with
+ *     the diffusion length in one step, E[x' x^T] - E[x x^T] ~= dt G(dt) + C_r, where
+ *     C_r = E[r r^T] is the within-cell covariance; the missing C_r / dt over-estimates Phi_S by
+ *     O(h^2 / dt) for cells of size h;
+ *  2. time discretisation: (C(tau) - C(0)) / tau = Cdot + (tau / 2) C''(0) + O(tau^2); on T2 the
+ *     O(tau) term alone is about 5 % of Phi at tau = 0.01.
+ * 'richardson' (the default) corrects both: A(tau) = G(tau) + C_r / tau, and
+ * Cdot = 2 A(dt) - A(2 dt) (Richardson extrapolation in the lag). G(2 dt) averages the counts
+ * generators of the even and odd sub-sequences of labels (sampling interval 2 dt). The C_r term
+ * assumes cells smaller than the one-step diffusion length; both estimators converge as the cells
+ * shrink. Measured relative errors of Phi with exact scores, T = 4000, dt = 0.01 (two seeds):
+ *   cells   OU 'generator'  OU 'richardson'   T2 'generator'  T2 'richardson'
+ *    1420     0.13           0.10              0.07            0.03
+ *    3640     0.05-0.06      0.04-0.05         0.05-0.06       0.02-0.03
+ *    7300     0.02-0.03      0.03              0.05            0.01-0.02
+ * On T2 the plain estimator keeps the O(dt) bias of its one-step difference.
+ */
+import { cdot, cellCentroids, generatorFromLabels, stationaryDistribution } from '@sdekit/partition';
+import { Matrix } from '@sdekit/sde';
+
+/** How Cdot is estimated from the labels. */
+export type CdotEstimator = 'richardson' | 'generator';
+
+/** Result of `estimateCdot`. */
+export interface CdotEstimate {
+  /** The estimate used (per `estimator`). */
+  cdot: Matrix;
+  /** methods.md's plain M Q diag(pi) M^T at lag dt (always computed, for comparison). */
+  cdotGenerator: Matrix;
+  /** Within-cell covariance C_r = E[(x - m(c)) (x - m(c))^T]. */
+  withinCell: Matrix;
+  /** Fraction of steps on which the label changes. */
+  leaveFraction: number;
+  /** Warnings of the generator estimate. */
+  warnings: string[];
+}
+
+function decimate(labels: Int32Array, start: number): Int32Array {
+  const out = new Int32Array(Math.floor((labels.length - start + 1) / 2));
+  for (let i = 0; i < out.length; i++) out[i] = labels[start + 2 * i];
+  return out;
+}
+
+/**
+ * Cdot from points y (N x D, row-major), their cell labels, the number of cells K and the sampling
+ * interval dt (see the module comment for the two estimators).
+ *
+ * @example
+ * const labels = partition.assign(y);
+ * const { cdot } = estimateCdot(y, dim, labels, partition.size, dt, { estimator: 'richardson' });
+ */
+export function estimateCdot(
+  y: Float64Array,
+  dim: number,
+  labels: Int32Array,
+  K: number,
+  dt: number,
+  options: { estimator?: CdotEstimator; correction?: 'none' | 'per-state' | 'global' } = {},
+): CdotEstimate {
+  const estimator = options.estimator ?? 'richardson';
+  const n = labels.length;
+  const M = cellCentroids(y, labels, dim, K);
+  const g1 = generatorFromLabels(labels, K, dt, {
+    correction: options.correction ?? 'none',
+    estimator: 'counts',
+  });
+  const cdotGenerator = cdot(M, g1.Q, stationaryDistribution(labels, K));
+  const withinCell = new Matrix(dim, dim);
+  const w = withinCell.data;
+  const r = new Float64Array(dim);
+  for (let t = 0; t < n; t++) {
+    const c = labels[t];
+    for (let a = 0; a < dim; a++) r[a] = y[t * dim + a] - M.data[a * K + c];
+    for (let a = 0; a < dim; a++) for (let b = 0; b < dim; b++) w[a * dim + b] += r[a] * r[b];
+  }
+  for (let k = 0; k < w.length; k++) w[k] /= n;
+  if (estimator === 'generator') {
+    return {
+      cdot: cdotGenerator,
+      cdotGenerator,
+      withinCell,
+      leaveFraction: g1.leaveFraction,
+      warnings: g1.warnings,
+    };
+  }
+  const g2 = new Matrix(dim, dim);
+  for (const start of [0, 1]) {
+    const seq = decimate(labels, start);
+    const q = generatorFromLabels(seq, K, 2 * dt, { correction: 'none', estimator: 'counts' }).Q;
+    const part = cdot(M, q, stationaryDistribution(seq, K));
+    for (let k = 0; k < part.data.length; k++) g2.data[k] += 0.5 * part.data[k];
+  }
+  const out = new Matrix(dim, dim);
+  // 2 A(dt) - A(2 dt) with A(tau) = G(tau) + C_r / tau.
+  for (let k = 0; k < out.data.length; k++)
+    out.data[k] = 2 * cdotGenerator.data[k] - g2.data[k] + (1.5 * w[k]) / dt;
+  return { cdot: out, cdotGenerator, withinCell, leaveFraction: g1.leaveFraction, warnings: g1.warnings };
+}
