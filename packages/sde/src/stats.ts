@@ -561,6 +561,19 @@ function normaliseMass(density: Float64Array): Float64Array {
 /** Below this many multiply-adds ((maxLag + 1) * N) the ACF is summed directly, above it by FFT. */
 const DIRECT_ACF_WORK = 1 << 20;
 
+/** FFT plans by size (building one costs as much as a few transforms); a few sizes are reused. */
+const fftPlans = new Map<number, RealFft>();
+
+function fftPlan(n: number): RealFft {
+  let plan = fftPlans.get(n);
+  if (!plan) {
+    if (fftPlans.size >= 8) fftPlans.clear();
+    plan = new RealFft(n);
+    fftPlans.set(n, plan);
+  }
+  return plan;
+}
+
 /**
  * Normalised autocorrelation of each coordinate, rho_j(k) = sum_{t < N-k} e_t e_{t+k} / sum_t e_t^2
  * with e = x_j - mean (the standard biased estimator, positive semi-definite), for lags 0..maxLag.
@@ -581,7 +594,7 @@ export function acfCoordinates(series: Float64Array, dim: number, maxLag: number
   const e = new Float64Array(n);
   const useFft = (maxLag + 1) * n > DIRECT_ACF_WORK;
   const nfft = useFft ? nextPowerOfTwo(2 * n) : 0;
-  const fft = useFft ? new RealFft(nfft) : undefined;
+  const fft = useFft ? fftPlan(nfft) : undefined;
   const padded = useFft ? new Float64Array(nfft) : undefined;
   const re = useFft ? new Float64Array(nfft / 2 + 1) : undefined;
   const im = useFft ? new Float64Array(nfft / 2 + 1) : undefined;
