@@ -53,6 +53,13 @@ export interface SlowCoefficients {
   readonly descriptor?: CoefficientDescriptor;
   /** b on row-paired batches: x [N, d], y [N, m] -> [N, d]. */
   driftTf(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * Optional: b on every pair of x [B, d] and y [L, m] -> [B, L, d]. Coefficients with separable
+   * parts (a factor in x only, another in y only) compute them on B or L rows instead of B*L, which
+   * is what the training loss needs (every time point against every fast sample). When absent, the
+   * row-paired `driftTf` is called on B*L broadcast rows.
+   */
+  driftTfPairwise?(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor3D;
   /** sigma on row-paired batches: x [N, d], y [N, m] -> [N, 1 | d | d*q] by `noise`. */
   diffusionTf(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D;
   /** b(x, y) for one pair in float64: x (d), y (m) -> out (d). */
@@ -133,6 +140,7 @@ export function checkCoefficients(coef: SlowCoefficients, probeX: Float64Array, 
     }
     return [b.dataSync().slice(), s.dataSync().slice()];
   });
+  if (coef.driftTfPairwise) checkPairwise(coef, probeX, probeY, n);
   const xi = new Float64Array(d);
   const yi = new Float64Array(m);
   const bo = new Float64Array(d);
@@ -146,6 +154,39 @@ export function checkCoefficients(coef: SlowCoefficients, probeX: Float64Array, 
     coef.diffusion(xi, yi, so);
     compareProbe('coefficients.drift', bo, bTf, i * d);
     compareProbe('coefficients.diffusion', so, sTf, i * ds);
+  }
+}
+
+/** driftTfPairwise must return [n, n, d] and entry (i, l) must equal drift(x_i, y_l). */
+function checkPairwise(coef: SlowCoefficients, probeX: Float64Array, probeY: Float64Array, n: number): void {
+  const d = coef.slowDim;
+  const m = coef.fastDim;
+  const pairs = tf.tidy(() => {
+    const b = (coef.driftTfPairwise as NonNullable<SlowCoefficients['driftTfPairwise']>)(
+      tf.tensor2d(Float32Array.from(probeX), [n, d], 'float32'),
+      tf.tensor2d(Float32Array.from(probeY), [n, m], 'float32'),
+    );
+    if (
+      !(b instanceof tf.Tensor) ||
+      b.rank !== 3 ||
+      b.shape[0] !== n ||
+      b.shape[1] !== n ||
+      b.shape[2] !== d
+    ) {
+      throw new DimensionError(
+        'coefficients.driftTfPairwise',
+        `returned shape [${b instanceof tf.Tensor ? b.shape.join(', ') : typeof b}] for x [${n}, ${d}], y [${n}, ${m}]`,
+        `return b for every (x_i, y_l) pair as a [B, L, ${d}] tensor`,
+      );
+    }
+    return b.dataSync().slice();
+  });
+  const out = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let l = 0; l < n; l++) {
+      coef.drift(probeX.subarray(i * d, (i + 1) * d), probeY.subarray(l * m, (l + 1) * m), out);
+      compareProbe('coefficients.driftTfPairwise', out, pairs, (i * n + l) * d);
+    }
   }
 }
 
@@ -210,6 +251,16 @@ export function m1Coefficients({ m, beta = 0.5 }: M1CoefficientOptions): SlowCoe
         const coupling = tf.mul(beta / h, tf.sum(tf.tanh(tf.sub(x, y2)), 1, true));
         return tf.add(tf.div(cubic, den), coupling) as tf.Tensor2D;
       }),
+    driftTfPairwise: (x, y) =>
+      tf.tidy(() => {
+        const L = y.shape[0];
+        const den = tf.add(1, tf.div(tf.sum(tf.square(tf.slice(y, [0, 0], [L, h])), 1), h)); // [L]
+        const cubic = tf.sub(x, tf.pow(x, 3)); // [B, 1]
+        const first = tf.div(cubic, tf.reshape(den, [1, L])); // [B, L]
+        const y2 = tf.reshape(tf.slice(y, [0, h], [L, m - h]), [1, L, m - h]);
+        const coupling = tf.mul(beta / h, tf.sum(tf.tanh(tf.sub(tf.expandDims(x, 1), y2)), 2)); // [B, L]
+        return tf.expandDims(tf.add(first, coupling), 2) as tf.Tensor3D;
+      }),
     diffusionTf: (x) => tf.fill([x.shape[0], 1], M1_SIGMA) as tf.Tensor2D,
     drift: (x, y, out) => {
       out[0] = m1SlowDrift(x[0], y, m, beta);
@@ -263,6 +314,16 @@ export function m2Coefficients({ d, N }: M2CoefficientOptions): SlowCoefficients
         const w = tf.mul(al2, tf.exp(tf.mul(-inv2l2, tf.sum(tf.square(diff), 2, true))));
         const interaction = tf.div(tf.sum(tf.mul(diff, w), 1), N);
         return tf.add(confining, interaction) as tf.Tensor2D;
+      }),
+    driftTfPairwise: (x, y) =>
+      tf.tidy(() => {
+        const B = x.shape[0];
+        const L = y.shape[0];
+        const confining = tf.mul(tf.sub(1, tf.sum(tf.square(x), 1, true)), x); // [B, d]
+        const diff = tf.sub(tf.reshape(x, [B, 1, 1, d]), tf.reshape(y, [1, L, N, d])); // [B, L, N, d]
+        const w = tf.mul(al2, tf.exp(tf.mul(-inv2l2, tf.sum(tf.square(diff), 3, true))));
+        const interaction = tf.div(tf.sum(tf.mul(diff, w), 2), N); // [B, L, d]
+        return tf.add(tf.expandDims(confining, 1), interaction) as tf.Tensor3D;
       }),
     diffusionTf: (x) => tf.fill([x.shape[0], 1], M2_SIGMA) as tf.Tensor2D,
     drift: (x, y, out) => m2SlowDrift(x, y, out, d, N),

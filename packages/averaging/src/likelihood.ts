@@ -27,8 +27,9 @@ export function covarianceSize(coef: Pick<SlowCoefficients, 'noise' | 'slowDim'>
 
 /**
  * Monte Carlo averages over fast samples (tf, differentiable in y): x [B, d], y [L, m] ->
- * bbar [B, d] and S [B | 1, covarianceSize]. Every x is paired with every y (B*L pairs). With
- * `constantDiffusion`, sigma is evaluated once and S has a single row (broadcast).
+ * bbar [B, d] and S [B | 1, covarianceSize]. Every x is paired with every y (B*L pairs), through
+ * `driftTfPairwise` when the coefficients provide it. With `constantDiffusion`, sigma is evaluated
+ * once and S has a single row (broadcast).
  */
 export function averagedCoefficientsTf(
   coef: SlowCoefficients,
@@ -39,22 +40,27 @@ export function averagedCoefficientsTf(
     const B = x.shape[0];
     const L = y.shape[0];
     const d = coef.slowDim;
-    // Row b*L + l pairs x_b with y_l. Broadcast by multiplying with ones: in tfjs 4.22 the gradients
-    // of tile (a loop of B slices) and of broadcastTo are ~100x slower than a broadcast multiply's.
-    const xRep = tf.reshape(tf.mul(tf.expandDims(x, 1), tf.ones([1, L, 1])), [B * L, d]) as tf.Tensor2D;
-    const yRep = tf.reshape(tf.mul(tf.ones([B, 1, 1]), tf.expandDims(y, 0)), [
-      B * L,
-      coef.fastDim,
-    ]) as tf.Tensor2D;
-    const b = coef.driftTf(xRep, yRep);
-    const bbar = tf.mean(tf.reshape(b, [B, L, d]), 1) as tf.Tensor2D;
+    // Row b*L + l pairs x_b with y_l (built only when a row-paired function needs them). Broadcast
+    // by multiplying with ones: in tfjs 4.22 the gradients of tile (a loop of B slices) and of
+    // broadcastTo are ~100x slower than a broadcast multiply's.
+    let pairs: [tf.Tensor2D, tf.Tensor2D] | undefined;
+    const rowPairs = (): [tf.Tensor2D, tf.Tensor2D] => {
+      pairs ??= [
+        tf.reshape(tf.mul(tf.expandDims(x, 1), tf.ones([1, L, 1])), [B * L, d]) as tf.Tensor2D,
+        tf.reshape(tf.mul(tf.ones([B, 1, 1]), tf.expandDims(y, 0)), [B * L, coef.fastDim]) as tf.Tensor2D,
+      ];
+      return pairs;
+    };
+    const b = coef.driftTfPairwise
+      ? coef.driftTfPairwise(x, y)
+      : tf.reshape(coef.driftTf(...rowPairs()), [B, L, d]);
+    const bbar = tf.mean(b, 1) as tf.Tensor2D;
     let cov: tf.Tensor2D;
     if (coef.constantDiffusion) {
       const s = coef.diffusionTf(tf.slice(x, [0, 0], [1, d]), tf.slice(y, [0, 0], [1, coef.fastDim]));
       cov = sigmaToCovarianceTf(coef, s);
     } else {
-      const s = coef.diffusionTf(xRep, yRep);
-      const c = sigmaToCovarianceTf(coef, s);
+      const c = sigmaToCovarianceTf(coef, coef.diffusionTf(...rowPairs()));
       cov = tf.mean(tf.reshape(c, [B, L, c.shape[1]]), 1) as tf.Tensor2D;
     }
     return { bbar, cov };

@@ -1,6 +1,7 @@
 import { warmupCosine } from '@sdekit/nn';
 import {
   DimensionError,
+  FormatError,
   InvalidArgumentError,
   m1System,
   m1TrueDrift,
@@ -137,6 +138,15 @@ describe('fitAveraged (methods.md §4)', () => {
     // Held-out likelihood on the end of the path is recorded, finite and float64.
     const last = model.training.history[model.training.history.length - 1];
     expect(Number.isFinite(last.validationNll)).toBe(true);
+    // User-defined coefficients are functions: loading needs them again; a foreign format is refused.
+    const json = JSON.parse(JSON.stringify(model.toJSON()));
+    expect(() => AveragedModel.fromJSON(json)).toThrow(InvalidArgumentError);
+    expect(() => AveragedModel.fromJSON({ ...json, format: 'other' })).toThrow(FormatError);
+    const restored = AveragedModel.fromJSON(json, { coefficients: affineCoefficients });
+    expect(Array.from(restored.bbar(xs, { samples: 64, seed: 2 }).value)).toEqual(
+      Array.from(model.bbar(xs, { samples: 64, seed: 2 }).value),
+    );
+    restored.dispose();
     model.dispose();
   });
 
@@ -266,7 +276,7 @@ describe('fitAveraged (methods.md §4)', () => {
     );
   });
 
-  it('training keeps tf.memory().numTensors flat', () => {
+  it('training keeps tf.memory().numTensors flat; flat likelihood, system() and sigmabar are consistent', () => {
     const coefficients = m1Coefficients({ m: 2 });
     const data = Float64Array.from({ length: 400 }, (_, i) => Math.sin(i / 30));
     const path: TimeSeries = { data, dim: 1, length: 400, dt: 0.01, t0: 0 };
@@ -296,6 +306,21 @@ describe('fitAveraged (methods.md §4)', () => {
     expect(Math.abs(value - exact)).toBeLessThan(1);
     tf.dispose([g, theta]);
     expect(tf.memory().numTensors).toBe(before);
+
+    // system(): a quenched average over one fixed sample set, equal to bbar with the same samples
+    // (Welford mean vs plain mean: rounding differences only), constant sigmabar = 0.5 exactly.
+    const xs = Float64Array.of(-1.2, 0, 0.7);
+    const sys = model.system({ samples: 256, seed: 3 });
+    const direct = model.bbar(xs, { samples: 256, seed: 3 }).value;
+    const out = new Float64Array(3);
+    sys.driftBatch?.(0, xs, 3, out);
+    for (let i = 0; i < 3; i++) expect(out[i]).toBeCloseTo(direct[i], 12);
+    const sb = model.sigmabar(xs);
+    expect(Array.from(sb.value)).toEqual([0.5, 0.5, 0.5]);
+    expect(Array.from(sb.stdError ?? [])).toEqual([0, 0, 0]);
+    const forecast = simulate(sys, { x0: Float64Array.of(0.3), h: 0.01, T: 2, seed: 8 });
+    expect(forecast.length).toBe(201);
+    expect(forecast.data.every(Number.isFinite)).toBe(true);
     model.dispose();
   });
 });

@@ -91,6 +91,25 @@ describe('Euler-Maruyama likelihood (methods.md §4)', () => {
     });
   }
 
+  it('the pairwise drift path equals the row-paired path (M1, M2)', () => {
+    for (const coef of [m1Coefficients({ m: 4 }), m2Coefficients({ d: 2, N: 3 })]) {
+      const { driftTfPairwise: _unused, ...rowOnly } = coef;
+      const B = 6;
+      const L = 4;
+      const xs = randomBatch(3, B * coef.slowDim);
+      const ys = randomBatch(4, L * coef.fastDim);
+      const [a, b] = tf.tidy(() => {
+        const x = tf.tensor2d(Float32Array.from(xs), [B, coef.slowDim]);
+        const y = tf.tensor2d(Float32Array.from(ys), [L, coef.fastDim]);
+        return [
+          averagedCoefficientsTf(coef, x, y).bbar.dataSync().slice(),
+          averagedCoefficientsTf(rowOnly, x, y).bbar.dataSync().slice(),
+        ];
+      });
+      for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 5);
+    }
+  });
+
   it('float64 terms equal the closed form for scalar noise', () => {
     // One transition, d = 1: nll = r^2/(2 dt s^2) + log(2 pi dt s^2)/2 with r = dx - bbar dt.
     const coef = m1Coefficients({ m: 2 });
@@ -121,6 +140,23 @@ describe('Euler-Maruyama likelihood (methods.md §4)', () => {
       diffusionTf: (xx) => tf.fill([xx.shape[0], 3], 0.5) as tf.Tensor2D,
     };
     expect(() => checkCoefficients(wrongSigma, x, y)).toThrow(DimensionError);
+    const pairwiseWrong: SlowCoefficients = {
+      ...good,
+      driftTfPairwise: (xx, yy) => tf.zeros([xx.shape[0], yy.shape[0], 2]) as tf.Tensor3D,
+    };
+    expect(() => checkCoefficients(pairwiseWrong, x, y)).toThrow(DimensionError);
+    const pairwiseOff: SlowCoefficients = {
+      ...good,
+      driftTfPairwise: (xx, yy) => tf.zeros([xx.shape[0], yy.shape[0], 1]) as tf.Tensor3D,
+    };
+    expect(() => checkCoefficients(pairwiseOff, x, y)).toThrow(InvalidArgumentError);
+    expect(() =>
+      checkCoefficients(
+        m2Coefficients({ d: 2, N: 2 }),
+        Float64Array.of(0.1, 0.2, 0.3, -0.4),
+        Float64Array.of(0.5, 0.1, -0.2, 0.3, 0.7, 0.2, 0.1, -0.6),
+      ),
+    ).not.toThrow();
     const disagree: SlowCoefficients = {
       ...good,
       drift: (_x, _y, out) => {
