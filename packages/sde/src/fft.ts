@@ -163,34 +163,98 @@ export class ComplexFft {
       im[1] = ai - im[1];
       return;
     }
-    // First two stages fused (length-4 transforms; twiddles 1 and sign*i, no multiplications).
-    for (let i = 0; i < n; i += 4) {
-      const t0r = re[i] + re[i + 1];
-      const t0i = im[i] + im[i + 1];
-      const t1r = re[i] - re[i + 1];
-      const t1i = im[i] - im[i + 1];
-      const t2r = re[i + 2] + re[i + 3];
-      const t2i = im[i + 2] + im[i + 3];
-      // w * (re[i+2] - re[i+3]) with w = exp(sign i pi / 2) = sign * i
-      const ur = -sign * (im[i + 2] - im[i + 3]);
-      const ui = sign * (re[i + 2] - re[i + 3]);
-      re[i] = t0r + t2r;
-      im[i] = t0i + t2i;
-      re[i + 2] = t0r - t2r;
-      im[i + 2] = t0i - t2i;
-      re[i + 1] = t1r + ur;
-      im[i + 1] = t1i + ui;
-      re[i + 3] = t1r - ur;
-      im[i + 3] = t1i - ui;
+    if (n === 4) {
+      // Both stages of a length-4 transform; twiddles 1 and sign * i, no multiplications.
+      const t0r = re[0] + re[1];
+      const t0i = im[0] + im[1];
+      const t1r = re[0] - re[1];
+      const t1i = im[0] - im[1];
+      const t2r = re[2] + re[3];
+      const t2i = im[2] + im[3];
+      // (sign i) * (x3 - x4)
+      const ur = -sign * (im[2] - im[3]);
+      const ui = sign * (re[2] - re[3]);
+      re[0] = t0r + t2r;
+      im[0] = t0i + t2i;
+      re[2] = t0r - t2r;
+      im[2] = t0i - t2i;
+      re[1] = t1r + ur;
+      im[1] = t1i + ui;
+      re[3] = t1r - ur;
+      im[3] = t1i - ui;
+      return;
+    }
+    // First three stages fused into length-8 transforms on consecutive blocks. Their twiddles are
+    // 1, sign * i and exp(sign i pi / 4) = r (1 + sign i), exp(sign 3 i pi / 4) = r (-1 + sign i)
+    // with r = 1/sqrt(2), so they need only 4 real multiplications per block.
+    const r = Math.SQRT1_2;
+    for (let i = 0; i < n; i += 8) {
+      // stage 1 (pairs of neighbours)
+      const p0r = re[i] + re[i + 1];
+      const p0i = im[i] + im[i + 1];
+      const p1r = re[i] - re[i + 1];
+      const p1i = im[i] - im[i + 1];
+      const p2r = re[i + 2] + re[i + 3];
+      const p2i = im[i + 2] + im[i + 3];
+      const p3r = re[i + 2] - re[i + 3];
+      const p3i = im[i + 2] - im[i + 3];
+      const p4r = re[i + 4] + re[i + 5];
+      const p4i = im[i + 4] + im[i + 5];
+      const p5r = re[i + 4] - re[i + 5];
+      const p5i = im[i + 4] - im[i + 5];
+      const p6r = re[i + 6] + re[i + 7];
+      const p6i = im[i + 6] + im[i + 7];
+      const p7r = re[i + 6] - re[i + 7];
+      const p7i = im[i + 6] - im[i + 7];
+      // stage 2 (twiddles 1 and sign * i; (sign i)(x + i y) = -sign y + i sign x)
+      const q0r = p0r + p2r;
+      const q0i = p0i + p2i;
+      const q2r = p0r - p2r;
+      const q2i = p0i - p2i;
+      const q1r = p1r - sign * p3i;
+      const q1i = p1i + sign * p3r;
+      const q3r = p1r + sign * p3i;
+      const q3i = p1i - sign * p3r;
+      const q4r = p4r + p6r;
+      const q4i = p4i + p6i;
+      const q6r = p4r - p6r;
+      const q6i = p4i - p6i;
+      const q5r = p5r - sign * p7i;
+      const q5i = p5i + sign * p7r;
+      const q7r = p5r + sign * p7i;
+      const q7i = p5i - sign * p7r;
+      // stage 3 (twiddles 1, r (1 + sign i), sign i, r (-1 + sign i))
+      re[i] = q0r + q4r;
+      im[i] = q0i + q4i;
+      re[i + 4] = q0r - q4r;
+      im[i + 4] = q0i - q4i;
+      let tr = r * (q5r - sign * q5i);
+      let ti = r * (q5i + sign * q5r);
+      re[i + 1] = q1r + tr;
+      im[i + 1] = q1i + ti;
+      re[i + 5] = q1r - tr;
+      im[i + 5] = q1i - ti;
+      tr = -sign * q6i;
+      ti = sign * q6r;
+      re[i + 2] = q2r + tr;
+      im[i + 2] = q2i + ti;
+      re[i + 6] = q2r - tr;
+      im[i + 6] = q2i - ti;
+      tr = -r * (q7r + sign * q7i);
+      ti = r * (sign * q7r - q7i);
+      re[i + 3] = q3r + tr;
+      im[i + 3] = q3i + ti;
+      re[i + 7] = q3r - tr;
+      im[i + 7] = q3i - ti;
     }
     const twr = this.twiddleRe;
     const twi = this.twiddleIm;
-    // Remaining radix-2 stages (half = 4, 8, ..., n/2), fused in pairs: one pass over blocks of
+    // Remaining radix-2 stages (half = 8, 16, ..., n/2), fused in pairs: one pass over blocks of
     // 4 half does the butterflies of stage `half` (twiddle w = exp(-2 pi i j / (2 half)), stored at
     // index half + j) and of stage 2 half (twiddles W = exp(-2 pi i j / (4 half)) at 2 half + j, and
     // W * (sign i) for the odd pair). Half the memory passes of plain radix 2, same arithmetic.
     // The twiddle tables hold the forward (sign = -1) values; the inverse conjugates them.
-    let half = 4;
+    let half = 8;
     for (; 4 * half <= n; half <<= 2) {
       const half2 = half << 1;
       const span = half << 2;
