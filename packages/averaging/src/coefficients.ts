@@ -89,6 +89,9 @@ export function sigmaSize(coef: Pick<SlowCoefficients, 'noise' | 'slowDim' | 'no
  *
  * @param probeX - n*d slow points (float64), e.g. the first points of the observed path
  * @param probeY - n*m fast points (float64), e.g. flow samples
+ *
+ * @example
+ * checkCoefficients(m1Coefficients({ m: 2 }), Float64Array.of(0.1, -0.4), Float64Array.of(0.3, -1, 0.2, 0.5));
  */
 export function checkCoefficients(coef: SlowCoefficients, probeX: Float64Array, probeY: Float64Array): void {
   checkInteger('coefficients.slowDim', coef.slowDim, 1);

@@ -30,6 +30,9 @@ export function covarianceSize(coef: Pick<SlowCoefficients, 'noise' | 'slowDim'>
  * bbar [B, d] and S [B | 1, covarianceSize]. Every x is paired with every y (B*L pairs), through
  * `driftTfPairwise` when the coefficients provide it. With `constantDiffusion`, sigma is evaluated
  * once and S has a single row (broadcast).
+ *
+ * @example
+ * const { bbar, cov } = averagedCoefficientsTf(m1Coefficients({ m: 2 }), x, flow.forwardTensor(z));
  */
 export function averagedCoefficientsTf(
   coef: SlowCoefficients,
@@ -81,6 +84,9 @@ function sigmaToCovarianceTf(coef: SlowCoefficients, s: tf.Tensor2D): tf.Tensor2
  * Per-transition negative log-likelihood terms (tf, float32): dx = x_{k+1} - x_k [B, d] (computed in
  * float64 by the caller), bbar [B, d], cov [B | 1, covarianceSize] -> [B]. For general noise S is
  * factorised by an unrolled Cholesky on the d*d entries (d is small: the slow dimension).
+ *
+ * @example
+ * const terms = emNllTermsTf({ noise: 'scalar', slowDim: 1 }, dx, bbar, tf.tensor2d([[0.25]]), 0.01); // [B]
  */
 export function emNllTermsTf(
   coef: Pick<SlowCoefficients, 'noise' | 'slowDim'>,
@@ -142,6 +148,10 @@ export interface Averages64 {
 /**
  * bbar and S at n points from fast samples ys (L*m) with the float64 coefficients (Welford
  * accumulation in float64). Reused scratch buffers: no allocation inside the loops.
+ *
+ * @example
+ * const ys = sampleM1Fast(Rng.fromSeed(1), 10000, 2);
+ * const { bbar, bbarStdError } = averageCoefficients64(m1Coefficients({ m: 2 }), Float64Array.of(-1, 0, 1), ys);
  */
 export function averageCoefficients64(
   coef: SlowCoefficients,
@@ -219,6 +229,10 @@ export function averageCoefficients64(
 /**
  * Float64 negative log-likelihood of the transitions k in [from, to) of a path (data of k*d), given
  * bbar and S at x_k (indexed from `from`). Returns the sum over transitions (methods.md §4).
+ *
+ * @example
+ * // one transition of dX = 0.7 dt + 0.5 dW observed at Delta = 0.01
+ * emNll64({ noise: 'scalar', slowDim: 1 }, Float64Array.of(0.3, 0.35), 0, 1, Float64Array.of(0.7), Float64Array.of(0.25), 0.01);
  */
 export function emNll64(
   coef: Pick<SlowCoefficients, 'noise' | 'slowDim'>,
