@@ -199,9 +199,15 @@ export const eulerMaruyama: Solver = {
   normalsPerStep: 1,
   step(system, t, h, x, n, z, ws) {
     evaluateDrift(system, t, x, n, ws.f, ws);
-    if (!ws.constantG) evaluateDiffusion(system, t, x, n, ws.g, ws);
     const f = ws.f;
     const nd = n * system.dim;
+    if (ws.constantG && system.noise === 'scalar') {
+      // Additive scalar noise (e.g. Langevin models): one fused pass.
+      const c = ws.g[0] * Math.sqrt(h);
+      for (let i = 0; i < nd; i++) x[i] += h * f[i] + c * z[i];
+      return;
+    }
+    if (!ws.constantG) evaluateDiffusion(system, t, x, n, ws.g, ws);
     for (let i = 0; i < nd; i++) x[i] += h * f[i];
     addNoise(system, x, n, ws.g, ws.constantG, z, Math.sqrt(h));
   },
@@ -348,6 +354,12 @@ export interface SimulateOptions {
   t0?: number;
   /** Called with (steps done, total steps) about every 1 % of the work. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Paths advanced together per solver call, rounded up to a multiple of NOISE_BLOCK (default 1024,
+   * which keeps a chunk's state, noise and drift in cache). The output does not depend on it. Systems
+   * whose batched drift has a large fixed cost per call (a neural network) may prefer all paths.
+   */
+  chunkPaths?: number;
 }
 
 /** Validated, normalised simulation parameters (shared with the worker entry). */
@@ -361,6 +373,8 @@ export interface SimulationPlan {
   t0: number;
   /** Saved states per path: steps / saveEvery + 1. */
   length: number;
+  /** Paths advanced together per solver call (a multiple of NOISE_BLOCK). */
+  chunkPaths: number;
 }
 
 /** Validates simulate options against a system; throws typed errors naming the argument. */
@@ -412,7 +426,10 @@ export function planSimulation(system: SdeSystem, opts: SimulateOptions): Simula
   checkFinite('x0', opts.x0);
   const solver = opts.solver ?? eulerMaruyama;
   checkSolver(solver, system);
-  return { paths, h, steps, saveEvery, burnIn, seed, t0, length: steps / saveEvery + 1 };
+  const chunkRequest = opts.chunkPaths ?? 4 * NOISE_BLOCK;
+  checkInteger('chunkPaths', chunkRequest, 1);
+  const chunkPaths = Math.ceil(chunkRequest / NOISE_BLOCK) * NOISE_BLOCK;
+  return { paths, h, steps, saveEvery, burnIn, seed, t0, length: steps / saveEvery + 1, chunkPaths };
 }
 
 function checkSolver(solver: Solver, system: SdeSystem): void {
@@ -459,19 +476,25 @@ export function integrateRange(
   } else {
     state.set(x0.subarray(pathStart * d, (pathStart + n) * d));
   }
-  const ws = createWorkspace(system, n);
-  // Noise: block b (global paths [b * NOISE_BLOCK, ...)) draws set 0 then set 1 ... of its paths.
+  // Paths are advanced in chunks of whole noise blocks, so that state, noise and drift of a chunk
+  // stay in cache; block b (global paths [b * NOISE_BLOCK, ...)) draws set 0, then set 1, ... of its
+  // paths from its own stream, so neither the chunking nor the thread split changes the output.
+  const chunk = Math.min(n, plan.chunkPaths);
+  const ws = createWorkspace(system, chunk);
   const sets = solver.normalsPerStep;
-  const z = new Float64Array(sets * n * m);
   const firstBlock = Math.floor(pathStart / NOISE_BLOCK);
-  const numBlocks = Math.ceil(n / NOISE_BLOCK);
-  const rngs: Rng[] = [];
-  const views: Float64Array[] = [];
-  for (let b = 0; b < numBlocks; b++) {
-    rngs.push(Rng.fromSeed(plan.seed, firstBlock + b));
-    const lo = b * NOISE_BLOCK;
-    const hi = Math.min(n, lo + NOISE_BLOCK);
-    for (let s = 0; s < sets; s++) views.push(z.subarray(s * n * m + lo * m, s * n * m + hi * m));
+  const chunks: { n: number; x: Float64Array; z: Float64Array; blocks: { rng: Rng; views: Float64Array[] }[] }[] = [];
+  for (let c0 = 0; c0 < n; c0 += chunk) {
+    const cn = Math.min(chunk, n - c0);
+    const z = new Float64Array(sets * cn * m);
+    const blocks: { rng: Rng; views: Float64Array[] }[] = [];
+    for (let lo = 0; lo < cn; lo += NOISE_BLOCK) {
+      const hi = Math.min(cn, lo + NOISE_BLOCK);
+      const views: Float64Array[] = [];
+      for (let s = 0; s < sets; s++) views.push(z.subarray(s * cn * m + lo * m, s * cn * m + hi * m));
+      blocks.push({ rng: Rng.fromSeed(plan.seed, firstBlock + (c0 + lo) / NOISE_BLOCK), views });
+    }
+    chunks.push({ n: cn, x: state.subarray(c0 * d, (c0 + cn) * d), z, blocks });
   }
   const h = plan.h;
   const total = plan.burnIn + plan.steps;
@@ -490,11 +513,14 @@ export function integrateRange(
       saved++;
       if (saved === L) break;
     }
-    for (let b = 0; b < numBlocks; b++) {
-      const r = rngs[b];
-      for (let s = 0; s < sets; s++) r.fillNormal(views[b * sets + s]);
+    for (let c = 0; c < chunks.length; c++) {
+      const ch = chunks[c];
+      for (let b = 0; b < ch.blocks.length; b++) {
+        const blk = ch.blocks[b];
+        for (let s = 0; s < sets; s++) blk.rng.fillNormal(blk.views[s]);
+      }
+      solver.step(system, t, h, ch.x, ch.n, ch.z, ws);
     }
-    solver.step(system, t, h, state, n, z, ws);
     if (onSteps && (k + 1) % progressEvery === 0) onSteps(k + 1);
   }
   if (onSteps) onSteps(total);

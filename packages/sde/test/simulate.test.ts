@@ -66,6 +66,12 @@ describe('simulate', () => {
     const a = simulate(fourWellSystem(), opts);
     const b = simulate(fourWellSystem(), opts);
     expect(a.data.every((v, i) => v === b.data[i])).toBe(true);
+    // Chunking (paths advanced per solver call) does not change a bit.
+    for (const chunkPaths of [1, 300, 10_000]) {
+      const other = simulate(fourWellSystem(), { ...opts, steps: 40, chunkPaths });
+      const ref = simulate(fourWellSystem(), { ...opts, steps: 40 });
+      expect(other.data.every((v, i) => v === ref.data[i])).toBe(true);
+    }
     const c = simulate(fourWellSystem(), { ...opts, seed: 43 });
     expect(c.data[c.data.length - 1]).not.toBe(a.data[a.data.length - 1]);
     // Increments of path 0 (block 0) and path NOISE_BLOCK (block 1) are uncorrelated: |r| < 4/sqrt(n).
