@@ -1,4 +1,4 @@
-import { DimensionError, InvalidArgumentError, RealFft } from '@sdekit/sde';
+import { DimensionError, InvalidArgumentError, NonFiniteError, RealFft } from '@sdekit/sde';
 import { describe, expect, it } from 'vitest';
 import { energy, spatialMean } from '../src/diagnostics.js';
 import { type KsProgress, randomSmoothField, simulateKs } from '../src/simulate.js';
@@ -87,5 +87,8 @@ describe('simulateKs', () => {
     expect(() => simulateKs({ ...base, N: 24 })).toThrow(InvalidArgumentError);
     expect(() => simulateKs({ L: 22, N: 32, h: 0.1, dt: 0.2, T: 1 })).toThrow(InvalidArgumentError); // no seed or u0
     expect(() => simulateKs({ ...base, u0: new Float64Array(16) })).toThrow(DimensionError);
+    const nonFinite = new Float64Array(32);
+    nonFinite[3] = Number.POSITIVE_INFINITY;
+    expect(() => simulateKs({ ...base, u0: nonFinite })).toThrow(NonFiniteError);
   });
 });
