@@ -29,6 +29,7 @@ import {
   flowLogProbConstant,
   flowLogProbTensor,
   initialFlowParams,
+  toCentredParams,
 } from './posteriorFlow.js';
 
 /** What a log-likelihood callback learns about the call it serves. */
@@ -116,6 +117,14 @@ export interface FitPosteriorOptions {
    * the identity).
    */
   gaussianWarmup?: number;
+  /**
+   * How the location of q is parameterised for the optimiser: 'absolute' (default) trains mu
+   * itself, so Adam moves it by about lr per step in the units of theta (right when init is far
+   * from the posterior, e.g. at the prior mean); 'relative' trains m in theta = init.mean + S (m + w),
+   * so steps scale with the current width S (right when init.mean is already a point estimate and
+   * the posterior is much narrower than lr, e.g. network weights after training).
+   */
+  location?: 'absolute' | 'relative';
   seed: number;
   onProgress?: (progress: PosteriorProgress) => void;
   /** Steps between progress reports; default max(1, steps / 20). */
@@ -214,7 +223,12 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
 
   const baseRng = Rng.fromSeed(seed, 0);
   const likelihoodRng = Rng.fromSeed(seed, 1);
-  const phi0 = initialFlowParams(shape, init, Rng.fromSeed(seed, 2));
+  const relative = (options.location ?? 'absolute') === 'relative';
+  if (options.location !== undefined && options.location !== 'absolute' && options.location !== 'relative') {
+    throw new InvalidArgumentError('location', `unknown value '${options.location}'`, "pass 'absolute' or 'relative'");
+  }
+  // 'relative': trained in the non-centred layout, location block m = 0 at the start.
+  const phi0 = initialFlowParams(shape, { mean: relative ? new Float64Array(dim) : init.mean, std: init.std }, Rng.fromSeed(seed, 2));
 
   // Float64 constants of one ELBO term: log q const is subtracted, the prior's is added.
   let priorConstant = -0.5 * dim * Math.log(2 * Math.PI);
@@ -224,6 +238,7 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
   const phiInit = tf.tensor1d(Float32Array.from(phi0));
   const phi = tf.variable(phiInit, true);
   phiInit.dispose();
+  const anchor = relative ? tf.tensor1d(Float32Array.from(init.mean)) : undefined;
   const priorMean = tf.tensor1d(Float32Array.from(prior.mean));
   const priorInvStd = tf.tensor1d(Float32Array.from(prior.std, (s) => 1 / s));
   // 1 for the Gaussian part, 0 for the sinh-arcsinh blocks (frozen during the warm-up).
@@ -258,11 +273,11 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
         const phiUsed = inWarmup
           ? (tf.add(tf.mul(phi, gaussianMask), tf.mul(frozen as tf.Tensor1D, tf.sub(1, gaussianMask))) as tf.Tensor1D)
           : phi;
-        const { theta, logProbVar } = flowForwardTensor(phiUsed, shape, eT);
+        const { theta, logProbVar } = flowForwardTensor(phiUsed, shape, eT, anchor);
         const logLik = evaluateLogLikelihood(options, theta, K, step, likelihoodRng);
         const r = tf.mul(tf.sub(theta, priorMean), priorInvStd);
         const logPriorVar = tf.mul(tf.sum(tf.square(r), 1), -0.5);
-        const logQVar = gradientKind === 'stl' ? flowLogProbTensor(frozen as tf.Tensor1D, shape, theta) : logProbVar;
+        const logQVar = gradientKind === 'stl' ? flowLogProbTensor(frozen as tf.Tensor1D, shape, theta, anchor) : logProbVar;
         const terms = tf.sub(tf.add(logLik, logPriorVar), logQVar) as tf.Tensor1D;
         perSample = tf.keep(terms);
         return tf.neg(tf.mean(terms)) as tf.Scalar;
@@ -310,7 +325,7 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
         'check that log L(theta) is finite near the prior mean / init.mean, or start narrower (init.std)',
       );
     }
-    const params = Float64Array.from(phi.dataSync());
+    const params = relative ? toCentredParams(phi.dataSync(), shape, init.mean) : Float64Array.from(phi.dataSync());
     const warnings: string[] = [];
     if (nonFiniteSteps > 0) {
       warnings.push(`${nonFiniteSteps} of ${steps} steps were skipped because the ELBO or its gradient was not finite`);
@@ -319,6 +334,7 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
   } finally {
     phi.dispose();
     priorMean.dispose();
+    anchor?.dispose();
     priorInvStd.dispose();
     adam.dispose();
     gaussianMask.dispose();

@@ -6,3 +6,4 @@ export * from './posteriorFlow.js';
 export * from './bands.js';
 export * from './posterior.js';
 export * from './fitPosterior.js';
+export * from './averaged.js';

@@ -59,6 +59,17 @@ export function checkFlowShape(shape: PosteriorFlowShape): void {
   }
 }
 
+/**
+ * Converts non-centred params (location block m, theta = anchor + S (m + w)) to the centred layout
+ * (mu = anchor + S m) used by flowForward/flowLogProb and Posterior. Returns a new array.
+ */
+export function toCentredParams(phi: ArrayLike<number>, shape: PosteriorFlowShape, anchor: Float64Array): Float64Array {
+  const d = shape.dim;
+  const out = Float64Array.from(phi);
+  for (let i = 0; i < d; i++) out[i] = anchor[i] + Math.exp(out[d + i]) * out[i];
+  return out;
+}
+
 /** Number of entries of phi: D (2 + 2 layers + 2 rank). */
 export function numFlowParams(shape: PosteriorFlowShape): number {
   return shape.dim * (2 + 2 * shape.layers + 2 * shape.rank);
@@ -322,11 +333,16 @@ function parameterLogDet(p: UnpackedTf, shape: PosteriorFlowShape): tf.Tensor {
 /**
  * theta = g_phi(e) for base points e [K, D], and the variable part of log q(theta):
  * log q = flowLogProbConstant(shape) + logProbVar. Differentiable in phi. Call inside tf.tidy.
+ *
+ * With `anchor` the location block is non-centred: theta = anchor + S (m + w) with m the mu block
+ * (`toCentredParams` converts), so an optimiser step of size lr in m moves theta by lr times the
+ * current scale S: location steps adapt to the posterior width, whatever the units of theta.
  */
 export function flowForwardTensor(
   phi: tf.Tensor1D,
   shape: PosteriorFlowShape,
   e: tf.Tensor2D,
+  anchor?: tf.Tensor1D,
 ): { theta: tf.Tensor2D; logProbVar: tf.Tensor1D } {
   const p = unpackTf(phi, shape);
   // log q = -1/2 |e|^2 - sum log h' - sum log(1 + v.u^) - sum logScale
@@ -350,7 +366,10 @@ export function flowForwardTensor(
     z = tf.add(z, tf.mul(dot, row(p.uHat, k)));
   }
   logProbVar = tf.sub(logProbVar, parameterLogDet(p, shape));
-  const theta = tf.add(p.mu, tf.mul(tf.exp(p.logScale), z)) as tf.Tensor2D;
+  const scale = tf.exp(p.logScale);
+  const theta = (
+    anchor ? tf.add(anchor, tf.mul(scale, tf.add(p.mu, z))) : tf.add(p.mu, tf.mul(scale, z))
+  ) as tf.Tensor2D;
   return { theta, logProbVar: logProbVar as tf.Tensor1D };
 }
 
@@ -359,9 +378,17 @@ export function flowForwardTensor(
  * frozen copy of phi for the "sticking the landing" gradient (Roeder, Wu & Duvenaud 2017, NeurIPS):
  * the gradient then reaches phi only through theta = g_phi(e). Call inside tf.tidy.
  */
-export function flowLogProbTensor(phi: tf.Tensor1D, shape: PosteriorFlowShape, theta: tf.Tensor2D): tf.Tensor1D {
+export function flowLogProbTensor(
+  phi: tf.Tensor1D,
+  shape: PosteriorFlowShape,
+  theta: tf.Tensor2D,
+  anchor?: tf.Tensor1D,
+): tf.Tensor1D {
   const p = unpackTf(phi, shape);
-  let z: tf.Tensor = tf.mul(tf.sub(theta, p.mu), tf.exp(tf.neg(p.logScale)));
+  const invScale = tf.exp(tf.neg(p.logScale));
+  let z: tf.Tensor = anchor
+    ? tf.sub(tf.mul(tf.sub(theta, anchor), invScale), p.mu)
+    : tf.mul(tf.sub(theta, p.mu), invScale);
   if (shape.rank > 0) {
     // Sherman-Morrison: (I + u^ v^T)^{-1} y = y - (u^ / (1 + v.u^)) (v.y)
     const uTilde = tf.div(p.uHat, p.onePlusVu) as tf.Tensor2D;

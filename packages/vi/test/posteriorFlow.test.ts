@@ -9,6 +9,7 @@ import {
   flowLogProbTensor,
   initialFlowParams,
   numFlowParams,
+  toCentredParams,
 } from '../src/index.js';
 
 /** A flow with every block away from the identity, so each term of log q is exercised. */
@@ -91,6 +92,27 @@ describe('posterior flow (tfjs float32) matches float64', () => {
     for (let i = 0; i < n * 6; i++) expect(Math.abs(theta[i] - ref.theta[i])).toBeLessThan(1e-4 * (1 + Math.abs(ref.theta[i])));
     for (let s = 0; s < n; s++) {
       // float32 sums of ~30 O(1) terms: absolute error ~1e-5
+      expect(Math.abs(lqF[s] + c - ref.logProb[s])).toBeLessThan(1e-3);
+      expect(Math.abs(lqI[s] + c - ref.logProb[s])).toBeLessThan(1e-3);
+    }
+  });
+
+  it('the non-centred (anchored) parameterisation equals the centred one after toCentredParams', () => {
+    const { shape, phi } = randomFlow(4, 1, 2, 7);
+    const anchor = Float64Array.from([1, -2, 3, 0.5]);
+    const n = 6;
+    const e = new Float64Array(n * 4);
+    Rng.fromSeed(8).fillNormal(e);
+    const ref = flowForward(toCentredParams(phi, shape, anchor), shape, e);
+    const [theta, lqF, lqI] = tf.tidy(() => {
+      const p = tf.tensor1d(Float32Array.from(phi));
+      const a = tf.tensor1d(Float32Array.from(anchor));
+      const fw = flowForwardTensor(p, shape, tf.tensor2d(Float32Array.from(e), [n, 4]), a);
+      return [fw.theta.dataSync(), fw.logProbVar.dataSync(), flowLogProbTensor(p, shape, fw.theta, a).dataSync()];
+    });
+    const c = flowLogProbConstant(shape);
+    for (let i = 0; i < n * 4; i++) expect(Math.abs(theta[i] - ref.theta[i])).toBeLessThan(1e-4 * (1 + Math.abs(ref.theta[i])));
+    for (let s = 0; s < n; s++) {
       expect(Math.abs(lqF[s] + c - ref.logProb[s])).toBeLessThan(1e-3);
       expect(Math.abs(lqI[s] + c - ref.logProb[s])).toBeLessThan(1e-3);
     }
