@@ -1,18 +1,16 @@
 /**
  * Small dense float64 linear algebra on row-major typed arrays: the D x D and K x K matrices of the
  * score-based Langevin method (Stein matrix, Cdot, Phi, Cholesky factors) and of generators.
- * Hot paths are plain loops on Float64Array; mathjs is used only for the non-symmetric eigenvalue
- * problem, where a robust Hessenberg-QR is worth the dependency. It is loaded on first use (a
- * synchronous require of its CommonJS build), so importing sdekit, e.g. in each worker thread of
- * simulateParallel, does not pay for parsing mathjs.
+ * Hot paths are plain loops on Float64Array. General (non-symmetric) eigenvalues use the EISPACK
+ * balance / Hessenberg / shifted-QR sequence, written out here rather than taken from mathjs, whose
+ * eigs fails to converge on circulant generators and costs seconds to load in every worker thread.
  *
  * @example
  * const a = Matrix.from([[4, 2], [2, 3]]);
  * const l = cholesky(a);            // lower factor, a = l l^T
  * const x = choleskySolve(l, Matrix.from([[1], [2]]));
  */
-import { createRequire } from 'node:module';
-import { DimensionError, InvalidArgumentError, NotPositiveDefiniteError, SingularMatrixError } from './errors.js';
+import { ConvergenceError, DimensionError, InvalidArgumentError, NotPositiveDefiniteError, SingularMatrixError } from './errors.js';
 import { checkFinite } from './validate.js';
 
 /** A dense row-major matrix: entry (i, j) at data[i * cols + j]. */
@@ -336,32 +334,262 @@ export function symmetricEigen(a: Matrix, name = 'matrix'): SymmetricEigen {
   return { values, vectors };
 }
 
-type Eigs = (m: number[][], opts: { eigenvectors: boolean }) => unknown;
-let mathjsEigs: Eigs | undefined;
-
-function loadEigs(): Eigs {
-  if (!mathjsEigs) mathjsEigs = (createRequire(import.meta.url)('mathjs') as { eigs: Eigs }).eigs;
-  return mathjsEigs;
-}
-
-/** Eigenvalues of a general real square matrix (complex in general), via mathjs. */
+/**
+ * Eigenvalues of a general real square matrix (complex in general): balancing, reduction to upper
+ * Hessenberg form by stabilised elementary similarity transformations, and the shifted QR algorithm
+ * with Francis double shifts and exceptional shifts (EISPACK balanc/elmhes/hqr; Press et al.,
+ * "Numerical Recipes", 2nd ed., sections 11.5-11.6). Exceptional shifts after 10, 20, ... stalled
+ * iterations handle matrices where plain shifts cycle (e.g. circulant generators). Eigenvalues are
+ * returned sorted by real part, then imaginary part. Throws ConvergenceError when an eigenvalue needs
+ * more than 60 iterations.
+ *
+ * @example
+ * eigenvalues(Matrix.from([[0, -1], [1, 0]])); // re [0, 0], im [-1, 1]
+ */
 export function eigenvalues(a: Matrix, name = 'matrix'): { re: Float64Array; im: Float64Array } {
   const n = requireSquare(name, a);
   checkFinite(name, a.data);
-  const res = loadEigs()(a.toArray(), { eigenvectors: false }) as unknown as { values: unknown };
-  const vals = res.values as unknown;
-  const list: unknown[] = Array.isArray(vals) ? vals : ((vals as { toArray(): unknown[] }).toArray());
+  // 1-based working copy (rows 1..n, columns 1..n), the indexing of the reference algorithm.
+  const A: Float64Array[] = [new Float64Array(n + 1)];
+  for (let i = 1; i <= n; i++) {
+    const row = new Float64Array(n + 1);
+    for (let j = 1; j <= n; j++) row[j] = a.data[(i - 1) * n + (j - 1)];
+    A.push(row);
+  }
+  balance(A, n);
+  toHessenberg(A, n);
+  const wr = new Float64Array(n + 1);
+  const wi = new Float64Array(n + 1);
+  hessenbergQr(A, n, wr, wi, name);
+  const order = Array.from({ length: n }, (_, i) => i + 1).sort((i, j) => wr[i] - wr[j] || wi[i] - wi[j]);
   const re = new Float64Array(n);
   const im = new Float64Array(n);
-  list.forEach((v, i) => {
-    if (typeof v === 'number') re[i] = v;
-    else {
-      const c = v as { re: number; im: number };
-      re[i] = c.re;
-      im[i] = c.im;
-    }
+  order.forEach((src, k) => {
+    re[k] = wr[src];
+    im[k] = wi[src];
   });
   return { re, im };
+}
+
+/** Similarity scaling by powers of 2 so that rows and columns have comparable norms (balanc). */
+function balance(a: Float64Array[], n: number): void {
+  const radix = 2;
+  const sqrdx = radix * radix;
+  let done = false;
+  while (!done) {
+    done = true;
+    for (let i = 1; i <= n; i++) {
+      let r = 0;
+      let c = 0;
+      for (let j = 1; j <= n; j++) {
+        if (j !== i) {
+          c += Math.abs(a[j][i]);
+          r += Math.abs(a[i][j]);
+        }
+      }
+      if (c !== 0 && r !== 0) {
+        let g = r / radix;
+        let f = 1;
+        const s = c + r;
+        while (c < g) {
+          f *= radix;
+          c *= sqrdx;
+        }
+        g = r * radix;
+        while (c > g) {
+          f /= radix;
+          c /= sqrdx;
+        }
+        if ((c + r) / f < 0.95 * s) {
+          done = false;
+          g = 1 / f;
+          for (let j = 1; j <= n; j++) a[i][j] *= g;
+          for (let j = 1; j <= n; j++) a[j][i] *= f;
+        }
+      }
+    }
+  }
+}
+
+/** Reduction to upper Hessenberg form by elimination with pivoting (elmhes); zeroes the rest. */
+function toHessenberg(a: Float64Array[], n: number): void {
+  for (let m = 2; m < n; m++) {
+    let x = 0;
+    let i = m;
+    for (let j = m; j <= n; j++) {
+      if (Math.abs(a[j][m - 1]) > Math.abs(x)) {
+        x = a[j][m - 1];
+        i = j;
+      }
+    }
+    if (i !== m) {
+      for (let j = m - 1; j <= n; j++) {
+        const t = a[i][j];
+        a[i][j] = a[m][j];
+        a[m][j] = t;
+      }
+      for (let j = 1; j <= n; j++) {
+        const t = a[j][i];
+        a[j][i] = a[j][m];
+        a[j][m] = t;
+      }
+    }
+    if (x !== 0) {
+      for (let r = m + 1; r <= n; r++) {
+        let y = a[r][m - 1];
+        if (y !== 0) {
+          y /= x;
+          a[r][m - 1] = y;
+          for (let j = m; j <= n; j++) a[r][j] -= y * a[m][j];
+          for (let j = 1; j <= n; j++) a[j][m] += y * a[j][r];
+        }
+      }
+    }
+  }
+  // The multipliers stored below the subdiagonal are not part of the Hessenberg matrix.
+  for (let i = 3; i <= n; i++) for (let j = 1; j < i - 1; j++) a[i][j] = 0;
+}
+
+/** Shifted QR on an upper Hessenberg matrix (hqr); eigenvalues into wr/wi (1-based). */
+function hessenbergQr(a: Float64Array[], n: number, wr: Float64Array, wi: Float64Array, name: string): void {
+  let anorm = 0;
+  for (let i = 1; i <= n; i++) for (let j = Math.max(i - 1, 1); j <= n; j++) anorm += Math.abs(a[i][j]);
+  let nn = n;
+  let t = 0;
+  let p = 0;
+  let q = 0;
+  let r = 0;
+  let x = 0;
+  let y = 0;
+  let z = 0;
+  let w = 0;
+  while (nn >= 1) {
+    let its = 0;
+    let l: number;
+    do {
+      // Look for a single small subdiagonal element.
+      for (l = nn; l >= 2; l--) {
+        let s = Math.abs(a[l - 1][l - 1]) + Math.abs(a[l][l]);
+        if (s === 0) s = anorm;
+        if (Math.abs(a[l][l - 1]) + s === s) {
+          a[l][l - 1] = 0;
+          break;
+        }
+      }
+      x = a[nn][nn];
+      if (l === nn) {
+        // One root found.
+        wr[nn] = x + t;
+        wi[nn] = 0;
+        nn--;
+      } else {
+        y = a[nn - 1][nn - 1];
+        w = a[nn][nn - 1] * a[nn - 1][nn];
+        if (l === nn - 1) {
+          // Two roots found.
+          p = 0.5 * (y - x);
+          q = p * p + w;
+          z = Math.sqrt(Math.abs(q));
+          x += t;
+          if (q >= 0) {
+            z = p + (p >= 0 ? Math.abs(z) : -Math.abs(z));
+            wr[nn - 1] = wr[nn] = x + z;
+            if (z !== 0) wr[nn] = x - w / z;
+            wi[nn - 1] = wi[nn] = 0;
+          } else {
+            wr[nn - 1] = wr[nn] = x + p;
+            wi[nn - 1] = -z;
+            wi[nn] = z;
+          }
+          nn -= 2;
+        } else {
+          if (its === 60) {
+            throw new ConvergenceError(name, `eigenvalue ${nn} did not converge in 60 QR iterations`, 'check the matrix for huge or tiny entries, or rescale it');
+          }
+          if (its % 10 === 0 && its > 0) {
+            // Exceptional shift.
+            t += x;
+            for (let i = 1; i <= nn; i++) a[i][i] -= x;
+            const s = Math.abs(a[nn][nn - 1]) + Math.abs(a[nn - 1][nn - 2]);
+            y = x = 0.75 * s;
+            w = -0.4375 * s * s;
+          }
+          its++;
+          // Form the shift and look for two consecutive small subdiagonal elements.
+          let m: number;
+          for (m = nn - 2; m >= l; m--) {
+            z = a[m][m];
+            r = x - z;
+            const s0 = y - z;
+            p = (r * s0 - w) / a[m + 1][m] + a[m][m + 1];
+            q = a[m + 1][m + 1] - z - r - s0;
+            r = a[m + 2][m + 1];
+            const s = Math.abs(p) + Math.abs(q) + Math.abs(r);
+            p /= s;
+            q /= s;
+            r /= s;
+            if (m === l) break;
+            const u = Math.abs(a[m][m - 1]) * (Math.abs(q) + Math.abs(r));
+            const v = Math.abs(p) * (Math.abs(a[m - 1][m - 1]) + Math.abs(z) + Math.abs(a[m + 1][m + 1]));
+            if (u + v === v) break;
+          }
+          for (let i = m + 2; i <= nn; i++) {
+            a[i][i - 2] = 0;
+            if (i !== m + 2) a[i][i - 3] = 0;
+          }
+          // Double QR step on rows l..nn and columns m..nn.
+          for (let k = m; k <= nn - 1; k++) {
+            if (k !== m) {
+              p = a[k][k - 1];
+              q = a[k + 1][k - 1];
+              r = 0;
+              if (k !== nn - 1) r = a[k + 2][k - 1];
+              x = Math.abs(p) + Math.abs(q) + Math.abs(r);
+              if (x !== 0) {
+                p /= x;
+                q /= x;
+                r /= x;
+              }
+            }
+            const norm = Math.sqrt(p * p + q * q + r * r);
+            const s = p >= 0 ? norm : -norm;
+            if (s !== 0) {
+              if (k === m) {
+                if (l !== m) a[k][k - 1] = -a[k][k - 1];
+              } else {
+                a[k][k - 1] = -s * x;
+              }
+              p += s;
+              x = p / s;
+              y = q / s;
+              z = r / s;
+              q /= p;
+              r /= p;
+              for (let j = k; j <= nn; j++) {
+                p = a[k][j] + q * a[k + 1][j];
+                if (k !== nn - 1) {
+                  p += r * a[k + 2][j];
+                  a[k + 2][j] -= p * z;
+                }
+                a[k + 1][j] -= p * y;
+                a[k][j] -= p * x;
+              }
+              const mmin = nn < k + 3 ? nn : k + 3;
+              for (let i = l; i <= mmin; i++) {
+                p = x * a[i][k] + y * a[i][k + 1];
+                if (k !== nn - 1) {
+                  p += z * a[i][k + 2];
+                  a[i][k + 2] -= p * r;
+                }
+                a[i][k + 1] -= p * q;
+                a[i][k] -= p;
+              }
+            }
+          }
+        }
+      }
+    } while (nn >= 1 && l < nn - 1);
+  }
 }
 
 /** Largest absolute row sum ||A||_inf. */

@@ -376,6 +376,37 @@ export function histogram(values: Float64Array, grid: HistogramGrid): Histogram 
 }
 
 /**
+ * Quantile of sorted values by linear interpolation between order statistics (Hyndman & Fan type 7,
+ * the default of R and numpy): position p (n - 1) in the sorted array.
+ *
+ * @example
+ * quantile(Float64Array.of(1, 2, 3, 4), 0.5); // 2.5
+ */
+export function quantile(sorted: Float64Array, p: number): number {
+  const n = sorted.length;
+  if (n === 0) throw new InvalidArgumentError('sorted', 'is empty', 'pass at least one value');
+  if (!(p >= 0 && p <= 1)) throw new InvalidArgumentError('p', `must lie in [0, 1], got ${p}`, 'pass a probability');
+  const r = p * (n - 1);
+  const i = Math.floor(r);
+  return i + 1 < n ? sorted[i] + (r - i) * (sorted[i + 1] - sorted[i]) : sorted[i];
+}
+
+/**
+ * Several type-7 quantiles of unsorted values (sorted once, a copy; the input is not modified).
+ * Throws NonFiniteError on NaN or Infinity.
+ *
+ * @example
+ * quantiles(samples, [0.025, 0.5, 0.975]); // a 95 % band and the median
+ */
+export function quantiles(values: Float64Array, probs: ArrayLike<number>): Float64Array {
+  checkFinite('values', values);
+  const sorted = Float64Array.from(values).sort();
+  const out = new Float64Array(probs.length);
+  for (let k = 0; k < probs.length; k++) out[k] = quantile(sorted, probs[k]);
+  return out;
+}
+
+/**
  * Silverman's rule-of-thumb bandwidth 0.9 min(std, IQR / 1.34) n^(-1/5).
  *
  * @example
@@ -384,13 +415,8 @@ export function histogram(values: Float64Array, grid: HistogramGrid): Histogram 
 export function silvermanBandwidth(values: Float64Array): number {
   const n = checkBatch('values', values, 1, 2);
   const sorted = Float64Array.from(values).sort();
-  const q = (p: number) => {
-    const r = p * (n - 1);
-    const i = Math.floor(r);
-    return i + 1 < n ? sorted[i] + (r - i) * (sorted[i + 1] - sorted[i]) : sorted[i];
-  };
   const sd = Math.sqrt(variance(values)[0]);
-  const iqr = q(0.75) - q(0.25);
+  const iqr = quantile(sorted, 0.75) - quantile(sorted, 0.25);
   const spread = iqr > 0 ? Math.min(sd, iqr / 1.34) : sd;
   if (!(spread > 0)) throw new InvalidArgumentError('values', 'are all equal, so no bandwidth can be chosen', 'pass varying samples or an explicit bandwidth');
   return 0.9 * spread * n ** -0.2;

@@ -165,6 +165,84 @@ describe('linear algebra', () => {
     expect(ims[1]).toBeCloseTo(w, 12);
   });
 
+  it('eigenvalues of circulant matrices equal the DFT of the first row (incl. the generator that stalls plain QR)', () => {
+    const check = (c: number[]) => {
+      const n = c.length;
+      const m = new Matrix(n, n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m.set(i, j, c[(j - i + n) % n]);
+      const ev = eigenvalues(m);
+      const exact: [number, number][] = [];
+      for (let k = 0; k < n; k++) {
+        let re = 0;
+        let im = 0;
+        for (let j = 0; j < n; j++) {
+          re += c[j] * Math.cos((2 * Math.PI * j * k) / n);
+          im += c[j] * Math.sin((2 * Math.PI * j * k) / n);
+        }
+        exact.push([re, im]);
+      }
+      // Match each computed eigenvalue to the nearest exact one (all distinct here).
+      const used = new Set<number>();
+      for (let i = 0; i < n; i++) {
+        let best = -1;
+        let dist = Infinity;
+        exact.forEach(([re, im], k) => {
+          const d = Math.hypot(ev.re[i] - re, ev.im[i] - im);
+          if (!used.has(k) && d < dist) {
+            dist = d;
+            best = k;
+          }
+        });
+        used.add(best);
+        expect(dist).toBeLessThan(1e-10);
+      }
+    };
+    check([-2, 0, 2]); // the column-convention generator [[-2,0,2],[2,-2,0],[0,2,-2]] transposed
+    check([3, 1, -2, 0.5, 0, 0, 1, 2]);
+    const gen = eigenvalues(
+      Matrix.from([
+        [-2, 0, 2],
+        [2, -2, 0],
+        [0, 2, -2],
+      ]),
+    );
+    expect(Math.abs(gen.re[2])).toBeLessThan(1e-12); // the stationary mode 0
+    expect(gen.re[0]).toBeCloseTo(-3, 12);
+    expect(Math.abs(gen.im[0])).toBeCloseTo(Math.sqrt(3), 12);
+  });
+
+  it('eigenvalues of random and triangular matrices satisfy the Newton power sums trace(A^k) = sum lambda^k', () => {
+    const n = 6;
+    const a = randomMatrix(Rng.fromSeed(6), n, n);
+    const ev = eigenvalues(a);
+    let ak = Matrix.identity(n);
+    for (let k = 1; k <= n; k++) {
+      ak = matmul(ak, a);
+      let trace = 0;
+      for (let i = 0; i < n; i++) trace += ak.get(i, i);
+      // sum of lambda^k in complex arithmetic
+      let sre = 0;
+      let sim = 0;
+      for (let i = 0; i < n; i++) {
+        const r = Math.hypot(ev.re[i], ev.im[i]) ** k;
+        const phi = Math.atan2(ev.im[i], ev.re[i]) * k;
+        sre += r * Math.cos(phi);
+        sim += r * Math.sin(phi);
+      }
+      expect(Math.abs(sre - trace)).toBeLessThan(1e-9 * Math.max(1, Math.abs(trace)));
+      expect(Math.abs(sim)).toBeLessThan(1e-9 * Math.max(1, Math.abs(trace)));
+    }
+    const tri = eigenvalues(
+      Matrix.from([
+        [3, 7, -1],
+        [0, -2, 4],
+        [0, 0, 0.5],
+      ]),
+    );
+    expect(Array.from(tri.re)).toEqual([-2, 0.5, 3]);
+    expect(Array.from(tri.im)).toEqual([0, 0, 0]);
+  });
+
   it('expm: rotations, diagonal, nilpotent, large norm, and exp(A) exp(-A) = I', () => {
     for (const w of [1, 10, 100]) {
       const r = expm(

@@ -24,6 +24,8 @@ import {
   matmul,
   mean,
   moments,
+  quantile,
+  quantiles,
   solve,
   variance,
 } from '../src/index.js';
@@ -185,6 +187,24 @@ describe('histograms, KDE and distances', () => {
     expect(Array.from(h.counts)).toEqual([1, 2]);
     expect(h.outside).toBe(2);
     expect(() => histogramGrid(Float64Array.of(1, 1, 1))).toThrow(InvalidArgumentError);
+  });
+
+  it('quantiles follow type 7 and converge to the normal quantiles', () => {
+    expect(quantile(Float64Array.of(1, 2, 3, 4), 0.5)).toBe(2.5);
+    expect(quantile(Float64Array.of(1, 2, 3, 4), 0)).toBe(1);
+    expect(quantile(Float64Array.of(1, 2, 3, 4), 1)).toBe(4);
+    expect(quantile(Float64Array.of(10, 20, 30), 0.25)).toBe(15);
+    const n = 200_000;
+    const z = Rng.fromSeed(13).fillNormal(new Float64Array(n));
+    const q = quantiles(z, [0.025, 0.5, 0.975]);
+    // sd of a sample quantile: sqrt(p (1 - p) / n) / phi(z_p); 5 sigma.
+    const phi = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+    expect(Math.abs(q[0] + 1.959964)).toBeLessThan((5 * Math.sqrt((0.025 * 0.975) / n)) / phi(1.959964));
+    expect(Math.abs(q[1])).toBeLessThan((5 * Math.sqrt(0.25 / n)) / phi(0));
+    expect(Math.abs(q[2] - 1.959964)).toBeLessThan((5 * Math.sqrt((0.025 * 0.975) / n)) / phi(1.959964));
+    expect(() => quantile(new Float64Array(0), 0.5)).toThrow(InvalidArgumentError);
+    expect(() => quantile(Float64Array.of(1), 1.5)).toThrow(InvalidArgumentError);
+    expect(() => quantiles(Float64Array.of(1, Number.NaN), [0.5])).toThrow(NonFiniteError);
   });
 
   it('kde1d equals the exact smoothed density N(0, 1 + h^2) within its sampling error', () => {
