@@ -1,8 +1,11 @@
 /**
  * Fixed (parameter-free) volume-preserving linear transforms: coordinate permutations and a random
  * orthogonal mixing. Both are v = u M with |det M| = 1, so log|det| = 0, and the inverse is
- * u = v M^T. They are applied as a product with a small dim x dim matrix through the custom-gradient
- * matMul of @sdekit/nn (a gather's gradient has no kernel on the wasm backend).
+ * u = v M^T. A permutation is applied as a column gather, O(dim) per row, with the gradient of a
+ * permutation (the gather by the inverse permutation) registered as a custom gradient, because the
+ * built-in gather gradient needs UnsortedSegmentSum, which the wasm backend lacks. The orthogonal
+ * mixing is a product with a dense dim x dim matrix through the custom-gradient matMul of
+ * @sdekit/nn (O(dim^2) per row: meant for moderate dims).
  *
  * Interleaved between couplings they make every coordinate transformed and conditioned on every
  * other one (Dinh et al. 2017 alternate masks; Kingma & Dhariwal 2018, Glow, use 1x1 mixing).
@@ -12,47 +15,17 @@ import { matMul } from '@sdekit/nn';
 import { DimensionError, InvalidArgumentError, Rng, checkInteger } from '@sdekit/sde';
 import type { Transform, TransformJSON, TransformResult } from './transform.js';
 
-abstract class FixedLinear implements Transform {
-  readonly dim: number;
-  readonly contextDim = 0;
-  readonly variables: readonly tf.Variable[] = [];
-  readonly paramShapes: readonly number[][] = [];
-  readonly numParams = 0;
-  /** M (row-major dim x dim, float64) with v = u M. */
-  protected readonly matrix: Float64Array;
-  private readonly m: tf.Tensor2D;
-  private readonly mT: tf.Tensor2D;
+/** Column gather x[:, index] whose gradient is the gather of dy by the inverse index. */
+function permuteColumns(x: tf.Tensor2D, index: tf.Tensor1D, inverseIndex: tf.Tensor1D): tf.Tensor2D {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [a] = args as [tf.Tensor2D];
+    return { value: tf.gather(a, index, 1), gradFunc: (dy: tf.Tensor) => [tf.gather(dy as tf.Tensor2D, inverseIndex, 1)] };
+  })(x) as tf.Tensor2D;
+}
 
-  protected constructor(dim: number, matrix: Float64Array) {
-    this.dim = dim;
-    this.matrix = matrix;
-    const t = new Float32Array(dim * dim);
-    for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) t[j * dim + i] = matrix[i * dim + j];
-    this.m = tf.keep(tf.tensor2d(Float32Array.from(matrix), [dim, dim]));
-    this.mT = tf.keep(tf.tensor2d(t, [dim, dim]));
-  }
-
-  private check(x: tf.Tensor2D): void {
-    if (x.rank !== 2 || x.shape[1] !== this.dim) {
-      throw new DimensionError('x', `shape [${x.shape}] does not match dim ${this.dim}`, `pass a [batch, ${this.dim}] tensor`);
-    }
-  }
-
-  forward(u: tf.Tensor2D): TransformResult {
-    this.check(u);
-    return { y: matMul(u, this.m), logDet: null };
-  }
-
-  inverse(v: tf.Tensor2D): TransformResult {
-    this.check(v);
-    return { y: matMul(v, this.mT), logDet: null };
-  }
-
-  abstract toJSON(): TransformJSON;
-
-  dispose(): void {
-    this.m.dispose();
-    this.mT.dispose();
+function checkWidth(x: tf.Tensor2D, dim: number): void {
+  if (x.rank !== 2 || x.shape[1] !== dim) {
+    throw new DimensionError('x', `shape [${x.shape}] does not match dim ${dim}`, `pass a [batch, ${dim}] tensor`);
   }
 }
 
@@ -64,8 +37,15 @@ abstract class FixedLinear implements Transform {
  * const p = Permutation.reverse(3);
  * p.forward(tf.tensor2d([[1, 2, 3]])).y; // [[3, 2, 1]]
  */
-export class Permutation extends FixedLinear {
+export class Permutation implements Transform {
+  readonly dim: number;
+  readonly contextDim = 0;
+  readonly variables: readonly tf.Variable[] = [];
+  readonly paramShapes: readonly number[][] = [];
+  readonly numParams = 0;
   readonly permutation: Int32Array;
+  private readonly index: tf.Tensor1D;
+  private readonly inverseIndex: tf.Tensor1D;
 
   constructor(permutation: ArrayLike<number>) {
     const dim = permutation.length;
@@ -78,10 +58,27 @@ export class Permutation extends FixedLinear {
       }
       seen[p] = 1;
     }
-    const m = new Float64Array(dim * dim);
-    for (let j = 0; j < dim; j++) m[permutation[j] * dim + j] = 1;
-    super(dim, m);
+    this.dim = dim;
     this.permutation = Int32Array.from(permutation);
+    const inv = new Int32Array(dim);
+    for (let j = 0; j < dim; j++) inv[this.permutation[j]] = j;
+    this.index = tf.keep(tf.tensor1d(this.permutation, 'int32'));
+    this.inverseIndex = tf.keep(tf.tensor1d(inv, 'int32'));
+  }
+
+  forward(u: tf.Tensor2D): TransformResult {
+    checkWidth(u, this.dim);
+    return { y: permuteColumns(u, this.index, this.inverseIndex), logDet: null };
+  }
+
+  inverse(v: tf.Tensor2D): TransformResult {
+    checkWidth(v, this.dim);
+    return { y: permuteColumns(v, this.inverseIndex, this.index), logDet: null };
+  }
+
+  dispose(): void {
+    this.index.dispose();
+    this.inverseIndex.dispose();
   }
 
   static reverse(dim: number): Permutation {
@@ -108,7 +105,17 @@ export class Permutation extends FixedLinear {
  * const q = OrthogonalMixing.random(4, 11);
  * const { y } = q.forward(tf.randomNormal([5, 4]));
  */
-export class OrthogonalMixing extends FixedLinear {
+export class OrthogonalMixing implements Transform {
+  readonly dim: number;
+  readonly contextDim = 0;
+  readonly variables: readonly tf.Variable[] = [];
+  readonly paramShapes: readonly number[][] = [];
+  readonly numParams = 0;
+  /** Q (row-major dim x dim, float64) with v = u Q. */
+  readonly matrix: Float64Array;
+  private readonly q: tf.Tensor2D;
+  private readonly qT: tf.Tensor2D;
+
   constructor(dim: number, matrix: ArrayLike<number>) {
     checkInteger('dim', dim, 1);
     if (matrix.length !== dim * dim) {
@@ -124,7 +131,27 @@ export class OrthogonalMixing extends FixedLinear {
           throw new InvalidArgumentError('matrix', `is not orthogonal ((Q Q^T)[${i}][${j}] = ${s})`, 'pass an orthogonal matrix, e.g. from OrthogonalMixing.random');
         }
       }
-    super(dim, m);
+    this.dim = dim;
+    this.matrix = m;
+    const t = new Float32Array(dim * dim);
+    for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) t[j * dim + i] = m[i * dim + j];
+    this.q = tf.keep(tf.tensor2d(Float32Array.from(m), [dim, dim]));
+    this.qT = tf.keep(tf.tensor2d(t, [dim, dim]));
+  }
+
+  forward(u: tf.Tensor2D): TransformResult {
+    checkWidth(u, this.dim);
+    return { y: matMul(u, this.q), logDet: null };
+  }
+
+  inverse(v: tf.Tensor2D): TransformResult {
+    checkWidth(v, this.dim);
+    return { y: matMul(v, this.qT), logDet: null };
+  }
+
+  dispose(): void {
+    this.q.dispose();
+    this.qT.dispose();
   }
 
   static random(dim: number, seed: number | Rng): OrthogonalMixing {

@@ -41,12 +41,12 @@ function binsOf(raw: tf.Tensor3D, k: number, bound: number): { sizes: tf.Tensor3
 }
 
 /**
- * For each element of xc (already clipped to [-B, B]), a function that picks the entry of its bin
- * from a [N, D, K] tensor: bin = last k with xc >= left_k, selected by a one-hot mask.
+ * One-hot bin membership [N, D, K] of each element of xc (already clipped to [-B, B]): bin = last k
+ * with xc >= left_k. Constant for reverse mode.
  */
-function binPicker(xc: tf.Tensor2D, left: tf.Tensor3D, k: number): (t: tf.Tensor3D) => tf.Tensor {
+function binOneHot(xc: tf.Tensor2D, left: tf.Tensor3D, k: number): tf.Tensor {
   const [n, d] = xc.shape;
-  const onehot = withoutGradient(
+  return withoutGradient(
     (a, l) => {
       const ge = tf.cast(tf.greaterEqual(tf.expandDims(a, 2), l), 'float32'); // 1..1 0..0 along bins
       return tf.sub(ge, tf.concat([tf.slice(ge, [0, 0, 1], [n, d, k - 1]), tf.zeros([n, d, 1])], 2));
@@ -54,7 +54,6 @@ function binPicker(xc: tf.Tensor2D, left: tf.Tensor3D, k: number): (t: tf.Tensor
     xc,
     left,
   );
-  return (t: tf.Tensor3D) => tf.sum(tf.mul(onehot, t), 2);
 }
 
 /**
@@ -87,8 +86,11 @@ function knots(xc: tf.Tensor2D, raw: tf.Tensor3D, k: number, bound: number, sear
   const ones = tf.ones([n, d, 1]);
   const dLeft = tf.concat([ones, inner], 2) as tf.Tensor3D; // d_0 .. d_{K-1}
   const dRight = tf.concat([inner, ones], 2) as tf.Tensor3D; // d_1 .. d_K
-  const pick = binPicker(xc, searchOnY ? h.left : w.left, k);
-  return { xk: pick(w.left), wk: pick(w.sizes), yk: pick(h.left), hk: pick(h.sizes), dk: pick(dLeft), dk1: pick(dRight) };
+  const onehot = binOneHot(xc, searchOnY ? h.left : w.left, k);
+  // select all six per-bin quantities with one product and one sum: [N, D, K, 6] -> [N, D, 6]
+  const table = tf.stack([w.left, w.sizes, h.left, h.sizes, dLeft, dRight], 3);
+  const picked = tf.unstack(tf.sum(tf.mul(tf.expandDims(onehot, 3), table), 2), 2);
+  return { xk: picked[0], wk: picked[1], yk: picked[2], hk: picked[3], dk: picked[4], dk1: picked[5] };
 }
 
 /** log of dy/dx at relative position xi in the bin (Durkan et al. 2019, eq. 5). */

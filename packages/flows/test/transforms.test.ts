@@ -115,6 +115,20 @@ describe('couplings at initialisation', () => {
   });
 });
 
+describe('Permutation gradient', () => {
+  it('is the inverse permutation of the upstream gradient (d/dx sum(w * x[:, perm]) = w[:, perm^-1])', () => {
+    const p = new Permutation([2, 0, 3, 1]);
+    const w = tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]]);
+    for (const direction of ['forward', 'inverse'] as const) {
+      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(w, p[direction](x as tf.Tensor2D, [], null).y)))(tf.zeros([2, 4])).arraySync();
+      // forward: y_j = x_{perm[j]}, so dL/dx_{perm[j]} = w_j; inverse: y_{perm[j]} = x_j, so dL/dx_j = w_{perm[j]}
+      const expected = direction === 'forward' ? [[2, 4, 1, 3], [6, 8, 5, 7]] : [[3, 1, 4, 2], [7, 5, 8, 6]];
+      expect(g).toEqual(expected);
+    }
+    p.dispose();
+  });
+});
+
 describe('argument checks', () => {
   it('throws typed errors', () => {
     expect(() => new AffineCoupling({ dim: 0 }, 1)).toThrow(InvalidArgumentError);
