@@ -1,4 +1,11 @@
-import { ConvergenceError, InvalidArgumentError, Matrix, Rng, SingularMatrixError } from '@sdekit/sde';
+import {
+  ConvergenceError,
+  InvalidArgumentError,
+  Matrix,
+  Rng,
+  SingularMatrixError,
+  symmetricEigen,
+} from '@sdekit/sde';
 import { describe, expect, it } from 'vitest';
 import {
   Generator,
@@ -183,5 +190,44 @@ describe('relaxationRates', () => {
     expect(Math.abs(frequencies[1])).toBeCloseTo(Math.sqrt(3.0975), 11);
     expect(frequencies[1] + frequencies[2]).toBeCloseTo(0, 11);
     expect(() => relaxationRates(Q, { maxSize: 2 })).toThrow(InvalidArgumentError);
+  });
+
+  it('reversible 30-state generator: rates equal the spectrum of the symmetrised matrix (Jacobi)', () => {
+    // Detailed balance pi_i Q[j,i] = F_ij with a symmetric flux F: then D^{-1/2} Q D^{1/2} (D = diag pi)
+    // is symmetric with entries F_ij / sqrt(pi_i pi_j), and its eigenvalues (symmetricEigen, an
+    // independent algorithm) are those of Q.
+    const K = 30;
+    const rng = Rng.fromSeed(21);
+    const pi = rng.fillUniform(new Float64Array(K), 0.5, 1.5);
+    const F = new Matrix(K, K);
+    for (let i = 0; i < K; i++) {
+      for (let j = i + 1; j < K; j++) {
+        if (j !== i + 1 && rng.uniform() > 0.15) continue; // a chain plus random shortcuts
+        const f = rng.uniform();
+        F.set(i, j, f);
+        F.set(j, i, f);
+      }
+    }
+    const q = new Matrix(K, K);
+    const sym = new Matrix(K, K);
+    for (let i = 0; i < K; i++) {
+      let exit = 0;
+      for (let j = 0; j < K; j++) {
+        if (j === i) continue;
+        q.set(j, i, F.get(i, j) / pi[i]);
+        sym.set(j, i, F.get(i, j) / Math.sqrt(pi[i] * pi[j]));
+        exit += F.get(i, j) / pi[i];
+      }
+      q.set(i, i, -exit);
+      sym.set(i, i, -exit);
+    }
+    const { rates, frequencies } = relaxationRates(Generator.fromDense(q));
+    const ref = Array.from(symmetricEigen(sym).values)
+      .map((v) => -v)
+      .sort((a, b) => a - b);
+    for (let k = 0; k < K; k++) {
+      expect(rates[k]).toBeCloseTo(ref[k], 9);
+      expect(frequencies[k]).toBeCloseTo(0, 9);
+    }
   });
 });
