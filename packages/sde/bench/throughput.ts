@@ -1,14 +1,19 @@
 // Throughput by wall-clock and by process CPU time (robust when other jobs share the machine):
 //   npx tsx bench/throughput.ts [paths] [steps]
 // Same case as bench/simulate.bench.ts and bench/numpy_em_t2.py: Euler-Maruyama on T2.
-import { Rng, fourWellSystem, simulate, simulateParallel } from '../src/index.js';
+import { fourWellSystem, Rng, simulate, simulateParallel } from '../src/index.js';
 
 const paths = Number(process.argv[2] ?? 100_000);
 const steps = Number(process.argv[3] ?? 200);
 const opts = { x0: Float64Array.of(-0.5, -0.4), paths, h: 1e-3, steps, saveEvery: steps, seed: 1 };
 const work = paths * steps;
 
-function measure(label: string, units: string, amount: number, fn: () => void | Promise<void>): Promise<void> {
+function measure(
+  label: string,
+  units: string,
+  amount: number,
+  fn: () => void | Promise<void>,
+): Promise<void> {
   return (async () => {
     const w0 = performance.now();
     const c0 = process.cpuUsage();
@@ -16,7 +21,9 @@ function measure(label: string, units: string, amount: number, fn: () => void | 
     const c = process.cpuUsage(c0);
     const wall = (performance.now() - w0) / 1e3;
     const cpu = (c.user + c.system) / 1e6;
-    console.log(`${label}: ${(amount / wall).toExponential(3)} ${units}/s (wall), ${(amount / cpu).toExponential(3)} ${units}/s per CPU-second`);
+    console.log(
+      `${label}: ${(amount / wall).toExponential(3)} ${units}/s (wall), ${(amount / cpu).toExponential(3)} ${units}/s per CPU-second`,
+    );
   })();
 }
 

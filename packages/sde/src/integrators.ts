@@ -63,7 +63,15 @@ export interface Solver {
   readonly requires: { readonly noise: readonly NoiseKind[]; readonly additive: boolean };
   /** Standard normals needed per noise component per step. */
   readonly normalsPerStep: number;
-  step(system: SdeSystem, t: number, h: number, x: Float64Array, n: number, z: Float64Array, ws: StepWorkspace): void;
+  step(
+    system: SdeSystem,
+    t: number,
+    h: number,
+    x: Float64Array,
+    n: number,
+    z: Float64Array,
+    ws: StepWorkspace,
+  ): void;
 }
 
 /** Values `diffusion` writes per point: 1 (scalar), dim (diagonal) or dim * noiseDim (general). */
@@ -76,12 +84,20 @@ export function diffusionSize(system: SdeSystem): number {
 /** Checks the shape fields of an SdeSystem; throws InvalidArgumentError naming the field. */
 export function checkSystem(system: SdeSystem): void {
   if (system === null || typeof system !== 'object') {
-    throw new InvalidArgumentError('system', 'must be an SdeSystem object', 'pass { dim, noiseDim, noise, drift, diffusion }');
+    throw new InvalidArgumentError(
+      'system',
+      'must be an SdeSystem object',
+      'pass { dim, noiseDim, noise, drift, diffusion }',
+    );
   }
   checkInteger('system.dim', system.dim, 1);
   checkInteger('system.noiseDim', system.noiseDim, 1);
   if (system.noise !== 'scalar' && system.noise !== 'diagonal' && system.noise !== 'general') {
-    throw new InvalidArgumentError('system.noise', `unknown noise kind ${String(system.noise)}`, "use 'scalar', 'diagonal' or 'general'");
+    throw new InvalidArgumentError(
+      'system.noise',
+      `unknown noise kind ${String(system.noise)}`,
+      "use 'scalar', 'diagonal' or 'general'",
+    );
   }
   if (system.noise !== 'general' && system.noiseDim !== system.dim) {
     throw new InvalidArgumentError(
@@ -91,7 +107,11 @@ export function checkSystem(system: SdeSystem): void {
     );
   }
   if (typeof system.drift !== 'function' || typeof system.diffusion !== 'function') {
-    throw new InvalidArgumentError('system', 'needs drift and diffusion functions', 'implement drift(t, x, out) and diffusion(t, x, out)');
+    throw new InvalidArgumentError(
+      'system',
+      'needs drift and diffusion functions',
+      'implement drift(t, x, out) and diffusion(t, x, out)',
+    );
   }
 }
 
@@ -118,7 +138,14 @@ export function createWorkspace(system: SdeSystem, n: number): StepWorkspace {
 }
 
 /** f(x, t) for n points into out (batched when the system provides driftBatch). */
-export function evaluateDrift(system: SdeSystem, t: number, x: Float64Array, n: number, out: Float64Array, ws: StepWorkspace): void {
+export function evaluateDrift(
+  system: SdeSystem,
+  t: number,
+  x: Float64Array,
+  n: number,
+  out: Float64Array,
+  ws: StepWorkspace,
+): void {
   if (system.driftBatch) {
     system.driftBatch(t, x, n, out);
     return;
@@ -135,7 +162,14 @@ export function evaluateDrift(system: SdeSystem, t: number, x: Float64Array, n: 
 }
 
 /** G(x, t) for n points into out, in the layout of system.noise. */
-export function evaluateDiffusion(system: SdeSystem, t: number, x: Float64Array, n: number, out: Float64Array, ws: StepWorkspace): void {
+export function evaluateDiffusion(
+  system: SdeSystem,
+  t: number,
+  x: Float64Array,
+  n: number,
+  out: Float64Array,
+  ws: StepWorkspace,
+): void {
   if (system.diffusionBatch) {
     system.diffusionBatch(t, x, n, out);
     return;
@@ -152,7 +186,15 @@ export function evaluateDiffusion(system: SdeSystem, t: number, x: Float64Array,
 }
 
 /** x += scale * G w for n points; w holds n * noiseDim values; G per point or constant. */
-function addNoise(system: SdeSystem, x: Float64Array, n: number, g: Float64Array, constantG: boolean, w: Float64Array, scale: number): void {
+function addNoise(
+  system: SdeSystem,
+  x: Float64Array,
+  n: number,
+  g: Float64Array,
+  constantG: boolean,
+  w: Float64Array,
+  scale: number,
+): void {
   const d = system.dim;
   const m = system.noiseDim;
   if (system.noise === 'scalar') {
@@ -311,14 +353,23 @@ export const sra1: Solver = {
 };
 
 /** addNoise with the noise vector read from w starting at offset (constant G). */
-function addNoiseFrom(system: SdeSystem, x: Float64Array, n: number, g: Float64Array, w: Float64Array, offset: number, scale: number): void {
+function addNoiseFrom(
+  system: SdeSystem,
+  x: Float64Array,
+  n: number,
+  g: Float64Array,
+  w: Float64Array,
+  offset: number,
+  scale: number,
+): void {
   const d = system.dim;
   const m = system.noiseDim;
   if (system.noise === 'scalar') {
     const c = g[0] * scale;
     for (let i = 0; i < n * d; i++) x[i] += c * w[offset + i];
   } else if (system.noise === 'diagonal') {
-    for (let p = 0; p < n; p++) for (let j = 0; j < d; j++) x[p * d + j] += scale * g[j] * w[offset + p * d + j];
+    for (let p = 0; p < n; p++)
+      for (let j = 0; j < d; j++) x[p * d + j] += scale * g[j] * w[offset + p * d + j];
   } else {
     for (let p = 0; p < n; p++) {
       for (let i = 0; i < d; i++) {
@@ -398,7 +449,11 @@ export function planSimulation(system: SdeSystem, opts: SimulateOptions): Simula
     checkPositive('T', opts.T);
     steps = Math.round(opts.T / h);
     if (steps < 1 || Math.abs(steps * h - opts.T) > 1e-9 * opts.T) {
-      throw new InvalidArgumentError('T', `T = ${opts.T} is not a whole number of steps h = ${h}`, 'pass T that is a multiple of h, or pass steps');
+      throw new InvalidArgumentError(
+        'T',
+        `T = ${opts.T} is not a whole number of steps h = ${h}`,
+        'pass T that is a multiple of h, or pass steps',
+      );
     }
   } else {
     throw new InvalidArgumentError('steps/T', 'neither was given', 'pass steps (an integer) or T (a time)');
@@ -406,22 +461,39 @@ export function planSimulation(system: SdeSystem, opts: SimulateOptions): Simula
   const saveEvery = opts.saveEvery ?? 1;
   checkInteger('saveEvery', saveEvery, 1);
   if (steps % saveEvery !== 0) {
-    throw new InvalidArgumentError('saveEvery', `steps = ${steps} is not a multiple of saveEvery = ${saveEvery}`, 'choose steps (or T / h) divisible by saveEvery');
+    throw new InvalidArgumentError(
+      'saveEvery',
+      `steps = ${steps} is not a multiple of saveEvery = ${saveEvery}`,
+      'choose steps (or T / h) divisible by saveEvery',
+    );
   }
   const burnIn = opts.burnIn ?? 0;
   checkInteger('burnIn', burnIn, 0);
   const seed = opts.seed;
   if (!Number.isInteger(seed) || seed < 0) {
-    throw new InvalidArgumentError('seed', `must be a non-negative integer, got ${seed}`, 'pass an explicit integer seed');
+    throw new InvalidArgumentError(
+      'seed',
+      `must be a non-negative integer, got ${seed}`,
+      'pass an explicit integer seed',
+    );
   }
   const t0 = opts.t0 ?? 0;
-  if (!Number.isFinite(t0)) throw new InvalidArgumentError('t0', `must be finite, got ${t0}`, 'pass a finite start time');
+  if (!Number.isFinite(t0))
+    throw new InvalidArgumentError('t0', `must be finite, got ${t0}`, 'pass a finite start time');
   if (!(opts.x0 instanceof Float64Array)) {
-    throw new InvalidArgumentError('x0', 'must be a Float64Array', 'pass Float64Array.of(...) with dim or paths * dim values');
+    throw new InvalidArgumentError(
+      'x0',
+      'must be a Float64Array',
+      'pass Float64Array.of(...) with dim or paths * dim values',
+    );
   }
   const d = system.dim;
   if (opts.x0.length !== d && opts.x0.length !== paths * d) {
-    throw new DimensionError('x0', `has length ${opts.x0.length}, expected dim = ${d} or paths * dim = ${paths * d}`, 'pass one initial state or one per path');
+    throw new DimensionError(
+      'x0',
+      `has length ${opts.x0.length}, expected dim = ${d} or paths * dim = ${paths * d}`,
+      'pass one initial state or one per path',
+    );
   }
   checkFinite('x0', opts.x0);
   const solver = opts.solver ?? eulerMaruyama;
@@ -437,10 +509,18 @@ function checkSolver(solver: Solver, system: SdeSystem): void {
     throw new InvalidArgumentError('solver', 'is not a Solver', 'pass eulerMaruyama, milstein or sra1');
   }
   if (!solver.requires.noise.includes(system.noise)) {
-    throw new InvalidArgumentError('solver', `${solver.name} does not support ${system.noise} noise`, `use a solver for ${system.noise} noise, e.g. eulerMaruyama`);
+    throw new InvalidArgumentError(
+      'solver',
+      `${solver.name} does not support ${system.noise} noise`,
+      `use a solver for ${system.noise} noise, e.g. eulerMaruyama`,
+    );
   }
   if (solver.requires.additive && system.additive !== true) {
-    throw new InvalidArgumentError('solver', `${solver.name} needs additive noise (system.additive = true)`, 'use eulerMaruyama or milstein for state-dependent noise');
+    throw new InvalidArgumentError(
+      'solver',
+      `${solver.name} needs additive noise (system.additive = true)`,
+      'use eulerMaruyama or milstein for state-dependent noise',
+    );
   }
   if (solver.name === 'milstein' && system.noise === 'scalar' && system.dim > 1 && system.additive !== true) {
     throw new InvalidArgumentError(
@@ -483,7 +563,12 @@ export function integrateRange(
   const ws = createWorkspace(system, chunk);
   const sets = solver.normalsPerStep;
   const firstBlock = Math.floor(pathStart / NOISE_BLOCK);
-  const chunks: { n: number; x: Float64Array; z: Float64Array; blocks: { rng: Rng; views: Float64Array[] }[] }[] = [];
+  const chunks: {
+    n: number;
+    x: Float64Array;
+    z: Float64Array;
+    blocks: { rng: Rng; views: Float64Array[] }[];
+  }[] = [];
   for (let c0 = 0; c0 < n; c0 += chunk) {
     const cn = Math.min(chunk, n - c0);
     const z = new Float64Array(sets * cn * m);
@@ -559,7 +644,16 @@ export function simulate(system: SdeSystem, opts: SimulateOptions): PathBundle {
   const data = new Float64Array(plan.paths * plan.length * system.dim);
   const total = plan.burnIn + plan.steps;
   const progress = opts.onProgress;
-  integrateRange(system, plan, solver, opts.x0, 0, plan.paths, data, progress ? (done) => progress(done, total) : undefined);
+  integrateRange(
+    system,
+    plan,
+    solver,
+    opts.x0,
+    0,
+    plan.paths,
+    data,
+    progress ? (done) => progress(done, total) : undefined,
+  );
   return {
     data,
     dim: system.dim,
@@ -579,13 +673,22 @@ export function simulate(system: SdeSystem, opts: SimulateOptions): PathBundle {
 export function timeSeries(data: Float64Array, dim: number, dt: number, t0 = 0): TimeSeries {
   checkInteger('dim', dim, 1);
   if (!(data instanceof Float64Array)) {
-    throw new InvalidArgumentError('data', 'must be a Float64Array', 'convert with Float64Array.from(values)');
+    throw new InvalidArgumentError(
+      'data',
+      'must be a Float64Array',
+      'convert with Float64Array.from(values)',
+    );
   }
   if (data.length === 0 || data.length % dim !== 0) {
-    throw new DimensionError('data', `length ${data.length} is not a positive multiple of dim = ${dim}`, 'pass length * dim values (time k, coordinate j at k * dim + j)');
+    throw new DimensionError(
+      'data',
+      `length ${data.length} is not a positive multiple of dim = ${dim}`,
+      'pass length * dim values (time k, coordinate j at k * dim + j)',
+    );
   }
   checkPositive('dt', dt);
-  if (!Number.isFinite(t0)) throw new InvalidArgumentError('t0', `must be finite, got ${t0}`, 'pass a finite start time');
+  if (!Number.isFinite(t0))
+    throw new InvalidArgumentError('t0', `must be finite, got ${t0}`, 'pass a finite start time');
   checkFinite('data', data);
   return { data, dim, length: data.length / dim, dt, t0 };
 }
@@ -599,12 +702,26 @@ export function timeSeries(data: Float64Array, dim: number, dt: number, t0 = 0):
 export function pathOf(bundle: PathBundle, p: number): TimeSeries {
   checkInteger('p', p, 0);
   if (p >= bundle.paths) {
-    throw new InvalidArgumentError('p', `path ${p} does not exist (bundle has ${bundle.paths} paths)`, `pass 0 <= p < ${bundle.paths}`);
+    throw new InvalidArgumentError(
+      'p',
+      `path ${p} does not exist (bundle has ${bundle.paths} paths)`,
+      `pass 0 <= p < ${bundle.paths}`,
+    );
   }
   const size = bundle.length * bundle.dim;
   if (bundle.data.length !== bundle.paths * size) {
-    throw new DimensionError('bundle.data', `length ${bundle.data.length} != paths * length * dim = ${bundle.paths * size}`, 'pass a bundle returned by simulate');
+    throw new DimensionError(
+      'bundle.data',
+      `length ${bundle.data.length} != paths * length * dim = ${bundle.paths * size}`,
+      'pass a bundle returned by simulate',
+    );
   }
   checkPositive('bundle.dt', bundle.dt);
-  return { data: bundle.data.subarray(p * size, (p + 1) * size), dim: bundle.dim, length: bundle.length, dt: bundle.dt, t0: bundle.t0 };
+  return {
+    data: bundle.data.subarray(p * size, (p + 1) * size),
+    dim: bundle.dim,
+    length: bundle.length,
+    dt: bundle.dt,
+    t0: bundle.t0,
+  };
 }

@@ -10,7 +10,13 @@
  * const l = cholesky(a);            // lower factor, a = l l^T
  * const x = choleskySolve(l, Matrix.from([[1], [2]]));
  */
-import { ConvergenceError, DimensionError, InvalidArgumentError, NotPositiveDefiniteError, SingularMatrixError } from './errors.js';
+import {
+  ConvergenceError,
+  DimensionError,
+  InvalidArgumentError,
+  NotPositiveDefiniteError,
+  SingularMatrixError,
+} from './errors.js';
 import { checkFinite } from './validate.js';
 
 /** A dense row-major matrix: entry (i, j) at data[i * cols + j]. */
@@ -21,10 +27,18 @@ export class Matrix {
 
   constructor(rows: number, cols: number, data?: Float64Array) {
     if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) {
-      throw new InvalidArgumentError('rows/cols', `must be non-negative integers, got ${rows} x ${cols}`, 'pass integer sizes');
+      throw new InvalidArgumentError(
+        'rows/cols',
+        `must be non-negative integers, got ${rows} x ${cols}`,
+        'pass integer sizes',
+      );
     }
     if (data && data.length !== rows * cols) {
-      throw new DimensionError('data', `length ${data.length} != ${rows} * ${cols}`, 'pass rows*cols values in row-major order');
+      throw new DimensionError(
+        'data',
+        `length ${data.length} != ${rows} * ${cols}`,
+        'pass rows*cols values in row-major order',
+      );
     }
     this.rows = rows;
     this.cols = cols;
@@ -38,7 +52,11 @@ export class Matrix {
     const m = new Matrix(r, c);
     for (let i = 0; i < r; i++) {
       if (rows[i].length !== c) {
-        throw new DimensionError('rows', `row ${i} has ${rows[i].length} entries, expected ${c}`, 'pass rows of equal length');
+        throw new DimensionError(
+          'rows',
+          `row ${i} has ${rows[i].length} entries, expected ${c}`,
+          'pass rows of equal length',
+        );
       }
       for (let j = 0; j < c; j++) m.data[i * c + j] = rows[i][j];
     }
@@ -72,13 +90,15 @@ export class Matrix {
 
   toArray(): number[][] {
     const out: number[][] = [];
-    for (let i = 0; i < this.rows; i++) out.push(Array.from(this.data.subarray(i * this.cols, (i + 1) * this.cols)));
+    for (let i = 0; i < this.rows; i++)
+      out.push(Array.from(this.data.subarray(i * this.cols, (i + 1) * this.cols)));
     return out;
   }
 }
 
 function requireSquare(name: string, a: Matrix): number {
-  if (a.rows !== a.cols) throw new DimensionError(name, `is ${a.rows} x ${a.cols}, must be square`, 'pass a square matrix');
+  if (a.rows !== a.cols)
+    throw new DimensionError(name, `is ${a.rows} x ${a.cols}, must be square`, 'pass a square matrix');
   return a.rows;
 }
 
@@ -111,14 +131,19 @@ export function matmul(a: Matrix, b: Matrix, out?: Matrix): Matrix {
 /** A^T. */
 export function transpose(a: Matrix): Matrix {
   const t = new Matrix(a.cols, a.rows);
-  for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) t.data[j * a.rows + i] = a.data[i * a.cols + j];
+  for (let i = 0; i < a.rows; i++)
+    for (let j = 0; j < a.cols; j++) t.data[j * a.rows + i] = a.data[i * a.cols + j];
   return t;
 }
 
 /** alpha A + beta B (same shape). */
 export function addScaled(a: Matrix, alpha: number, b: Matrix, beta: number): Matrix {
   if (a.rows !== b.rows || a.cols !== b.cols) {
-    throw new DimensionError('b', `is ${b.rows} x ${b.cols}, A is ${a.rows} x ${a.cols}`, 'pass matrices of the same shape');
+    throw new DimensionError(
+      'b',
+      `is ${b.rows} x ${b.cols}, A is ${a.rows} x ${a.cols}`,
+      'pass matrices of the same shape',
+    );
   }
   const c = new Matrix(a.rows, a.cols);
   for (let i = 0; i < c.data.length; i++) c.data[i] = alpha * a.data[i] + beta * b.data[i];
@@ -170,7 +195,12 @@ export function cholesky(a: Matrix, name = 'matrix'): Matrix {
 /** Solves L X = B for lower-triangular L (forward substitution). */
 export function solveLower(l: Matrix, b: Matrix): Matrix {
   const n = requireSquare('L', l);
-  if (b.rows !== n) throw new DimensionError('B', `has ${b.rows} rows, L is ${n} x ${n}`, 'pass a right-hand side with n rows');
+  if (b.rows !== n)
+    throw new DimensionError(
+      'B',
+      `has ${b.rows} rows, L is ${n} x ${n}`,
+      'pass a right-hand side with n rows',
+    );
   const m = b.cols;
   const x = b.clone();
   const X = x.data;
@@ -190,7 +220,12 @@ export function solveLower(l: Matrix, b: Matrix): Matrix {
 /** Solves U X = B for upper-triangular U (back substitution). */
 export function solveUpper(u: Matrix, b: Matrix): Matrix {
   const n = requireSquare('U', u);
-  if (b.rows !== n) throw new DimensionError('B', `has ${b.rows} rows, U is ${n} x ${n}`, 'pass a right-hand side with n rows');
+  if (b.rows !== n)
+    throw new DimensionError(
+      'B',
+      `has ${b.rows} rows, U is ${n} x ${n}`,
+      'pass a right-hand side with n rows',
+    );
   const m = b.cols;
   const x = b.clone();
   const X = x.data;
@@ -218,7 +253,12 @@ export function choleskySolve(l: Matrix, b: Matrix): Matrix {
  */
 export function solve(a: Matrix, b: Matrix, name = 'A'): Matrix {
   const n = requireSquare(name, a);
-  if (b.rows !== n) throw new DimensionError('B', `has ${b.rows} rows, ${name} is ${n} x ${n}`, 'pass a right-hand side with n rows');
+  if (b.rows !== n)
+    throw new DimensionError(
+      'B',
+      `has ${b.rows} rows, ${name} is ${n} x ${n}`,
+      'pass a right-hand side with n rows',
+    );
   checkFinite(name, a.data);
   const m = b.cols;
   const A = a.data.slice();
@@ -504,7 +544,11 @@ function hessenbergQr(a: Float64Array[], n: number, wr: Float64Array, wi: Float6
           nn -= 2;
         } else {
           if (its === 60) {
-            throw new ConvergenceError(name, `eigenvalue ${nn} did not converge in 60 QR iterations`, 'check the matrix for huge or tiny entries, or rescale it');
+            throw new ConvergenceError(
+              name,
+              `eigenvalue ${nn} did not converge in 60 QR iterations`,
+              'check the matrix for huge or tiny entries, or rescale it',
+            );
           }
           if (its % 10 === 0 && its > 0) {
             // Exceptional shift.
@@ -574,7 +618,7 @@ function hessenbergQr(a: Float64Array[], n: number, wr: Float64Array, wi: Float6
                 a[k + 1][j] -= p * y;
                 a[k][j] -= p * x;
               }
-              const mmin = nn < k + 3 ? nn : k + 3;
+              const mmin = Math.min(nn, k + 3);
               for (let i = l; i <= mmin; i++) {
                 p = x * a[i][k] + y * a[i][k + 1];
                 if (k !== nn - 1) {
@@ -658,7 +702,11 @@ export function expm(a: Matrix, name = 'A'): Matrix {
 export function lyapunovSolve(a: Matrix, q: Matrix, name = 'A'): Matrix {
   const n = requireSquare(name, a);
   if (q.rows !== n || q.cols !== n) {
-    throw new DimensionError('Q', `is ${q.rows} x ${q.cols}, ${name} is ${n} x ${n}`, 'pass a right-hand side of the same size');
+    throw new DimensionError(
+      'Q',
+      `is ${q.rows} x ${q.cols}, ${name} is ${n} x ${n}`,
+      'pass a right-hand side of the same size',
+    );
   }
   checkFinite(name, a.data);
   checkFinite('Q', q.data);
@@ -676,6 +724,10 @@ export function lyapunovSolve(a: Matrix, q: Matrix, name = 'A'): Matrix {
       }
     }
   }
-  const x = solve(m, new Matrix(N, 1, q.data.slice()), `${name} (Lyapunov operator; two eigenvalues sum to ~0)`);
+  const x = solve(
+    m,
+    new Matrix(N, 1, q.data.slice()),
+    `${name} (Lyapunov operator; two eigenvalues sum to ~0)`,
+  );
   return new Matrix(n, n, x.data);
 }

@@ -15,7 +15,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BlowUpError, InvalidArgumentError, SdekitError } from './errors.js';
-import { NOISE_BLOCK, type SimulateOptions, planSimulation } from './integrators.js';
+import { NOISE_BLOCK, planSimulation, type SimulateOptions } from './integrators.js';
 import type { PathBundle, SdeSystem } from './types.js';
 import { checkInteger } from './validate.js';
 
@@ -38,7 +38,11 @@ export interface ParallelSimulateOptions extends SimulateOptions {
   threads?: number;
 }
 
-const SOLVER_EXPORTS: Record<string, string> = { 'euler-maruyama': 'eulerMaruyama', milstein: 'milstein', sra1: 'sra1' };
+const SOLVER_EXPORTS: Record<string, string> = {
+  'euler-maruyama': 'eulerMaruyama',
+  milstein: 'milstein',
+  sra1: 'sra1',
+};
 
 /** URL of the module that holds this code: src/parallel.ts under tests, dist/index.(c)js when built. */
 function selfUrl(): string {
@@ -67,13 +71,23 @@ async function loadSystem(spec: SystemSpec, url: string): Promise<SdeSystem> {
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {
-    throw new InvalidArgumentError('spec.module', `cannot import ${spec.module}: ${(e as Error).message}`, 'pass a file URL, an absolute path or an installed package name');
+    throw new InvalidArgumentError(
+      'spec.module',
+      `cannot import ${spec.module}: ${(e as Error).message}`,
+      'pass a file URL, an absolute path or an installed package name',
+    );
   }
   const exp = mod[spec.exportName];
   if (exp === undefined) {
-    throw new InvalidArgumentError('spec.exportName', `module ${spec.module} has no export ${spec.exportName}`, 'name an exported factory or system');
+    throw new InvalidArgumentError(
+      'spec.exportName',
+      `module ${spec.module} has no export ${spec.exportName}`,
+      'name an exported factory or system',
+    );
   }
-  return (typeof exp === 'function' ? (exp as (...a: unknown[]) => SdeSystem)(...(spec.args ?? [])) : exp) as SdeSystem;
+  return (
+    typeof exp === 'function' ? (exp as (...a: unknown[]) => SdeSystem)(...(spec.args ?? [])) : exp
+  ) as SdeSystem;
 }
 
 interface WorkerFailure {
@@ -85,7 +99,8 @@ interface WorkerFailure {
 }
 
 function rebuildError(f: WorkerFailure): Error {
-  if (f.name === 'BlowUpError' && typeof f.time === 'number' && typeof f.path === 'number') return new BlowUpError(f.time, f.path, 'in a worker thread');
+  if (f.name === 'BlowUpError' && typeof f.time === 'number' && typeof f.path === 'number')
+    return new BlowUpError(f.time, f.path, 'in a worker thread');
   const e = new SdekitError('WORKER', `simulateParallel worker failed: ${f.message}`);
   return e;
 }
@@ -103,7 +118,11 @@ function rebuildError(f: WorkerFailure): Error {
  */
 export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateOptions): Promise<PathBundle> {
   if (!spec || typeof spec.module !== 'string' || typeof spec.exportName !== 'string') {
-    throw new InvalidArgumentError('spec', 'must be { module: string, exportName: string, args?: unknown[] }', 'name the module and export that build the system');
+    throw new InvalidArgumentError(
+      'spec',
+      'must be { module: string, exportName: string, args?: unknown[] }',
+      'name the module and export that build the system',
+    );
   }
   if (spec.args !== undefined && !Array.isArray(spec.args)) {
     throw new InvalidArgumentError('spec.args', 'must be an array', 'pass the factory arguments as an array');
@@ -115,7 +134,11 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
   const solver = opts.solver;
   const solverName = solver ? SOLVER_EXPORTS[solver.name] : 'eulerMaruyama';
   if (!solverName) {
-    throw new InvalidArgumentError('solver', `custom solver ${solver?.name} cannot be sent to worker threads`, 'use eulerMaruyama, milstein or sra1, or call simulate');
+    throw new InvalidArgumentError(
+      'solver',
+      `custom solver ${solver?.name} cannot be sent to worker threads`,
+      'use eulerMaruyama, milstein or sra1, or call simulate',
+    );
   }
   const blocks = Math.ceil(plan.paths / NOISE_BLOCK);
   const threads = opts.threads ?? Math.max(1, Math.min(availableParallelism(), blocks));
@@ -139,7 +162,19 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
     jobs.push(
       new Promise<void>((resolve, reject) => {
         const worker = new Worker(workerUrl, {
-          workerData: { coreUrl, systemUrl, exportName: spec.exportName, args: spec.args ?? [], useTsx, plan, solverName, x0, pathStart, pathCount, dim: d },
+          workerData: {
+            coreUrl,
+            systemUrl,
+            exportName: spec.exportName,
+            args: spec.args ?? [],
+            useTsx,
+            plan,
+            solverName,
+            x0,
+            pathStart,
+            pathCount,
+            dim: d,
+          },
         });
         workers.push(worker);
         let settled = false;
@@ -181,5 +216,12 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
     for (const w of workers) void w.terminate();
     throw e;
   }
-  return { data, dim: d, length: L, paths: plan.paths, dt: plan.h * plan.saveEvery, t0: plan.t0 + plan.burnIn * plan.h };
+  return {
+    data,
+    dim: d,
+    length: L,
+    paths: plan.paths,
+    dt: plan.h * plan.saveEvery,
+    t0: plan.t0 + plan.burnIn * plan.h,
+  };
 }

@@ -75,10 +75,18 @@ export class Rng {
    */
   static fromSeed(seed: number, stream = 0): Rng {
     if (!Number.isInteger(seed) || seed < 0 || seed >= TWO_POW_53) {
-      throw new InvalidArgumentError('seed', `must be an integer in [0, 2^53), got ${seed}`, 'pass a non-negative integer seed');
+      throw new InvalidArgumentError(
+        'seed',
+        `must be an integer in [0, 2^53), got ${seed}`,
+        'pass a non-negative integer seed',
+      );
     }
     if (!Number.isInteger(stream) || stream < 0 || stream >= TWO_POW_53) {
-      throw new InvalidArgumentError('stream', `must be an integer in [0, 2^53), got ${stream}`, 'pass a non-negative integer stream index');
+      throw new InvalidArgumentError(
+        'stream',
+        `must be an integer in [0, 2^53), got ${stream}`,
+        'pass a non-negative integer stream index',
+      );
     }
     const sLo = seed >>> 0;
     const sHi = Math.floor(seed / TWO_POW_32) >>> 0;
@@ -102,7 +110,11 @@ export class Rng {
   /** Restores a generator from `state()`. */
   static fromState(state: Uint32Array): Rng {
     if (state.length !== 4) {
-      throw new InvalidArgumentError('state', `must have 4 words, got ${state.length}`, 'pass the value returned by rng.state()');
+      throw new InvalidArgumentError(
+        'state',
+        `must have 4 words, got ${state.length}`,
+        'pass the value returned by rng.state()',
+      );
     }
     return new Rng(state[0], state[1], state[2], state[3]);
   }
@@ -141,7 +153,11 @@ export class Rng {
   /** Uniform integer in [0, n), without modulo bias (Lemire-style rejection on 32 bits). */
   integer(n: number): number {
     if (!Number.isInteger(n) || n < 1 || n > TWO_POW_32) {
-      throw new InvalidArgumentError('n', `must be an integer in [1, 2^32], got ${n}`, 'pass a positive integer range');
+      throw new InvalidArgumentError(
+        'n',
+        `must be an integer in [1, 2^32], got ${n}`,
+        'pass a positive integer range',
+      );
     }
     const limit = TWO_POW_32 - (TWO_POW_32 % n);
     for (;;) {
@@ -163,7 +179,7 @@ export class Rng {
       const u = (((a >>> 7) * 268435456 + (b >>> 4)) / TWO_POW_53) * 2 - 1;
       if (Math.abs(u) < ZIG_RATIO[i]) return u * ZIG_X[i];
       const x = this.zigguratEdge(i, u);
-      if (x === x) return x; // not NaN: accepted
+      if (!Number.isNaN(x)) return x; // accepted
     }
   }
 

@@ -5,7 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 async function main() {
-  const { coreUrl, systemUrl, exportName, args, useTsx, plan, solverName, x0, pathStart, pathCount, dim } = workerData;
+  const { coreUrl, systemUrl, exportName, args, useTsx, plan, solverName, x0, pathStart, pathCount, dim } =
+    workerData;
   if (useTsx) {
     const { register } = await import('tsx/esm/api');
     register();

@@ -9,8 +9,7 @@
  * Euler-Maruyama at the fast step and returns only the slow path at the observation spacing Delta
  * (optionally the fast path at the same times, for diagnostics).
  */
-import { DimensionError, InvalidArgumentError } from './errors.js';
-import { BlowUpError } from './errors.js';
+import { BlowUpError, DimensionError, InvalidArgumentError } from './errors.js';
 import { Rng } from './rng.js';
 import type { NoiseKind, TimeSeries } from './types.js';
 import { checkFinite, checkInteger, checkPositive } from './validate.js';
@@ -80,15 +79,32 @@ function checkSlowFast(sys: SlowFastSystem): void {
   checkInteger('system.slowNoiseDim', sys.slowNoiseDim, 1);
   checkInteger('system.fastNoiseDim', sys.fastNoiseDim, 1);
   if (sys.slowNoise !== 'general' && sys.slowNoiseDim !== sys.slowDim) {
-    throw new InvalidArgumentError('system.slowNoiseDim', `must equal slowDim for ${sys.slowNoise} noise`, "set slowNoiseDim = slowDim or use 'general'");
+    throw new InvalidArgumentError(
+      'system.slowNoiseDim',
+      `must equal slowDim for ${sys.slowNoise} noise`,
+      "set slowNoiseDim = slowDim or use 'general'",
+    );
   }
   if (sys.fastNoise !== 'general' && sys.fastNoiseDim !== sys.fastDim) {
-    throw new InvalidArgumentError('system.fastNoiseDim', `must equal fastDim for ${sys.fastNoise} noise`, "set fastNoiseDim = fastDim or use 'general'");
+    throw new InvalidArgumentError(
+      'system.fastNoiseDim',
+      `must equal fastDim for ${sys.fastNoise} noise`,
+      "set fastNoiseDim = fastDim or use 'general'",
+    );
   }
 }
 
 /** x += scale * G w for one point. */
-function addPointNoise(kind: NoiseKind, dim: number, noiseDim: number, g: Float64Array, w: Float64Array, wo: number, x: Float64Array, scale: number): void {
+function addPointNoise(
+  kind: NoiseKind,
+  dim: number,
+  noiseDim: number,
+  g: Float64Array,
+  w: Float64Array,
+  wo: number,
+  x: Float64Array,
+  scale: number,
+): void {
   if (kind === 'scalar') {
     const c = g[0] * scale;
     for (let j = 0; j < dim; j++) x[j] += c * w[wo + j];
@@ -106,7 +122,11 @@ function addPointNoise(kind: NoiseKind, dim: number, noiseDim: number, g: Float6
 function wholeMultiple(name: string, value: number, unit: number, unitName: string): number {
   const k = Math.round(value / unit);
   if (k < 1 || Math.abs(k * unit - value) > 1e-9 * value) {
-    throw new InvalidArgumentError(name, `${name} = ${value} is not a whole number of ${unitName} = ${unit}`, `pass ${name} as a multiple of ${unitName}`);
+    throw new InvalidArgumentError(
+      name,
+      `${name} = ${value} is not a whole number of ${unitName} = ${unit}`,
+      `pass ${name} as a multiple of ${unitName}`,
+    );
   }
   return k;
 }
@@ -129,10 +149,18 @@ export function simulateSlowFast(sys: SlowFastSystem, opts: SlowFastOptions): Sl
   const d = sys.slowDim;
   const m = sys.fastDim;
   if (!(opts.x0 instanceof Float64Array) || opts.x0.length !== d) {
-    throw new DimensionError('x0', `must be a Float64Array of length slowDim = ${d}`, 'pass the initial slow state');
+    throw new DimensionError(
+      'x0',
+      `must be a Float64Array of length slowDim = ${d}`,
+      'pass the initial slow state',
+    );
   }
   if (!(opts.y0 instanceof Float64Array) || opts.y0.length !== m) {
-    throw new DimensionError('y0', `must be a Float64Array of length fastDim = ${m}`, 'pass the initial fast state (e.g. an exact draw from pi_0)');
+    throw new DimensionError(
+      'y0',
+      `must be a Float64Array of length fastDim = ${m}`,
+      'pass the initial fast state (e.g. an exact draw from pi_0)',
+    );
   }
   checkFinite('x0', opts.x0);
   checkFinite('y0', opts.y0);
@@ -140,7 +168,11 @@ export function simulateSlowFast(sys: SlowFastSystem, opts: SlowFastOptions): Sl
   checkPositive('Delta', opts.Delta);
   checkPositive('T', opts.T);
   if (!Number.isInteger(opts.seed) || opts.seed < 0) {
-    throw new InvalidArgumentError('seed', `must be a non-negative integer, got ${opts.seed}`, 'pass an explicit integer seed');
+    throw new InvalidArgumentError(
+      'seed',
+      `must be a non-negative integer, got ${opts.seed}`,
+      'pass an explicit integer seed',
+    );
   }
   const perObs = wholeMultiple('Delta', opts.Delta, opts.fastStep, 'fastStep');
   const observations = wholeMultiple('T', opts.T, opts.Delta, 'Delta');
@@ -182,13 +214,22 @@ export function simulateSlowFast(sys: SlowFastSystem, opts: SlowFastOptions): Sl
       addPointNoise(sys.fastNoise, m, sys.fastNoiseDim, gy, noise, wo + sys.slowNoiseDim, y, sqNDt);
     }
     const t = k * opts.Delta;
-    for (let j = 0; j < d; j++) if (!Number.isFinite(x[j])) throw new BlowUpError(t, 0, `slow coordinate ${j} = ${x[j]}`);
-    for (let j = 0; j < m; j++) if (!Number.isFinite(y[j])) throw new BlowUpError(t, 0, `fast coordinate ${j} = ${y[j]}; reduce fastStep (n * fastStep sets the fast stability)`);
+    for (let j = 0; j < d; j++)
+      if (!Number.isFinite(x[j])) throw new BlowUpError(t, 0, `slow coordinate ${j} = ${x[j]}`);
+    for (let j = 0; j < m; j++)
+      if (!Number.isFinite(y[j]))
+        throw new BlowUpError(
+          t,
+          0,
+          `fast coordinate ${j} = ${y[j]}; reduce fastStep (n * fastStep sets the fast stability)`,
+        );
     slow.set(x, k * d);
     if (fast) fast.set(y, k * m);
     if (opts.onProgress && (k % progressEvery === 0 || k === observations)) opts.onProgress(k, observations);
   }
-  const result: SlowFastPath = { slow: { data: slow, dim: d, length: observations + 1, dt: opts.Delta, t0: 0 } };
+  const result: SlowFastPath = {
+    slow: { data: slow, dim: d, length: observations + 1, dt: opts.Delta, t0: 0 },
+  };
   if (fast) result.fast = { data: fast, dim: m, length: observations + 1, dt: opts.Delta, t0: 0 };
   return result;
 }

@@ -15,7 +15,7 @@
  * const { mean: kl } = marginalKL(data, model, dim);    // marginal KL on common grids
  */
 import { DimensionError, FormatError, InvalidArgumentError } from './errors.js';
-import { RealFft, nextPowerOfTwo } from './fft.js';
+import { nextPowerOfTwo, RealFft } from './fft.js';
 import { Matrix } from './linalg.js';
 import { checkBatch, checkFinite, checkInteger, checkPositive } from './validate.js';
 
@@ -131,8 +131,18 @@ export function moments(data: Float64Array, dim = 1): Moments {
 export function column(data: Float64Array, dim: number, j: number): Float64Array {
   checkInteger('dim', dim, 1);
   checkInteger('j', j, 0);
-  if (j >= dim) throw new InvalidArgumentError('j', `must be < dim = ${dim}, got ${j}`, 'pass a coordinate index in [0, dim)');
-  if (data.length % dim !== 0) throw new DimensionError('data', `length ${data.length} is not a multiple of dim = ${dim}`, 'pass a row-major batch');
+  if (j >= dim)
+    throw new InvalidArgumentError(
+      'j',
+      `must be < dim = ${dim}, got ${j}`,
+      'pass a coordinate index in [0, dim)',
+    );
+  if (data.length % dim !== 0)
+    throw new DimensionError(
+      'data',
+      `length ${data.length} is not a multiple of dim = ${dim}`,
+      'pass a row-major batch',
+    );
   const n = data.length / dim;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = data[i * dim + j];
@@ -164,12 +174,20 @@ export class ZScore {
 
   constructor(mean: Float64Array, std: Float64Array) {
     if (mean.length !== std.length || mean.length === 0) {
-      throw new DimensionError('std', `length ${std.length} != mean length ${mean.length}`, 'pass one mean and one std per coordinate');
+      throw new DimensionError(
+        'std',
+        `length ${std.length} != mean length ${mean.length}`,
+        'pass one mean and one std per coordinate',
+      );
     }
     checkFinite('mean', mean);
     for (let j = 0; j < std.length; j++) {
       if (!(std[j] > 0) || !Number.isFinite(std[j])) {
-        throw new InvalidArgumentError(`std[${j}]`, `must be finite and > 0, got ${std[j]} (a constant coordinate)`, 'drop constant coordinates before z-scoring');
+        throw new InvalidArgumentError(
+          `std[${j}]`,
+          `must be finite and > 0, got ${std[j]} (a constant coordinate)`,
+          'drop constant coordinates before z-scoring',
+        );
       }
     }
     this.dim = mean.length;
@@ -186,7 +204,11 @@ export class ZScore {
 
   private check(name: string, data: Float64Array): number {
     if (!(data instanceof Float64Array) || data.length % this.dim !== 0) {
-      throw new DimensionError(name, `must be a Float64Array with a multiple of dim = ${this.dim} values`, 'pass a row-major batch of the fitted dimension');
+      throw new DimensionError(
+        name,
+        `must be a Float64Array with a multiple of dim = ${this.dim} values`,
+        'pass a row-major batch of the fitted dimension',
+      );
     }
     return data.length / this.dim;
   }
@@ -196,7 +218,8 @@ export class ZScore {
     const n = this.check('data', data);
     const d = this.dim;
     const out = new Float64Array(data.length);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = (data[i * d + j] - this.mean[j]) / this.std[j];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < d; j++) out[i * d + j] = (data[i * d + j] - this.mean[j]) / this.std[j];
     return out;
   }
 
@@ -205,7 +228,8 @@ export class ZScore {
     const n = this.check('data', data);
     const d = this.dim;
     const out = new Float64Array(data.length);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = this.mean[j] + this.std[j] * data[i * d + j];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < d; j++) out[i * d + j] = this.mean[j] + this.std[j] * data[i * d + j];
     return out;
   }
 
@@ -240,7 +264,11 @@ export class ZScore {
   private scaleMatrix(phi: Matrix, power: 1 | -1): Matrix {
     const d = this.dim;
     if (phi.rows !== d || phi.cols !== d) {
-      throw new DimensionError('phi', `is ${phi.rows} x ${phi.cols}, expected ${d} x ${d}`, 'pass a dim x dim matrix');
+      throw new DimensionError(
+        'phi',
+        `is ${phi.rows} x ${phi.cols}, expected ${d} x ${d}`,
+        'pass a dim x dim matrix',
+      );
     }
     const out = new Matrix(d, d);
     for (let i = 0; i < d; i++) {
@@ -258,9 +286,12 @@ export class ZScore {
 
   static fromJSON(json: unknown): ZScore {
     const j = json as Partial<ZScoreJSON> | null;
-    if (!j || j.format !== 'sdekit.zscore') throw new FormatError('ZScore', `format is ${String(j?.format)}, expected sdekit.zscore`);
-    if (j.version !== 1) throw new FormatError('ZScore', `version ${String(j.version)} is not supported (expected 1)`);
-    if (!Array.isArray(j.mean) || !Array.isArray(j.std)) throw new FormatError('ZScore', 'mean and std must be arrays');
+    if (j?.format !== 'sdekit.zscore')
+      throw new FormatError('ZScore', `format is ${String(j?.format)}, expected sdekit.zscore`);
+    if (j.version !== 1)
+      throw new FormatError('ZScore', `version ${String(j.version)} is not supported (expected 1)`);
+    if (!Array.isArray(j.mean) || !Array.isArray(j.std))
+      throw new FormatError('ZScore', 'mean and std must be arrays');
     return new ZScore(Float64Array.from(j.mean), Float64Array.from(j.std));
   }
 }
@@ -313,15 +344,24 @@ export function histogramGrid(samples: Float64Array | Float64Array[], opts: Grid
     });
   }
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
-    throw new InvalidArgumentError('samples', 'no finite values to span a grid', 'pass non-empty samples or lo and hi');
+    throw new InvalidArgumentError(
+      'samples',
+      'no finite values to span a grid',
+      'pass non-empty samples or lo and hi',
+    );
   }
   const pad = opts.padding ?? 0;
-  if (!(pad >= 0)) throw new InvalidArgumentError('padding', `must be >= 0, got ${pad}`, 'pass a non-negative fraction');
+  if (!(pad >= 0))
+    throw new InvalidArgumentError('padding', `must be >= 0, got ${pad}`, 'pass a non-negative fraction');
   const span0 = hi - lo;
   lo -= pad * span0;
   hi += pad * span0;
   if (!(hi > lo)) {
-    throw new InvalidArgumentError('samples', `span a zero-width range [${lo}, ${hi}]`, 'pass lo < hi explicitly, or samples that vary');
+    throw new InvalidArgumentError(
+      'samples',
+      `span a zero-width range [${lo}, ${hi}]`,
+      'pass lo < hi explicitly, or samples that vary',
+    );
   }
   const width = (hi - lo) / bins;
   const centers = new Float64Array(bins);
@@ -385,7 +425,8 @@ export function histogram(values: Float64Array, grid: HistogramGrid): Histogram 
 export function quantile(sorted: Float64Array, p: number): number {
   const n = sorted.length;
   if (n === 0) throw new InvalidArgumentError('sorted', 'is empty', 'pass at least one value');
-  if (!(p >= 0 && p <= 1)) throw new InvalidArgumentError('p', `must lie in [0, 1], got ${p}`, 'pass a probability');
+  if (!(p >= 0 && p <= 1))
+    throw new InvalidArgumentError('p', `must lie in [0, 1], got ${p}`, 'pass a probability');
   const r = p * (n - 1);
   const i = Math.floor(r);
   return i + 1 < n ? sorted[i] + (r - i) * (sorted[i + 1] - sorted[i]) : sorted[i];
@@ -418,7 +459,12 @@ export function silvermanBandwidth(values: Float64Array): number {
   const sd = Math.sqrt(variance(values)[0]);
   const iqr = quantile(sorted, 0.75) - quantile(sorted, 0.25);
   const spread = iqr > 0 ? Math.min(sd, iqr / 1.34) : sd;
-  if (!(spread > 0)) throw new InvalidArgumentError('values', 'are all equal, so no bandwidth can be chosen', 'pass varying samples or an explicit bandwidth');
+  if (!(spread > 0))
+    throw new InvalidArgumentError(
+      'values',
+      'are all equal, so no bandwidth can be chosen',
+      'pass varying samples or an explicit bandwidth',
+    );
   return 0.9 * spread * n ** -0.2;
 }
 
@@ -431,7 +477,11 @@ export function silvermanBandwidth(values: Float64Array): number {
  * const grid = histogramGrid([a, b], { bins: 100, padding: 0.1 });
  * const pa = kde1d(a, grid.centers);
  */
-export function kde1d(values: Float64Array, points: Float64Array, opts: { bandwidth?: number } = {}): Float64Array {
+export function kde1d(
+  values: Float64Array,
+  points: Float64Array,
+  opts: { bandwidth?: number } = {},
+): Float64Array {
   const n = checkBatch('values', values, 1, 2);
   checkFinite('points', points);
   const h = opts.bandwidth ?? silvermanBandwidth(values);
@@ -464,11 +514,19 @@ export function kde1d(values: Float64Array, points: Float64Array, opts: { bandwi
 
 function checkPair(p: Float64Array, q: Float64Array): void {
   if (p.length !== q.length || p.length === 0) {
-    throw new DimensionError('q', `length ${q.length} != length of p ${p.length}`, 'pass two probability vectors on the same grid');
+    throw new DimensionError(
+      'q',
+      `length ${q.length} != length of p ${p.length}`,
+      'pass two probability vectors on the same grid',
+    );
   }
   for (let i = 0; i < p.length; i++) {
     if (!(p[i] >= 0) || !(q[i] >= 0) || !Number.isFinite(p[i]) || !Number.isFinite(q[i])) {
-      throw new InvalidArgumentError(`p/q[${i}]`, `must be finite and >= 0, got ${p[i]}, ${q[i]}`, 'pass bin probabilities (histogram(...).mass)');
+      throw new InvalidArgumentError(
+        `p/q[${i}]`,
+        `must be finite and >= 0, got ${p[i]}, ${q[i]}`,
+        'pass bin probabilities (histogram(...).mass)',
+      );
     }
   }
 }
@@ -540,7 +598,12 @@ export interface MarginalKL {
  * @example
  * const { kl, mean } = marginalKL(dataSeries.data, modelSeries.data, 2, { bins: 64 });
  */
-export function marginalKL(dataA: Float64Array, dataB: Float64Array, dim: number, opts: MarginalKLOptions = {}): MarginalKL {
+export function marginalKL(
+  dataA: Float64Array,
+  dataB: Float64Array,
+  dim: number,
+  opts: MarginalKLOptions = {},
+): MarginalKL {
   checkBatch('dataA', dataA, dim, 2);
   checkBatch('dataB', dataB, dim, 2);
   const method = opts.method ?? 'histogram';
@@ -553,7 +616,10 @@ export function marginalKL(dataA: Float64Array, dataB: Float64Array, dim: number
   for (let j = 0; j < dim; j++) {
     const a = column(dataA, dim, j);
     const b = column(dataB, dim, j);
-    const grid = histogramGrid([a, b], { bins: opts.bins ?? 64, padding: opts.padding ?? (method === 'kde' ? 0.1 : 0) });
+    const grid = histogramGrid([a, b], {
+      bins: opts.bins ?? 64,
+      padding: opts.padding ?? (method === 'kde' ? 0.1 : 0),
+    });
     let pa: Float64Array;
     let pb: Float64Array;
     if (method === 'histogram') {
@@ -613,7 +679,11 @@ export function acfCoordinates(series: Float64Array, dim: number, maxLag: number
   const n = checkBatch('series', series, dim, 2);
   checkInteger('maxLag', maxLag, 0);
   if (maxLag >= n) {
-    throw new InvalidArgumentError('maxLag', `${maxLag} must be < series length ${n}`, 'pass a smaller maxLag or a longer series');
+    throw new InvalidArgumentError(
+      'maxLag',
+      `${maxLag} must be < series length ${n}`,
+      'pass a smaller maxLag or a longer series',
+    );
   }
   const m = mean(series, dim);
   const out: Float64Array[] = [];
@@ -646,7 +716,12 @@ export function acfCoordinates(series: Float64Array, dim: number, maxLag: number
       }
     }
     const c0 = rho[0];
-    if (!(c0 > 0)) throw new InvalidArgumentError(`series coordinate ${j}`, 'is constant, so its autocorrelation is undefined', 'drop constant coordinates');
+    if (!(c0 > 0))
+      throw new InvalidArgumentError(
+        `series coordinate ${j}`,
+        'is constant, so its autocorrelation is undefined',
+        'drop constant coordinates',
+      );
     for (let k = 0; k <= maxLag; k++) rho[k] /= c0;
     out.push(rho);
   }
@@ -676,7 +751,11 @@ export function acf(series: Float64Array, dim: number, maxLag: number): Float64A
  */
 export function acfError(acfA: Float64Array, acfB: Float64Array): number {
   if (acfA.length !== acfB.length || acfA.length === 0) {
-    throw new DimensionError('acfB', `has ${acfB.length} lags, acfA has ${acfA.length}`, 'compute both ACFs with the same maxLag');
+    throw new DimensionError(
+      'acfB',
+      `has ${acfB.length} lags, acfA has ${acfA.length}`,
+      'compute both ACFs with the same maxLag',
+    );
   }
   checkFinite('acfA', acfA);
   checkFinite('acfB', acfB);
@@ -692,10 +771,20 @@ export function acfError(acfA: Float64Array, acfB: Float64Array): number {
  * @example
  * const c1 = laggedCovariance(series.data, 2, 10); // C(10 dt)
  */
-export function laggedCovariance(series: Float64Array, dim: number, lag: number, opts: { center?: boolean } = {}): Matrix {
+export function laggedCovariance(
+  series: Float64Array,
+  dim: number,
+  lag: number,
+  opts: { center?: boolean } = {},
+): Matrix {
   const n = checkBatch('series', series, dim, 2);
   checkInteger('lag', lag, 0);
-  if (lag >= n) throw new InvalidArgumentError('lag', `${lag} must be < series length ${n}`, 'pass a smaller lag or a longer series');
+  if (lag >= n)
+    throw new InvalidArgumentError(
+      'lag',
+      `${lag} must be < series length ${n}`,
+      'pass a smaller lag or a longer series',
+    );
   const m = opts.center === false ? new Float64Array(dim) : mean(series, dim);
   const c = new Matrix(dim, dim);
   const pairs = n - lag;
@@ -721,7 +810,11 @@ export function laggedCovariance(series: Float64Array, dim: number, lag: number,
 export function driftMse(learned: Float64Array, truth: Float64Array, dim = 1): number {
   checkInteger('dim', dim, 1);
   if (learned.length !== truth.length || learned.length === 0 || learned.length % dim !== 0) {
-    throw new DimensionError('truth', `length ${truth.length} != learned length ${learned.length} (or not a multiple of dim)`, 'evaluate both drifts on the same grid');
+    throw new DimensionError(
+      'truth',
+      `length ${truth.length} != learned length ${learned.length} (or not a multiple of dim)`,
+      'evaluate both drifts on the same grid',
+    );
   }
   checkFinite('learned', learned);
   checkFinite('truth', truth);

@@ -7,8 +7,13 @@
  * const t1 = t1System();
  * const stats = t1Statistics(); // mean 0.021700, std 0.085181, ...
  */
-import { DimensionError, InvalidArgumentError, NotPositiveDefiniteError, SingularMatrixError } from './errors.js';
-import { Matrix, cholesky, expm, lyapunovSolve, matmul, transpose } from './linalg.js';
+import {
+  DimensionError,
+  InvalidArgumentError,
+  NotPositiveDefiniteError,
+  SingularMatrixError,
+} from './errors.js';
+import { cholesky, expm, lyapunovSolve, Matrix, matmul, transpose } from './linalg.js';
 import { Rng } from './rng.js';
 import type { SlowFastSystem } from './slowfast.js';
 import type { SdeSystem } from './types.js';
@@ -129,7 +134,11 @@ function getT1Table(): T1Table {
   for (let i = 0; i < cells; i++) {
     const mid = lo + (i + 0.5) * step;
     const half = step / 2;
-    const integral = half * ((5 / 9) * t1ScoreAt(mid - gq * half) + (8 / 9) * t1ScoreAt(mid) + (5 / 9) * t1ScoreAt(mid + gq * half));
+    const integral =
+      half *
+      ((5 / 9) * t1ScoreAt(mid - gq * half) +
+        (8 / 9) * t1ScoreAt(mid) +
+        (5 / 9) * t1ScoreAt(mid + gq * half));
     logp[i + 1] = logp[i] + integral;
   }
   let max = -Infinity;
@@ -159,7 +168,11 @@ function t1DensityAt(x: number): number {
   const h10 = s * (1 - s) * (1 - s);
   const h01 = s * s * (3 - 2 * s);
   const h11 = s * s * (s - 1);
-  const lp = h00 * tab.logp[i] + h10 * tab.step * tab.score[i] + h01 * tab.logp[i + 1] + h11 * tab.step * tab.score[i + 1];
+  const lp =
+    h00 * tab.logp[i] +
+    h10 * tab.step * tab.score[i] +
+    h01 * tab.logp[i + 1] +
+    h11 * tab.step * tab.score[i + 1];
   return Math.exp(lp);
 }
 
@@ -251,7 +264,11 @@ export function t1Statistics(): ExactStatistics1d {
 // ---------------------------------------------------------------------------------------------
 
 /** T2 parameters: U_i(x) = (x^2 - A_i^2)^2 + B_i x, Phi_true = [[1, -C], [C, 1]]. */
-export const FOUR_WELL = Object.freeze({ A: Object.freeze([1.0, 1.2]), B: Object.freeze([0.6, 0.3]), C: 0.8 });
+export const FOUR_WELL = Object.freeze({
+  A: Object.freeze([1.0, 1.2]),
+  B: Object.freeze([0.6, 0.3]),
+  C: 0.8,
+});
 
 /** Phi_true = [[1, -C], [C, 1]] (a fresh copy). */
 export function fourWellPhi(): Matrix {
@@ -263,7 +280,12 @@ export function fourWellPhi(): Matrix {
 
 /** U(x1, x2) = U1(x1) + U2(x2) for a batch of 2-D points. */
 export function fourWellPotential(points: Float64Array): Float64Array {
-  if (points.length % 2 !== 0) throw new DimensionError('points', `length ${points.length} is odd`, 'pass a row-major batch of 2-D points');
+  if (points.length % 2 !== 0)
+    throw new DimensionError(
+      'points',
+      `length ${points.length} is odd`,
+      'pass a row-major batch of 2-D points',
+    );
   const n = points.length / 2;
   const out = new Float64Array(n);
   const [A1, A2] = FOUR_WELL.A;
@@ -283,7 +305,12 @@ export function fourWellPotential(points: Float64Array): Float64Array {
  * fourWellScore(Float64Array.of(0, 0)); // [-0.6, -0.3]
  */
 export function fourWellScore(points: Float64Array): Float64Array {
-  if (points.length % 2 !== 0) throw new DimensionError('points', `length ${points.length} is odd`, 'pass a row-major batch of 2-D points');
+  if (points.length % 2 !== 0)
+    throw new DimensionError(
+      'points',
+      `length ${points.length} is odd`,
+      'pass a row-major batch of 2-D points',
+    );
   const out = new Float64Array(points.length);
   const [A1, A2] = FOUR_WELL.A;
   const [B1, B2] = FOUR_WELL.B;
@@ -370,7 +397,11 @@ export function fourWellStatistics(): FourWellStatistics {
     for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) z.set(i, j, phi.get(i, j) / (s[i] * s[j]));
     fourWellStats = { x1, x2, phiZScored: z };
   }
-  return { x1: { ...fourWellStats.x1 }, x2: { ...fourWellStats.x2 }, phiZScored: fourWellStats.phiZScored.clone() };
+  return {
+    x1: { ...fourWellStats.x1 },
+    x2: { ...fourWellStats.x2 },
+    phiZScored: fourWellStats.phiZScored.clone(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,9 +409,14 @@ export function fourWellStatistics(): FourWellStatistics {
 // ---------------------------------------------------------------------------------------------
 
 function checkOu(theta: Matrix, noise: Matrix): number {
-  if (theta.rows !== theta.cols) throw new DimensionError('theta', `is ${theta.rows} x ${theta.cols}`, 'pass a square D x D matrix');
+  if (theta.rows !== theta.cols)
+    throw new DimensionError('theta', `is ${theta.rows} x ${theta.cols}`, 'pass a square D x D matrix');
   if (noise.rows !== theta.rows) {
-    throw new DimensionError('noise', `has ${noise.rows} rows, theta is ${theta.rows} x ${theta.rows}`, 'pass a D x m noise matrix Sigma');
+    throw new DimensionError(
+      'noise',
+      `has ${noise.rows} rows, theta is ${theta.rows} x ${theta.rows}`,
+      'pass a D x m noise matrix Sigma',
+    );
   }
   checkFinite('theta', theta.data);
   checkFinite('noise', noise.data);
@@ -435,7 +471,11 @@ export function ouStationaryCovariance(theta: Matrix, noise: Matrix): Matrix {
   // Stability test by Lyapunov's theorem: all eigenvalues of Theta have positive real part iff the
   // solution P of Theta P + P Theta^T = I exists and is positive definite.
   const unstable = (detail: string) =>
-    new InvalidArgumentError('theta', `has an eigenvalue with non-positive real part (${detail}), so the OU process has no stationary law`, 'pass a stable drift matrix (all eigenvalues with positive real part)');
+    new InvalidArgumentError(
+      'theta',
+      `has an eigenvalue with non-positive real part (${detail}), so the OU process has no stationary law`,
+      'pass a stable drift matrix (all eigenvalues with positive real part)',
+    );
   let p: Matrix;
   try {
     p = lyapunovSolve(theta, Matrix.identity(dim), 'theta');
@@ -446,7 +486,8 @@ export function ouStationaryCovariance(theta: Matrix, noise: Matrix): Matrix {
   try {
     cholesky(p, 'Lyapunov certificate');
   } catch (e) {
-    if (e instanceof NotPositiveDefiniteError) throw unstable('the Lyapunov certificate is not positive definite');
+    if (e instanceof NotPositiveDefiniteError)
+      throw unstable('the Lyapunov certificate is not positive definite');
     throw e;
   }
   const c = lyapunovSolve(theta, matmul(noise, transpose(noise)), 'theta');
@@ -470,7 +511,8 @@ export function ouStationaryCovariance(theta: Matrix, noise: Matrix): Matrix {
  * ouCorrelation(Matrix.from([[1]]), Matrix.from([[Math.SQRT2]]), 0.5).get(0, 0); // exp(-0.5)
  */
 export function ouCorrelation(theta: Matrix, noise: Matrix, t: number): Matrix {
-  if (!Number.isFinite(t)) throw new InvalidArgumentError('t', `must be finite, got ${t}`, 'pass a finite lag');
+  if (!Number.isFinite(t))
+    throw new InvalidArgumentError('t', `must be finite, got ${t}`, 'pass a finite lag');
   const c0 = ouStationaryCovariance(theta, noise);
   const a = new Matrix(theta.rows, theta.cols);
   const tt = Math.abs(t);
@@ -489,7 +531,8 @@ export const M2_SIGMA = 0.5;
 
 function checkM1(m: number): void {
   checkInteger('m', m, 2);
-  if (m % 2 !== 0) throw new InvalidArgumentError('m', `must be even (h = m / 2), got ${m}`, 'pass m in {2, 10, 20}');
+  if (m % 2 !== 0)
+    throw new InvalidArgumentError('m', `must be even (h = m / 2), got ${m}`, 'pass m in {2, 10, 20}');
 }
 
 /**
@@ -530,7 +573,8 @@ export function m1System(opts: M1Options): SlowFastSystem {
   checkPositive('n', opts.n);
   const m = opts.m;
   const beta = opts.beta ?? 0.5;
-  if (!Number.isFinite(beta)) throw new InvalidArgumentError('beta', `must be finite, got ${beta}`, 'pass a finite coupling');
+  if (!Number.isFinite(beta))
+    throw new InvalidArgumentError('beta', `must be finite, got ${beta}`, 'pass a finite coupling');
   return {
     slowDim: 1,
     fastDim: m,
@@ -773,13 +817,18 @@ export function sampleM2Fast(rng: Rng, count: number, opts: M2Options): Float64A
 export function m2TrueDrift(xs: Float64Array, opts: M2Options): Float64Array {
   checkM2(opts.d, opts.N);
   const { d, N } = opts;
-  if (xs.length % d !== 0) throw new DimensionError('xs', `length ${xs.length} is not a multiple of d = ${d}`, 'pass row-major points');
+  if (xs.length % d !== 0)
+    throw new DimensionError(
+      'xs',
+      `length ${xs.length} is not a multiple of d = ${d}`,
+      'pass row-major points',
+    );
   checkFinite('xs', xs);
   const { a, l, k, g, c } = M2_PARAMS;
   const alpha = k + g * N;
   const s2 = 1 / alpha + g / (alpha * k);
   const v = l * l + s2;
-  const amp = a * (l * l / v) ** (d / 2);
+  const amp = a * ((l * l) / v) ** (d / 2);
   const out = new Float64Array(xs.length);
   for (let i = 0; i < xs.length; i += d) {
     let r2 = 0;

@@ -15,21 +15,33 @@ export function checkFinite(name: string, data: ArrayLike<number>): void {
 /** Throws unless `value` is a finite number > 0. */
 export function checkPositive(name: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(name, `must be a finite number > 0, got ${value}`, `pass a positive ${name}`);
+    throw new InvalidArgumentError(
+      name,
+      `must be a finite number > 0, got ${value}`,
+      `pass a positive ${name}`,
+    );
   }
 }
 
 /** Throws unless `value` is an integer >= `min`. */
 export function checkInteger(name: string, value: number, min = 0): void {
   if (!Number.isInteger(value) || value < min) {
-    throw new InvalidArgumentError(name, `must be an integer >= ${min}, got ${value}`, `pass an integer >= ${min}`);
+    throw new InvalidArgumentError(
+      name,
+      `must be an integer >= ${min}, got ${value}`,
+      `pass an integer >= ${min}`,
+    );
   }
 }
 
 /** Throws unless lo < value < hi (open interval). */
 export function checkOpenInterval(name: string, value: number, lo: number, hi: number): void {
   if (!(value > lo && value < hi)) {
-    throw new InvalidArgumentError(name, `must lie in (${lo}, ${hi}), got ${value}`, `pass a value strictly between ${lo} and ${hi}`);
+    throw new InvalidArgumentError(
+      name,
+      `must lie in (${lo}, ${hi}), got ${value}`,
+      `pass a value strictly between ${lo} and ${hi}`,
+    );
   }
 }
 
@@ -51,7 +63,11 @@ export function checkBatch(name: string, data: Float64Array, dim: number, minPoi
   }
   const n = data.length / dim;
   if (n < minPoints) {
-    throw new InvalidArgumentError(name, `has ${n} points, at least ${minPoints} needed`, 'pass a longer series or more points');
+    throw new InvalidArgumentError(
+      name,
+      `has ${n} points, at least ${minPoints} needed`,
+      'pass a longer series or more points',
+    );
   }
   checkFinite(name, data);
   return n;

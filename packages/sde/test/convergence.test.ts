@@ -12,7 +12,17 @@
  * theoretical order separates e.g. order 0.5 from 1.0 and 1.0 from 1.5 with a wide margin.
  */
 import { describe, expect, it } from 'vitest';
-import { Matrix, Rng, type SdeSystem, type Solver, cholesky, createWorkspace, eulerMaruyama, milstein, sra1 } from '../src/index.js';
+import {
+  cholesky,
+  createWorkspace,
+  eulerMaruyama,
+  Matrix,
+  milstein,
+  Rng,
+  type SdeSystem,
+  type Solver,
+  sra1,
+} from '../src/index.js';
 import { slope } from './helpers.js';
 
 const T = 1;
@@ -45,7 +55,15 @@ function gbm(mu: number, s: number, derivative: boolean): SdeSystem {
 }
 
 /** Mean |X_N - X(T)| and mean (f(X_N) - f(X(T))) on GBM for each step size. */
-function gbmErrors(solver: Solver, system: SdeSystem, mu: number, s: number, hs: number[], paths: number, f: (x: number) => number) {
+function gbmErrors(
+  solver: Solver,
+  system: SdeSystem,
+  mu: number,
+  s: number,
+  hs: number[],
+  paths: number,
+  f: (x: number) => number,
+) {
   const strong: number[] = [];
   const weak: number[] = [];
   hs.forEach((h, level) => {
@@ -149,7 +167,8 @@ describe('convergence orders', () => {
     const exact = gbmErrors(milstein, gbm(2, 1, true), 2, 1, hs, 4000, (x) => x);
     const fd = gbmErrors(milstein, gbm(2, 1, false), 2, 1, hs, 4000, (x) => x);
     expect(Math.abs(slope(logs(hs), logs(exact.strong)) - 1)).toBeLessThan(0.15);
-    for (let i = 0; i < hs.length; i++) expect(Math.abs(fd.strong[i] - exact.strong[i])).toBeLessThan(1e-6 * exact.strong[i] + 1e-9);
+    for (let i = 0; i < hs.length; i++)
+      expect(Math.abs(fd.strong[i] - exact.strong[i])).toBeLessThan(1e-6 * exact.strong[i] + 1e-9);
   });
 
   it('OU (additive noise) against the exact solution: Euler-Maruyama strong 1 and weak 1, SRA1 at least 1.5', () => {

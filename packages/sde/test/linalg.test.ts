@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DimensionError,
-  Matrix,
-  NonFiniteError,
-  NotPositiveDefiniteError,
-  Rng,
-  SingularMatrixError,
   addScaled,
   antisymmetricPart,
   cholesky,
   choleskySolve,
+  DimensionError,
   eigenvalues,
   expm,
   frobeniusNorm,
   lyapunovSolve,
+  Matrix,
   matmul,
+  NonFiniteError,
+  NotPositiveDefiniteError,
+  Rng,
+  SingularMatrixError,
   solve,
   solveLower,
   solveRight,
@@ -271,7 +271,11 @@ describe('linear algebra', () => {
       [0, 1],
     ]);
     const a = randomMatrix(Rng.fromSeed(4), 5, 5);
-    const minus = new Matrix(5, 5, a.data.map((v) => -v));
+    const minus = new Matrix(
+      5,
+      5,
+      a.data.map((v) => -v),
+    );
     expect(maxAbsDiff(matmul(expm(a), expm(minus)), Matrix.identity(5))).toBeLessThan(1e-11);
   });
 

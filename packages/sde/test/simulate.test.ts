@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
   BlowUpError,
-  DimensionError,
-  InvalidArgumentError,
-  Matrix,
-  NOISE_BLOCK,
-  NonFiniteError,
-  Rng,
-  type SdeSystem,
   cholesky,
+  DimensionError,
   eulerMaruyama,
   fourWellSystem,
+  InvalidArgumentError,
+  Matrix,
   matmul,
   milstein,
+  NOISE_BLOCK,
+  NonFiniteError,
   ouCorrelation,
   ouStationaryCovariance,
   ouSystem,
   pathOf,
+  Rng,
+  type SdeSystem,
   simulate,
   simulateParallel,
   sra1,
@@ -41,7 +41,15 @@ const square: SdeSystem = {
 
 describe('simulate', () => {
   it('returns a bundle with the documented layout, times and saved states', () => {
-    const b = simulate(fourWellSystem(), { x0: Float64Array.of(0.1, -0.2), paths: 3, h: 0.01, steps: 20, saveEvery: 5, burnIn: 10, seed: 1 });
+    const b = simulate(fourWellSystem(), {
+      x0: Float64Array.of(0.1, -0.2),
+      paths: 3,
+      h: 0.01,
+      steps: 20,
+      saveEvery: 5,
+      burnIn: 10,
+      seed: 1,
+    });
     expect(b.dim).toBe(2);
     expect(b.paths).toBe(3);
     expect(b.length).toBe(5);
@@ -49,20 +57,36 @@ describe('simulate', () => {
     expect(b.t0).toBeCloseTo(0.1, 15);
     expect(b.data.length).toBe(3 * 5 * 2);
     // save k of path p equals a fresh run with steps = burnIn + k * saveEvery (same noise).
-    const shorter = simulate(fourWellSystem(), { x0: Float64Array.of(0.1, -0.2), paths: 3, h: 0.01, steps: 10, saveEvery: 5, burnIn: 10, seed: 1 });
+    const shorter = simulate(fourWellSystem(), {
+      x0: Float64Array.of(0.1, -0.2),
+      paths: 3,
+      h: 0.01,
+      steps: 10,
+      saveEvery: 5,
+      burnIn: 10,
+      seed: 1,
+    });
     for (let p = 0; p < 3; p++) {
       for (let k = 0; k < 3; k++) {
-        for (let j = 0; j < 2; j++) expect(b.data[(p * 5 + k) * 2 + j]).toBe(shorter.data[(p * 3 + k) * 2 + j]);
+        for (let j = 0; j < 2; j++)
+          expect(b.data[(p * 5 + k) * 2 + j]).toBe(shorter.data[(p * 3 + k) * 2 + j]);
       }
     }
     const ts = pathOf(b, 2);
     expect(ts.length).toBe(5);
-    expect(ts.data[0]).toBe(b.data[(2 * 5) * 2]);
+    expect(ts.data[0]).toBe(b.data[2 * 5 * 2]);
     expect(() => pathOf(b, 3)).toThrow(InvalidArgumentError);
   });
 
   it('same seed gives bit-identical output; paths in different noise blocks are independent', () => {
-    const opts = { x0: Float64Array.of(0, 0), paths: 2 * NOISE_BLOCK, h: 1e-2, steps: 400, saveEvery: 1, seed: 42 };
+    const opts = {
+      x0: Float64Array.of(0, 0),
+      paths: 2 * NOISE_BLOCK,
+      h: 1e-2,
+      steps: 400,
+      saveEvery: 1,
+      seed: 42,
+    };
     const a = simulate(fourWellSystem(), opts);
     const b = simulate(fourWellSystem(), opts);
     expect(a.data.every((v, i) => v === b.data[i])).toBe(true);
@@ -77,7 +101,8 @@ describe('simulate', () => {
     // Increments of path 0 (block 0) and path NOISE_BLOCK (block 1) are uncorrelated: |r| < 4/sqrt(n).
     const inc = (p: number) => {
       const out = new Float64Array(opts.steps);
-      for (let k = 0; k < opts.steps; k++) out[k] = a.data[(p * a.length + k + 1) * 2] - a.data[(p * a.length + k) * 2];
+      for (let k = 0; k < opts.steps; k++)
+        out[k] = a.data[(p * a.length + k + 1) * 2] - a.data[(p * a.length + k) * 2];
       return out;
     };
     expect(Math.abs(correlation(inc(0), inc(NOISE_BLOCK)))).toBeLessThan(4 / Math.sqrt(opts.steps));
@@ -85,12 +110,24 @@ describe('simulate', () => {
   });
 
   it('simulateParallel on 1 and 2 worker threads is bit-identical to simulate', async () => {
-    const opts = { x0: Float64Array.of(0.3, -0.1), paths: 3 * NOISE_BLOCK + 17, h: 1e-3, steps: 200, saveEvery: 50, burnIn: 20, seed: 9 };
+    const opts = {
+      x0: Float64Array.of(0.3, -0.1),
+      paths: 3 * NOISE_BLOCK + 17,
+      h: 1e-3,
+      steps: 200,
+      saveEvery: 50,
+      burnIn: 20,
+      seed: 9,
+    };
     const serial = simulate(fourWellSystem(), opts);
     const spec = { module: '@sdekit/sde', exportName: 'fourWellSystem' };
     const progress: number[] = [];
     const one = await simulateParallel(spec, { ...opts, threads: 1 });
-    const two = await simulateParallel(spec, { ...opts, threads: 2, onProgress: (done) => progress.push(done) });
+    const two = await simulateParallel(spec, {
+      ...opts,
+      threads: 2,
+      onProgress: (done) => progress.push(done),
+    });
     expect(two.length).toBe(serial.length);
     expect(two.t0).toBe(serial.t0);
     expect(one.data.every((v, i) => v === serial.data[i])).toBe(true);
@@ -101,8 +138,19 @@ describe('simulate', () => {
       [1, 0.5],
       [-0.5, 2],
     ]);
-    const ouOpts = { x0: Float64Array.of(1, -1), paths: 100, h: 0.01, steps: 30, saveEvery: 10, seed: 3, solver: sra1 };
-    const ou = await simulateParallel({ module: '@sdekit/sde', exportName: 'ouSystem', args: [theta, Matrix.identity(2)] }, { ...ouOpts, threads: 2 }); // one noise block: one worker
+    const ouOpts = {
+      x0: Float64Array.of(1, -1),
+      paths: 100,
+      h: 0.01,
+      steps: 30,
+      saveEvery: 10,
+      seed: 3,
+      solver: sra1,
+    };
+    const ou = await simulateParallel(
+      { module: '@sdekit/sde', exportName: 'ouSystem', args: [theta, Matrix.identity(2)] },
+      { ...ouOpts, threads: 2 },
+    ); // one noise block: one worker
     const ouSerial = simulate(ouSystem(theta, Matrix.identity(2)), ouOpts);
     expect(ou.data.every((v, i) => v === ouSerial.data[i])).toBe(true);
   });
@@ -124,7 +172,9 @@ describe('simulate', () => {
     expect((err as BlowUpError).time).toBeGreaterThan(1);
     expect((err as BlowUpError).time).toBeLessThan(1.5);
     // During burn-in too.
-    expect(() => simulate(square, { x0, paths, h: 1e-3, steps: 10, burnIn: 3000, seed: 1 })).toThrow(BlowUpError);
+    expect(() => simulate(square, { x0, paths, h: 1e-3, steps: 10, burnIn: 3000, seed: 1 })).toThrow(
+      BlowUpError,
+    );
   });
 
   it('rejects bad input with typed errors', () => {
@@ -141,9 +191,13 @@ describe('simulate', () => {
     expect(() => simulate(sys, { ...base, paths: 0 })).toThrow(InvalidArgumentError);
     expect(() => simulate(sys, { ...base, seed: -3 })).toThrow(InvalidArgumentError);
     // Solver requirements: SRA1 needs additive noise, Milstein diagonal noise.
-    expect(() => simulate(t1System(), { ...base, x0: Float64Array.of(0), solver: sra1 })).toThrow(InvalidArgumentError);
+    expect(() => simulate(t1System(), { ...base, x0: Float64Array.of(0), solver: sra1 })).toThrow(
+      InvalidArgumentError,
+    );
     const general = ouSystem(Matrix.identity(2), Matrix.identity(2));
-    expect(() => simulate({ ...general, additive: false }, { ...base, solver: milstein })).toThrow(InvalidArgumentError);
+    expect(() => simulate({ ...general, additive: false }, { ...base, solver: milstein })).toThrow(
+      InvalidArgumentError,
+    );
     expect(() => simulate({ ...sys, noiseDim: 3 }, base)).toThrow(InvalidArgumentError);
     expect(simulate(sys, { ...base, steps: undefined, T: 0.1 }).length).toBe(11);
   });
@@ -178,12 +232,20 @@ describe('simulate', () => {
     }
     const tau = 0.5;
     // SRA1 (weak order 2): the discretisation bias of the covariance at h = 0.01 is ~1e-4.
-    const b = simulate(ouSystem(theta, noise), { x0, paths, h: 0.01, steps: 50, saveEvery: 50, seed: 5, solver: sra1 });
+    const b = simulate(ouSystem(theta, noise), {
+      x0,
+      paths,
+      h: 0.01,
+      steps: 50,
+      saveEvery: 50,
+      seed: 5,
+      solver: sra1,
+    });
     const cEnd = new Matrix(2, 2);
     const cLag = new Matrix(2, 2);
     for (let p = 0; p < paths; p++) {
-      const a0 = b.data[(p * 2) * 2];
-      const a1 = b.data[(p * 2) * 2 + 1];
+      const a0 = b.data[p * 2 * 2];
+      const a1 = b.data[p * 2 * 2 + 1];
       const e0 = b.data[(p * 2 + 1) * 2];
       const e1 = b.data[(p * 2 + 1) * 2 + 1];
       const start = [a0, a1];
@@ -209,12 +271,38 @@ describe('simulate', () => {
     const q = matmul(noise, transpose(noise));
     for (let k = 0; k < 4; k++) expect(res[k]).toBeCloseTo(q.data[k], 12);
     expect(ouCorrelation(theta, noise, 0).data.every((v, i) => Math.abs(v - c0.data[i]) < 1e-14)).toBe(true);
-    expect(() => ouStationaryCovariance(Matrix.from([[-1]]), Matrix.from([[1]]))).toThrow(InvalidArgumentError);
+    expect(() => ouStationaryCovariance(Matrix.from([[-1]]), Matrix.from([[1]]))).toThrow(
+      InvalidArgumentError,
+    );
     // Eigenvalues -0.5 +- 1i (unstable focus) and +-1i (centre, singular Lyapunov operator).
-    expect(() => ouStationaryCovariance(Matrix.from([[-0.5, -1], [1, -0.5]]), Matrix.identity(2))).toThrow(InvalidArgumentError);
-    expect(() => ouStationaryCovariance(Matrix.from([[0, -1], [1, 0]]), Matrix.identity(2))).toThrow(InvalidArgumentError);
+    expect(() =>
+      ouStationaryCovariance(
+        Matrix.from([
+          [-0.5, -1],
+          [1, -0.5],
+        ]),
+        Matrix.identity(2),
+      ),
+    ).toThrow(InvalidArgumentError);
+    expect(() =>
+      ouStationaryCovariance(
+        Matrix.from([
+          [0, -1],
+          [1, 0],
+        ]),
+        Matrix.identity(2),
+      ),
+    ).toThrow(InvalidArgumentError);
     // Eigenvalues 1 and -0.1 with a large off-diagonal coupling.
-    expect(() => ouStationaryCovariance(Matrix.from([[1, 5], [0, -0.1]]), Matrix.identity(2))).toThrow(InvalidArgumentError);
+    expect(() =>
+      ouStationaryCovariance(
+        Matrix.from([
+          [1, 5],
+          [0, -0.1],
+        ]),
+        Matrix.identity(2),
+      ),
+    ).toThrow(InvalidArgumentError);
   });
 
   it('accepts systems without batched functions and general noise (per-point fallback equals batched)', () => {
@@ -222,9 +310,27 @@ describe('simulate', () => {
       [1, 0.2],
       [0, 1],
     ]);
-    const batched = ouSystem(theta, Matrix.from([[1, 0.5, 0], [0, 1, 0.2]]));
-    const plain: SdeSystem = { ...batched, driftBatch: undefined, diffusionBatch: undefined, additive: false };
-    const opts = { x0: Float64Array.of(0.5, -0.5), paths: 5, h: 0.01, steps: 20, seed: 2, solver: eulerMaruyama };
+    const batched = ouSystem(
+      theta,
+      Matrix.from([
+        [1, 0.5, 0],
+        [0, 1, 0.2],
+      ]),
+    );
+    const plain: SdeSystem = {
+      ...batched,
+      driftBatch: undefined,
+      diffusionBatch: undefined,
+      additive: false,
+    };
+    const opts = {
+      x0: Float64Array.of(0.5, -0.5),
+      paths: 5,
+      h: 0.01,
+      steps: 20,
+      seed: 2,
+      solver: eulerMaruyama,
+    };
     const a = simulate(batched, opts);
     const b = simulate(plain, opts);
     for (let i = 0; i < a.data.length; i++) expect(b.data[i]).toBeCloseTo(a.data[i], 13);

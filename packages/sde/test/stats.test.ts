@@ -1,33 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DimensionError,
-  FormatError,
-  InvalidArgumentError,
-  Matrix,
-  NonFiniteError,
-  Rng,
-  ZScore,
   acf,
   acfCoordinates,
   acfError,
   column,
   covariance,
+  DimensionError,
   driftMse,
+  FormatError,
   hellinger,
   histogram,
   histogramGrid,
+  InvalidArgumentError,
   integratedAutocorrelationTime,
   kde1d,
   klDivergence,
   laggedCovariance,
+  Matrix,
   marginalKL,
   matmul,
   mean,
   moments,
+  NonFiniteError,
   quantile,
   quantiles,
+  Rng,
   solve,
   variance,
+  ZScore,
 } from '../src/index.js';
 import { normalCdf } from './helpers.js';
 
@@ -37,7 +37,8 @@ function ar1(n: number, phi: number, seed: number, dim = 1): Float64Array {
   const x = new Float64Array(n * dim);
   const s = Math.sqrt(1 - phi * phi);
   for (let j = 0; j < dim; j++) x[j] = e[j];
-  for (let t = 1; t < n; t++) for (let j = 0; j < dim; j++) x[t * dim + j] = phi * x[(t - 1) * dim + j] + s * e[t * dim + j];
+  for (let t = 1; t < n; t++)
+    for (let j = 0; j < dim; j++) x[t * dim + j] = phi * x[(t - 1) * dim + j] + s * e[t * dim + j];
   return x;
 }
 
@@ -56,7 +57,9 @@ describe('moments and covariance', () => {
     // asymptotic sds sqrt(var/n), sqrt((mu4 - s^4)/(4 s^2 n)), sqrt(6/n)-ish and sqrt(24/n)-ish
     // (the uniform's are smaller than the Gaussian ones used here).
     expect(Math.abs(m.mean[0] - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / n));
-    expect(Math.abs(m.std[0] - 1 / Math.sqrt(12))).toBeLessThan(5 * Math.sqrt(1 / 80 - 1 / 144) / (2 * Math.sqrt(1 / 12)) / Math.sqrt(n));
+    expect(Math.abs(m.std[0] - 1 / Math.sqrt(12))).toBeLessThan(
+      (5 * Math.sqrt(1 / 80 - 1 / 144)) / (2 * Math.sqrt(1 / 12)) / Math.sqrt(n),
+    );
     expect(Math.abs(m.skewness[0])).toBeLessThan(5 * Math.sqrt(6 / n));
     expect(Math.abs(m.kurtosis[0] - 1.8)).toBeLessThan(5 * Math.sqrt(24 / n));
     expect(() => moments(Float64Array.of(1, Number.NaN))).toThrow(NonFiniteError);
@@ -82,7 +85,11 @@ describe('ZScore', () => {
     ]);
     const z = new ZScore(m, std);
     const phiX = matmul(theta, C);
-    const Cy = new Matrix(2, 2, C.data.map((v, k) => v / (std[k >> 1] * std[k & 1])));
+    const Cy = new Matrix(
+      2,
+      2,
+      C.data.map((v, k) => v / (std[k >> 1] * std[k & 1])),
+    );
     const rng = Rng.fromSeed(4);
     const x = rng.fillNormal(new Float64Array(2 * 50), 0, 2);
     const y = z.apply(x);
@@ -130,15 +137,22 @@ describe('ZScore', () => {
     expect(Array.from(copy.std)).toEqual(Array.from(z.std));
     expect(() => ZScore.fit(Float64Array.of(1, 2, 1, 3, 1, 4), 2)).toThrow(InvalidArgumentError);
     expect(() => ZScore.fromJSON({ format: 'other', version: 1 })).toThrow(FormatError);
-    expect(() => ZScore.fromJSON({ format: 'sdekit.zscore', version: 2, mean: [0], std: [1] })).toThrow(FormatError);
+    expect(() => ZScore.fromJSON({ format: 'sdekit.zscore', version: 2, mean: [0], std: [1] })).toThrow(
+      FormatError,
+    );
     expect(() => z.apply(Float64Array.of(1, 2, 3))).toThrow(DimensionError);
   });
 });
 
 describe('histograms, KDE and distances', () => {
-  const gaussKL = (m1: number, s1: number, m2: number, s2: number) => Math.log(s2 / s1) + (s1 * s1 + (m1 - m2) ** 2) / (2 * s2 * s2) - 0.5;
+  const gaussKL = (m1: number, s1: number, m2: number, s2: number) =>
+    Math.log(s2 / s1) + (s1 * s1 + (m1 - m2) ** 2) / (2 * s2 * s2) - 0.5;
   const gaussH = (m1: number, s1: number, m2: number, s2: number) =>
-    Math.sqrt(1 - Math.sqrt((2 * s1 * s2) / (s1 * s1 + s2 * s2)) * Math.exp(-((m1 - m2) ** 2) / (4 * (s1 * s1 + s2 * s2))));
+    Math.sqrt(
+      1 -
+        Math.sqrt((2 * s1 * s2) / (s1 * s1 + s2 * s2)) *
+          Math.exp(-((m1 - m2) ** 2) / (4 * (s1 * s1 + s2 * s2))),
+    );
 
   it('KL and Hellinger of two Gaussians: exact bin masses and sampled histograms vs closed forms', () => {
     const [m1, s1, m2, s2] = [0, 1, 0.5, 1.3];
@@ -177,12 +191,22 @@ describe('histograms, KDE and distances', () => {
   });
 
   it('klDivergence floors empty bins; hellinger is 1 for disjoint support; both validate input', () => {
-    expect(klDivergence(Float64Array.of(0.5, 0.5), Float64Array.of(1, 0))).toBeCloseTo(0.5 * Math.log(0.5) + 0.5 * Math.log(0.5 / 1e-10), 12);
-    expect(klDivergence(Float64Array.of(0.5, 0.5), Float64Array.of(0.9, 0.1))).toBeCloseTo(0.5 * Math.log(0.5 / 0.9) + 0.5 * Math.log(5), 14);
+    expect(klDivergence(Float64Array.of(0.5, 0.5), Float64Array.of(1, 0))).toBeCloseTo(
+      0.5 * Math.log(0.5) + 0.5 * Math.log(0.5 / 1e-10),
+      12,
+    );
+    expect(klDivergence(Float64Array.of(0.5, 0.5), Float64Array.of(0.9, 0.1))).toBeCloseTo(
+      0.5 * Math.log(0.5 / 0.9) + 0.5 * Math.log(5),
+      14,
+    );
     expect(hellinger(Float64Array.of(1, 0), Float64Array.of(0, 1))).toBeCloseTo(1, 15);
     expect(() => klDivergence(Float64Array.of(1), Float64Array.of(0.5, 0.5))).toThrow(DimensionError);
-    expect(() => klDivergence(Float64Array.of(-1, 2), Float64Array.of(0.5, 0.5))).toThrow(InvalidArgumentError);
-    expect(() => hellinger(Float64Array.of(Number.NaN, 1), Float64Array.of(0.5, 0.5))).toThrow(InvalidArgumentError);
+    expect(() => klDivergence(Float64Array.of(-1, 2), Float64Array.of(0.5, 0.5))).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => hellinger(Float64Array.of(Number.NaN, 1), Float64Array.of(0.5, 0.5))).toThrow(
+      InvalidArgumentError,
+    );
     const h = histogram(Float64Array.of(-1, 0, 0.5, 1, 2), histogramGrid([], { lo: 0, hi: 1, bins: 2 }));
     expect(Array.from(h.counts)).toEqual([1, 2]);
     expect(h.outside).toBe(2);
@@ -235,7 +259,8 @@ describe('autocorrelation and lagged covariance', () => {
     for (let k = 0; k <= 60; k++) expect(Math.abs(rho[k] - Math.exp(-theta * k * dt))).toBeLessThan(tol);
     const direct = acfCoordinates(x, 2, 3); // (4 * 2e5 < 2^20): direct sums
     const viaFft = acfCoordinates(x, 2, 60);
-    for (let j = 0; j < 2; j++) for (let k = 0; k <= 3; k++) expect(Math.abs(direct[j][k] - viaFft[j][k])).toBeLessThan(1e-12);
+    for (let j = 0; j < 2; j++)
+      for (let k = 0; k <= 3; k++) expect(Math.abs(direct[j][k] - viaFft[j][k])).toBeLessThan(1e-12);
     expect(acfError(rho, rho)).toBe(0);
     const shifted = rho.map((v, k) => (k === 7 ? v + 0.03 : v));
     expect(acfError(rho, shifted)).toBeCloseTo(0.03, 12);

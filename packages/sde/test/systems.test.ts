@@ -1,21 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
   BlowUpError,
-  DimensionError,
-  FOUR_WELL,
-  InvalidArgumentError,
-  M2_PARAMS,
-  Matrix,
-  type PathBundle,
-  Rng,
   cholesky,
   choleskySolve,
+  DimensionError,
+  FOUR_WELL,
   fourWellPhi,
   fourWellPotential,
   fourWellScore,
   fourWellStatistics,
   fourWellSystem,
+  InvalidArgumentError,
   integratedAutocorrelationTime,
+  M2_PARAMS,
+  Matrix,
   m1SlowDrift,
   m1System,
   m1TrueDrift,
@@ -23,13 +21,15 @@ import {
   m2SlowDrift,
   m2System,
   m2TrueDrift,
+  type PathBundle,
+  Rng,
   sampleM1Fast,
   sampleM2Fast,
   simulate,
   simulateSlowFast,
   sra1,
-  t1Drift,
   t1Diffusion,
+  t1Drift,
   t1ExactScore,
   t1StationaryDensity,
   t1Statistics,
@@ -66,7 +66,11 @@ function timeAverage(b: PathBundle, j: number, g: (x: number) => number): { valu
 }
 
 /** Checks mean, std and P(x < 0) of coordinate j against exact values within 4.5 standard errors. */
-function checkStationary(b: PathBundle, j: number, exact: { mean: number; std: number; probNegative: number }): void {
+function checkStationary(
+  b: PathBundle,
+  j: number,
+  exact: { mean: number; std: number; probNegative: number },
+): void {
   const m = timeAverage(b, j, (x) => x);
   expect(Math.abs(m.value - exact.mean)).toBeLessThan(4.5 * m.se);
   // var = E[(x - mu)^2] with the exact mean; std error of std = se(var) / (2 std).
@@ -111,7 +115,15 @@ describe('T1 (multiplicative noise)', () => {
 
   it('long-run simulation (Euler-Maruyama, h = 1e-3) reproduces mean, std and P(x < 0)', () => {
     // 24 paths x 500 time units; tau_int ~ 1.1 time units, so ~1e4 effective samples.
-    const b = simulate(t1System(), { x0: Float64Array.of(0.02), paths: 24, h: 1e-3, T: 500, saveEvery: 10, burnIn: 5000, seed: 21 });
+    const b = simulate(t1System(), {
+      x0: Float64Array.of(0.02),
+      paths: 24,
+      h: 1e-3,
+      T: 500,
+      saveEvery: 10,
+      burnIn: 5000,
+      seed: 21,
+    });
     checkStationary(b, 0, t1Statistics());
   });
 });
@@ -149,7 +161,16 @@ describe('T2 (four-well with rotation)', () => {
   it('long-run simulation (SRA1) reproduces both marginals: mean, std and P(x < 0)', () => {
     // 24 paths x 800 time units at h = 5e-3 (SRA1: weak order 2, bias negligible);
     // tau_int ~ 1.5 (x1) and ~3.6 (x2) time units: ~5e3 effective samples for x2.
-    const b = simulate(fourWellSystem(), { x0: Float64Array.of(-0.5, -0.4), paths: 24, h: 5e-3, T: 800, saveEvery: 2, burnIn: 2000, seed: 22, solver: sra1 });
+    const b = simulate(fourWellSystem(), {
+      x0: Float64Array.of(-0.5, -0.4),
+      paths: 24,
+      h: 5e-3,
+      T: 800,
+      saveEvery: 2,
+      burnIn: 2000,
+      seed: 22,
+      solver: sra1,
+    });
     const s = fourWellStatistics();
     checkStationary(b, 0, s.x1);
     checkStationary(b, 1, s.x2);
@@ -180,18 +201,15 @@ describe('M1 (multiscale double-well)', () => {
     const e2 = m1Expect((v) => v * v);
     const e4 = m1Expect((v) => v ** 4);
     let s2 = 0;
-    let s4 = 0;
-    for (const v of y) {
-      s2 += v * v;
-      s4 += v ** 4;
-    }
+    for (const v of y) s2 += v * v;
     const n = y.length;
     expect(Math.abs(s2 / n - e2)).toBeLessThan(5 * Math.sqrt((e4 - e2 * e2) / n));
     // CDF by cumulative trapezoid on a fine grid (error ~1e-9), KS at level 0.001.
     const cells = 12000;
     const h = 12 / cells;
     const cdf = new Float64Array(cells + 1);
-    for (let i = 1; i <= cells; i++) cdf[i] = cdf[i - 1] + 0.5 * h * (m1Weight(-6 + (i - 1) * h) + m1Weight(-6 + i * h));
+    for (let i = 1; i <= cells; i++)
+      cdf[i] = cdf[i - 1] + 0.5 * h * (m1Weight(-6 + (i - 1) * h) + m1Weight(-6 + i * h));
     const total = cdf[cells];
     const F = (v: number) => {
       const u = (v + 6) / h;
@@ -202,7 +220,9 @@ describe('M1 (multiscale double-well)', () => {
     };
     expect(ksStatistic(y, F)).toBeLessThan(ksCritical001(n));
     // Power: the standard normal (the proposal) is rejected.
-    expect(ksStatistic(y, (v) => 0.5 * (1 + Math.tanh(v * 0.7978845608 * (1 + 0.044715 * v * v))))).toBeGreaterThan(ksCritical001(n));
+    expect(
+      ksStatistic(y, (v) => 0.5 * (1 + Math.tanh(v * 0.7978845608 * (1 + 0.044715 * v * v)))),
+    ).toBeGreaterThan(ksCritical001(n));
   });
 
   it('m1TrueDrift agrees with quadrature of b against pi_0 (m = 2 and m = 4)', () => {
@@ -246,7 +266,15 @@ describe('M1 (multiscale double-well)', () => {
     const y0 = sampleM1Fast(Rng.fromSeed(33), 1, 2);
     const T = 50;
     const Delta = 0.01;
-    const { slow, fast } = simulateSlowFast(sys, { x0: Float64Array.of(0.8), y0, fastStep: 0.02 / n, Delta, T, seed: 34, keepFast: true });
+    const { slow, fast } = simulateSlowFast(sys, {
+      x0: Float64Array.of(0.8),
+      y0,
+      fastStep: 0.02 / n,
+      Delta,
+      T,
+      seed: 34,
+      keepFast: true,
+    });
     expect(slow.length).toBe(T / Delta + 1);
     expect(slow.dt).toBe(Delta);
     if (!fast) throw new Error('keepFast returned no fast path');
@@ -265,14 +293,23 @@ describe('M1 (multiscale double-well)', () => {
 
   it('simulateSlowFast validates its input and reports blow-ups', () => {
     const sys = m1System({ m: 2, n: 100 });
-    const base = { x0: Float64Array.of(0), y0: Float64Array.of(0, 0), fastStep: 2e-4, Delta: 0.01, T: 1, seed: 1 };
+    const base = {
+      x0: Float64Array.of(0),
+      y0: Float64Array.of(0, 0),
+      fastStep: 2e-4,
+      Delta: 0.01,
+      T: 1,
+      seed: 1,
+    };
     expect(() => simulateSlowFast(sys, { ...base, Delta: 0.01003 })).toThrow(InvalidArgumentError);
     expect(() => simulateSlowFast(sys, { ...base, T: 1.005 })).toThrow(InvalidArgumentError);
     expect(() => simulateSlowFast(sys, { ...base, y0: Float64Array.of(0) })).toThrow(DimensionError);
     expect(() => simulateSlowFast(sys, { ...base, fastStep: 0 })).toThrow(InvalidArgumentError);
     expect(() => m1System({ m: 3, n: 100 })).toThrow(InvalidArgumentError);
     // n * fastStep = 2 makes the cubic fast drift unstable: a typed BlowUpError, not NaN output.
-    expect(() => simulateSlowFast(sys, { ...base, y0: Float64Array.of(3, 3), fastStep: 0.02, Delta: 0.02, T: 2 })).toThrow(BlowUpError);
+    expect(() =>
+      simulateSlowFast(sys, { ...base, y0: Float64Array.of(3, 3), fastStep: 0.02, Delta: 0.02, T: 2 }),
+    ).toThrow(BlowUpError);
   });
 });
 
@@ -292,10 +329,13 @@ describe('M2 (tagged particle)', () => {
         expect(Math.abs(m - M2_PARAMS.c)).toBeLessThan(5 * Math.sqrt(cov.get(i, i) / count));
         for (let k = 0; k < N; k++) {
           let c = 0;
-          for (let s = 0; s < count; s++) c += (y[(s * N + i) * d + q] - M2_PARAMS.c) * (y[(s * N + k) * d + q] - M2_PARAMS.c);
+          for (let s = 0; s < count; s++)
+            c += (y[(s * N + i) * d + q] - M2_PARAMS.c) * (y[(s * N + k) * d + q] - M2_PARAMS.c);
           c /= count;
           // sd of a covariance estimate: sqrt((C_ii C_kk + C_ik^2) / count); 5 sigma.
-          expect(Math.abs(c - cov.get(i, k))).toBeLessThan(5 * Math.sqrt((cov.get(i, i) * cov.get(k, k) + cov.get(i, k) ** 2) / count));
+          expect(Math.abs(c - cov.get(i, k))).toBeLessThan(
+            5 * Math.sqrt((cov.get(i, i) * cov.get(k, k) + cov.get(i, k) ** 2) / count),
+          );
         }
       }
     }
