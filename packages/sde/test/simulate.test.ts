@@ -72,6 +72,19 @@ describe('simulate', () => {
           expect(b.data[(p * 5 + k) * 2 + j]).toBe(shorter.data[(p * 3 + k) * 2 + j]);
       }
     }
+    // Progress: monotone, ends at burnIn + steps.
+    const seen: [number, number][] = [];
+    simulate(fourWellSystem(), {
+      x0: Float64Array.of(0, 0),
+      h: 0.01,
+      steps: 300,
+      burnIn: 100,
+      seed: 1,
+      onProgress: (d, t) => seen.push([d, t]),
+    });
+    expect(seen.length).toBeGreaterThan(10);
+    expect(seen.every(([d, t], i) => t === 400 && (i === 0 || d >= seen[i - 1][0]))).toBe(true);
+    expect(seen[seen.length - 1][0]).toBe(400);
     const ts = pathOf(b, 2);
     expect(ts.length).toBe(5);
     expect(ts.data[0]).toBe(b.data[2 * 5 * 2]);

@@ -266,6 +266,7 @@ describe('M1 (multiscale double-well)', () => {
     const y0 = sampleM1Fast(Rng.fromSeed(33), 1, 2);
     const T = 50;
     const Delta = 0.01;
+    let lastProgress = 0;
     const { slow, fast } = simulateSlowFast(sys, {
       x0: Float64Array.of(0.8),
       y0,
@@ -274,7 +275,22 @@ describe('M1 (multiscale double-well)', () => {
       T,
       seed: 34,
       keepFast: true,
+      onProgress: (done, total) => {
+        expect(total).toBe(T / Delta);
+        lastProgress = done;
+      },
     });
+    expect(lastProgress).toBe(T / Delta);
+    // Same seed, same path (a shorter run reproduces the start).
+    const again = simulateSlowFast(sys, {
+      x0: Float64Array.of(0.8),
+      y0,
+      fastStep: 0.02 / n,
+      Delta,
+      T: 1,
+      seed: 34,
+    });
+    for (let k = 0; k < again.slow.length; k++) expect(again.slow.data[k]).toBe(slow.data[k]);
     expect(slow.length).toBe(T / Delta + 1);
     expect(slow.dt).toBe(Delta);
     if (!fast) throw new Error('keepFast returned no fast path');
