@@ -12,7 +12,6 @@ import {
   eigenvalues,
   InvalidArgumentError,
   Matrix,
-  SdekitError,
   solve,
 } from '@sdekit/sde';
 import type { Generator } from './sparse.js';
@@ -159,36 +158,25 @@ export interface RelaxationSpectrum {
 /**
  * Relaxation spectrum of a generator: the eigenvalues lambda_k of Q, returned as rates -Re(lambda_k)
  * (ascending; 1 / rate is a relaxation time) and frequencies Im(lambda_k). Dense: uses `eigenvalues`
- * from @sdekit/sde (mathjs `eigs`). Measured limits of that routine: ~20 ms up to K = 40, but on random sparse
- * 50 x 50 and 100 x 100 generators it fails to converge after 4 s and 22 s, and it fails on exactly
- * circulant generators; so K above `maxSize` (default 40) throws InvalidArgumentError, and a failed
- * iteration is reported as ConvergenceError. For the slowest rates of a large partition, coarsen it
- * first (e.g. k-means with at most 40 cells) or read them off `generatorAutocorrelation`.
+ * from @sdekit/sde (balancing, Hessenberg reduction, Francis double-shift QR), O(K^3) time and 8 K^2 bytes. Measured
+ * CPU time on random sparse generators: 0.1 s at K = 100, 0.5 s at K = 400, 9 s at K = 1000; so K above
+ * `maxSize` (default 500) throws InvalidArgumentError rather than running for minutes. For the slow
+ * rates of a large partition, coarsen it first (e.g. k-means with a few hundred cells) or read them off
+ * `generatorAutocorrelation`.
  *
  * @example
  * relaxationRates(Generator.fromDense(Matrix.from([[-1, 2], [1, -2]]))).rates; // [0, 3]
  */
 export function relaxationRates(Q: Generator, options: { maxSize?: number } = {}): RelaxationSpectrum {
-  const maxSize = options.maxSize ?? 40;
+  const maxSize = options.maxSize ?? 500;
   if (Q.size > maxSize) {
     throw new InvalidArgumentError(
       'Q',
       `has ${Q.size} states, above maxSize = ${maxSize} for a dense eigen-decomposition`,
-      'coarsen the partition (e.g. kmeansPartition with <= 40 cells), or raise options.maxSize (the dense eigensolver may fail to converge)',
+      'coarsen the partition (e.g. kmeansPartition with a few hundred cells), or raise options.maxSize knowing the cost grows as K^3',
     );
   }
-  let spectrum: { re: Float64Array; im: Float64Array };
-  try {
-    spectrum = eigenvalues(Q.toDense(), 'Q');
-  } catch (e) {
-    if (e instanceof SdekitError) throw e;
-    throw new ConvergenceError(
-      'Q',
-      `the dense eigenvalue iteration failed (${(e as Error).message.slice(0, 80)})`,
-      'this happens for exactly circulant generators; perturb the rates slightly',
-    );
-  }
-  const { re, im } = spectrum;
+  const { re, im } = eigenvalues(Q.toDense(), 'Q');
   const order = Array.from(re.keys()).sort((a, b) => re[b] - re[a] || im[a] - im[b]);
   const rates = new Float64Array(order.length);
   const frequencies = new Float64Array(order.length);
