@@ -563,21 +563,16 @@ export function integrateRange(
   const ws = createWorkspace(system, chunk);
   const sets = solver.normalsPerStep;
   const firstBlock = Math.floor(pathStart / NOISE_BLOCK);
-  const chunks: {
-    n: number;
-    x: Float64Array;
-    z: Float64Array;
-    blocks: { rng: Rng; views: Float64Array[] }[];
-  }[] = [];
+  const chunks: { n: number; x: Float64Array; z: Float64Array; blocks: BlockNoise[] }[] = [];
   for (let c0 = 0; c0 < n; c0 += chunk) {
     const cn = Math.min(chunk, n - c0);
     const z = new Float64Array(sets * cn * m);
-    const blocks: { rng: Rng; views: Float64Array[] }[] = [];
+    const blocks: BlockNoise[] = [];
     for (let lo = 0; lo < cn; lo += NOISE_BLOCK) {
       const hi = Math.min(cn, lo + NOISE_BLOCK);
       const views: Float64Array[] = [];
       for (let s = 0; s < sets; s++) views.push(z.subarray(s * cn * m + lo * m, s * cn * m + hi * m));
-      blocks.push({ rng: Rng.fromSeed(plan.seed, firstBlock + (c0 + lo) / NOISE_BLOCK), views });
+      blocks.push(new BlockNoise(Rng.fromSeed(plan.seed, firstBlock + (c0 + lo) / NOISE_BLOCK), views));
     }
     chunks.push({ n: cn, x: state.subarray(c0 * d, (c0 + cn) * d), z, blocks });
   }
@@ -600,15 +595,53 @@ export function integrateRange(
     }
     for (let c = 0; c < chunks.length; c++) {
       const ch = chunks[c];
-      for (let b = 0; b < ch.blocks.length; b++) {
-        const blk = ch.blocks[b];
-        for (let s = 0; s < sets; s++) blk.rng.fillNormal(blk.views[s]);
-      }
+      for (let b = 0; b < ch.blocks.length; b++) ch.blocks[b].next();
       solver.step(system, t, h, ch.x, ch.n, ch.z, ws);
     }
     if (onSteps && (k + 1) % progressEvery === 0) onSteps(k + 1);
   }
   if (onSteps) onSteps(total);
+}
+
+/**
+ * The standard normals of one noise block, step after step: set 0 of its paths, then set 1, ...
+ * from the block's own stream. Small blocks (few paths, e.g. one long path) draw many steps ahead
+ * in one `fillNormal` call and copy them out; as the stream is sequential, the values are exactly
+ * those of one fill per step, only cheaper.
+ */
+class BlockNoise {
+  private readonly rng: Rng;
+  private readonly views: Float64Array[];
+  private readonly ahead: Float64Array | undefined;
+  private pos: number;
+
+  constructor(rng: Rng, views: Float64Array[]) {
+    this.rng = rng;
+    this.views = views;
+    let perStep = 0;
+    for (const v of views) perStep += v.length;
+    this.ahead = perStep < 1024 ? new Float64Array(perStep * Math.ceil(4096 / perStep)) : undefined;
+    this.pos = this.ahead ? this.ahead.length : 0;
+  }
+
+  /** Writes the next step's normals into the views. */
+  next(): void {
+    const ahead = this.ahead;
+    if (!ahead) {
+      for (let s = 0; s < this.views.length; s++) this.rng.fillNormal(this.views[s]);
+      return;
+    }
+    if (this.pos === ahead.length) {
+      this.rng.fillNormal(ahead);
+      this.pos = 0;
+    }
+    let p = this.pos;
+    for (let s = 0; s < this.views.length; s++) {
+      const v = this.views[s];
+      for (let i = 0; i < v.length; i++) v[i] = ahead[p++];
+    }
+    this.pos = p;
+  }
 }
 
 /** Throws BlowUpError (time, first bad path) when the state holds a non-finite value. */
