@@ -605,9 +605,10 @@ export function integrateRange(
 
 /**
  * The standard normals of one noise block, step after step: set 0 of its paths, then set 1, ...
- * from the block's own stream. Small blocks (few paths, e.g. one long path) draw many steps ahead
- * in one `fillNormal` call and copy them out; as the stream is sequential, the values are exactly
- * those of one fill per step, only cheaper.
+ * from the block's own stream. Blocks needing at most 64 normals per step (a few paths, e.g. one
+ * long path) draw many steps ahead in one `fillNormal` call and copy them out; as the stream is
+ * sequential, the values are exactly those of one fill per step, only cheaper. Larger blocks fill
+ * their views directly (a copy would cost more than the call overhead it saves).
  */
 class BlockNoise {
   private readonly rng: Rng;
@@ -620,7 +621,7 @@ class BlockNoise {
     this.views = views;
     let perStep = 0;
     for (const v of views) perStep += v.length;
-    this.ahead = perStep < 1024 ? new Float64Array(perStep * Math.ceil(4096 / perStep)) : undefined;
+    this.ahead = perStep <= 64 ? new Float64Array(perStep * Math.ceil(4096 / perStep)) : undefined;
     this.pos = this.ahead ? this.ahead.length : 0;
   }
 
