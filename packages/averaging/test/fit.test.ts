@@ -191,6 +191,65 @@ describe('fitAveraged (methods.md §4)', () => {
     restored.dispose();
   });
 
+  it('state-independent but y-dependent sigma: the learned sigmabar^2 matches its closed-form MLE', () => {
+    // b(x, y) = -x, sigma(x, y) = 0.2 sqrt(1 + y_1^2): S = sigmabar^2 = 0.04 (1 + E y_1^2). The data
+    // come from dX = -X dt + 0.3 dW (S = 0.09). With the drift known, the MLE of a constant S is
+    // S_hat = sum_k (dx_k + x_k Delta)^2 / (M Delta), with relative standard error sqrt(2/M) = 2 % (M = 4500).
+    const coefficients: SlowCoefficients = {
+      slowDim: 1,
+      fastDim: 2,
+      noise: 'scalar',
+      noiseDim: 1,
+      driftTf: (x) => tf.neg(x) as tf.Tensor2D,
+      diffusionTf: (_x, y) =>
+        tf.tidy(
+          () => tf.mul(0.2, tf.sqrt(tf.add(1, tf.square(tf.slice(y, [0, 0], [-1, 1]))))) as tf.Tensor2D,
+        ),
+      drift: (x, _y, out) => {
+        out[0] = -x[0];
+      },
+      diffusion: (_x, y, out) => {
+        out[0] = 0.2 * Math.sqrt(1 + y[0] * y[0]);
+      },
+    };
+    const ou = {
+      dim: 1,
+      noiseDim: 1,
+      noise: 'scalar' as const,
+      additive: true,
+      drift: (_t: number, x: Float64Array, out: Float64Array) => {
+        out[0] = -x[0];
+      },
+      diffusion: (_t: number, _x: Float64Array, out: Float64Array) => {
+        out[0] = 0.3;
+      },
+    };
+    const path = pathOf(simulate(ou, { x0: Float64Array.of(0), h: 0.01, T: 50, seed: 12 }), 0);
+    const model = fitAveraged({
+      path,
+      coefficients,
+      L: 32,
+      iterations: 300,
+      batchSize: 512,
+      adam: { lr: warmupCosine({ peak: 2e-2, warmupSteps: 10, totalSteps: 300, floor: 1e-4 }) },
+      lambda: 0,
+      seed: 2,
+    });
+    const M = model.training.trainTransitions;
+    let sHat = 0;
+    for (let k = 0; k < M; k++) sHat += (path.data[k + 1] - path.data[k] + path.data[k] * path.dt) ** 2;
+    sHat /= M * path.dt;
+    const sb = model.sigmabar(Float64Array.of(-0.5, 0, 0.5), { samples: 8192, seed: 3 });
+    for (let i = 0; i < 3; i++) {
+      // optimisation + Monte Carlo error: 2 % of S (300 iterations reach ~0.1 %, 200 only ~1.6 %);
+      // the MLE itself is within 3 standard errors of 0.09.
+      expect(Math.abs(sb.covariance[i] - sHat)).toBeLessThan(0.02 * sHat);
+      expect((sb.stdError as Float64Array)[i]).toBeGreaterThan(0);
+    }
+    expect(Math.abs(sHat - 0.09)).toBeLessThan(3 * Math.sqrt(2 / M) * 0.09);
+    model.dispose();
+  });
+
   it('the moment penalty keeps fast samples bounded when the likelihood pushes them to infinity', () => {
     // b(x, y) = -x / (1 + |y|^2/2) can only give bbar = -c x with 0 < c <= 1. The data come from the
     // explosive dX = 0.3 X dt + 0.5 dW, whose MLE wants c = -0.3 < 0: without a penalty the likelihood
