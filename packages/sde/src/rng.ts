@@ -16,8 +16,7 @@ import { InvalidArgumentError } from './errors.js';
 
 const TWO_POW_32 = 4294967296;
 const TWO_POW_53 = 9007199254740992;
-/** Maps a 53-bit integer to [0, 2): u = k * 2^-52 (then - 1 gives [-1, 1)). */
-const ZIG_SCALE = 2 / TWO_POW_53;
+const TWO_POW_52 = 4503599627370496;
 const TWO_POW_M32 = 1 / TWO_POW_32;
 
 /** murmur3 finaliser: a bijective 32-bit mixer used to expand seeds into states. */
@@ -38,6 +37,13 @@ const ZIG_X = new Float64Array(ZIG_C + 1);
 const ZIG_RATIO = new Float64Array(ZIG_C);
 /** ZIG_F[i] = exp(-ZIG_X[i]^2 / 2), the density at the layer edges (unnormalised). */
 const ZIG_F = new Float64Array(ZIG_C + 1);
+/**
+ * Integer forms of the fast test: a candidate is the signed 53-bit integer j in [-2^52, 2^52)
+ * (u = j / 2^52 uniform on [-1, 1)); |u| < ZIG_RATIO[i] iff |j| < ZIG_KN[i], and u ZIG_X[i] =
+ * j ZIG_WN[i] exactly (the scalings are powers of two).
+ */
+const ZIG_KN = new Float64Array(ZIG_C);
+const ZIG_WN = new Float64Array(ZIG_C);
 {
   let f = Math.exp(-0.5 * ZIG_R * ZIG_R);
   ZIG_X[0] = ZIG_V / f;
@@ -49,6 +55,10 @@ const ZIG_F = new Float64Array(ZIG_C + 1);
   }
   for (let i = 0; i < ZIG_C; i++) ZIG_RATIO[i] = ZIG_X[i + 1] / ZIG_X[i];
   for (let i = 0; i <= ZIG_C; i++) ZIG_F[i] = Math.exp(-0.5 * ZIG_X[i] * ZIG_X[i]);
+  for (let i = 0; i < ZIG_C; i++) {
+    ZIG_KN[i] = ZIG_RATIO[i] * TWO_POW_52;
+    ZIG_WN[i] = ZIG_X[i] / TWO_POW_52;
+  }
 }
 
 // xoshiro128** jump polynomial: equivalent to 2^64 calls of next().
@@ -172,12 +182,13 @@ export class Rng {
    */
   normal(): number {
     for (;;) {
-      const a = this.nextUint32();
-      const b = this.nextUint32();
+      const a = this.nextUint32() | 0;
+      const b = this.nextUint32() >>> 4;
       const i = a & 0x7f;
-      // 53-bit uniform on [-1, 1) from the remaining 25 bits of a and 28 bits of b.
-      const u = (((a >>> 7) * 268435456 + (b >>> 4)) / TWO_POW_53) * 2 - 1;
-      if (Math.abs(u) < ZIG_RATIO[i]) return u * ZIG_X[i];
+      // Signed 53-bit integer from the top 25 bits of a (with sign) and 28 bits of b.
+      const j = (a >> 7) * 268435456 + b;
+      if (Math.abs(j) < ZIG_KN[i]) return j * ZIG_WN[i];
+      const u = j / TWO_POW_52;
       const x = this.zigguratEdge(i, u);
       if (!Number.isNaN(x)) return x; // accepted
     }
@@ -261,7 +272,7 @@ export class Rng {
     for (let k = 0; k < n; k++) {
       for (;;) {
         const r1 = Math.imul(s1, 5);
-        const a = Math.imul((r1 << 7) | (r1 >>> 25), 9) >>> 0;
+        const a = Math.imul((r1 << 7) | (r1 >>> 25), 9);
         let t = s1 << 9;
         s2 ^= s0;
         s3 ^= s1;
@@ -279,11 +290,12 @@ export class Rng {
         s2 ^= t;
         s3 = (s3 << 11) | (s3 >>> 21);
         const i = a & 0x7f;
-        const u = ((a >>> 7) * 268435456 + b) * ZIG_SCALE - 1;
-        if (Math.abs(u) < ZIG_RATIO[i]) {
-          out[k] = mean + std * (u * ZIG_X[i]);
+        const j = (a >> 7) * 268435456 + b;
+        if (Math.abs(j) < ZIG_KN[i]) {
+          out[k] = mean + std * (j * ZIG_WN[i]);
           break;
         }
+        const u = j / TWO_POW_52;
         if (i !== 0) {
           // Wedge test of layer i, inlined (same draws as zigguratEdge).
           const x = u * ZIG_X[i];
