@@ -17,9 +17,16 @@
  */
 import type { AveragedModel } from '@sdekit/averaging';
 import type { TimeSeries } from '@sdekit/sde';
-import { InvalidArgumentError, checkFinite, checkInteger, checkPositive, simulate } from '@sdekit/sde';
+import {
+  checkFinite,
+  checkInteger,
+  checkPositive,
+  FormatError,
+  InvalidArgumentError,
+  simulate,
+} from '@sdekit/sde';
 import type * as tf from '@tensorflow/tfjs-core';
-import { type CredibleBands, bandsFromDraws } from './bands.js';
+import { bandsFromDraws, type CredibleBands } from './bands.js';
 import { type FitPosteriorOptions, fitPosterior } from './fitPosterior.js';
 import { Posterior, type PosteriorJSON } from './posterior.js';
 
@@ -93,7 +100,11 @@ export class AveragedPosterior {
 
   constructor(model: AveragedModel, posterior: Posterior, fitted: Float64Array) {
     if (posterior.dim !== model.numParams) {
-      throw new InvalidArgumentError('posterior', `has dim ${posterior.dim}, the model ${model.numParams} flow parameters`, 'pass the posterior fitted for this model');
+      throw new InvalidArgumentError(
+        'posterior',
+        `has dim ${posterior.dim}, the model ${model.numParams} flow parameters`,
+        'pass the posterior fitted for this model',
+      );
     }
     this.model = model;
     this.posterior = posterior;
@@ -123,7 +134,8 @@ export class AveragedPosterior {
     checkInteger('fastSamples', fastSamples, 2);
     const seed = options.seed ?? 0;
     return this.posterior.bands(
-      (theta, g: Float64Array) => this.withParams(theta, () => this.model.bbar(g, { samples: fastSamples, seed: seed + 1 }).value),
+      (theta, g: Float64Array) =>
+        this.withParams(theta, () => this.model.bbar(g, { samples: fastSamples, seed: seed + 1 }).value),
       grid,
       levels,
       { samples: options.samples ?? 100, seed },
@@ -142,7 +154,11 @@ export class AveragedPosterior {
   forecastBands(x0: Float64Array, horizon: number, options: ForecastBandOptions = {}): ForecastBands {
     const d = this.model.slowDim;
     if (x0.length !== d) {
-      throw new InvalidArgumentError('x0', `has length ${x0.length}, the model's slow dimension is ${d}`, 'pass one initial slow state');
+      throw new InvalidArgumentError(
+        'x0',
+        `has length ${x0.length}, the model's slow dimension is ${d}`,
+        'pass one initial slow state',
+      );
     }
     checkFinite('x0', x0);
     checkPositive('horizon', horizon);
@@ -181,14 +197,27 @@ export class AveragedPosterior {
     return { ...bands, times, dim: d };
   }
 
-  toJSON(): { format: 'sdekit.vi.averaged-posterior'; version: 1; posterior: PosteriorJSON; fitted: number[] } {
-    return { format: 'sdekit.vi.averaged-posterior', version: 1, posterior: this.posterior.toJSON(), fitted: Array.from(this.fitted) };
+  toJSON(): {
+    format: 'sdekit.vi.averaged-posterior';
+    version: 1;
+    posterior: PosteriorJSON;
+    fitted: number[];
+  } {
+    return {
+      format: 'sdekit.vi.averaged-posterior',
+      version: 1,
+      posterior: this.posterior.toJSON(),
+      fitted: Array.from(this.fitted),
+    };
   }
 
   /** Rebuilds from toJSON() and the AveragedModel it was fitted for. */
   static fromJSON(json: ReturnType<AveragedPosterior['toJSON']>, model: AveragedModel): AveragedPosterior {
-    if (!json || json.format !== 'sdekit.vi.averaged-posterior' || json.version !== 1) {
-      throw new InvalidArgumentError('json', `format ${json?.format} v${json?.version} is not 'sdekit.vi.averaged-posterior' v1`, 'load a file written by AveragedPosterior.toJSON');
+    if (json?.format !== 'sdekit.vi.averaged-posterior' || json.version !== 1) {
+      throw new FormatError(
+        'AveragedPosterior.fromJSON',
+        `format ${json?.format} v${json?.version} is not 'sdekit.vi.averaged-posterior' v1`,
+      );
     }
     return new AveragedPosterior(model, Posterior.fromJSON(json.posterior), Float64Array.from(json.fitted));
   }
@@ -203,14 +232,23 @@ export class AveragedPosterior {
  * const post = averagedPosterior(model, path, { steps: 300, seed: 2 });
  * const bands = post.bbarBands(grid, [0.95]);
  */
-export function averagedPosterior(model: AveragedModel, path: TimeSeries, options: AveragedPosteriorOptions): AveragedPosterior {
+export function averagedPosterior(
+  model: AveragedModel,
+  path: TimeSeries,
+  options: AveragedPosteriorOptions,
+): AveragedPosterior {
   const fitted = model.getParams();
   const dim = fitted.length;
   const centre = options.prior?.centre ?? 'fitted';
   if (centre !== 'fitted' && centre !== 'zero') {
     throw new InvalidArgumentError('prior.centre', `unknown value '${centre}'`, "pass 'fitted' or 'zero'");
   }
-  const logLik = model.logLikelihoodFunction({ path, L: options.L ?? 32, batchSize: options.batchSize, seed: options.seed });
+  const logLik = model.logLikelihoodFunction({
+    path,
+    L: options.L ?? 32,
+    batchSize: options.batchSize,
+    seed: options.seed,
+  });
   const posterior = fitPosterior({
     dim,
     logLikelihood: (theta: tf.Tensor1D) => logLik(theta),

@@ -1,7 +1,7 @@
 /**
  * Pointwise credible bands from Monte Carlo draws of a function of the parameters.
  */
-import { InvalidArgumentError, checkOpenInterval } from '@sdekit/sde';
+import { checkOpenInterval, InvalidArgumentError } from '@sdekit/sde';
 
 /** One credible band: lower/upper pointwise quantiles at (1 - level)/2 and (1 + level)/2. */
 export interface CredibleBand {
@@ -41,7 +41,12 @@ export function sortedQuantile(sorted: Float64Array, p: number): number {
  * @example
  * const b = bandsFromDraws(Float64Array.from([0, 1, 2, 3]), 4, 1, [0.5]); // b.bands[0]: lower 0.75, upper 2.25
  */
-export function bandsFromDraws(draws: Float64Array, samples: number, outputs: number, levels: readonly number[]): CredibleBands {
+export function bandsFromDraws(
+  draws: Float64Array,
+  samples: number,
+  outputs: number,
+  levels: readonly number[],
+): CredibleBands {
   if (levels.length === 0) {
     throw new InvalidArgumentError('levels', 'is empty', 'pass at least one credible level, e.g. [0.95]');
   }

@@ -10,25 +10,26 @@
  * read back and averaged in float64 with the additive constants (prior and base normalisers) added
  * in float64.
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import { Adam, type LearningRate, warmupCosine } from '@sdekit/nn';
 import {
   ConvergenceError,
-  DimensionError,
-  InvalidArgumentError,
-  Rng,
   checkFinite,
   checkInteger,
   checkPositive,
+  DimensionError,
+  InvalidArgumentError,
+  Rng,
 } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { type GaussianPrior, Posterior } from './posterior.js';
 import {
-  type PosteriorFlowShape,
   checkFlowShape,
   flowForwardTensor,
   flowLogProbConstant,
   flowLogProbTensor,
   initialFlowParams,
+  type PosteriorFlowShape,
   toCentredParams,
 } from './posteriorFlow.js';
 
@@ -131,20 +132,34 @@ export interface FitPosteriorOptions {
   progressEvery?: number;
 }
 
-function perCoordinate(name: string, value: number | Float64Array | undefined, fallback: number, dim: number): Float64Array {
+function perCoordinate(
+  name: string,
+  value: number | Float64Array | undefined,
+  fallback: number,
+  dim: number,
+): Float64Array {
   if (value === undefined) return new Float64Array(dim).fill(fallback);
   if (typeof value === 'number') {
     checkFinite(name, [value]);
     return new Float64Array(dim).fill(value);
   }
   if (!(value instanceof Float64Array) || value.length !== dim) {
-    throw new DimensionError(name, `must be a number or a Float64Array of length dim = ${dim}`, `pass one value per coordinate`);
+    throw new DimensionError(
+      name,
+      `must be a number or a Float64Array of length dim = ${dim}`,
+      `pass one value per coordinate`,
+    );
   }
   checkFinite(name, value);
   return value.slice();
 }
 
-function positivePerCoordinate(name: string, value: number | Float64Array | undefined, fallback: number, dim: number): Float64Array {
+function positivePerCoordinate(
+  name: string,
+  value: number | Float64Array | undefined,
+  fallback: number,
+  dim: number,
+): Float64Array {
   const v = perCoordinate(name, value, fallback, dim);
   for (let i = 0; i < dim; i++) checkPositive(`${name}[${i}]`, v[i]);
   return v;
@@ -209,7 +224,11 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
 
   const warmupFraction = options.gaussianWarmup ?? 0.5;
   if (!(warmupFraction >= 0 && warmupFraction <= 1)) {
-    throw new InvalidArgumentError('gaussianWarmup', `must lie in [0, 1], got ${warmupFraction}`, 'pass a fraction of the steps, e.g. 0.5');
+    throw new InvalidArgumentError(
+      'gaussianWarmup',
+      `must lie in [0, 1], got ${warmupFraction}`,
+      'pass a fraction of the steps, e.g. 0.5',
+    );
   }
   const warmupSteps = shape.layers > 0 ? Math.floor(warmupFraction * steps) : 0;
 
@@ -225,10 +244,18 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
   const likelihoodRng = Rng.fromSeed(seed, 1);
   const relative = (options.location ?? 'absolute') === 'relative';
   if (options.location !== undefined && options.location !== 'absolute' && options.location !== 'relative') {
-    throw new InvalidArgumentError('location', `unknown value '${options.location}'`, "pass 'absolute' or 'relative'");
+    throw new InvalidArgumentError(
+      'location',
+      `unknown value '${options.location}'`,
+      "pass 'absolute' or 'relative'",
+    );
   }
   // 'relative': trained in the non-centred layout, location block m = 0 at the start.
-  const phi0 = initialFlowParams(shape, { mean: relative ? new Float64Array(dim) : init.mean, std: init.std }, Rng.fromSeed(seed, 2));
+  const phi0 = initialFlowParams(
+    shape,
+    { mean: relative ? new Float64Array(dim) : init.mean, std: init.std },
+    Rng.fromSeed(seed, 2),
+  );
 
   // Float64 constants of one ELBO term: log q const is subtracted, the prior's is added.
   let priorConstant = -0.5 * dim * Math.log(2 * Math.PI);
@@ -243,7 +270,9 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
   const priorInvStd = tf.tensor1d(Float32Array.from(prior.std, (s) => 1 / s));
   // 1 for the Gaussian part, 0 for the sinh-arcsinh blocks (frozen during the warm-up).
   const gaussianMask = tf.tensor1d(
-    Float32Array.from({ length: phi0.length }, (_, i) => (i < 2 * dim || i >= (2 + 2 * shape.layers) * dim ? 1 : 0)),
+    Float32Array.from({ length: phi0.length }, (_, i) =>
+      i < 2 * dim || i >= (2 + 2 * shape.layers) * dim ? 1 : 0,
+    ),
   );
   const adam = new Adam([phi], {
     lr: options.adam?.lr ?? warmupCosine({ peak: 1e-2, warmupSteps: 0, totalSteps: steps, floor: 1e-3 }),
@@ -271,13 +300,19 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
       const loss = adam.step(() => {
         // During the warm-up the masked blocks enter as constants (zero gradient, no Adam update).
         const phiUsed = inWarmup
-          ? (tf.add(tf.mul(phi, gaussianMask), tf.mul(frozen as tf.Tensor1D, tf.sub(1, gaussianMask))) as tf.Tensor1D)
+          ? (tf.add(
+              tf.mul(phi, gaussianMask),
+              tf.mul(frozen as tf.Tensor1D, tf.sub(1, gaussianMask)),
+            ) as tf.Tensor1D)
           : phi;
         const { theta, logProbVar } = flowForwardTensor(phiUsed, shape, eT, anchor);
         const logLik = evaluateLogLikelihood(options, theta, K, step, likelihoodRng);
         const r = tf.mul(tf.sub(theta, priorMean), priorInvStd);
         const logPriorVar = tf.mul(tf.sum(tf.square(r), 1), -0.5);
-        const logQVar = gradientKind === 'stl' ? flowLogProbTensor(frozen as tf.Tensor1D, shape, theta, anchor) : logProbVar;
+        const logQVar =
+          gradientKind === 'stl'
+            ? flowLogProbTensor(frozen as tf.Tensor1D, shape, theta, anchor)
+            : logProbVar;
         const terms = tf.sub(tf.add(logLik, logPriorVar), logQVar) as tf.Tensor1D;
         perSample = tf.keep(terms);
         return tf.neg(tf.mean(terms)) as tf.Scalar;
@@ -325,10 +360,14 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
         'check that log L(theta) is finite near the prior mean / init.mean, or start narrower (init.std)',
       );
     }
-    const params = relative ? toCentredParams(phi.dataSync(), shape, init.mean) : Float64Array.from(phi.dataSync());
+    const params = relative
+      ? toCentredParams(phi.dataSync(), shape, init.mean)
+      : Float64Array.from(phi.dataSync());
     const warnings: string[] = [];
     if (nonFiniteSteps > 0) {
-      warnings.push(`${nonFiniteSteps} of ${steps} steps were skipped because the ELBO or its gradient was not finite`);
+      warnings.push(
+        `${nonFiniteSteps} of ${steps} steps were skipped because the ELBO or its gradient was not finite`,
+      );
     }
     return new Posterior(shape, params, prior, { elboHistory, nonFiniteSteps, warnings });
   } finally {
@@ -352,7 +391,11 @@ function evaluateLogLikelihood(
   if (options.logLikelihoodBatch) {
     const out = options.logLikelihoodBatch(theta, { step, sample: -1, rng });
     if (out.rank !== 1 || out.shape[0] !== K) {
-      throw new DimensionError('logLikelihoodBatch', `returned shape [${out.shape}], expected [${K}]`, 'return one log-likelihood per row of thetas');
+      throw new DimensionError(
+        'logLikelihoodBatch',
+        `returned shape [${out.shape}], expected [${K}]`,
+        'return one log-likelihood per row of thetas',
+      );
     }
     return out;
   }
@@ -363,7 +406,11 @@ function evaluateLogLikelihood(
     const row = tf.reshape(tf.slice(theta, [k, 0], [1, d]), [d]) as tf.Tensor1D;
     const v = (options.logLikelihood as LogLikelihood)(row, { step, sample: k, rng });
     if (v.size !== 1) {
-      throw new DimensionError('logLikelihood', `returned shape [${v.shape}], expected a scalar`, 'return tf.Scalar (e.g. tf.sum(...))');
+      throw new DimensionError(
+        'logLikelihood',
+        `returned shape [${v.shape}], expected a scalar`,
+        'return tf.Scalar (e.g. tf.sum(...))',
+      );
     }
     values.push(tf.reshape(v, []) as tf.Scalar);
   }
@@ -379,14 +426,24 @@ function evaluateLogLikelihood(
  */
 export function estimateElbo(
   posterior: Posterior,
-  options: { logLikelihood?: LogLikelihood; logLikelihoodBatch?: BatchLogLikelihood; samples?: number; seed: number; chunk?: number },
+  options: {
+    logLikelihood?: LogLikelihood;
+    logLikelihoodBatch?: BatchLogLikelihood;
+    samples?: number;
+    seed: number;
+    chunk?: number;
+  },
 ): { mean: number; stdError: number; values: Float64Array } {
   const n = options.samples ?? 1000;
   checkInteger('samples', n, 2);
   const chunk = options.chunk ?? 256;
   checkInteger('chunk', chunk, 1);
   if ((options.logLikelihood === undefined) === (options.logLikelihoodBatch === undefined)) {
-    throw new InvalidArgumentError('logLikelihood', 'pass exactly one of logLikelihood or logLikelihoodBatch', 'give one log-likelihood callback');
+    throw new InvalidArgumentError(
+      'logLikelihood',
+      'pass exactly one of logLikelihood or logLikelihoodBatch',
+      'give one log-likelihood callback',
+    );
   }
   const d = posterior.dim;
   const { samples, logProb } = posterior.sampleAndLogProb(n, options.seed);

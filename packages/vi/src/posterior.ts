@@ -2,14 +2,14 @@
  * A fitted variational posterior q_phi(theta) (methods.md section 5): sampling, log-density and
  * pointwise credible bands of any function of theta, all in float64, plus save/load.
  */
-import { DimensionError, FormatError, NonFiniteError, Rng, checkBatch, checkInteger } from '@sdekit/sde';
-import { type CredibleBands, bandsFromDraws } from './bands.js';
+import { checkBatch, checkInteger, DimensionError, FormatError, NonFiniteError, Rng } from '@sdekit/sde';
+import { bandsFromDraws, type CredibleBands } from './bands.js';
 import {
-  type PosteriorFlowShape,
   checkFlowShape,
   flowLogProb,
   flowSampleAndLogProb,
   numFlowParams,
+  type PosteriorFlowShape,
 } from './posteriorFlow.js';
 
 /** Gaussian prior N(mean, diag(std^2)) over theta, stored per coordinate. */
@@ -64,13 +64,26 @@ export class Posterior {
   readonly nonFiniteSteps: number;
   readonly warnings: string[];
 
-  constructor(shape: PosteriorFlowShape, params: Float64Array, prior: GaussianPrior, history?: PosteriorHistory) {
+  constructor(
+    shape: PosteriorFlowShape,
+    params: Float64Array,
+    prior: GaussianPrior,
+    history?: PosteriorHistory,
+  ) {
     checkFlowShape(shape);
     if (params.length !== numFlowParams(shape)) {
-      throw new DimensionError('params', `length ${params.length} != ${numFlowParams(shape)} for this flow shape`, 'pass the params of a flow with the same dim, layers and rank');
+      throw new DimensionError(
+        'params',
+        `length ${params.length} != ${numFlowParams(shape)} for this flow shape`,
+        'pass the params of a flow with the same dim, layers and rank',
+      );
     }
     if (prior.mean.length !== shape.dim || prior.std.length !== shape.dim) {
-      throw new DimensionError('prior', `mean/std lengths ${prior.mean.length}/${prior.std.length} != dim ${shape.dim}`, 'pass per-coordinate prior vectors of length dim');
+      throw new DimensionError(
+        'prior',
+        `mean/std lengths ${prior.mean.length}/${prior.std.length} != dim ${shape.dim}`,
+        'pass per-coordinate prior vectors of length dim',
+      );
     }
     this.dim = shape.dim;
     this.shape = { dim: shape.dim, layers: shape.layers, rank: shape.rank };
@@ -131,7 +144,11 @@ export class Posterior {
         outputs = out.length;
         values = new Float64Array(samples * outputs);
       } else if (out.length !== outputs) {
-        throw new DimensionError('fn', `returned ${out.length} values for draw ${s}, ${outputs} for draw 0`, 'return the same number of values for every parameter vector');
+        throw new DimensionError(
+          'fn',
+          `returned ${out.length} values for draw ${s}, ${outputs} for draw 0`,
+          'return the same number of values for every parameter vector',
+        );
       }
       for (let g = 0; g < outputs; g++) {
         const v = out[g];
@@ -163,7 +180,10 @@ export class Posterior {
       throw new FormatError('Posterior.fromJSON', `format is ${json?.format}, expected '${FORMAT}'`);
     }
     if (json.version !== VERSION) {
-      throw new FormatError('Posterior.fromJSON', `version ${json.version} is not supported (expected ${VERSION})`);
+      throw new FormatError(
+        'Posterior.fromJSON',
+        `version ${json.version} is not supported (expected ${VERSION})`,
+      );
     }
     const shape = { dim: json.dim, layers: json.layers, rank: json.rank };
     return new Posterior(

@@ -31,8 +31,9 @@
  * const phi = initialFlowParams(shape, { mean: new Float64Array(3), std: new Float64Array(3).fill(0.1) }, Rng.fromSeed(1));
  * const { theta, logProb } = flowSampleAndLogProb(phi, shape, 5, Rng.fromSeed(2));
  */
+
+import { checkInteger, InvalidArgumentError, type Rng } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, type Rng, checkInteger } from '@sdekit/sde';
 
 /** Sizes of the variational flow. */
 export interface PosteriorFlowShape {
@@ -55,7 +56,11 @@ export function checkFlowShape(shape: PosteriorFlowShape): void {
   checkInteger('flow.layers', shape.layers, 0);
   checkInteger('flow.rank', shape.rank, 0);
   if (shape.rank > shape.dim) {
-    throw new InvalidArgumentError('flow.rank', `must be <= dim = ${shape.dim}, got ${shape.rank}`, 'pass a rank between 0 and dim');
+    throw new InvalidArgumentError(
+      'flow.rank',
+      `must be <= dim = ${shape.dim}, got ${shape.rank}`,
+      'pass a rank between 0 and dim',
+    );
   }
 }
 
@@ -63,7 +68,11 @@ export function checkFlowShape(shape: PosteriorFlowShape): void {
  * Converts non-centred params (location block m, theta = anchor + S (m + w)) to the centred layout
  * (mu = anchor + S m) used by flowForward/flowLogProb and Posterior. Returns a new array.
  */
-export function toCentredParams(phi: ArrayLike<number>, shape: PosteriorFlowShape, anchor: Float64Array): Float64Array {
+export function toCentredParams(
+  phi: ArrayLike<number>,
+  shape: PosteriorFlowShape,
+  anchor: Float64Array,
+): Float64Array {
   const d = shape.dim;
   const out = Float64Array.from(phi);
   for (let i = 0; i < d; i++) out[i] = anchor[i] + Math.exp(out[d + i]) * out[i];

@@ -10,7 +10,7 @@ describe('averagedPosterior on M1 (m = 2, n = 100; benchmarks.md U1, test size)'
   it('the true bbar lies in the 95 % band where the data put mass; forecast bands reach the stationary spread', () => {
     const m = 2;
     const beta = 0.5;
-    const T = Number(process.env.VI_M1_T ?? 50);
+    const T = 50;
     const { slow } = simulateSlowFast(m1System({ m, n: 100, beta }), {
       x0: Float64Array.of(-1),
       y0: new Float64Array(m),
@@ -19,7 +19,15 @@ describe('averagedPosterior on M1 (m = 2, n = 100; benchmarks.md U1, test size)'
       T,
       seed: 21,
     });
-    const model = fitAveraged({ path: slow, coefficients: m1Coefficients({ m, beta }), flow: { layers: 2, hidden: 16 }, L: 32, iterations: 250, batchSize: 256, seed: 4 });
+    const model = fitAveraged({
+      path: slow,
+      coefficients: m1Coefficients({ m, beta }),
+      flow: { layers: 2, hidden: 16 },
+      L: 32,
+      iterations: 250,
+      batchSize: 256,
+      seed: 4,
+    });
     const post = averagedPosterior(model, slow, {
       steps: 200,
       samples: 2,

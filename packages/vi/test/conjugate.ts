@@ -8,9 +8,10 @@
  *   log Z = -n/2 log(2 pi) - 1/2 log det C - 1/2 y^T C^{-1} y
  * (Bishop 2006, PRML eqs. 3.53-3.54 and 3.86). All float64 via @sdekit/sde linear algebra.
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import { matMul } from '@sdekit/nn';
-import { Matrix, Rng, cholesky, choleskySolve, matmul, transpose } from '@sdekit/sde';
+import { cholesky, choleskySolve, Matrix, matmul, Rng, transpose } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 
 export interface ConjugateModel {
   n: number;
@@ -30,13 +31,19 @@ export interface ConjugateModel {
  * Random design with equicorrelated columns: x_ij = sqrt(1 - c) z_ij + sqrt(c) w_i (z, w standard
  * normal), so c > 0 gives a posterior with correlated coordinates.
  */
-export function conjugateModel(n: number, dim: number, seed: number, { sigma = 0.5, s0 = 1, correlation = 0 } = {}): ConjugateModel {
+export function conjugateModel(
+  n: number,
+  dim: number,
+  seed: number,
+  { sigma = 0.5, s0 = 1, correlation = 0 } = {},
+): ConjugateModel {
   const rng = Rng.fromSeed(seed, 0);
   const x = new Float64Array(n * dim);
   rng.fillNormal(x);
   for (let i = 0; i < n; i++) {
     const w = rng.normal();
-    for (let j = 0; j < dim; j++) x[i * dim + j] = Math.sqrt(1 - correlation) * x[i * dim + j] + Math.sqrt(correlation) * w;
+    for (let j = 0; j < dim; j++)
+      x[i * dim + j] = Math.sqrt(1 - correlation) * x[i * dim + j] + Math.sqrt(correlation) * w;
   }
   const beta = new Float64Array(dim);
   rng.fillNormal(beta, 0, s0);

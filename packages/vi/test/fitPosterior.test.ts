@@ -1,7 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { ConvergenceError, DimensionError, FormatError, InvalidArgumentError, Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Posterior, estimateElbo, fitPosterior, initialFlowParams } from '../src/index.js';
+import { estimateElbo, fitPosterior, initialFlowParams, Posterior } from '../src/index.js';
 import { conjugateLogLikelihood, conjugateModel } from './conjugate.js';
 
 // D = 4 with strongly correlated design columns (posterior correlations down to -0.47), n = 40.
@@ -18,7 +18,8 @@ function sampleMoments(x: Float64Array, n: number, d: number) {
   const cov = new Float64Array(d * d);
   for (let s = 0; s < n; s++) {
     for (let i = 0; i < d; i++) {
-      for (let j = 0; j < d; j++) cov[i * d + j] += ((x[s * d + i] - mean[i]) * (x[s * d + j] - mean[j])) / (n - 1);
+      for (let j = 0; j < d; j++)
+        cov[i * d + j] += ((x[s * d + i] - mean[i]) * (x[s * d + j] - mean[j])) / (n - 1);
     }
   }
   return { mean, cov };
@@ -27,7 +28,14 @@ function sampleMoments(x: Float64Array, n: number, d: number) {
 describe('fitPosterior on conjugate Gaussian linear regression (exact posterior and evidence)', () => {
   it('full-rank flow recovers the posterior mean and covariance; the ELBO rises to just below log Z', () => {
     const before = tf.memory().numTensors;
-    const post = fitPosterior({ dim: D, logLikelihoodBatch: ll.batch, flow: { rank: D, layers: 1 }, samples: 8, steps: 1500, seed: 1 });
+    const post = fitPosterior({
+      dim: D,
+      logLikelihoodBatch: ll.batch,
+      flow: { rank: D, layers: 1 },
+      samples: 8,
+      steps: 1500,
+      seed: 1,
+    });
     // Only the leak of nn's Adam constructor (2 tensors, reported in requests.md) may remain.
     expect(tf.memory().numTensors - before).toBeLessThanOrEqual(2);
     const { mean, cov } = sampleMoments(post.sample(N_DRAWS, 5), N_DRAWS, D);
@@ -55,7 +63,14 @@ describe('fitPosterior on conjugate Gaussian linear regression (exact posterior 
   });
 
   it('mean-field flow (rank 0) reaches the exact mean-field optimum: ELBO = log Z - KL*', () => {
-    const post = fitPosterior({ dim: D, logLikelihoodBatch: ll.batch, flow: { rank: 0, layers: 0 }, samples: 8, steps: 1000, seed: 2 });
+    const post = fitPosterior({
+      dim: D,
+      logLikelihoodBatch: ll.batch,
+      flow: { rank: 0, layers: 0 },
+      samples: 8,
+      steps: 1000,
+      seed: 2,
+    });
     // Optimal mean-field q for a Gaussian posterior N(m, Lambda^{-1}): N(m, diag(1/Lambda_ii)) with
     // KL* = (sum_i log Lambda_ii - log det Lambda) / 2 (Bishop 2006, sec. 10.1.2).
     const lam = model.precision.data;
@@ -106,7 +121,14 @@ describe('non-finite log-likelihoods and bad input', () => {
     });
 
   it('skips and counts the steps whose ELBO is not finite', () => {
-    const post = fitPosterior({ dim: 3, logLikelihood: perSample, samples: 4, steps: 25, seed: 3, flow: { rank: 1, layers: 1 } });
+    const post = fitPosterior({
+      dim: 3,
+      logLikelihood: perSample,
+      samples: 4,
+      steps: 25,
+      seed: 3,
+      flow: { rank: 1, layers: 1 },
+    });
     expect(post.nonFiniteSteps).toBe(3);
     for (let s = 0; s < 25; s++) expect(Number.isNaN(post.elboHistory[s])).toBe(nanSteps.has(s));
     expect(post.warnings.length).toBe(1);
@@ -116,7 +138,12 @@ describe('non-finite log-likelihoods and bad input', () => {
 
   it('throws ConvergenceError when every step is non-finite', () => {
     expect(() =>
-      fitPosterior({ dim: 2, logLikelihood: (t) => tf.mul(tf.sum(t), Number.NaN) as tf.Scalar, steps: 5, seed: 1 }),
+      fitPosterior({
+        dim: 2,
+        logLikelihood: (t) => tf.mul(tf.sum(t), Number.NaN) as tf.Scalar,
+        steps: 5,
+        seed: 1,
+      }),
     ).toThrow(ConvergenceError);
   });
 
@@ -124,17 +151,38 @@ describe('non-finite log-likelihoods and bad input', () => {
     const f = (t: tf.Tensor1D) => tf.sum(t) as tf.Scalar;
     expect(() => fitPosterior({ dim: 0, logLikelihood: f, seed: 1 })).toThrow(InvalidArgumentError);
     expect(() => fitPosterior({ dim: 2, seed: 1 })).toThrow(InvalidArgumentError);
-    expect(() => fitPosterior({ dim: 2, logLikelihood: f, logLikelihoodBatch: (t) => tf.sum(t, 1) as tf.Tensor1D, seed: 1 })).toThrow(InvalidArgumentError);
-    expect(() => fitPosterior({ dim: 2, logLikelihood: f, prior: { std: -1 }, seed: 1 })).toThrow(InvalidArgumentError);
-    expect(() => fitPosterior({ dim: 2, logLikelihood: f, prior: { mean: new Float64Array(3) }, seed: 1 })).toThrow(DimensionError);
-    expect(() => fitPosterior({ dim: 2, logLikelihood: f, flow: { rank: 3 }, seed: 1 })).toThrow(InvalidArgumentError);
-    expect(() => fitPosterior({ dim: 2, logLikelihood: (t) => t as unknown as tf.Scalar, steps: 1, seed: 1 })).toThrow(DimensionError);
+    expect(() =>
+      fitPosterior({
+        dim: 2,
+        logLikelihood: f,
+        logLikelihoodBatch: (t) => tf.sum(t, 1) as tf.Tensor1D,
+        seed: 1,
+      }),
+    ).toThrow(InvalidArgumentError);
+    expect(() => fitPosterior({ dim: 2, logLikelihood: f, prior: { std: -1 }, seed: 1 })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() =>
+      fitPosterior({ dim: 2, logLikelihood: f, prior: { mean: new Float64Array(3) }, seed: 1 }),
+    ).toThrow(DimensionError);
+    expect(() => fitPosterior({ dim: 2, logLikelihood: f, flow: { rank: 3 }, seed: 1 })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() =>
+      fitPosterior({ dim: 2, logLikelihood: (t) => t as unknown as tf.Scalar, steps: 1, seed: 1 }),
+    ).toThrow(DimensionError);
   });
 });
 
 describe('Posterior', () => {
   it('is deterministic given the seed and keeps tf.memory flat over a fit', () => {
-    const opts = { dim: 3, logLikelihood: (t: tf.Tensor1D) => tf.mul(-2, tf.sum(tf.square(tf.sub(t, 1)))) as tf.Scalar, samples: 4, steps: 30, seed: 9 };
+    const opts = {
+      dim: 3,
+      logLikelihood: (t: tf.Tensor1D) => tf.mul(-2, tf.sum(tf.square(tf.sub(t, 1)))) as tf.Scalar,
+      samples: 4,
+      steps: 30,
+      seed: 9,
+    };
     const a = fitPosterior(opts);
     const before = tf.memory().numTensors;
     const b = fitPosterior(opts);
@@ -166,9 +214,15 @@ describe('Posterior', () => {
     const mean = Float64Array.from([0.5, -1]);
     const std = Float64Array.from([0.2, 0.4]);
     // initial params: q = N(mean, diag(std^2)) exactly
-    const post = new Posterior(shape, initialFlowParams(shape, { mean, std }, Rng.fromSeed(1)), { mean: new Float64Array(2), std: Float64Array.from([1, 1]) });
+    const post = new Posterior(shape, initialFlowParams(shape, { mean, std }, Rng.fromSeed(1)), {
+      mean: new Float64Array(2),
+      std: Float64Array.from([1, 1]),
+    });
     const grid = Float64Array.from([-1, 0, 2]);
-    const b = post.bands((t, g) => g.map((x) => t[0] + t[1] * x), grid, [0.9, 0.5], { samples: 4000, seed: 7 });
+    const b = post.bands((t, g) => g.map((x) => t[0] + t[1] * x), grid, [0.9, 0.5], {
+      samples: 4000,
+      seed: 7,
+    });
     const z90 = 1.6448536269514722;
     const z50 = 0.6744897501960817;
     for (let g = 0; g < 3; g++) {

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
   flowForward,
@@ -89,7 +89,8 @@ describe('posterior flow (tfjs float32) matches float64', () => {
     });
     expect(tf.memory().numTensors).toBe(before);
     const c = flowLogProbConstant(shape);
-    for (let i = 0; i < n * 6; i++) expect(Math.abs(theta[i] - ref.theta[i])).toBeLessThan(1e-4 * (1 + Math.abs(ref.theta[i])));
+    for (let i = 0; i < n * 6; i++)
+      expect(Math.abs(theta[i] - ref.theta[i])).toBeLessThan(1e-4 * (1 + Math.abs(ref.theta[i])));
     for (let s = 0; s < n; s++) {
       // float32 sums of ~30 O(1) terms: absolute error ~1e-5
       expect(Math.abs(lqF[s] + c - ref.logProb[s])).toBeLessThan(1e-3);
@@ -108,10 +109,15 @@ describe('posterior flow (tfjs float32) matches float64', () => {
       const p = tf.tensor1d(Float32Array.from(phi));
       const a = tf.tensor1d(Float32Array.from(anchor));
       const fw = flowForwardTensor(p, shape, tf.tensor2d(Float32Array.from(e), [n, 4]), a);
-      return [fw.theta.dataSync(), fw.logProbVar.dataSync(), flowLogProbTensor(p, shape, fw.theta, a).dataSync()];
+      return [
+        fw.theta.dataSync(),
+        fw.logProbVar.dataSync(),
+        flowLogProbTensor(p, shape, fw.theta, a).dataSync(),
+      ];
     });
     const c = flowLogProbConstant(shape);
-    for (let i = 0; i < n * 4; i++) expect(Math.abs(theta[i] - ref.theta[i])).toBeLessThan(1e-4 * (1 + Math.abs(ref.theta[i])));
+    for (let i = 0; i < n * 4; i++)
+      expect(Math.abs(theta[i] - ref.theta[i])).toBeLessThan(1e-4 * (1 + Math.abs(ref.theta[i])));
     for (let s = 0; s < n; s++) {
       expect(Math.abs(lqF[s] + c - ref.logProb[s])).toBeLessThan(1e-3);
       expect(Math.abs(lqI[s] + c - ref.logProb[s])).toBeLessThan(1e-3);
