@@ -121,8 +121,9 @@ export function generatorFromLabels(
   const leaveFraction = totalExits / T;
   if (leaveFraction > LEAVE_FRACTION_WARNING) {
     warnings.push(
-      `leave fraction per step is ${leaveFraction.toFixed(3)} > ${LEAVE_FRACTION_WARNING}: dt = ${dt} is too coarse for ${K} cells; ` +
-        "sample more finely, use fewer cells, or use correction 'per-state'",
+      `leave fraction per step is ${leaveFraction.toFixed(3)} > ${LEAVE_FRACTION_WARNING}: dt = ${dt} is coarse for ${K} cells, ` +
+        'so the cells are not Markov states at this dt. For a Markov-state model sample more finely or use fewer cells; ' +
+        'for Cdot from a fine partition (methods.md §1) this is expected (keep correction none)',
     );
   }
 
