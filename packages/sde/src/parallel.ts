@@ -162,6 +162,8 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
     jobs.push(
       new Promise<void>((resolve, reject) => {
         const worker = new Worker(workerUrl, {
+          // Workers inherit the parent's Node flags; --input-type (node -e with ESM) is invalid there.
+          execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
           workerData: {
             coreUrl,
             systemUrl,

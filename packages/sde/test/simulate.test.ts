@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   BlowUpError,
@@ -167,6 +170,33 @@ describe('simulate', () => {
     const ouSerial = simulate(ouSystem(theta, Matrix.identity(2)), ouOpts);
     expect(ou.data.every((v, i) => v === ouSerial.data[i])).toBe(true);
   });
+
+  // The built package (dist/, made by `npx tsup` / the monorepo build) must find its worker entry
+  // without tsx: a plain Node process compares simulateParallel with simulate from dist.
+  const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+  it.skipIf(!existsSync(dist))(
+    'simulateParallel from the built dist (plain Node, ESM and CJS) matches simulate',
+    () => {
+      const script = (load: string) => `
+      ${load}
+      const opts = { x0: new Float64Array(2), paths: 600, h: 1e-3, steps: 40, saveEvery: 20, seed: 5 };
+      const a = lib.simulate(lib.fourWellSystem(), opts);
+      lib.simulateParallel({ module: '@sdekit/sde', exportName: 'fourWellSystem' }, { ...opts, threads: 2 })
+        .then((b) => console.log(a.data.length > 0 && a.data.every((v, i) => v === b.data[i]) ? 'identical' : 'different'));`;
+      const esm = execFileSync(
+        process.execPath,
+        ['--input-type=module', '-e', script(`const lib = await import(${JSON.stringify(dist)});`)],
+        { encoding: 'utf8' },
+      );
+      expect(esm.trim()).toBe('identical');
+      const cjs = execFileSync(
+        process.execPath,
+        ['-e', script(`const lib = require(${JSON.stringify(dist.replace(/\.js$/, '.cjs'))});`)],
+        { encoding: 'utf8' },
+      );
+      expect(cjs.trim()).toBe('identical');
+    },
+  );
 
   it('throws BlowUpError naming the time and the (global) path that left the finite numbers', async () => {
     // dx = x^2 dt from x0 = 1 blows up at t = 1; only path 260 (in noise block 1) starts at 1.
