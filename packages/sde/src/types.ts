@@ -53,7 +53,10 @@ export interface SdeSystem {
   readonly dim: number;
   readonly noiseDim: number;
   readonly noise: NoiseKind;
-  /** True when G depends on neither x nor t (enables additive-noise schemes). */
+  /**
+   * True when G depends on neither x nor t: integrators then evaluate `diffusion` once (at t = 0,
+   * x = 0) and reuse it, and additive-noise schemes (sra1) become available.
+   */
   readonly additive?: boolean;
   /** Writes f(x, t) into out (length dim). Must not allocate in hot use. */
   drift(t: number, x: Float64Array, out: Float64Array): void;
