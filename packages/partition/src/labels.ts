@@ -8,6 +8,10 @@ import { SparseColumnMatrix } from './sparse.js';
 /**
  * Checks a label sequence: an Int32Array of at least `minLength` entries in [0, numStates).
  * Throws InvalidArgumentError naming the first bad entry.
+ *
+ * @example
+ * checkLabels(Int32Array.of(0, 2, 1), 3);    // passes
+ * checkLabels(Int32Array.of(0, 3), 3);       // throws InvalidArgumentError ('labels': entry 1 is 3)
  */
 export function checkLabels(labels: Int32Array, numStates: number, minLength = 1): void {
   checkInteger('numStates', numStates, 1);
