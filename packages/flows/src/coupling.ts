@@ -14,9 +14,10 @@
  * When u_a is empty (dim 1, or identityDims = 0) and there is no context, the conditioner input is a
  * constant 1: the layer is then an unconditional elementwise bijection with learned parameters.
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import { type ActivationName, Mlp } from '@sdekit/nn';
-import { DimensionError, InvalidArgumentError, Rng, checkInteger, checkPositive } from '@sdekit/sde';
+import { checkInteger, checkPositive, DimensionError, InvalidArgumentError, type Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { rqsForward, rqsInverse } from './spline.js';
 import type { Transform, TransformJSON, TransformResult } from './transform.js';
 
@@ -50,9 +51,19 @@ function couplingConfig(o: CouplingOptions): CouplingConfig {
   const identityDims = o.identityDims ?? Math.floor(o.dim / 2);
   checkInteger('identityDims', identityDims, 0);
   if (identityDims >= o.dim) {
-    throw new InvalidArgumentError('identityDims', `must be < dim = ${o.dim}, got ${identityDims}`, 'leave at least one coordinate to transform');
+    throw new InvalidArgumentError(
+      'identityDims',
+      `must be < dim = ${o.dim}, got ${identityDims}`,
+      'leave at least one coordinate to transform',
+    );
   }
-  return { dim: o.dim, contextDim, identityDims, hiddenDims: [...(o.hiddenDims ?? [64, 64])], activation: o.activation ?? 'swish' };
+  return {
+    dim: o.dim,
+    contextDim,
+    identityDims,
+    hiddenDims: [...(o.hiddenDims ?? [64, 64])],
+    activation: o.activation ?? 'swish',
+  };
 }
 
 /** Shared split/condition/merge logic of coupling layers. */
@@ -74,7 +85,13 @@ abstract class Coupling implements Transform {
     this.identityDims = cfg.identityDims;
     const inputDim = Math.max(1, cfg.identityDims + cfg.contextDim);
     this.conditioner = new Mlp(
-      { inputDim, hiddenDims: cfg.hiddenDims, outputDim: (cfg.dim - cfg.identityDims) * paramsPerDim, activation: cfg.activation, zeroInitOutput: true },
+      {
+        inputDim,
+        hiddenDims: cfg.hiddenDims,
+        outputDim: (cfg.dim - cfg.identityDims) * paramsPerDim,
+        activation: cfg.activation,
+        zeroInitOutput: true,
+      },
       seed,
     );
     this.variables = this.conditioner.variables;
@@ -83,14 +100,34 @@ abstract class Coupling implements Transform {
   }
 
   /** Elementwise bijection of the transformed block given conditioner output h: [N, db * paramsPerDim]. */
-  protected abstract transformBlock(ub: tf.Tensor2D, h: tf.Tensor2D, inverse: boolean): { y: tf.Tensor2D; logDet: tf.Tensor1D };
+  protected abstract transformBlock(
+    ub: tf.Tensor2D,
+    h: tf.Tensor2D,
+    inverse: boolean,
+  ): { y: tf.Tensor2D; logDet: tf.Tensor1D };
 
-  private run(x: tf.Tensor2D, params: readonly tf.Tensor[], context: tf.Tensor2D | null, inverse: boolean): TransformResult {
+  private run(
+    x: tf.Tensor2D,
+    params: readonly tf.Tensor[],
+    context: tf.Tensor2D | null,
+    inverse: boolean,
+  ): TransformResult {
     if (x.rank !== 2 || x.shape[1] !== this.dim) {
-      throw new DimensionError('x', `shape [${x.shape}] does not match dim ${this.dim}`, `pass a [batch, ${this.dim}] tensor`);
+      throw new DimensionError(
+        'x',
+        `shape [${x.shape}] does not match dim ${this.dim}`,
+        `pass a [batch, ${this.dim}] tensor`,
+      );
     }
-    if (this.contextDim > 0 && (!context || context.shape[1] !== this.contextDim || context.shape[0] !== x.shape[0])) {
-      throw new DimensionError('context', `expected [${x.shape[0]}, ${this.contextDim}], got ${context ? `[${context.shape}]` : 'none'}`, 'pass one context row per point');
+    if (
+      this.contextDim > 0 &&
+      (!context || context.shape[1] !== this.contextDim || context.shape[0] !== x.shape[0])
+    ) {
+      throw new DimensionError(
+        'context',
+        `expected [${x.shape[0]}, ${this.contextDim}], got ${context ? `[${context.shape}]` : 'none'}`,
+        'pass one context row per point',
+      );
     }
     return tf.tidy(() => {
       const n = x.shape[0];
@@ -100,7 +137,8 @@ abstract class Coupling implements Transform {
       const parts: tf.Tensor2D[] = [];
       if (xa) parts.push(xa);
       if (this.contextDim > 0 && context) parts.push(context);
-      const input = parts.length === 0 ? tf.ones([n, 1]) : parts.length === 1 ? parts[0] : tf.concat(parts, 1);
+      const input =
+        parts.length === 0 ? tf.ones([n, 1]) : parts.length === 1 ? parts[0] : tf.concat(parts, 1);
       const h = this.conditioner.applyParams(input as tf.Tensor2D, params);
       const { y: yb, logDet } = this.transformBlock(xb, h, inverse);
       const y = xa ? (tf.concat([xa, yb], 1) as tf.Tensor2D) : yb;
@@ -148,7 +186,11 @@ export class AffineCoupling extends Coupling {
     checkPositive('logScaleBound', this.logScaleBound);
   }
 
-  protected transformBlock(ub: tf.Tensor2D, h: tf.Tensor2D, inverse: boolean): { y: tf.Tensor2D; logDet: tf.Tensor1D } {
+  protected transformBlock(
+    ub: tf.Tensor2D,
+    h: tf.Tensor2D,
+    inverse: boolean,
+  ): { y: tf.Tensor2D; logDet: tf.Tensor1D } {
     const n = ub.shape[0];
     const db = ub.shape[1];
     const bound = this.logScaleBound;
@@ -157,11 +199,19 @@ export class AffineCoupling extends Coupling {
     if (!inverse) {
       return { y: tf.add(tf.mul(ub, tf.exp(s)), t) as tf.Tensor2D, logDet: tf.sum(s, 1) as tf.Tensor1D };
     }
-    return { y: tf.mul(tf.sub(ub, t), tf.exp(tf.neg(s))) as tf.Tensor2D, logDet: tf.neg(tf.sum(s, 1)) as tf.Tensor1D };
+    return {
+      y: tf.mul(tf.sub(ub, t), tf.exp(tf.neg(s))) as tf.Tensor2D,
+      logDet: tf.neg(tf.sum(s, 1)) as tf.Tensor1D,
+    };
   }
 
   toJSON(): TransformJSON {
-    return { type: 'AffineCoupling', ...this.cfg, hiddenDims: [...this.cfg.hiddenDims], logScaleBound: this.logScaleBound };
+    return {
+      type: 'AffineCoupling',
+      ...this.cfg,
+      hiddenDims: [...this.cfg.hiddenDims],
+      logScaleBound: this.logScaleBound,
+    };
   }
 }
 
@@ -198,7 +248,11 @@ export class RationalQuadraticSplineCoupling extends Coupling {
     checkPositive('bound', this.bound);
   }
 
-  protected transformBlock(ub: tf.Tensor2D, h: tf.Tensor2D, inverse: boolean): { y: tf.Tensor2D; logDet: tf.Tensor1D } {
+  protected transformBlock(
+    ub: tf.Tensor2D,
+    h: tf.Tensor2D,
+    inverse: boolean,
+  ): { y: tf.Tensor2D; logDet: tf.Tensor1D } {
     const n = ub.shape[0];
     const db = ub.shape[1];
     const k = this.bins;
@@ -209,6 +263,12 @@ export class RationalQuadraticSplineCoupling extends Coupling {
   }
 
   toJSON(): TransformJSON {
-    return { type: 'RationalQuadraticSplineCoupling', ...this.cfg, hiddenDims: [...this.cfg.hiddenDims], bins: this.bins, bound: this.bound };
+    return {
+      type: 'RationalQuadraticSplineCoupling',
+      ...this.cfg,
+      hiddenDims: [...this.cfg.hiddenDims],
+      bins: this.bins,
+      bound: this.bound,
+    };
   }
 }

@@ -7,8 +7,9 @@
  * per coordinate (computed in float64), so the layer's inverse standardises its input. At
  * construction s = b = 0: the identity.
  */
+
+import { checkInteger, DimensionError, InvalidArgumentError, mean, variance } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
-import { DimensionError, InvalidArgumentError, checkInteger, mean, variance } from '@sdekit/sde';
 import type { Transform, TransformJSON, TransformResult } from './transform.js';
 
 /** Options of ElementwiseAffine. */
@@ -42,7 +43,10 @@ export class ElementwiseAffine implements Transform {
     this.dataInit = options.dataInit ?? true;
     this.paramShapes = [[this.dim], [this.dim]];
     this.numParams = 2 * this.dim;
-    this.variables = tf.tidy(() => [tf.variable(tf.zeros([this.dim]), true), tf.variable(tf.zeros([this.dim]), true)]);
+    this.variables = tf.tidy(() => [
+      tf.variable(tf.zeros([this.dim]), true),
+      tf.variable(tf.zeros([this.dim]), true),
+    ]);
   }
 
   /** Whether data-dependent initialisation is still pending. */
@@ -52,7 +56,11 @@ export class ElementwiseAffine implements Transform {
 
   private check(x: tf.Tensor2D): void {
     if (x.rank !== 2 || x.shape[1] !== this.dim) {
-      throw new DimensionError('x', `shape [${x.shape}] does not match dim ${this.dim}`, `pass a [batch, ${this.dim}] tensor`);
+      throw new DimensionError(
+        'x',
+        `shape [${x.shape}] does not match dim ${this.dim}`,
+        `pass a [batch, ${this.dim}] tensor`,
+      );
     }
   }
 
@@ -81,14 +89,23 @@ export class ElementwiseAffine implements Transform {
   initializeFromData(v: tf.Tensor2D): void {
     this.check(v);
     const n = v.shape[0];
-    if (n < 2) throw new InvalidArgumentError('data', `has ${n} points`, 'pass at least 2 points for data-dependent initialisation');
+    if (n < 2)
+      throw new InvalidArgumentError(
+        'data',
+        `has ${n} points`,
+        'pass at least 2 points for data-dependent initialisation',
+      );
     const data = Float64Array.from(v.dataSync());
     const mu = mean(data, this.dim);
     const vars = variance(data, this.dim);
     const logStd = new Float32Array(this.dim);
     for (let j = 0; j < this.dim; j++) {
       if (!(vars[j] > 0)) {
-        throw new InvalidArgumentError('data', `coordinate ${j} is constant (${mu[j]})`, 'drop constant coordinates before fitting a density');
+        throw new InvalidArgumentError(
+          'data',
+          `coordinate ${j} is constant (${mu[j]})`,
+          'drop constant coordinates before fitting a density',
+        );
       }
       logStd[j] = 0.5 * Math.log(vars[j]);
     }
@@ -105,7 +122,12 @@ export class ElementwiseAffine implements Transform {
   }
 
   toJSON(): TransformJSON {
-    return { type: 'ElementwiseAffine', dim: this.dim, dataInit: this.dataInit, initialized: this.initialized };
+    return {
+      type: 'ElementwiseAffine',
+      dim: this.dim,
+      dataInit: this.dataInit,
+      initialized: this.initialized,
+    };
   }
 
   dispose(): void {

@@ -9,7 +9,7 @@
  * preserving, so the flow's density is exactly the standard normal until trained.
  */
 import type { ActivationName } from '@sdekit/nn';
-import { InvalidArgumentError, Rng, checkInteger } from '@sdekit/sde';
+import { checkInteger, InvalidArgumentError, Rng } from '@sdekit/sde';
 import { AffineCoupling, RationalQuadraticSplineCoupling } from './coupling.js';
 import { ElementwiseAffine } from './elementwise.js';
 import { Flow } from './flow.js';
@@ -49,11 +49,19 @@ function build(o: FlowFactoryOptions, coupling: (rng: Rng) => Transform): Flow {
   checkInteger('dim', o.dim, 1);
   const layers = o.layers ?? 6;
   if (!Number.isInteger(layers) || layers < 1) {
-    throw new InvalidArgumentError('layers', `must be an integer >= 1, got ${layers}`, 'pass the number of coupling layers, e.g. 6');
+    throw new InvalidArgumentError(
+      'layers',
+      `must be an integer >= 1, got ${layers}`,
+      'pass the number of coupling layers, e.g. 6',
+    );
   }
   const mixing = o.mixing ?? 'reverse';
   if (!['reverse', 'random', 'orthogonal'].includes(mixing)) {
-    throw new InvalidArgumentError('mixing', `unknown mixing '${mixing}'`, "use 'reverse', 'random' or 'orthogonal'");
+    throw new InvalidArgumentError(
+      'mixing',
+      `unknown mixing '${mixing}'`,
+      "use 'reverse', 'random' or 'orthogonal'",
+    );
   }
   const rng = Rng.fromSeed(o.seed);
   const transforms: Transform[] = [];
@@ -78,7 +86,20 @@ function build(o: FlowFactoryOptions, coupling: (rng: Rng) => Transform): Flow {
  */
 export function realNvp(options: FlowFactoryOptions & { logScaleBound?: number }): Flow {
   const hd = hiddenDims(options.hidden);
-  return build(options, (rng) => new AffineCoupling({ dim: options.dim, contextDim: options.contextDim, hiddenDims: hd, activation: options.activation, logScaleBound: options.logScaleBound }, rng));
+  return build(
+    options,
+    (rng) =>
+      new AffineCoupling(
+        {
+          dim: options.dim,
+          contextDim: options.contextDim,
+          hiddenDims: hd,
+          activation: options.activation,
+          logScaleBound: options.logScaleBound,
+        },
+        rng,
+      ),
+  );
 }
 
 /**
@@ -94,7 +115,14 @@ export function splineFlow(options: FlowFactoryOptions & { bins?: number; bound?
     options,
     (rng) =>
       new RationalQuadraticSplineCoupling(
-        { dim: options.dim, contextDim: options.contextDim, hiddenDims: hd, activation: options.activation, bins: options.bins, bound: options.bound },
+        {
+          dim: options.dim,
+          contextDim: options.contextDim,
+          hiddenDims: hd,
+          activation: options.activation,
+          bins: options.bins,
+          bound: options.bound,
+        },
         rng,
       ),
   );

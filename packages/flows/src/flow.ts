@@ -15,18 +15,19 @@
  *   the variational posterior of §5 need derivatives in theta).
  * The base log-density of the array APIs is evaluated in float64 from the float32 latent values.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { Adam, type LearningRate, assignFlat, flatten, unflatten, warmupCosine } from '@sdekit/nn';
+
+import { Adam, assignFlat, flatten, type LearningRate, unflatten, warmupCosine } from '@sdekit/nn';
 import {
-  DimensionError,
-  FormatError,
-  InvalidArgumentError,
-  Rng,
   checkBatch,
   checkInteger,
   checkOpenInterval,
   checkPositive,
+  DimensionError,
+  FormatError,
+  InvalidArgumentError,
+  Rng,
 } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { AffineCoupling, RationalQuadraticSplineCoupling } from './coupling.js';
 import { ElementwiseAffine } from './elementwise.js';
 import { OrthogonalMixing, Permutation } from './linear.js';
@@ -141,17 +142,29 @@ export class Flow {
 
   constructor(transforms: readonly Transform[]) {
     if (!Array.isArray(transforms) || transforms.length === 0) {
-      throw new InvalidArgumentError('transforms', 'is empty', 'pass at least one transform (layers >= 1 in realNvp/splineFlow)');
+      throw new InvalidArgumentError(
+        'transforms',
+        'is empty',
+        'pass at least one transform (layers >= 1 in realNvp/splineFlow)',
+      );
     }
     this.dim = transforms[0].dim;
     let contextDim = 0;
     transforms.forEach((t, i) => {
       if (t.dim !== this.dim) {
-        throw new DimensionError(`transforms[${i}]`, `has dim ${t.dim}, transforms[0] has ${this.dim}`, 'build every transform with the same dim');
+        throw new DimensionError(
+          `transforms[${i}]`,
+          `has dim ${t.dim}, transforms[0] has ${this.dim}`,
+          'build every transform with the same dim',
+        );
       }
       if (t.contextDim > 0) {
         if (contextDim > 0 && t.contextDim !== contextDim) {
-          throw new DimensionError(`transforms[${i}]`, `has contextDim ${t.contextDim}, another has ${contextDim}`, 'use one context width');
+          throw new DimensionError(
+            `transforms[${i}]`,
+            `has contextDim ${t.contextDim}, another has ${contextDim}`,
+            'use one context width',
+          );
         }
         contextDim = t.contextDim;
       }
@@ -172,35 +185,67 @@ export class Flow {
 
   private checkPoints(name: string, x: tf.Tensor2D): void {
     if (x.rank !== 2 || x.shape[1] !== this.dim) {
-      throw new DimensionError(name, `shape [${x.shape}] does not match the flow's dim ${this.dim}`, `pass a [batch, ${this.dim}] tensor`);
+      throw new DimensionError(
+        name,
+        `shape [${x.shape}] does not match the flow's dim ${this.dim}`,
+        `pass a [batch, ${this.dim}] tensor`,
+      );
     }
   }
 
   private contextTensor(context: tf.Tensor2D | undefined, rows: number): tf.Tensor2D | null {
     if (this.contextDim === 0) {
-      if (context) throw new DimensionError('context', 'given to an unconditional flow', 'omit the context or build the flow with contextDim');
+      if (context)
+        throw new DimensionError(
+          'context',
+          'given to an unconditional flow',
+          'omit the context or build the flow with contextDim',
+        );
       return null;
     }
-    if (!context || context.rank !== 2 || context.shape[0] !== rows || context.shape[1] !== this.contextDim) {
-      throw new DimensionError('context', `expected shape [${rows}, ${this.contextDim}], got ${context ? `[${context.shape}]` : 'none'}`, 'pass one context row per point');
+    if (context?.rank !== 2 || context.shape[0] !== rows || context.shape[1] !== this.contextDim) {
+      throw new DimensionError(
+        'context',
+        `expected shape [${rows}, ${this.contextDim}], got ${context ? `[${context.shape}]` : 'none'}`,
+        'pass one context row per point',
+      );
     }
     return context;
   }
 
-  private contextArray(context: Float64Array | undefined, rows: number, name = 'context'): Float64Array | null {
+  private contextArray(
+    context: Float64Array | undefined,
+    rows: number,
+    name = 'context',
+  ): Float64Array | null {
     if (this.contextDim === 0) {
-      if (context) throw new DimensionError(name, 'given to an unconditional flow', 'omit the context or build the flow with contextDim');
+      if (context)
+        throw new DimensionError(
+          name,
+          'given to an unconditional flow',
+          'omit the context or build the flow with contextDim',
+        );
       return null;
     }
-    if (!context) throw new DimensionError(name, `missing (the flow has contextDim ${this.contextDim})`, 'pass one context row per point');
+    if (!context)
+      throw new DimensionError(
+        name,
+        `missing (the flow has contextDim ${this.contextDim})`,
+        'pass one context row per point',
+      );
     const n = checkBatch(name, context, this.contextDim);
-    if (n !== rows) throw new DimensionError(name, `has ${n} rows, expected ${rows}`, 'pass one context row per point');
+    if (n !== rows)
+      throw new DimensionError(name, `has ${n} rows, expected ${rows}`, 'pass one context row per point');
     return context;
   }
 
   private checkTheta(theta: tf.Tensor1D): void {
     if (theta.rank !== 1 || theta.shape[0] !== this.numParams) {
-      throw new DimensionError('theta', `shape [${theta.shape}] != [numParams = ${this.numParams}]`, 'pass a flat vector laid out as getParams()');
+      throw new DimensionError(
+        'theta',
+        `shape [${theta.shape}] != [numParams = ${this.numParams}]`,
+        'pass a flat vector laid out as getParams()',
+      );
     }
   }
 
@@ -213,7 +258,11 @@ export class Flow {
 
   // ---- core ---------------------------------------------------------------------------------
 
-  private runForward(z: tf.Tensor2D, params: (readonly tf.Tensor[])[], ctx: tf.Tensor2D | null): { x: tf.Tensor2D; logDet: tf.Tensor1D } {
+  private runForward(
+    z: tf.Tensor2D,
+    params: (readonly tf.Tensor[])[],
+    ctx: tf.Tensor2D | null,
+  ): { x: tf.Tensor2D; logDet: tf.Tensor1D } {
     let h = z;
     let logDet: tf.Tensor1D = tf.zeros([z.shape[0]]);
     this.transforms.forEach((t, i) => {
@@ -224,7 +273,11 @@ export class Flow {
     return { x: h, logDet };
   }
 
-  private runInverse(x: tf.Tensor2D, params: (readonly tf.Tensor[])[], ctx: tf.Tensor2D | null): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
+  private runInverse(
+    x: tf.Tensor2D,
+    params: (readonly tf.Tensor[])[],
+    ctx: tf.Tensor2D | null,
+  ): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
     let h = x;
     let logDet: tf.Tensor1D = tf.zeros([x.shape[0]]);
     for (let i = this.transforms.length - 1; i >= 0; i--) {
@@ -298,7 +351,11 @@ export class Flow {
   }
 
   /** x = T_theta(z) and log p_theta(x), differentiable in theta (one pass, no inverse needed). */
-  sampleAndLogProbFlat(z: tf.Tensor2D, theta: tf.Tensor1D, context?: tf.Tensor2D): { x: tf.Tensor2D; logProb: tf.Tensor1D } {
+  sampleAndLogProbFlat(
+    z: tf.Tensor2D,
+    theta: tf.Tensor1D,
+    context?: tf.Tensor2D,
+  ): { x: tf.Tensor2D; logProb: tf.Tensor1D } {
     this.checkPoints('z', z);
     const ctx = this.contextTensor(context, z.shape[0]);
     return tf.tidy(() => {
@@ -315,7 +372,11 @@ export class Flow {
   }
 
   /** n samples and their log-densities (the base term in float64). */
-  sampleAndLogProb(n: number, seed: number, context?: Float64Array): { x: Float64Array; logProb: Float64Array } {
+  sampleAndLogProb(
+    n: number,
+    seed: number,
+    context?: Float64Array,
+  ): { x: Float64Array; logProb: Float64Array } {
     checkInteger('n', n, 1);
     const ctx = this.contextArray(context, n);
     const d = this.dim;
@@ -402,8 +463,10 @@ export class Flow {
 
   /** Restores a flow written by toJSON(). Throws FormatError for another format or version. */
   static fromJSON(json: FlowJSON): Flow {
-    if (!json || json.format !== 'sdekit.flow') throw new FormatError('Flow.fromJSON', `format is '${json?.format}', expected 'sdekit.flow'`);
-    if (json.version !== 1) throw new FormatError('Flow.fromJSON', `version ${json.version} is not supported (expected 1)`);
+    if (json?.format !== 'sdekit.flow')
+      throw new FormatError('Flow.fromJSON', `format is '${json?.format}', expected 'sdekit.flow'`);
+    if (json.version !== 1)
+      throw new FormatError('Flow.fromJSON', `version ${json.version} is not supported (expected 1)`);
     if (!Array.isArray(json.transforms)) throw new FormatError('Flow.fromJSON', 'transforms is missing');
     const transforms = json.transforms.map((t, i) => transformFromJSON(t, i));
     const flow = new Flow(transforms);
@@ -429,7 +492,11 @@ export class Flow {
     const n = checkBatch('data', data, d, 2);
     const ctx = this.contextArray(options.context, n);
     if (this.numParams === 0) {
-      throw new InvalidArgumentError('flow', 'has no trainable parameters', 'include at least one coupling or elementwise layer');
+      throw new InvalidArgumentError(
+        'flow',
+        'has no trainable parameters',
+        'include at least one coupling or elementwise layer',
+      );
     }
     const steps = options.steps ?? 2000;
     checkInteger('steps', steps, 1);
@@ -456,7 +523,11 @@ export class Flow {
       if (frac !== 0) checkOpenInterval('validationFraction', frac, 0, 1);
       const nVal = Math.floor(n * frac);
       if (frac > 0 && (nVal < 1 || n - nVal < 1)) {
-        throw new InvalidArgumentError('data', `${n} points cannot be split with validationFraction ${frac}`, 'pass more data or validationFraction: 0');
+        throw new InvalidArgumentError(
+          'data',
+          `${n} points cannot be split with validationFraction ${frac}`,
+          'pass more data or validationFraction: 0',
+        );
       }
       trainIdx = order.subarray(nVal);
       if (nVal > 0) {
@@ -465,7 +536,8 @@ export class Flow {
         if (ctx) {
           const c = this.contextDim;
           valCtx = new Float64Array(nVal * c);
-          for (let i = 0; i < nVal; i++) for (let j = 0; j < c; j++) valCtx[i * c + j] = ctx[order[i] * c + j];
+          for (let i = 0; i < nVal; i++)
+            for (let j = 0; j < c; j++) valCtx[i * c + j] = ctx[order[i] * c + j];
         }
       }
     }
@@ -494,7 +566,12 @@ export class Flow {
 
     const lr =
       options.lr ??
-      warmupCosine({ peak: 1e-3, warmupSteps: Math.floor(steps / 20), totalSteps: Math.max(steps, Math.floor(steps / 20) + 1), floor: 1e-5 });
+      warmupCosine({
+        peak: 1e-3,
+        warmupSteps: Math.floor(steps / 20),
+        totalSteps: Math.max(steps, Math.floor(steps / 20) + 1),
+        floor: 1e-5,
+      });
     const clipNorm = options.clipNorm ?? 10;
     checkPositive('clipNorm', clipNorm);
     const opt = new Adam(this.variables, { lr, clipNorm });
@@ -529,7 +606,9 @@ export class Flow {
         for (let i = 0; i < batchSize; i++) {
           const src = trainIdx[perm[cursor + i]];
           for (let j = 0; j < d; j++) xb[i * d + j] = data[src * d + j];
-          if (cb && ctx) for (let j = 0; j < this.contextDim; j++) cb[i * this.contextDim + j] = ctx[src * this.contextDim + j];
+          if (cb && ctx)
+            for (let j = 0; j < this.contextDim; j++)
+              cb[i * this.contextDim + j] = ctx[src * this.contextDim + j];
         }
         cursor += batchSize;
         const xt = tf.tensor2d(xb, [batchSize, d]);
@@ -578,7 +657,8 @@ export class Flow {
       history.bestStep = history.stepsRun;
       if (val) warnings.push('held-out NLL was never finite; kept the last parameters');
     }
-    if (history.skippedSteps > 0) warnings.push(`${history.skippedSteps} steps had a non-finite loss and were skipped`);
+    if (history.skippedSteps > 0)
+      warnings.push(`${history.skippedSteps} steps had a non-finite loss and were skipped`);
     return history;
   }
 }
@@ -605,6 +685,9 @@ function transformFromJSON(t: TransformJSON, i: number): Transform {
     case 'OrthogonalMixing':
       return new OrthogonalMixing(t.dim, t.matrix);
     default:
-      throw new FormatError('Flow.fromJSON', `transforms[${i}] has unknown type '${(t as { type?: string })?.type}'`);
+      throw new FormatError(
+        'Flow.fromJSON',
+        `transforms[${i}] has unknown type '${(t as { type?: string })?.type}'`,
+      );
   }
 }

@@ -10,22 +10,30 @@
  * Interleaved between couplings they make every coordinate transformed and conditioned on every
  * other one (Dinh et al. 2017 alternate masks; Kingma & Dhariwal 2018, Glow, use 1x1 mixing).
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import { matMul } from '@sdekit/nn';
-import { DimensionError, InvalidArgumentError, Rng, checkInteger } from '@sdekit/sde';
+import { checkInteger, DimensionError, InvalidArgumentError, Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Transform, TransformJSON, TransformResult } from './transform.js';
 
 /** Column gather x[:, index] whose gradient is the gather of dy by the inverse index. */
 function permuteColumns(x: tf.Tensor2D, index: tf.Tensor1D, inverseIndex: tf.Tensor1D): tf.Tensor2D {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [a] = args as [tf.Tensor2D];
-    return { value: tf.gather(a, index, 1), gradFunc: (dy: tf.Tensor) => [tf.gather(dy as tf.Tensor2D, inverseIndex, 1)] };
+    return {
+      value: tf.gather(a, index, 1),
+      gradFunc: (dy: tf.Tensor) => [tf.gather(dy as tf.Tensor2D, inverseIndex, 1)],
+    };
   })(x) as tf.Tensor2D;
 }
 
 function checkWidth(x: tf.Tensor2D, dim: number): void {
   if (x.rank !== 2 || x.shape[1] !== dim) {
-    throw new DimensionError('x', `shape [${x.shape}] does not match dim ${dim}`, `pass a [batch, ${dim}] tensor`);
+    throw new DimensionError(
+      'x',
+      `shape [${x.shape}] does not match dim ${dim}`,
+      `pass a [batch, ${dim}] tensor`,
+    );
   }
 }
 
@@ -54,7 +62,11 @@ export class Permutation implements Transform {
     for (let j = 0; j < dim; j++) {
       const p = permutation[j];
       if (!Number.isInteger(p) || p < 0 || p >= dim || seen[p]) {
-        throw new InvalidArgumentError('permutation', `is not a permutation of 0..${dim - 1}`, 'pass each index exactly once');
+        throw new InvalidArgumentError(
+          'permutation',
+          `is not a permutation of 0..${dim - 1}`,
+          'pass each index exactly once',
+        );
       }
       seen[p] = 1;
     }
@@ -119,7 +131,11 @@ export class OrthogonalMixing implements Transform {
   constructor(dim: number, matrix: ArrayLike<number>) {
     checkInteger('dim', dim, 1);
     if (matrix.length !== dim * dim) {
-      throw new DimensionError('matrix', `length ${matrix.length} != dim^2 = ${dim * dim}`, 'pass a row-major orthogonal matrix');
+      throw new DimensionError(
+        'matrix',
+        `length ${matrix.length} != dim^2 = ${dim * dim}`,
+        'pass a row-major orthogonal matrix',
+      );
     }
     const m = Float64Array.from(matrix);
     // check orthogonality: |Q Q^T - I| entrywise
@@ -128,7 +144,11 @@ export class OrthogonalMixing implements Transform {
         let s = 0;
         for (let l = 0; l < dim; l++) s += m[i * dim + l] * m[j * dim + l];
         if (Math.abs(s - (i === j ? 1 : 0)) > 1e-6) {
-          throw new InvalidArgumentError('matrix', `is not orthogonal ((Q Q^T)[${i}][${j}] = ${s})`, 'pass an orthogonal matrix, e.g. from OrthogonalMixing.random');
+          throw new InvalidArgumentError(
+            'matrix',
+            `is not orthogonal ((Q Q^T)[${i}][${j}] = ${s})`,
+            'pass an orthogonal matrix, e.g. from OrthogonalMixing.random',
+          );
         }
       }
     this.dim = dim;

@@ -82,7 +82,10 @@ function knots(xc: tf.Tensor2D, raw: tf.Tensor3D, k: number, bound: number, sear
   const [n, d] = xc.shape;
   const w = binsOf(tf.slice(raw, [0, 0, 0], [n, d, k]) as tf.Tensor3D, k, bound);
   const h = binsOf(tf.slice(raw, [0, 0, k], [n, d, k]) as tf.Tensor3D, k, bound);
-  const inner = tf.add(MIN_DERIV, tf.softplus(tf.add(tf.slice(raw, [0, 0, 2 * k], [n, d, k - 1]), DERIV_SHIFT)));
+  const inner = tf.add(
+    MIN_DERIV,
+    tf.softplus(tf.add(tf.slice(raw, [0, 0, 2 * k], [n, d, k - 1]), DERIV_SHIFT)),
+  );
   const ones = tf.ones([n, d, 1]);
   const dLeft = tf.concat([ones, inner], 2) as tf.Tensor3D; // d_0 .. d_{K-1}
   const dRight = tf.concat([inner, ones], 2) as tf.Tensor3D; // d_1 .. d_K
@@ -108,7 +111,12 @@ function logDerivative(xi: tf.Tensor, s: tf.Tensor, kn: Knots): tf.Tensor {
 /**
  * Spline forward y = g(x) elementwise, with log g'(x) per element ([N, D] each).
  */
-export function rqsForward(x: tf.Tensor2D, raw: tf.Tensor3D, k: number, bound: number): { y: tf.Tensor2D; logDet: tf.Tensor2D } {
+export function rqsForward(
+  x: tf.Tensor2D,
+  raw: tf.Tensor3D,
+  k: number,
+  bound: number,
+): { y: tf.Tensor2D; logDet: tf.Tensor2D } {
   const inside = insideMask(x, bound);
   const xc = tf.clipByValue(x, -bound, bound) as tf.Tensor2D;
   const kn = knots(xc, raw, k, bound, false);
@@ -128,7 +136,12 @@ export function rqsForward(x: tf.Tensor2D, raw: tf.Tensor3D, k: number, bound: n
  * Spline inverse x = g^{-1}(y) elementwise (root of the quadratic, Durkan et al. 2019, eq. 6-8),
  * with log (g^{-1})'(y) = -log g'(x) per element.
  */
-export function rqsInverse(y: tf.Tensor2D, raw: tf.Tensor3D, k: number, bound: number): { y: tf.Tensor2D; logDet: tf.Tensor2D } {
+export function rqsInverse(
+  y: tf.Tensor2D,
+  raw: tf.Tensor3D,
+  k: number,
+  bound: number,
+): { y: tf.Tensor2D; logDet: tf.Tensor2D } {
   const inside = insideMask(y, bound);
   const yc = tf.clipByValue(y, -bound, bound) as tf.Tensor2D;
   const kn = knots(yc, raw, k, bound, true);

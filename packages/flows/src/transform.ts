@@ -11,8 +11,9 @@
  * (params = the transform's own tf.Variables) and the functional API (params = slices of a flat
  * theta; methods.md §4-5 need derivatives in theta).
  */
-import type * as tf from '@tensorflow/tfjs-core';
+
 import type { ActivationName } from '@sdekit/nn';
+import type * as tf from '@tensorflow/tfjs-core';
 
 /** Output of a transform: the mapped batch and log|det Jacobian| per row (null when identically 0). */
 export interface TransformResult {

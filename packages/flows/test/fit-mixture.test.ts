@@ -1,5 +1,5 @@
 import { warmupCosine } from '@sdekit/nn';
-import { Matrix, Rng, cholesky } from '@sdekit/sde';
+import { cholesky, Matrix, Rng } from '@sdekit/sde';
 import { describe, expect, it } from 'vitest';
 import { splineFlow } from '../src/index.js';
 import { meanAndSd } from './helpers.js';
@@ -57,7 +57,14 @@ describe('fitting a 2-D Gaussian mixture (spline flow)', () => {
     const big = mixtureSample(m, 3);
     const entropy = -meanAndSd(Array.from({ length: m }, (_, i) => mixtureLogProb(big, i))).mean;
     const flow = splineFlow({ dim: 2, layers: 3, hidden: 32, bins: 8, bound: 4, seed: 1 });
-    const h = flow.fit(train, { seed: 1, steps: 300, batchSize: 512, lr: warmupCosine({ peak: 5e-3, warmupSteps: 20, totalSteps: 300, floor: 1e-4 }), evalEvery: 50, patience: 3 });
+    const h = flow.fit(train, {
+      seed: 1,
+      steps: 200,
+      batchSize: 512,
+      lr: warmupCosine({ peak: 5e-3, warmupSteps: 20, totalSteps: 200, floor: 1e-4 }),
+      evalEvery: 50,
+      patience: 3,
+    });
     const lq = flow.logProb(test);
     const nll = -meanAndSd(lq).mean;
     // Held-out NLL = H + KL(p || q) + noise: the NLL mean over 2e4 test points has standard error

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { flatten } from '@sdekit/nn';
 import { DimensionError, FormatError, InvalidArgumentError, NonFiniteError, Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Flow, realNvp, splineFlow } from '../src/index.js';
 import { normalBatch } from './helpers.js';
@@ -57,17 +57,24 @@ describe('Flow APIs agree', () => {
       expect(Array.from(s2.logProb.dataSync())).toEqual(Array.from(s1.logProb.dataSync()));
       // sampling-direction log-density equals the density-direction one at the same point
       const back = s1.logProb.dataSync();
-      for (let i = 0; i < 40; i++) expect(Math.abs(back[i] - l1[i])).toBeLessThan(1e-3 * (1 + Math.abs(l1[i])));
+      for (let i = 0; i < 40; i++)
+        expect(Math.abs(back[i] - l1[i])).toBeLessThan(1e-3 * (1 + Math.abs(l1[i])));
     });
     // d/dtheta of sum log p(x) equals the variable gradients, flattened in the same layout
     const x = flow.forwardTensor(z);
-    const gTheta = tf.grad((t: tf.Tensor) => tf.sum(flow.logProbFlat(x, t as tf.Tensor1D)))(theta).dataSync();
-    const { grads } = tf.variableGrads(() => tf.sum(flow.logProbTensor(x)) as tf.Scalar, flow.variables as tf.Variable[]);
+    const gTheta = tf
+      .grad((t: tf.Tensor) => tf.sum(flow.logProbFlat(x, t as tf.Tensor1D)))(theta)
+      .dataSync();
+    const { grads } = tf.variableGrads(
+      () => tf.sum(flow.logProbTensor(x)) as tf.Scalar,
+      flow.variables as tf.Variable[],
+    );
     const gVar = flatten(flow.variables.map((v) => grads[v.name]));
     let maxAbs = 0;
     for (let i = 0; i < gVar.length; i++) maxAbs = Math.max(maxAbs, Math.abs(gVar[i]));
     expect(maxAbs).toBeGreaterThan(0);
-    for (let i = 0; i < gVar.length; i++) expect(Math.abs(gTheta[i] - gVar[i])).toBeLessThan(1e-4 * (1 + maxAbs));
+    for (let i = 0; i < gVar.length; i++)
+      expect(Math.abs(gTheta[i] - gVar[i])).toBeLessThan(1e-4 * (1 + maxAbs));
     tf.dispose([theta, x, ...Object.values(grads)]);
   });
 
@@ -78,7 +85,8 @@ describe('Flow APIs agree', () => {
     expect(Array.from(b)).toEqual(Array.from(a.x));
     expect(Array.from(c)).not.toEqual(Array.from(a.x));
     const lp = flow.logProb(a.x);
-    for (let i = 0; i < 200; i++) expect(Math.abs(lp[i] - a.logProb[i])).toBeLessThan(1e-3 * (1 + Math.abs(lp[i])));
+    for (let i = 0; i < 200; i++)
+      expect(Math.abs(lp[i] - a.logProb[i])).toBeLessThan(1e-3 * (1 + Math.abs(lp[i])));
   });
 
   it('round-trips through JSON', () => {
@@ -94,7 +102,9 @@ describe('Flow APIs agree', () => {
   it('throws typed errors for wrong dimension, non-finite data, zero layers', () => {
     expect(() => flow.logProb(new Float64Array(7))).toThrow(DimensionError);
     expect(() => flow.forwardTensor(tf.zeros([2, 4]) as tf.Tensor2D)).toThrow(DimensionError);
-    expect(() => flow.logProbFlat(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([5]) as tf.Tensor1D)).toThrow(DimensionError);
+    expect(() => flow.logProbFlat(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([5]) as tf.Tensor1D)).toThrow(
+      DimensionError,
+    );
     expect(() => flow.setParams(new Float64Array(3))).toThrow(DimensionError);
     const bad = Float64Array.from([0, 1, 2, 3, Number.NaN, 5]);
     expect(() => flow.logProb(bad)).toThrow(NonFiniteError);

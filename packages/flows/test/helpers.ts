@@ -1,6 +1,7 @@
 // Test helpers: seeded batches and float64 determinants.
+
+import { mean, Rng, variance } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, mean, variance } from '@sdekit/sde';
 
 /** n x d standard normal values scaled by `scale`, as float32. */
 export function normalBatch(n: number, d: number, seed: number, scale = 1): Float32Array {
@@ -32,7 +33,12 @@ export function logAbsDet(a: Float64Array, d: number): number {
  * Numerical log|det J| of a map R^d -> R^d at each row of x, by central differences with step h,
  * all perturbed points evaluated in one batch. J[i][j] = d y_i / d x_j.
  */
-export function numericalLogDet(map: (x: tf.Tensor2D) => tf.Tensor2D, x: Float32Array, d: number, h: number): Float64Array {
+export function numericalLogDet(
+  map: (x: tf.Tensor2D) => tf.Tensor2D,
+  x: Float32Array,
+  d: number,
+  h: number,
+): Float64Array {
   const n = x.length / d;
   const pts = new Float32Array(n * 2 * d * d);
   const steps = new Float64Array(n * d);

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { assignFlat } from '@sdekit/nn';
 import { DimensionError, InvalidArgumentError, Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
   AffineCoupling,
@@ -24,12 +24,33 @@ const D = 4;
 const N = 64;
 const C = 2;
 const cases: { name: string; make: () => Transform; context: boolean }[] = [
-  { name: 'AffineCoupling', make: () => new AffineCoupling({ dim: D, hiddenDims: [16, 16] }, 1), context: false },
-  { name: 'AffineCoupling (context)', make: () => new AffineCoupling({ dim: D, contextDim: C, hiddenDims: [16] }, 2), context: true },
-  { name: 'AffineCoupling (dim 1, no conditioning input)', make: () => new AffineCoupling({ dim: 1, hiddenDims: [8] }, 3), context: false },
+  {
+    name: 'AffineCoupling',
+    make: () => new AffineCoupling({ dim: D, hiddenDims: [16, 16] }, 1),
+    context: false,
+  },
+  {
+    name: 'AffineCoupling (context)',
+    make: () => new AffineCoupling({ dim: D, contextDim: C, hiddenDims: [16] }, 2),
+    context: true,
+  },
+  {
+    name: 'AffineCoupling (dim 1, no conditioning input)',
+    make: () => new AffineCoupling({ dim: 1, hiddenDims: [8] }, 3),
+    context: false,
+  },
   // bound 2 puts about 5% of the N(0, 1.5^2) inputs in the identity tails, which the test must also cover
-  { name: 'RationalQuadraticSplineCoupling', make: () => new RationalQuadraticSplineCoupling({ dim: D, hiddenDims: [16, 16], bins: 6, bound: 2 }, 4), context: false },
-  { name: 'RationalQuadraticSplineCoupling (context, odd split)', make: () => new RationalQuadraticSplineCoupling({ dim: 3, contextDim: C, hiddenDims: [16], bins: 5, bound: 3 }, 5), context: true },
+  {
+    name: 'RationalQuadraticSplineCoupling',
+    make: () => new RationalQuadraticSplineCoupling({ dim: D, hiddenDims: [16, 16], bins: 6, bound: 2 }, 4),
+    context: false,
+  },
+  {
+    name: 'RationalQuadraticSplineCoupling (context, odd split)',
+    make: () =>
+      new RationalQuadraticSplineCoupling({ dim: 3, contextDim: C, hiddenDims: [16], bins: 5, bound: 3 }, 5),
+    context: true,
+  },
   { name: 'ElementwiseAffine', make: () => new ElementwiseAffine({ dim: D }), context: false },
   { name: 'Permutation (random)', make: () => Permutation.random(D, 6), context: false },
   { name: 'OrthogonalMixing', make: () => OrthogonalMixing.random(D, 7), context: false },
@@ -60,7 +81,8 @@ describe.each(cases)('$name', ({ make, context }) => {
       if (f.logDet && back.logDet) {
         const l1 = f.logDet.dataSync();
         const l2 = back.logDet.dataSync();
-        for (let i = 0; i < N; i++) expect(Math.abs(l1[i] + l2[i])).toBeLessThan(1e-4 * (1 + Math.abs(l1[i])));
+        for (let i = 0; i < N; i++)
+          expect(Math.abs(l1[i] + l2[i])).toBeLessThan(1e-4 * (1 + Math.abs(l1[i])));
       }
     });
   });
@@ -76,7 +98,9 @@ describe.each(cases)('$name', ({ make, context }) => {
         (pts) => {
           const rows = pts.shape[0];
           // each input row r is expanded to 2d perturbed rows: repeat its context row 2d times
-          const c = ctx ? (tf.reshape(tf.tile(tf.expandDims(ctx, 1), [1, 2 * d, 1]), [rows, C]) as tf.Tensor2D) : null;
+          const c = ctx
+            ? (tf.reshape(tf.tile(tf.expandDims(ctx, 1), [1, 2 * d, 1]), [rows, C]) as tf.Tensor2D)
+            : null;
           return t[direction](pts, t.variables, c).y;
         },
         x,
@@ -101,13 +125,17 @@ describe.each(cases)('$name', ({ make, context }) => {
 describe('couplings at initialisation', () => {
   it('are exactly the identity with zero log-determinant (zero-initialised conditioner output)', () => {
     const x = normalBatch(32, 3, 5, 2);
-    for (const t of [new AffineCoupling({ dim: 3 }, 1), new RationalQuadraticSplineCoupling({ dim: 3, bins: 8, bound: 5 }, 2)]) {
+    for (const t of [
+      new AffineCoupling({ dim: 3 }, 1),
+      new RationalQuadraticSplineCoupling({ dim: 3, bins: 8, bound: 5 }, 2),
+    ]) {
       tf.tidy(() => {
         const r = t.forward(tf.tensor2d(x, [32, 3]), t.variables, null);
         const y = r.y.dataSync();
         const ld = r.logDet?.dataSync() ?? new Float32Array(32);
         // affine: exact; spline: equal bins and unit slopes reproduce x up to float32 rounding of knots
-        for (let i = 0; i < x.length; i++) expect(Math.abs(y[i] - x[i])).toBeLessThan(2e-6 * (1 + Math.abs(x[i])));
+        for (let i = 0; i < x.length; i++)
+          expect(Math.abs(y[i] - x[i])).toBeLessThan(2e-6 * (1 + Math.abs(x[i])));
         for (let i = 0; i < 32; i++) expect(Math.abs(ld[i])).toBeLessThan(1e-5);
       });
       t.dispose();
@@ -117,12 +145,28 @@ describe('couplings at initialisation', () => {
 
 describe('Permutation gradient', () => {
   it('is the inverse permutation of the upstream gradient (d/dx sum(w * x[:, perm]) = w[:, perm^-1])', () => {
-    const p = new Permutation([2, 0, 3, 1]);
-    const w = tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]]);
+    const p: Transform = new Permutation([2, 0, 3, 1]);
+    const w = tf.tensor2d([
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ]);
     for (const direction of ['forward', 'inverse'] as const) {
-      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(w, p[direction](x as tf.Tensor2D, [], null).y)))(tf.zeros([2, 4])).arraySync();
+      const g = tf
+        .grad((x: tf.Tensor) => tf.sum(tf.mul(w, p[direction](x as tf.Tensor2D, [], null).y)))(
+          tf.zeros([2, 4]),
+        )
+        .arraySync();
       // forward: y_j = x_{perm[j]}, so dL/dx_{perm[j]} = w_j; inverse: y_{perm[j]} = x_j, so dL/dx_j = w_{perm[j]}
-      const expected = direction === 'forward' ? [[2, 4, 1, 3], [6, 8, 5, 7]] : [[3, 1, 4, 2], [7, 5, 8, 6]];
+      const expected =
+        direction === 'forward'
+          ? [
+              [2, 4, 1, 3],
+              [6, 8, 5, 7],
+            ]
+          : [
+              [3, 1, 4, 2],
+              [7, 5, 8, 6],
+            ];
       expect(g).toEqual(expected);
     }
     p.dispose();
@@ -140,7 +184,14 @@ describe('argument checks', () => {
     expect(() => c.forward(tf.zeros([3, 2]) as tf.Tensor2D, c.variables, null)).toThrow(DimensionError);
     c.dispose();
     const e = new ElementwiseAffine({ dim: 2 });
-    expect(() => e.initializeFromData(tf.tensor2d([[1, 2], [1, 3]]))).toThrow(InvalidArgumentError);
+    expect(() =>
+      e.initializeFromData(
+        tf.tensor2d([
+          [1, 2],
+          [1, 3],
+        ]),
+      ),
+    ).toThrow(InvalidArgumentError);
     e.dispose();
   });
 });

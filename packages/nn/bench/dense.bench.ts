@@ -1,8 +1,9 @@
 // Dense layer forward + backward: sdekit's explicit-transpose custom gradient vs tfjs-core's built-in
 // matMul gradient (which multiplies with transpose flags). Run: npx vitest bench --run
 // Backend: wasm by default (vitest.tf-setup.ts), SDEKIT_TF_BACKEND=cpu for cpu.
-import * as tf from '@tensorflow/tfjs-core';
+
 import { Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { bench, describe } from 'vitest';
 import { dense } from '../src/index.js';
 

@@ -4,8 +4,9 @@
  * swish(x) = x sigmoid(x) (Ramachandran et al. 2017, "Searching for activation functions"),
  * softplus(x) = log(1 + e^x), tanh, relu, and the identity ('linear').
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import { InvalidArgumentError } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Names of the supported activations. */
 export type ActivationName = 'swish' | 'tanh' | 'relu' | 'softplus' | 'linear';
@@ -31,7 +32,11 @@ const swishWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =
 /** Throws InvalidArgumentError unless `name` is a supported activation. */
 export function checkActivation(name: string): asserts name is ActivationName {
   if (!(ACTIVATIONS as readonly string[]).includes(name)) {
-    throw new InvalidArgumentError('activation', `unknown activation '${name}'`, `use one of ${ACTIVATIONS.join(', ')}`);
+    throw new InvalidArgumentError(
+      'activation',
+      `unknown activation '${name}'`,
+      `use one of ${ACTIVATIONS.join(', ')}`,
+    );
   }
 }
 

@@ -8,8 +8,9 @@
  *
  * Every intermediate tensor is freed inside the step, so tf.memory().numTensors does not grow.
  */
+
+import { checkOpenInterval, checkPositive, InvalidArgumentError } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, checkOpenInterval, checkPositive } from '@sdekit/sde';
 
 /** A learning rate: constant or a function of the 0-based step index. */
 export type LearningRate = number | ((step: number) => number);
@@ -58,7 +59,8 @@ export class Adam {
     }
     const lr = options.lr;
     if (typeof lr === 'number') checkPositive('lr', lr);
-    else if (typeof lr !== 'function') throw new InvalidArgumentError('lr', 'must be a number or a function of the step', 'pass e.g. 1e-3');
+    else if (typeof lr !== 'function')
+      throw new InvalidArgumentError('lr', 'must be a number or a function of the step', 'pass e.g. 1e-3');
     this.lr = typeof lr === 'number' ? () => lr : lr;
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
@@ -97,7 +99,11 @@ export class Adam {
     if (!Number.isFinite(lrNow) || lrNow < 0) {
       tf.dispose(value);
       tf.dispose(grads);
-      throw new InvalidArgumentError('lr', `schedule returned ${lrNow} at step ${this.t}`, 'return a finite learning rate >= 0');
+      throw new InvalidArgumentError(
+        'lr',
+        `schedule returned ${lrNow} at step ${this.t}`,
+        'return a finite learning rate >= 0',
+      );
     }
     this.t++;
     const b1 = this.beta1;
@@ -106,7 +112,9 @@ export class Adam {
     const epsHat = this.eps * Math.sqrt(1 - b2 ** this.t);
     tf.tidy(() => {
       // one flat gradient (zeros for variables the loss does not depend on)
-      let g: tf.Tensor = tf.concat(this.variables.map((p) => (grads[p.name] ? tf.reshape(grads[p.name], [-1]) : tf.zeros([p.size]))));
+      let g: tf.Tensor = tf.concat(
+        this.variables.map((p) => (grads[p.name] ? tf.reshape(grads[p.name], [-1]) : tf.zeros([p.size]))),
+      );
       if (this.clipNorm !== undefined) {
         const norm = tf.sqrt(tf.sum(tf.square(g)));
         g = tf.mul(g, tf.minimum(1, tf.div(this.clipNorm, tf.maximum(norm, 1e-30))));
@@ -116,7 +124,9 @@ export class Adam {
       this.m.assign(m);
       this.v.assign(v);
       const delta = tf.split(tf.mul(alpha, tf.div(m, tf.add(tf.sqrt(v), epsHat))), this.sizes);
-      this.variables.forEach((p, i) => p.assign(tf.sub(p, tf.reshape(delta[i], p.shape))));
+      this.variables.forEach((p, i) => {
+        p.assign(tf.sub(p, tf.reshape(delta[i], p.shape)));
+      });
     });
     tf.dispose(value);
     tf.dispose(grads);
@@ -156,13 +166,25 @@ export function warmupCosine(options: WarmupCosineOptions): (step: number) => nu
   const floor = options.floor ?? 0;
   checkPositive('peak', peak);
   if (!Number.isInteger(warmupSteps) || warmupSteps < 0) {
-    throw new InvalidArgumentError('warmupSteps', `must be an integer >= 0, got ${warmupSteps}`, 'pass 0 for no warm-up');
+    throw new InvalidArgumentError(
+      'warmupSteps',
+      `must be an integer >= 0, got ${warmupSteps}`,
+      'pass 0 for no warm-up',
+    );
   }
   if (!Number.isInteger(totalSteps) || totalSteps <= warmupSteps) {
-    throw new InvalidArgumentError('totalSteps', `must be an integer > warmupSteps (${warmupSteps}), got ${totalSteps}`, 'pass the planned number of steps');
+    throw new InvalidArgumentError(
+      'totalSteps',
+      `must be an integer > warmupSteps (${warmupSteps}), got ${totalSteps}`,
+      'pass the planned number of steps',
+    );
   }
   if (!(floor >= 0 && floor <= peak)) {
-    throw new InvalidArgumentError('floor', `must lie in [0, peak], got ${floor}`, 'pass a final rate below the peak');
+    throw new InvalidArgumentError(
+      'floor',
+      `must lie in [0, peak], got ${floor}`,
+      'pass a final rate below the peak',
+    );
   }
   return (step: number) => {
     if (step < warmupSteps) return (peak * (step + 1)) / warmupSteps;

@@ -8,8 +8,9 @@
  * `tf.customGrad`, transposing explicitly on wasm (flags elsewhere, see explicitTranspose), and fuse the bias add and its gradient db = sum_rows dC
  * into one tape node for `dense`.
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import { DimensionError } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Whether to transpose explicitly: on wasm a transposed copy plus a plain product is 4-12x faster
@@ -49,14 +50,22 @@ const denseWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =
     value: tf.add(tf.matMul(x, w), b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sx, sw] = saved as tf.Tensor2D[];
-      return [productWithTransposedB(dy as tf.Tensor2D, sw), productWithTransposedA(sx, dy as tf.Tensor2D), tf.sum(dy, 0)];
+      return [
+        productWithTransposedB(dy as tf.Tensor2D, sw),
+        productWithTransposedA(sx, dy as tf.Tensor2D),
+        tf.sum(dy, 0),
+      ];
     },
   };
 });
 
 function checkRank2(name: string, t: tf.Tensor): void {
   if (t.rank !== 2) {
-    throw new DimensionError(name, `must be a rank-2 tensor, got shape [${t.shape.join(', ')}]`, 'reshape to [rows, cols]');
+    throw new DimensionError(
+      name,
+      `must be a rank-2 tensor, got shape [${t.shape.join(', ')}]`,
+      'reshape to [rows, cols]',
+    );
   }
 }
 
@@ -70,7 +79,11 @@ export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   checkRank2('a', a);
   checkRank2('b', b);
   if (a.shape[1] !== b.shape[0]) {
-    throw new DimensionError('b', `inner dimensions differ: a is [${a.shape}], b is [${b.shape}]`, 'pass b with b.shape[0] === a.shape[1]');
+    throw new DimensionError(
+      'b',
+      `inner dimensions differ: a is [${a.shape}], b is [${b.shape}]`,
+      'pass b with b.shape[0] === a.shape[1]',
+    );
   }
   return matMulWithGrad(a, b) as tf.Tensor2D;
 }
@@ -86,10 +99,18 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor
   checkRank2('x', x);
   checkRank2('w', w);
   if (x.shape[1] !== w.shape[0]) {
-    throw new DimensionError('w', `shape [${w.shape}] does not match x [${x.shape}]`, 'pass w with w.shape[0] === x.shape[1]');
+    throw new DimensionError(
+      'w',
+      `shape [${w.shape}] does not match x [${x.shape}]`,
+      'pass w with w.shape[0] === x.shape[1]',
+    );
   }
   if (b.rank !== 1 || b.shape[0] !== w.shape[1]) {
-    throw new DimensionError('b', `shape [${b.shape}] does not match w [${w.shape}]`, 'pass a bias of length w.shape[1]');
+    throw new DimensionError(
+      'b',
+      `shape [${b.shape}] does not match w [${w.shape}]`,
+      'pass a bias of length w.shape[1]',
+    );
   }
   return denseWithGrad(x, w, b) as tf.Tensor2D;
 }

@@ -8,8 +8,9 @@
  * const theta = tf.tensor1d(new Float32Array(numElements(shapes)));
  * const [w, b] = unflatten(theta, shapes); // differentiable slices of theta
  */
+
+import { checkFinite, DimensionError } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
-import { DimensionError, checkFinite } from '@sdekit/sde';
 
 /** Total number of elements in a list of shapes. */
 export function numElements(shapes: readonly (readonly number[])[]): number {
@@ -35,13 +36,25 @@ export function flatten(tensors: readonly tf.Tensor[]): Float32Array {
  * Differentiable views of theta[offset ...] reshaped to `shapes` (one slice + reshape per shape).
  * Throws DimensionError when theta is too short.
  */
-export function unflatten(theta: tf.Tensor1D, shapes: readonly (readonly number[])[], offset = 0): tf.Tensor[] {
+export function unflatten(
+  theta: tf.Tensor1D,
+  shapes: readonly (readonly number[])[],
+  offset = 0,
+): tf.Tensor[] {
   if (theta.rank !== 1) {
-    throw new DimensionError('theta', `must be rank 1, got shape [${theta.shape}]`, 'pass a flat tf.Tensor1D');
+    throw new DimensionError(
+      'theta',
+      `must be rank 1, got shape [${theta.shape}]`,
+      'pass a flat tf.Tensor1D',
+    );
   }
   const need = numElements(shapes);
   if (offset + need > theta.shape[0]) {
-    throw new DimensionError('theta', `length ${theta.shape[0]} < offset ${offset} + ${need} parameters`, 'pass a parameter vector laid out as getFlat()/getParams()');
+    throw new DimensionError(
+      'theta',
+      `length ${theta.shape[0]} < offset ${offset} + ${need} parameters`,
+      'pass a parameter vector laid out as getFlat()/getParams()',
+    );
   }
   const out: tf.Tensor[] = [];
   let o = offset;
@@ -60,7 +73,11 @@ export function assignFlat(variables: readonly tf.Variable[], flat: ArrayLike<nu
   let n = 0;
   for (const v of variables) n += v.size;
   if (flat.length !== n) {
-    throw new DimensionError(name, `length ${flat.length} != number of parameters ${n}`, 'pass a vector laid out as the matching getter returns');
+    throw new DimensionError(
+      name,
+      `length ${flat.length} != number of parameters ${n}`,
+      'pass a vector laid out as the matching getter returns',
+    );
   }
   checkFinite(name, flat);
   let offset = 0;

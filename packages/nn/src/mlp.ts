@@ -9,8 +9,9 @@
  *
  * Flat layout (getFlat, setFlat, applyFlat): W_0 (row-major [in, out]), b_0, W_1, b_1, ...
  */
+
+import { checkInteger, DimensionError, FormatError, InvalidArgumentError, Rng } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
-import { DimensionError, FormatError, InvalidArgumentError, Rng, checkInteger } from '@sdekit/sde';
 import { type ActivationName, activation, checkActivation } from './activation.js';
 import { dense } from './dense.js';
 import { assignFlat, flatten, numElements, unflatten } from './flat.js';
@@ -69,9 +70,15 @@ export class Mlp {
     checkInteger('inputDim', config.inputDim, 1);
     checkInteger('outputDim', config.outputDim, 1);
     if (!Array.isArray(config.hiddenDims)) {
-      throw new InvalidArgumentError('hiddenDims', 'must be an array of layer widths', 'pass e.g. [64, 64] (or [] for an affine map)');
+      throw new InvalidArgumentError(
+        'hiddenDims',
+        'must be an array of layer widths',
+        'pass e.g. [64, 64] (or [] for an affine map)',
+      );
     }
-    config.hiddenDims.forEach((h, i) => checkInteger(`hiddenDims[${i}]`, h, 1));
+    config.hiddenDims.forEach((h, i) => {
+      checkInteger(`hiddenDims[${i}]`, h, 1);
+    });
     const act = config.activation ?? 'swish';
     checkActivation(act);
     this.config = {
@@ -101,7 +108,11 @@ export class Mlp {
   /** Forward pass with explicit parameter tensors laid out as `variables`. */
   applyParams(x: tf.Tensor2D, params: readonly tf.Tensor[]): tf.Tensor2D {
     if (x.rank !== 2 || x.shape[1] !== this.config.inputDim) {
-      throw new DimensionError('x', `shape [${x.shape}] does not match inputDim ${this.config.inputDim}`, 'pass a [batch, inputDim] tensor');
+      throw new DimensionError(
+        'x',
+        `shape [${x.shape}] does not match inputDim ${this.config.inputDim}`,
+        'pass a [batch, inputDim] tensor',
+      );
     }
     return tf.tidy(() => {
       let h = x;
@@ -138,13 +149,20 @@ export class Mlp {
   }
 
   toJSON(): MlpJSON {
-    return { format: 'sdekit.mlp', version: 1, config: { ...this.config, hiddenDims: [...this.config.hiddenDims] }, params: Array.from(this.getFlat()) };
+    return {
+      format: 'sdekit.mlp',
+      version: 1,
+      config: { ...this.config, hiddenDims: [...this.config.hiddenDims] },
+      params: Array.from(this.getFlat()),
+    };
   }
 
   /** Restores an Mlp written by toJSON(). Throws FormatError for another format or version. */
   static fromJSON(json: MlpJSON): Mlp {
-    if (!json || json.format !== 'sdekit.mlp') throw new FormatError('Mlp.fromJSON', `format is '${json?.format}', expected 'sdekit.mlp'`);
-    if (json.version !== 1) throw new FormatError('Mlp.fromJSON', `version ${json.version} is not supported (expected 1)`);
+    if (json?.format !== 'sdekit.mlp')
+      throw new FormatError('Mlp.fromJSON', `format is '${json?.format}', expected 'sdekit.mlp'`);
+    if (json.version !== 1)
+      throw new FormatError('Mlp.fromJSON', `version ${json.version} is not supported (expected 1)`);
     const net = new Mlp(json.config, 0);
     net.setFlat(json.params);
     return net;

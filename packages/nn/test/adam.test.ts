@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Adam, Mlp, warmupCosine } from '../src/index.js';
 
@@ -39,12 +39,15 @@ describe('Adam', () => {
     const w = tf.variable(tf.tensor1d([4, -3, 2, 1]));
     const scales = tf.tensor1d([100, 1, 0.1, 10]);
     const target = tf.tensor1d([1, 2, -1, 0.5]);
-    const opt = new Adam([w], { lr: warmupCosine({ peak: 0.1, warmupSteps: 20, totalSteps: 1500, floor: 1e-4 }) });
+    const opt = new Adam([w], {
+      lr: warmupCosine({ peak: 0.1, warmupSteps: 20, totalSteps: 1500, floor: 1e-4 }),
+    });
     let loss = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < 1500; i++) loss = opt.step(() => tf.sum(tf.mul(scales, tf.square(tf.sub(w, target)))));
+    for (let i = 0; i < 1500; i++)
+      loss = opt.step(() => tf.sum(tf.mul(scales, tf.square(tf.sub(w, target)))));
     expect(loss).toBeLessThan(1e-6);
     const got = w.dataSync();
-    [1, 2, -1, 0.5].forEach((t, i) => expect(Math.abs(got[i] - t)).toBeLessThan(2e-3));
+    for (const [i, t] of [1, 2, -1, 0.5].entries()) expect(Math.abs(got[i] - t)).toBeLessThan(2e-3);
     tf.dispose([w, scales, target]);
     opt.dispose();
   });

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { DimensionError, InvalidArgumentError, Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { activation, dense, matMul } from '../src/index.js';
 
@@ -32,7 +32,8 @@ function numericalGrad(loss: (v: Float32Array) => number, at: Float32Array, h = 
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number): void {
   expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < actual.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThan(tol * (1 + Math.abs(expected[i])));
+  for (let i = 0; i < actual.length; i++)
+    expect(Math.abs(actual[i] - expected[i])).toBeLessThan(tol * (1 + Math.abs(expected[i])));
 }
 
 describe('matMul', () => {
@@ -43,7 +44,8 @@ describe('matMul', () => {
   const r = randArray(n * m, rng); // loss weights: L = sum(R .* (A B))
 
   it('matches the float64 product and the analytic gradient dL/dA = R B^T, dL/dB = A^T R', () => {
-    const loss = (ta: tf.Tensor, tb: tf.Tensor) => tf.sum(tf.mul(tf.tensor2d(r, [n, m]), matMul(ta as tf.Tensor2D, tb as tf.Tensor2D)));
+    const loss = (ta: tf.Tensor, tb: tf.Tensor) =>
+      tf.sum(tf.mul(tf.tensor2d(r, [n, m]), matMul(ta as tf.Tensor2D, tb as tf.Tensor2D)));
     const [ga, gb] = tf.grads(loss)([tf.tensor2d(a, [n, k]), tf.tensor2d(b, [k, m])]);
     const c = tf.tidy(() => matMul(tf.tensor2d(a, [n, k]), tf.tensor2d(b, [k, m])).dataSync());
     const cRef = new Float64Array(n * m);
@@ -65,15 +67,26 @@ describe('matMul', () => {
 
   it('gradient agrees with central finite differences', () => {
     const lossA = (v: Float32Array) =>
-      tf.tidy(() => tf.sum(tf.mul(tf.tensor2d(r, [n, m]), matMul(tf.tensor2d(v, [n, k]), tf.tensor2d(b, [k, m])))).dataSync()[0]);
+      tf.tidy(
+        () =>
+          tf
+            .sum(tf.mul(tf.tensor2d(r, [n, m]), matMul(tf.tensor2d(v, [n, k]), tf.tensor2d(b, [k, m]))))
+            .dataSync()[0],
+      );
     const ga = tf.tidy(() =>
-      tf.grad((ta: tf.Tensor) => tf.sum(tf.mul(tf.tensor2d(r, [n, m]), matMul(ta as tf.Tensor2D, tf.tensor2d(b, [k, m])))))(tf.tensor2d(a, [n, k])).dataSync(),
+      tf
+        .grad((ta: tf.Tensor) =>
+          tf.sum(tf.mul(tf.tensor2d(r, [n, m]), matMul(ta as tf.Tensor2D, tf.tensor2d(b, [k, m])))),
+        )(tf.tensor2d(a, [n, k]))
+        .dataSync(),
     );
     expectClose(ga, numericalGrad(lossA, a), 2e-3);
   });
 
   it('rejects mismatched shapes with DimensionError', () => {
-    expect(() => matMul(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([2, 3]) as tf.Tensor2D)).toThrow(DimensionError);
+    expect(() => matMul(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([2, 3]) as tf.Tensor2D)).toThrow(
+      DimensionError,
+    );
   });
 });
 
@@ -86,17 +99,33 @@ describe('dense', () => {
   const r = randArray(n * m, rng);
   // L = sum(R .* tanh(x W + b)): smooth, |L| <= 24
   const lossOf = (tx: tf.Tensor, tw: tf.Tensor, tb: tf.Tensor) =>
-    tf.sum(tf.mul(tf.tensor2d(r, [n, m]), tf.tanh(dense(tx as tf.Tensor2D, tw as tf.Tensor2D, tb as tf.Tensor1D))));
+    tf.sum(
+      tf.mul(tf.tensor2d(r, [n, m]), tf.tanh(dense(tx as tf.Tensor2D, tw as tf.Tensor2D, tb as tf.Tensor1D))),
+    );
 
   it('gradients in x, W and b agree with central finite differences', () => {
     const grads = tf.tidy(() =>
-      tf.grads(lossOf)([tf.tensor2d(x, [n, k]), tf.tensor2d(w, [k, m]), tf.tensor1d(b)]).map((g) => g.dataSync()),
+      tf
+        .grads(lossOf)([tf.tensor2d(x, [n, k]), tf.tensor2d(w, [k, m]), tf.tensor1d(b)])
+        .map((g) => g.dataSync()),
     );
     const evalAt = (vx: Float32Array, vw: Float32Array, vb: Float32Array) =>
       tf.tidy(() => lossOf(tf.tensor2d(vx, [n, k]), tf.tensor2d(vw, [k, m]), tf.tensor1d(vb)).dataSync()[0]);
-    expectClose(grads[0], numericalGrad((v) => evalAt(v, w, b), x), 2e-3);
-    expectClose(grads[1], numericalGrad((v) => evalAt(x, v, b), w), 2e-3);
-    expectClose(grads[2], numericalGrad((v) => evalAt(x, w, v), b), 2e-3);
+    expectClose(
+      grads[0],
+      numericalGrad((v) => evalAt(v, w, b), x),
+      2e-3,
+    );
+    expectClose(
+      grads[1],
+      numericalGrad((v) => evalAt(x, v, b), w),
+      2e-3,
+    );
+    expectClose(
+      grads[2],
+      numericalGrad((v) => evalAt(x, w, v), b),
+      2e-3,
+    );
   });
 
   it('equals x W + b computed in float64', () => {
@@ -110,7 +139,9 @@ describe('dense', () => {
   });
 
   it('rejects a bias of the wrong length', () => {
-    expect(() => dense(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([3, 4]) as tf.Tensor2D, tf.zeros([3]) as tf.Tensor1D)).toThrow(DimensionError);
+    expect(() =>
+      dense(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([3, 4]) as tf.Tensor2D, tf.zeros([3]) as tf.Tensor1D),
+    ).toThrow(DimensionError);
   });
 });
 
@@ -127,7 +158,11 @@ describe('activation', () => {
     it(`${name}: values match the float64 formula, gradient matches finite differences`, () => {
       const f = activation(name);
       const y = tf.tidy(() => f(tf.tensor1d(xs)).dataSync());
-      const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(f(t)))(tf.tensor1d(xs)).dataSync());
+      const g = tf.tidy(() =>
+        tf
+          .grad((t: tf.Tensor) => tf.sum(f(t)))(tf.tensor1d(xs))
+          .dataSync(),
+      );
       for (let i = 0; i < xs.length; i++) {
         expect(Math.abs(y[i] - ref[name](xs[i]))).toBeLessThan(1e-5 * (1 + Math.abs(ref[name](xs[i]))));
         // float64 central difference of the reference: error ~ h^2 f''' / 6 <= 1e-8 at h = 1e-4,

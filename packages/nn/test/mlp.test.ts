@@ -1,7 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { DimensionError, FormatError, InvalidArgumentError, Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { Mlp, flatten, numElements, unflatten } from '../src/index.js';
+import { flatten, Mlp, numElements, unflatten } from '../src/index.js';
 
 function batch(n: number, d: number, seed: number): tf.Tensor2D {
   const v = new Float32Array(n * d);
@@ -23,7 +23,7 @@ describe('Mlp', () => {
     // Glorot bound for the first layer: sqrt(6 / (3 + 8))
     const w0 = a.getFlat().subarray(0, 24);
     expect(Math.max(...Array.from(w0, Math.abs))).toBeLessThanOrEqual(Math.sqrt(6 / 11));
-    [a, b, c].forEach((m) => m.dispose());
+    for (const m of [a, b, c]) m.dispose();
   });
 
   it('applyFlat(theta = getFlat()) equals apply, and its theta-gradient equals the variable gradients', () => {
@@ -37,10 +37,13 @@ describe('Mlp', () => {
     const padded = tf.concat([tf.ones([4]), theta]) as tf.Tensor1D;
     expect(Array.from(net.applyFlat(x, padded, 4).dataSync())).toEqual(Array.from(y1));
     const loss = (y: tf.Tensor) => tf.sum(tf.square(y));
-    const gTheta = tf.grad((t: tf.Tensor) => loss(net.applyFlat(x, t as tf.Tensor1D)))(theta).dataSync();
+    const gTheta = tf
+      .grad((t: tf.Tensor) => loss(net.applyFlat(x, t as tf.Tensor1D)))(theta)
+      .dataSync();
     const { grads } = tf.variableGrads(() => loss(net.apply(x)) as tf.Scalar, net.variables);
     const gVars = flatten(net.variables.map((v) => grads[v.name]));
-    for (let i = 0; i < gVars.length; i++) expect(Math.abs(gTheta[i] - gVars[i])).toBeLessThan(1e-5 * (1 + Math.abs(gVars[i])));
+    for (let i = 0; i < gVars.length; i++)
+      expect(Math.abs(gTheta[i] - gVars[i])).toBeLessThan(1e-5 * (1 + Math.abs(gVars[i])));
     tf.dispose([x, theta, padded, ...Object.values(grads)]);
     net.dispose();
   });
