@@ -22,7 +22,7 @@ const USAGE = `usage:
                    [--backend auto|wasm|cpu|node] [--no-fail] [--set NAME=VALUE ...]
   sdekit-bench perf [--out FILE] [--packages sde,ks-solver,...]
 Defaults: every case, profile quick, out results/<profile>, seed 20260101, backend auto.
---set overrides a size of the profile (e.g. --set T=500 --set dsmSteps=1000) for exploration.`;
+--set overrides a size of the profile (e.g. --set T=500, or --set T2.T=500 for one case) for exploration.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

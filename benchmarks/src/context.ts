@@ -23,7 +23,7 @@ export class CaseContext {
   readonly seed: number;
   /** The run folder (plots/, series/, models/ live below it). */
   readonly runDir: string;
-  /** Size overrides (tests run cases at reduced size); a case merges them into its profile sizes. */
+  /** Size overrides (tests run cases at reduced size): 'NAME' for every case, 'ID.NAME' for one. */
   readonly overrides: Readonly<Record<string, number>>;
   private readonly progress: ProgressSink;
   private readonly metrics: Metric[] = [];
@@ -47,7 +47,12 @@ export class CaseContext {
   /** Merges profile sizes with the overrides that apply to them and records the result. */
   resolveSizes<T extends Record<string, number | string | boolean>>(sizes: T): T {
     const out: Record<string, number | string | boolean> = { ...sizes };
+    // 'NAME' applies to every case that has that size; 'ID.NAME' (e.g. 'T2.T') to one case only.
     for (const [k, v] of Object.entries(this.overrides)) if (k in out) out[k] = v;
+    for (const [k, v] of Object.entries(this.overrides)) {
+      const [id, name] = k.split('.');
+      if (name !== undefined && id.toUpperCase() === this.id && name in out) out[name] = v;
+    }
     this.sizes = { ...this.sizes, ...out };
     return out as T;
   }

@@ -16,8 +16,18 @@ import { runSuite } from '../src/runner';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Reduced sizes (the quick profile's criteria still apply): T2 with 1000 time units of data
-// (1e5 samples, about 200 well-to-well transitions) and M1 at its quick size with fewer iterations.
-const OVERRIDES = { T: 1000, dsmSteps: 2000, simPaths: 32, simT: 40, trackPaths: 32, iterations: 600, baselineIterations: 600 };
+// (1e5 samples, a few hundred well-to-well transitions) and shorter learned-model runs; M1 at its
+// quick data size (T = 200) with fewer optimiser iterations and a 3x (not 5x) reference run.
+const OVERRIDES = {
+  'T2.T': 1000,
+  'T2.simPaths': 32,
+  'T2.simT': 40,
+  'T2.trackPaths': 32,
+  'M1.iterations': 500,
+  'M1.baselineIterations': 400,
+  'M1.refFactor': 3,
+  'M1.simT': 300,
+};
 
 let dir: string;
 let report: RunReport;

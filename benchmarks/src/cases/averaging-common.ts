@@ -9,7 +9,7 @@ import type { TimeSeries } from '@sdekit/sde';
 import * as sde from '@sdekit/sde';
 import type { CaseContext, StageProgress } from '../context.js';
 import { lineChart } from '../plots.js';
-import { bundleAcf, bundlePath, compareMarginals, linspace, plotAcf, plotMarginals, plotPaths, seriesAcf } from './common.js';
+import { bundleAcf, bundlePath, compareMarginals, lagTimes, linspace, plotAcf, plotMarginals, plotPaths, seriesAcf } from './common.js';
 
 export interface AveragingSizes extends Record<string, number> {
   n: number;
@@ -22,8 +22,12 @@ export interface AveragingSizes extends Record<string, number> {
   simPaths: number;
   simT: number;
   acfT: number;
+  /** The true system is run for refFactor * T; the first T is observed, the whole run is the ACF reference. */
+  refFactor: number;
   gridPoints: number;
   truthSamples: number;
+  /** Fast samples behind the learned model's bbar when simulating (fixed set; Monte Carlo bias ~ 1/sqrt). */
+  simSamples: number;
 }
 
 export interface AveragingSpec {
@@ -34,7 +38,8 @@ export interface AveragingSpec {
   mseTarget: number;
   /** Target of baseline MSE / flow MSE (null: reported only). */
   ratioTarget: number | null;
-  generate: (seed: number, progress: (done: number, total: number) => void) => TimeSeries;
+  /** The slow path of the full system over [0, T]. */
+  generate: (T: number, seed: number, progress: (done: number, total: number) => void) => TimeSeries;
   /** The exact bbar on grid points (grid: n*d values) from exact samples of pi_0. */
   trueDrift: (grid: Float64Array) => Float64Array;
   fit: (path: TimeSeries, seed: number, progress: StageProgress) => AveragedModel;
@@ -66,8 +71,11 @@ export async function averagingCase(ctx: CaseContext, s: AveragingSizes, spec: A
   const mName = (n: string) => (tag ? `${tag}: ${n}` : n);
   const fSuffix = tag ? `-${tag.replace(/[^A-Za-z0-9]+/g, '')}` : '';
   const stage = (n: string) => (tag ? `${n} ${tag}` : n);
-  const observed = await ctx.stage(stage('data'), (progress) => spec.generate(ctx.seedFor(1), (a, b) => progress(a / b)));
+  const reference = await ctx.stage(stage('data'), (progress) => spec.generate(s.T * s.refFactor, ctx.seedFor(1), (a, b) => progress(a / b)));
+  const nObs = Math.round(s.T / reference.dt) + 1;
+  const observed = sde.timeSeries(reference.data.slice(0, nObs * d), d, reference.dt, reference.t0);
   await ctx.saveSeries(`observed${fSuffix}`, observed.data, [observed.length, d], `observed slow path, Delta = ${observed.dt}`);
+  await ctx.saveSeries(`reference${fSuffix}`, reference.data, [reference.length, d], `true slow path over ${s.T * s.refFactor} time units (its first ${s.T} are the observed path; the rest is never used for learning)`);
   const model = await ctx.stage(stage('learn'), (progress) => spec.fit(observed, ctx.seedFor(2), progress));
   await ctx.saveModel(`averaged${fSuffix}`, model.toJSON(), 'averaged model: flow for pi_0 + known coefficients');
   for (const w of model.training.warnings) ctx.warn(`fitAveraged: ${w}`);
@@ -88,7 +96,7 @@ export async function averagingCase(ctx: CaseContext, s: AveragingSizes, spec: A
       const k = Math.floor(((p + 0.5) * observed.length) / s.simPaths);
       x0.set(observed.data.subarray(k * d, k * d + d), p * d);
     }
-    return sde.simulate(model.system({ samples: 512, seed: ctx.seedFor(5) }), {
+    return sde.simulate(model.system({ samples: s.simSamples, seed: ctx.seedFor(5) }), {
       x0,
       paths: s.simPaths,
       h: s.Delta,
@@ -106,12 +114,21 @@ export async function averagingCase(ctx: CaseContext, s: AveragingSizes, spec: A
     ctx.metric(mName('drift MSE (flow)'), mse, { op: '<', value: spec.mseTarget }, `grid of ${s.gridPoints} points over [${spec.gridLo}, ${spec.gridHi}]`);
     ctx.metric(mName('drift MSE (MLP baseline)'), mseBase, null);
     ctx.metric(mName('baseline MSE / flow MSE'), mseBase / mse, spec.ratioTarget === null ? null : { op: '>=', value: spec.ratioTarget });
-    const cmp = compareMarginals(observed.data, sim.data, d);
-    for (let j = 0; j < d; j++) ctx.metric(mName(`marginal KL ${spec.label}${d > 1 ? j + 1 : ''}`), cmp.kl[j], { op: '<', value: 0.02 });
+    // The stationary PDF of the data is estimated from the long true run (the observed window alone
+    // holds few well-to-well transitions, so its histogram is far from stationary); both reported.
+    const cmp = compareMarginals(reference.data, sim.data, d);
+    const cmpObs = compareMarginals(observed.data, sim.data, d);
+    for (let j = 0; j < d; j++) {
+      const c = `${spec.label}${d > 1 ? j + 1 : ''}`;
+      ctx.metric(mName(`marginal KL ${c} vs long true run`), cmp.kl[j], { op: '<', value: 0.02 }, `true system over ${s.T * s.refFactor} time units`);
+      ctx.metric(mName(`marginal KL ${c} vs observed window`), cmpObs.kl[j], null);
+    }
     const maxLag = Math.round(s.acfT / s.Delta);
     const acfData = seriesAcf(observed.data, d, maxLag);
+    const acfRef = seriesAcf(reference.data, d, maxLag);
     const acfModel = bundleAcf(sim, maxLag);
-    ctx.metric(mName('ACF error'), sde.acfError(acfData, acfModel), { op: '<', value: 0.1 }, `lags 0..${s.acfT} time units (our target: benchmarks.md gives none)`);
+    ctx.metric(mName('ACF error vs long true run'), sde.acfError(acfRef, acfModel), { op: '<', value: 0.1 }, `lags 0..${s.acfT} time units; reference: the true system over ${s.T * s.refFactor} time units (our target)`);
+    ctx.metric(mName('ACF error vs observed window'), sde.acfError(acfData, acfModel), null, `the observed ${s.T} time units alone give a noisy ACF (few well-to-well transitions)`);
     ctx.recordSizes({ [mName('observations')]: observed.length, [mName('flowParams')]: model.numParams });
     if (spec.plots === false) return;
 
@@ -134,8 +151,8 @@ export async function averagingCase(ctx: CaseContext, s: AveragingSizes, spec: A
         bands: [{ name: 'flow +-2 MC s.e.', x, lo: lv.map((v, i) => v - 2 * se[i]), hi: lv.map((v, i) => v + 2 * se[i]) }],
       }),
     );
-    await plotMarginals(ctx, cmp, d === 1 ? [spec.label] : [`${spec.label}1`, `${spec.label}2`], undefined, fSuffix);
-    await plotAcf(ctx, s.Delta, acfData, acfModel, [], tag ? ` (${tag})` : '', fSuffix);
+    await plotMarginals(ctx, cmp, d === 1 ? [spec.label] : [`${spec.label}1`, `${spec.label}2`], undefined, fSuffix, `the true system over ${s.T * s.refFactor} time units`);
+    await plotAcf(ctx, s.Delta, acfData, acfModel, [{ name: `true system, ${s.T * s.refFactor} time units`, x: lagTimes(maxLag, s.Delta), y: acfRef }], tag ? ` (${tag})` : '', fSuffix);
     await plotPaths(ctx, observed, bundlePath(sim, 0), sim.dt, 0, d === 1 ? spec.label : `${spec.label}1`, Math.min(50, s.T), fSuffix);
   });
   return { model, observed };

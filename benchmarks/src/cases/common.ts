@@ -77,11 +77,18 @@ export function langevinProgress(progress: StageProgress): (p: LangevinProgress)
 }
 
 /** Draws the marginal PDFs (data vs model, optionally the exact density) of every coordinate in one figure each. */
-export async function plotMarginals(ctx: CaseContext, cmp: MarginalComparison, labels: readonly string[], exact?: Array<{ x: Float64Array; p: Float64Array } | null>, suffix = ''): Promise<void> {
+export async function plotMarginals(
+  ctx: CaseContext,
+  cmp: MarginalComparison,
+  labels: readonly string[],
+  exact?: Array<{ x: Float64Array; p: Float64Array } | null>,
+  suffix = '',
+  dataName = 'the observed series',
+): Promise<void> {
   for (let j = 0; j < cmp.grids.length && j < labels.length; j++) {
     const g = cmp.grids[j];
     const curves: Curve[] = [
-      { name: 'data', x: g.x, y: g.data },
+      { name: dataName === 'the observed series' ? 'data' : dataName, x: g.x, y: g.data },
       { name: 'learned model', x: g.x, y: g.model, dashed: true },
     ];
     const e = exact?.[j];
@@ -89,7 +96,7 @@ export async function plotMarginals(ctx: CaseContext, cmp: MarginalComparison, l
     await ctx.plot(
       `pdf-${labels[j]}${suffix}`,
       `${ctx.id}: marginal PDF of ${labels[j]}`,
-      `Histogram density of ${labels[j]} from the observed series and from paths of the learned model (KL ${cmp.kl[j].toExponential(2)}, Hellinger ${cmp.hellinger[j].toFixed(3)}).`,
+      `Histogram density of ${labels[j]} from ${dataName} and from paths of the learned model (KL ${cmp.kl[j].toExponential(2)}, Hellinger ${cmp.hellinger[j].toFixed(3)}).`,
       lineChart({ title: `PDF of ${labels[j]}`, xLabel: labels[j], yLabel: 'density', curves }),
     );
   }

@@ -11,8 +11,8 @@ import type { BenchCase, CaseContext } from '../context.js';
 import { averagingCase, type AveragingSizes } from './averaging-common.js';
 
 const SIZES: Record<'quick' | 'full', AveragingSizes> = {
-  quick: { n: 100, m: 2, T: 200, Delta: 0.01, iterations: 800, L: 64, baselineIterations: 800, simPaths: 20, simT: 100, acfT: 5, gridPoints: 31, truthSamples: 200000 },
-  full: { n: 1000, m: 10, T: 1000, Delta: 0.01, iterations: 3000, L: 128, baselineIterations: 3000, simPaths: 50, simT: 400, acfT: 5, gridPoints: 61, truthSamples: 1000000 },
+  quick: { n: 100, m: 2, T: 200, Delta: 0.01, iterations: 800, L: 64, baselineIterations: 800, simPaths: 4, simT: 500, acfT: 5, refFactor: 5, gridPoints: 31, truthSamples: 200000, simSamples: 512 },
+  full: { n: 1000, m: 10, T: 1000, Delta: 0.01, iterations: 3000, L: 128, baselineIterations: 3000, simPaths: 8, simT: 2000, acfT: 5, refFactor: 3, gridPoints: 61, truthSamples: 1000000, simSamples: 1024 },
 };
 
 export const m1Case: BenchCase = {
@@ -28,10 +28,10 @@ export const m1Case: BenchCase = {
       gridHi: 1.5,
       mseTarget: ctx.profile === 'quick' ? 5e-3 : 1e-3,
       ratioTarget: 5,
-      generate: (seed, progress) => {
+      generate: (T, seed, progress) => {
         const system = sde.m1System({ m: s.m, n: s.n, beta });
         const y0 = sde.sampleM1Fast(sde.Rng.fromSeed(seed, 1), 1, s.m);
-        return sde.simulateSlowFast(system, { x0: new Float64Array([0]), y0, fastStep: 0.02 / s.n, Delta: s.Delta, T: s.T, seed, onProgress: progress }).slow;
+        return sde.simulateSlowFast(system, { x0: new Float64Array([0]), y0, fastStep: 0.02 / s.n, Delta: s.Delta, T, seed, onProgress: progress }).slow;
       },
       trueDrift: (grid) => sde.m1TrueDrift(grid, { m: s.m, beta, samples: s.truthSamples, seed: ctx.seedFor(9) }),
       fit: (path, seed, progress) =>

@@ -9,10 +9,10 @@ import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
 import { averagingCase } from './averaging-common.js';
 
-const COMMON = { Delta: 0.01, L: 64, simPaths: 20, acfT: 5, gridPoints: 31, truthSamples: 100000 };
+const COMMON = { Delta: 0.01, L: 64, simPaths: 4, acfT: 5, gridPoints: 31, truthSamples: 100000, simSamples: 128 };
 const PROFILES = {
-  quick: { ds: [1], Ns: [10], ns: [100], T: 200, iterations: 800, baselineIterations: 800, simT: 100 },
-  full: { ds: [1, 2], Ns: [10, 15, 20], ns: [100, 1000, 15000], T: 1000, iterations: 3000, baselineIterations: 3000, simT: 200 },
+  quick: { ds: [1], Ns: [10], ns: [100], T: 500, iterations: 500, baselineIterations: 800, simT: 250, refFactor: 2 },
+  full: { ds: [1, 2], Ns: [10, 15, 20], ns: [100, 1000, 15000], T: 1000, iterations: 3000, baselineIterations: 3000, simT: 2000, refFactor: 2 },
 };
 
 /** Upper end of the drift MSE range reported by [SG] for this experiment family. */
@@ -24,7 +24,7 @@ export const m2Case: BenchCase = {
   description: 'Slow particle in a double-well V with Gaussian-bump interactions with N fast solvent particles.',
   async run(ctx: CaseContext) {
     const p = PROFILES[ctx.profile];
-    const s0 = ctx.resolveSizes({ T: p.T, iterations: p.iterations, baselineIterations: p.baselineIterations, simT: p.simT, ...COMMON });
+    const s0 = ctx.resolveSizes({ T: p.T, iterations: p.iterations, baselineIterations: p.baselineIterations, simT: p.simT, refFactor: p.refFactor, ...COMMON });
     const configs = p.ds.flatMap((d) => p.Ns.flatMap((N) => p.ns.map((n) => ({ d, N, n }))));
     for (const [i, { d, N, n }] of configs.entries()) {
       const tag = configs.length > 1 ? `d=${d} N=${N} n=${n}` : '';
@@ -39,10 +39,10 @@ export const m2Case: BenchCase = {
         slowDim: d,
         tag,
         plots: i === 0 || d === 2 ? true : n === p.ns[0],
-        generate: (seed, progress) => {
+        generate: (T, seed, progress) => {
           const system = sde.m2System({ d, N, n });
           const y0 = sde.sampleM2Fast(sde.Rng.fromSeed(seed, 1), 1, { d, N });
-          return sde.simulateSlowFast(system, { x0: new Float64Array(d), y0, fastStep: 0.02 / n, Delta: s.Delta, T: s.T, seed, onProgress: progress }).slow;
+          return sde.simulateSlowFast(system, { x0: new Float64Array(d), y0, fastStep: 0.02 / n, Delta: s.Delta, T, seed, onProgress: progress }).slow;
         },
         trueDrift: (grid) => sde.m2TrueDrift(grid, { d, N }),
         fit: (path, seed, progress) =>

@@ -14,8 +14,8 @@ import { densityPanels, heatmaps, lineChart } from '../plots.js';
 import { bundleAcf, bundlePath, compareMarginals, coordinate, plotAcf, plotPaths, seriesAcf, GENERATOR, langevinProgress } from './common.js';
 
 const SIZES = {
-  quick: { T: 2000, spinUp: 1000, h: 0.05, dt: 0.1, sigma: 0.1, network: 'mlp', dsmSteps: 3000, simPaths: 20, simT: 200, simH: 0.01, acfT: 20 },
-  full: { T: 100000, spinUp: 1000, h: 0.05, dt: 0.1, sigma: 0.1, network: 'unet', dsmSteps: 40000, simPaths: 50, simT: 2000, simH: 0.01, acfT: 20 },
+  quick: { T: 2000, spinUp: 1000, h: 0.05, dt: 0.1, sigma: 0.1, network: 'mlp', hidden: 256, pMin: 0.001, dsmSteps: 5000, simPaths: 20, simT: 100, simH: 0.002, acfT: 20 },
+  full: { T: 100000, spinUp: 1000, h: 0.05, dt: 0.1, sigma: 0.1, network: 'unet', hidden: 0, pMin: 3e-4, dsmSteps: 40000, simPaths: 50, simT: 2000, simH: 0.002, acfT: 20 },
 };
 
 export const t3Case: BenchCase = {
@@ -36,7 +36,8 @@ export const t3Case: BenchCase = {
         sigma: s.sigma,
         score: s.network === 'unet' ? 'dsm-unet' : 'dsm-mlp',
         ...GENERATOR,
-        dsm: { steps: s.dsmSteps },
+        pMin: s.pMin,
+        dsm: { steps: s.dsmSteps, ...(s.network === 'mlp' ? { hiddenDims: [s.hidden, s.hidden] } : {}) },
         seed: ctx.seedFor(2),
         onProgress: langevinProgress(progress),
       }),

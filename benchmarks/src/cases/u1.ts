@@ -6,10 +6,10 @@
  * on >= 90 % of the grid points where the data put mass, that the mean band width shrinks with 5T,
  * and draw forecast bands for the path beyond the observation window.
  */
-import { type AveragedModel, fitAveraged, m1Coefficients, m2Coefficients, type SlowCoefficients } from '@sdekit/averaging';
+import { fitAveraged, m1Coefficients, m2Coefficients, type SlowCoefficients } from '@sdekit/averaging';
 import type { TimeSeries } from '@sdekit/sde';
 import * as sde from '@sdekit/sde';
-import { fitPosterior, sortedQuantile } from '@sdekit/vi';
+import { type AveragedPosterior, averagedPosterior } from '@sdekit/vi';
 import type { BenchCase, CaseContext } from '../context.js';
 import { lineChart } from '../plots.js';
 import { linspace } from './common.js';
@@ -64,44 +64,30 @@ export const u1Case: BenchCase = {
       const truth = prob.trueDrift(grid, s.truthSamples, ctx.seedFor(20 + pi));
       const widths: number[] = [];
       const bandsFor: Array<{ T: number; lo: Float64Array; hi: Float64Array; mean: Float64Array }> = [];
-      let forecastModel: { model: AveragedModel; draws: Float64Array; observed: TimeSeries } | null = null;
+      let forecastModel: { post: AveragedPosterior; observed: TimeSeries } | null = null;
       for (const T of [s.T, Tlong]) {
         const nObs = Math.round(T / s.Delta) + 1;
         const observed = head(full, nObs);
         const model = await ctx.stage(`${prob.name} fit T=${T}`, (progress) =>
           fitAveraged({ path: observed, coefficients: prob.coefficients(), L: s.L, iterations: s.fitIterations, seed: ctx.seedFor(30 + pi), onProgress: (q) => progress(q.iteration / q.iterations) }),
         );
-        const map = model.getParams();
-        const loglik = model.logLikelihoodFunction({ path: observed, L: s.L, batchSize: Math.min(s.viBatch, nObs - 1), seed: ctx.seedFor(40 + pi) });
-        const posterior = await ctx.stage(`${prob.name} vi T=${T}`, (progress) =>
-          fitPosterior({
-            dim: model.numParams,
-            logLikelihood: (theta) => loglik(theta),
-            init: { mean: map, std: 1e-3 },
+        const post = await ctx.stage(`${prob.name} vi T=${T}`, (progress) =>
+          averagedPosterior(model, observed, {
+            L: s.L,
+            batchSize: Math.min(s.viBatch, nObs - 1),
             samples: s.viSamples,
             steps: s.viSteps,
             seed: ctx.seedFor(50 + pi),
             onProgress: (q) => progress(q.step / q.steps, `elbo ${q.elboRecent.toFixed(1)}`),
           }),
         );
-        await ctx.saveModel(`${prob.name}-posterior-T${T}`, posterior.toJSON(), `flow posterior over the ${prob.name} averaged-model parameters, T = ${T}`);
-        const bands = await ctx.stage(`${prob.name} bands T=${T}`, () =>
-          posterior.bands(
-            (theta, g: Float64Array) => {
-              model.setParams(theta);
-              return model.bbar(g, { samples: 2048, seed: ctx.seedFor(60) }).value;
-            },
-            grid,
-            [0.95],
-            { samples: s.bandDraws, seed: ctx.seedFor(70 + pi) },
-          ),
-        );
-        model.setParams(map);
+        await ctx.saveModel(`${prob.name}-posterior-T${T}`, post.toJSON(), `flow posterior over the ${prob.name} averaged-model parameters, T = ${T}`);
+        const bands = await ctx.stage(`${prob.name} bands T=${T}`, () => post.bbarBands(grid, [0.95], { samples: s.bandDraws, fastSamples: 2048, seed: ctx.seedFor(70 + pi) }));
         const b = bands.bands[0];
         // Grid points where the data put mass: inside the 0.5 %..99.5 % quantiles of the observed path.
         const sorted = Float64Array.from(observed.data).sort();
-        const lo = sortedQuantile(sorted, 0.005);
-        const hi = sortedQuantile(sorted, 0.995);
+        const lo = sde.quantile(sorted, 0.005);
+        const hi = sde.quantile(sorted, 0.995);
         let inMass = 0;
         let covered = 0;
         let width = 0;
@@ -115,8 +101,7 @@ export const u1Case: BenchCase = {
         ctx.metric(`${prob.name} T=${T}: coverage of true bbar by 95 % band`, covered / inMass, { op: '>=', value: 0.9 }, `${inMass} grid points inside the data's 0.5-99.5 % range`);
         ctx.metric(`${prob.name} T=${T}: mean band width`, width / inMass, null);
         bandsFor.push({ T, lo: b.lower, hi: b.upper, mean: bands.mean });
-        if (T === s.T) forecastModel = { model, draws: posterior.sample(s.forecastDraws, ctx.seedFor(80 + pi)), observed };
-        else model.dispose?.();
+        if (T === s.T) forecastModel = { post, observed };
       }
       ctx.metric(`${prob.name}: band width ratio (5T / T)`, widths[1] / widths[0], { op: '<', value: 1 }, 'the band must shrink with more data (about 1/sqrt(5) = 0.45 expected)');
 
@@ -135,31 +120,14 @@ export const u1Case: BenchCase = {
 
       // Forecast bands beyond the observation window (T): posterior draws x process noise.
       if (forecastModel) {
-        const { model, draws, observed } = forecastModel;
-        const map = model.getParams();
-        const steps = Math.round(s.forecastT / s.Delta);
-        const fc = await ctx.stage(`${prob.name} forecast`, () => {
-          const paths = new Float64Array(s.forecastDraws * (steps + 1));
-          const x0 = observed.data.subarray(observed.length - 1, observed.length);
-          for (let k = 0; k < s.forecastDraws; k++) {
-            model.setParams(draws.subarray(k * model.numParams, (k + 1) * model.numParams));
-            const b = sde.simulate(model.system({ samples: 256, seed: ctx.seedFor(90) }), { x0: Float64Array.from(x0), paths: 1, h: s.Delta, steps, seed: ctx.seedFor(100 + k) });
-            paths.set(b.data, k * (steps + 1));
-          }
-          model.setParams(map);
-          const lo = new Float64Array(steps + 1);
-          const hi = new Float64Array(steps + 1);
-          const med = new Float64Array(steps + 1);
-          const col = new Float64Array(s.forecastDraws);
-          for (let t = 0; t <= steps; t++) {
-            for (let k = 0; k < s.forecastDraws; k++) col[k] = paths[k * (steps + 1) + t];
-            col.sort();
-            lo[t] = sortedQuantile(col, 0.025);
-            hi[t] = sortedQuantile(col, 0.975);
-            med[t] = sortedQuantile(col, 0.5);
-          }
-          return { lo, hi, med };
-        });
+        const { post, observed } = forecastModel;
+        const x0 = Float64Array.from(observed.data.subarray(observed.length - 1, observed.length));
+        const fcb = await ctx.stage(`${prob.name} forecast`, () =>
+          post.forecastBands(x0, s.forecastT, { samples: s.forecastDraws, pathsPerDraw: 4, levels: [0.95], seed: ctx.seedFor(90 + pi) }),
+        );
+        // Saved states are spaced by the observation spacing Delta (dim 1), so time k*Delta is index k.
+        const steps = fcb.times.length - 1;
+        const fc = { lo: fcb.bands[0].lower, hi: fcb.bands[0].upper, med: fcb.median };
         const start = observed.length - 1;
         const actual = Float64Array.from({ length: steps + 1 }, (_, t) => full.data[start + t]);
         let inside = 0;
@@ -167,7 +135,7 @@ export const u1Case: BenchCase = {
         ctx.metric(`${prob.name}: forecast 95 % band coverage of the true continuation`, inside / (steps + 1), null, `${s.forecastT} time units after T = ${s.T}; one path, so informational`);
         const past = Math.min(observed.length, Math.round(2 / s.Delta));
         const tPast = Float64Array.from({ length: past }, (_, i) => (i - past + 1) * s.Delta);
-        const tFut = Float64Array.from({ length: steps + 1 }, (_, t) => t * s.Delta);
+        const tFut = fcb.times;
         await ctx.plot(
           `forecast-${prob.name}`,
           `U1: forecast beyond the observation window (${prob.name})`,
@@ -184,7 +152,6 @@ export const u1Case: BenchCase = {
             bands: [{ name: '95 % forecast band', x: tFut, lo: fc.lo, hi: fc.hi }],
           }),
         );
-        model.dispose?.();
       }
     }
   },
