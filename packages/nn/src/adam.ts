@@ -50,8 +50,10 @@ export class Adam {
   private readonly v: tf.Variable;
   private readonly sizes: number[];
   private t = 0;
-  /** Steps skipped because the loss was not finite (parameters left unchanged). */
+  /** Steps skipped because the loss or the gradient was not finite (nothing updated). */
   skippedSteps = 0;
+  /** Global gradient norm (before clipping) of the latest step; NaN before the first. */
+  lastGradNorm = Number.NaN;
 
   constructor(variables: readonly tf.Variable[], options: AdamOptions) {
     if (variables.length === 0) {
@@ -84,21 +86,33 @@ export class Adam {
 
   /**
    * Evaluates the loss and its gradient, applies one update, and returns the loss as a number.
-   * A non-finite loss leaves the parameters unchanged, increments `skippedSteps`, and is returned.
+   * A non-finite loss, or a finite loss with a non-finite gradient, leaves the parameters and the
+   * moment estimates unchanged, increments `skippedSteps`, and returns the loss (NaN when only the
+   * gradient was non-finite). `lastGradNorm` holds the global gradient norm before clipping.
    */
   step(loss: () => tf.Scalar): number {
     const { value, grads } = tf.variableGrads(loss, this.variables as tf.Variable[]);
-    const lossValue = value.dataSync()[0];
-    if (!Number.isFinite(lossValue)) {
+    // one flat gradient (zeros for variables the loss does not depend on)
+    const g = tf.tidy(() =>
+      tf.concat(
+        this.variables.map((p) => (grads[p.name] ? tf.reshape(grads[p.name], [-1]) : tf.zeros([p.size]))),
+      ),
+    );
+    // loss and squared gradient norm read back together (one synchronisation per step)
+    const [lossValue, normSq] = tf.tidy(() =>
+      tf.stack([tf.reshape(value, []), tf.sum(tf.square(g))]).dataSync(),
+    );
+    tf.dispose(value);
+    tf.dispose(grads);
+    this.lastGradNorm = Math.sqrt(normSq);
+    if (!Number.isFinite(lossValue) || !Number.isFinite(normSq)) {
       this.skippedSteps++;
-      tf.dispose(value);
-      tf.dispose(grads);
-      return lossValue;
+      g.dispose();
+      return Number.isFinite(lossValue) ? Number.NaN : lossValue;
     }
     const lrNow = this.lr(this.t);
     if (!Number.isFinite(lrNow) || lrNow < 0) {
-      tf.dispose(value);
-      tf.dispose(grads);
+      g.dispose();
       throw new InvalidArgumentError(
         'lr',
         `schedule returned ${lrNow} at step ${this.t}`,
@@ -110,17 +124,14 @@ export class Adam {
     const b2 = this.beta2;
     const alpha = (lrNow * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
     const epsHat = this.eps * Math.sqrt(1 - b2 ** this.t);
+    const scale =
+      this.clipNorm !== undefined && this.lastGradNorm > this.clipNorm
+        ? this.clipNorm / this.lastGradNorm
+        : 1;
     tf.tidy(() => {
-      // one flat gradient (zeros for variables the loss does not depend on)
-      let g: tf.Tensor = tf.concat(
-        this.variables.map((p) => (grads[p.name] ? tf.reshape(grads[p.name], [-1]) : tf.zeros([p.size]))),
-      );
-      if (this.clipNorm !== undefined) {
-        const norm = tf.sqrt(tf.sum(tf.square(g)));
-        g = tf.mul(g, tf.minimum(1, tf.div(this.clipNorm, tf.maximum(norm, 1e-30))));
-      }
-      const m = tf.add(tf.mul(b1, this.m), tf.mul(1 - b1, g));
-      const v = tf.add(tf.mul(b2, this.v), tf.mul(1 - b2, tf.square(g)));
+      const gs = scale === 1 ? g : tf.mul(g, scale);
+      const m = tf.add(tf.mul(b1, this.m), tf.mul(1 - b1, gs));
+      const v = tf.add(tf.mul(b2, this.v), tf.mul(1 - b2, tf.square(gs)));
       this.m.assign(m);
       this.v.assign(v);
       const delta = tf.split(tf.mul(alpha, tf.div(m, tf.add(tf.sqrt(v), epsHat))), this.sizes);
@@ -128,8 +139,7 @@ export class Adam {
         p.assign(tf.sub(p, tf.reshape(delta[i], p.shape)));
       });
     });
-    tf.dispose(value);
-    tf.dispose(grads);
+    g.dispose();
     return lossValue;
   }
 

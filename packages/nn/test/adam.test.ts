@@ -88,6 +88,35 @@ describe('Adam', () => {
     w.dispose();
   });
 
+  it('skips the update on a finite loss with a non-finite gradient', () => {
+    // loss = sqrt(w - 1) at w = 1: value 0, gradient 1 / (2 sqrt(0)) = Infinity
+    const w = tf.variable(tf.tensor1d([1]));
+    const opt = new Adam([w], { lr: 0.1 });
+    opt.step(() => tf.sum(tf.square(tf.sub(w, 3)))); // one normal step first: moments non-zero
+    const after1 = w.dataSync()[0];
+    expect(opt.iterations).toBe(1);
+    w.assign(tf.tensor1d([1]));
+    const loss = opt.step(() => tf.sum(tf.sqrt(tf.sub(w, 1))));
+    expect(Number.isNaN(loss)).toBe(true);
+    expect(opt.skippedSteps).toBe(1);
+    expect(opt.lastGradNorm).toBe(Number.POSITIVE_INFINITY);
+    expect(opt.iterations).toBe(1);
+    expect(w.dataSync()[0]).toBe(1);
+    // moments and step count untouched: continuing from after1 matches an optimiser that never skipped
+    expect(after1).toBeCloseTo(1.1, 5); // the first Adam step moves by lr towards 3
+    w.assign(tf.tensor1d([after1]));
+    opt.step(() => tf.sum(tf.square(tf.sub(w, 3))));
+    const u = tf.variable(tf.tensor1d([1]));
+    const ref = new Adam([u], { lr: 0.1 });
+    ref.step(() => tf.sum(tf.square(tf.sub(u, 3))));
+    ref.step(() => tf.sum(tf.square(tf.sub(u, 3))));
+    expect(w.dataSync()[0]).toBe(u.dataSync()[0]);
+    ref.dispose();
+    u.dispose();
+    opt.dispose();
+    w.dispose();
+  });
+
   it('validates its options', () => {
     const w = tf.variable(tf.tensor1d([1]));
     expect(() => new Adam([w], { lr: -1 })).toThrow(InvalidArgumentError);
