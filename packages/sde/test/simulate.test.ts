@@ -3,12 +3,14 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
+  acf,
   BlowUpError,
   cholesky,
   DimensionError,
   eulerMaruyama,
   fourWellSystem,
   InvalidArgumentError,
+  laggedCovariance,
   Matrix,
   matmul,
   milstein,
@@ -346,6 +348,44 @@ describe('simulate', () => {
         Matrix.identity(2),
       ),
     ).toThrow(InvalidArgumentError);
+  });
+
+  it('OU time series: acf() of simulated paths matches exp(-theta t) and laggedCovariance matches C(tau)', () => {
+    const theta = 1.3;
+    const sys = ouSystem(Matrix.from([[theta]]), Matrix.from([[Math.SQRT2]]));
+    const paths = 16;
+    const dt = 0.1;
+    const b = simulate(sys, {
+      x0: Float64Array.of(0),
+      paths,
+      h: 0.01,
+      T: 1000,
+      saveEvery: 10,
+      burnIn: 1000,
+      seed: 12,
+      solver: sra1,
+    });
+    const maxLag = 30; // 3 time units
+    const mean = new Float64Array(maxLag + 1);
+    const c1 = new Float64Array(paths);
+    for (let p = 0; p < paths; p++) {
+      const ts = pathOf(b, p);
+      const rho = acf(ts.data, 1, maxLag);
+      for (let k = 0; k <= maxLag; k++) mean[k] += rho[k] / paths;
+      c1[p] = laggedCovariance(ts.data, 1, 5).get(0, 0);
+    }
+    // Bartlett for an AR(1) with phi = exp(-theta dt): var(rho_k) <= (1 + phi^2) / ((1 - phi^2) N)
+    // per path, divided by the number of paths; 5 sigma.
+    const phi = Math.exp(-theta * dt);
+    const tol = 5 * Math.sqrt((1 + phi * phi) / ((1 - phi * phi) * b.length * paths));
+    for (let k = 0; k <= maxLag; k++) expect(Math.abs(mean[k] - Math.exp(-theta * k * dt))).toBeLessThan(tol);
+    // C(0.5) = exp(-theta 0.5) sigma^2 / (2 theta); sd of the path average ~ var sqrt(tau / N) per path.
+    const exactC = ouCorrelation(Matrix.from([[theta]]), Matrix.from([[Math.SQRT2]]), 0.5).get(0, 0);
+    expect(exactC).toBeCloseTo(Math.exp(-theta * 0.5) / theta, 12);
+    const avg = c1.reduce((x, y) => x + y, 0) / paths;
+    expect(Math.abs(avg - exactC)).toBeLessThan(
+      5 * (1 / theta) * Math.sqrt((1 + phi) / (1 - phi) / (b.length * paths)),
+    );
   });
 
   it('accepts systems without batched functions and general noise (per-point fallback equals batched)', () => {
