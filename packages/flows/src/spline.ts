@@ -90,9 +90,10 @@ function knots(xc: tf.Tensor2D, raw: tf.Tensor3D, k: number, bound: number, sear
   const dLeft = tf.concat([ones, inner], 2) as tf.Tensor3D; // d_0 .. d_{K-1}
   const dRight = tf.concat([inner, ones], 2) as tf.Tensor3D; // d_1 .. d_K
   const onehot = binOneHot(xc, searchOnY ? h.left : w.left, k);
-  // select all six per-bin quantities with one product and one sum: [N, D, K, 6] -> [N, D, 6]
-  const table = tf.stack([w.left, w.sizes, h.left, h.sizes, dLeft, dRight], 3);
-  const picked = tf.unstack(tf.sum(tf.mul(tf.expandDims(onehot, 3), table), 2), 2);
+  // select all six per-bin quantities with one product and one sum: [6, N, D, K] -> [6, N, D]
+  // (stacked on the leading axis so that unstacking takes contiguous blocks)
+  const table = tf.stack([w.left, w.sizes, h.left, h.sizes, dLeft, dRight], 0);
+  const picked = tf.unstack(tf.sum(tf.mul(onehot, table), 3), 0);
   return { xk: picked[0], wk: picked[1], yk: picked[2], hk: picked[3], dk: picked[4], dk1: picked[5] };
 }
 
