@@ -54,8 +54,9 @@ export interface FitAveragedOptions {
   L?: number;
   /**
    * Penalty weight, on the scale of the full-path loss of methods.md §4 (a constant or a function of
-   * the iteration). Default: 0.01 * (training transitions) decreasing linearly to 0 at 75 % of the
-   * iterations, i.e. 0.01 per transition at the start.
+   * the iteration). Default: 0.01 T (T = training transitions * Delta, the observed time span)
+   * decreasing linearly to 0 at half of the iterations. The likelihood's curvature in bbar grows like
+   * T / sigma^2, so a penalty proportional to T keeps the same relative weight for every Delta.
    */
   lambda?: number | ((iteration: number) => number);
   /** Penalty exponent p >= 1 (default 2): |f(z)|^p with |.| the Euclidean norm. */
@@ -126,7 +127,7 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
   const validateEvery = options.validateEvery ?? Math.max(1, Math.floor(iterations / 20));
   checkInteger('validateEvery', validateEvery, 1);
   const dt = path.dt;
-  const lambdaAt = lambdaFunction(options.lambda, trainEnd, iterations);
+  const lambdaAt = lambdaFunction(options.lambda, trainEnd, dt, iterations);
 
   const flow: Flow =
     options.flow !== undefined && 'forwardFlat' in options.flow
@@ -279,11 +280,12 @@ function checkNonNegative(name: string, v: number, it: number): void {
 
 /**
  * The penalty schedule: a constant, a user function, or the default linear decay from
- * 0.01 * trainTransitions to 0 at 75 % of the iterations.
+ * 0.01 * (trainTransitions * dt) to 0 at half of the iterations.
  */
 function lambdaFunction(
   lambda: FitAveragedOptions['lambda'],
   trainTransitions: number,
+  dt: number,
   iterations: number,
 ): (iteration: number) => number {
   if (typeof lambda === 'function') return lambda;
@@ -297,7 +299,7 @@ function lambdaFunction(
     }
     return () => lambda;
   }
-  return decayingLambda({ start: 0.01 * trainTransitions, iterations: Math.ceil(0.75 * iterations) });
+  return decayingLambda({ start: 0.01 * trainTransitions * dt, iterations: Math.ceil(0.5 * iterations) });
 }
 
 /**
