@@ -361,7 +361,7 @@ export class LangevinModel {
    * caller-supplied score stores no score; pass the same score model (same units) as `options.score`.
    */
   static fromJSON(json: LangevinModelJSON, options: { score?: ScoreModel } = {}): LangevinModel {
-    if (!json || json.format !== 'sdekit.langevin-model' || json.version !== 1) {
+    if (json?.format !== 'sdekit.langevin-model' || json.version !== 1) {
       throw new FormatError(
         'LangevinModel',
         `expected format sdekit.langevin-model version 1, got ${json?.format} ${json?.version}`,

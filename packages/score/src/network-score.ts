@@ -160,7 +160,7 @@ export class NetworkScore implements SerializableScoreModel {
   }
 
   static fromJSON(json: NetworkScoreJSON): NetworkScore {
-    if (!json || json.format !== 'sdekit.network-score' || json.version !== 1) {
+    if (json?.format !== 'sdekit.network-score' || json.version !== 1) {
       throw new FormatError(
         'NetworkScore',
         `expected format sdekit.network-score version 1, got ${json?.format} ${json?.version}`,

@@ -289,7 +289,7 @@ export class UNet1d {
   }
 
   static fromJSON(json: UNet1dJSON): UNet1d {
-    if (!json || json.format !== 'sdekit.unet1d' || json.version !== 1) {
+    if (json?.format !== 'sdekit.unet1d' || json.version !== 1) {
       throw new FormatError(
         'UNet1d',
         `expected format sdekit.unet1d version 1, got ${json?.format} ${json?.version}`,
