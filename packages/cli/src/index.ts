@@ -15,3 +15,13 @@ export {
   type NpyArray,
   type NpyDtype,
 } from './io.js';
+export {
+  main,
+  VERSION,
+  EXIT,
+  UsageError,
+  FileError,
+  type CliIo,
+  type CliMetadata,
+  type CoefficientsContext,
+} from './commands/main.js';

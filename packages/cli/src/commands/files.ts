@@ -1,0 +1,213 @@
+/**
+ * Files for the `sdekit` commands: reading a time series (CSV or .npy, rows = time) with column
+ * selection and validation, reading a simulation written by `sdekit simulate`, reading a model file,
+ * and checking an output path before any expensive work starts.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
+import { SdekitError } from '@sdekit/sde';
+import { DataFormatError, decodeNpy, type NpyArray, parseCsv } from '../io.js';
+import type { CliIo } from './spec.js';
+import { UsageError } from './spec.js';
+
+/** A file could not be read or written (missing, a folder, no permission). */
+export class FileError extends SdekitError {
+  constructor(message: string) {
+    super('FILE', message);
+  }
+}
+
+/** Resolves a user path against the I/O's working folder. */
+export function resolvePath(io: CliIo, path: string): string {
+  return resolve(io.cwd ?? process.cwd(), path);
+}
+
+function describeFsError(err: unknown, role: string, path: string): never {
+  const code = (err as { code?: string }).code;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EISDIR'
+        ? 'it is a folder, not a file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : ((err as Error).message ?? String(err)).split('\n')[0];
+  throw new FileError(`${role}: cannot read '${path}' (${why})`);
+}
+
+/** Reads a whole file, turning file-system errors into one-line FileErrors that name the role ('DATA', 'MODEL'). */
+export async function readInput(io: CliIo, path: string, role: string): Promise<Buffer> {
+  try {
+    return await readFile(resolvePath(io, path));
+  } catch (err) {
+    return describeFsError(err, role, path);
+  }
+}
+
+/**
+ * Checks that an output file can be created: its folder exists and is a folder, and (when given)
+ * its extension is allowed. Called before fitting, so a typo does not cost a training run.
+ */
+export async function checkOutputFile(io: CliIo, path: string, option: string, extensions?: readonly string[]): Promise<string> {
+  const abs = resolvePath(io, path);
+  if (extensions && !extensions.includes(extname(abs).toLowerCase())) {
+    throw new UsageError(`--${option} '${path}': expected a file ending in ${extensions.join(' or ')}`);
+  }
+  const dir = dirname(abs);
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory()) throw new FileError(`--${option} '${path}': folder '${dir}' does not exist; create it first`);
+  const target = await stat(abs).catch(() => null);
+  if (target?.isDirectory()) throw new FileError(`--${option} '${path}': is a folder; name a file`);
+  return abs;
+}
+
+/** A numeric table read from a data file: rows = time samples, cols = coordinates. */
+export interface Table {
+  readonly data: Float64Array;
+  readonly rows: number;
+  readonly cols: number;
+  /** Column names: the CSV header, or x1..xD. */
+  readonly names: string[];
+}
+
+function defaultNames(cols: number): string[] {
+  return Array.from({ length: cols }, (_, j) => `x${j + 1}`);
+}
+
+/** Checks every value of a decoded .npy array; a NaN or Infinity is reported with its row and column (1-based). */
+function checkNpyFinite(arr: NpyArray, path: string, cols: number): void {
+  const d = arr.data;
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isFinite(d[i])) {
+      const row = Math.floor(i / cols) + 1;
+      const col = (i % cols) + 1;
+      throw new DataFormatError(
+        path,
+        0,
+        0,
+        `value at row ${row}, column ${col} is ${d[i]}`,
+        'remove or impute missing and non-finite values before fitting',
+      );
+    }
+  }
+}
+
+/**
+ * Reads a time series: CSV (header optional, detected; '#' comments and blank lines skipped) or .npy
+ * (float32/float64; shape [N] is one coordinate, [N, D] is N samples of D coordinates). Every value
+ * must be finite; ragged rows and non-numeric cells are reported with line and column.
+ */
+export async function readTable(io: CliIo, path: string, role: string): Promise<Table> {
+  const bytes = await readInput(io, path, role);
+  if (extname(path).toLowerCase() === '.npy') {
+    const arr = decodeNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+    if (arr.shape.length !== 1 && arr.shape.length !== 2) {
+      throw new DataFormatError(
+        path,
+        0,
+        0,
+        `array has shape [${arr.shape.join(', ')}]; a time series is [N] or [N, D] (rows = time)`,
+        'save a 1-D or 2-D array',
+      );
+    }
+    const cols = arr.shape.length === 1 ? 1 : arr.shape[1];
+    const rows = arr.shape[0];
+    if (cols === 0 || rows === 0) {
+      throw new DataFormatError(path, 0, 0, `array of shape [${arr.shape.join(', ')}] is empty`, 'save a non-empty array');
+    }
+    checkNpyFinite(arr, path, cols);
+    return { data: Float64Array.from(arr.data), rows, cols, names: defaultNames(cols) };
+  }
+  // parseCsv reports ragged rows and non-numeric or non-finite cells with line and column.
+  const t = parseCsv(bytes.toString('utf8'), { source: path });
+  return { data: t.data, rows: t.rows, cols: t.cols, names: t.header ?? defaultNames(t.cols) };
+}
+
+/**
+ * Picks columns of a table by a `--columns` list: names from the CSV header ('u,v') or 0-based
+ * indices ('0,2'); each at most once.
+ */
+export function selectColumns(table: Table, spec: string | undefined, source: string): Table {
+  if (spec === undefined) return table;
+  const parts = spec.split(',').map((s) => s.trim());
+  if (parts.some((p) => p === '')) throw new UsageError(`--columns: expected names or 0-based indices separated by commas, got '${spec}'`);
+  const idx = parts.map((p) => {
+    const byName = table.names.indexOf(p);
+    if (byName >= 0) return byName;
+    if (/^\d+$/.test(p)) {
+      const i = Number(p);
+      if (i < table.cols) return i;
+      throw new UsageError(`--columns: index ${i} is out of range; ${source} has ${table.cols} columns (0..${table.cols - 1})`);
+    }
+    throw new UsageError(`--columns: no column named '${p}' in ${source} (columns: ${table.names.join(', ')})`);
+  });
+  if (new Set(idx).size !== idx.length) throw new UsageError(`--columns: '${spec}' names a column twice`);
+  const cols = idx.length;
+  const data = new Float64Array(table.rows * cols);
+  for (let r = 0; r < table.rows; r++) for (let j = 0; j < cols; j++) data[r * cols + j] = table.data[r * table.cols + idx[j]];
+  return { data, rows: table.rows, cols, names: idx.map((i) => table.names[i]) };
+}
+
+/** A simulation read back: `paths` paths of `length` samples of `dim` coordinates, path-major like a PathBundle. */
+export interface SimulationData {
+  readonly data: Float64Array;
+  readonly paths: number;
+  readonly length: number;
+  readonly dim: number;
+}
+
+/**
+ * Reads an output of `sdekit simulate` (or any series) for comparison with data of dimension `dim`:
+ * .npy [N, D], [N] (D = 1) or [P, N, D]; CSV with P*D columns (path-major: all coordinates of path 0,
+ * then path 1, ...; rows = time).
+ */
+export async function readSimulation(io: CliIo, path: string, dim: number): Promise<SimulationData> {
+  if (extname(path).toLowerCase() === '.npy') {
+    const bytes = await readInput(io, path, 'SIM');
+    const arr = decodeNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+    const s = arr.shape;
+    const [paths, length, d] = s.length === 3 ? s : s.length === 2 ? [1, s[0], s[1]] : s.length === 1 ? [1, s[0], 1] : [0, 0, 0];
+    if (paths === 0 || d !== dim) {
+      throw new DataFormatError(
+        path,
+        0,
+        0,
+        `array of shape [${s.join(', ')}] does not hold ${dim}-dimensional paths`,
+        `pass [N, ${dim}] or [paths, N, ${dim}] (the layout sdekit simulate writes)`,
+      );
+    }
+    checkNpyFinite(arr, path, d);
+    return { data: Float64Array.from(arr.data), paths, length, dim };
+  }
+  const t = await readTable(io, path, 'SIM');
+  if (t.cols % dim !== 0) {
+    throw new DataFormatError(
+      path,
+      0,
+      0,
+      `has ${t.cols} columns, not a multiple of the data dimension ${dim}`,
+      'pass the CSV written by sdekit simulate for a model of this data (P paths x D columns)',
+    );
+  }
+  const paths = t.cols / dim;
+  const data = new Float64Array(t.data.length);
+  for (let k = 0; k < t.rows; k++)
+    for (let p = 0; p < paths; p++)
+      for (let j = 0; j < dim; j++) data[(p * t.rows + k) * dim + j] = t.data[k * t.cols + p * dim + j];
+  return { data, paths, length: t.rows, dim };
+}
+
+/** Reads and parses a JSON file (a model), with one-line errors for missing files and bad JSON. */
+export async function readJson(io: CliIo, path: string, role: string): Promise<Record<string, unknown>> {
+  const text = (await readInput(io, path, role)).toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new FileError(`${role}: '${path}' is not valid JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new FileError(`${role}: '${path}' does not hold a JSON object`);
+  }
+  return json as Record<string, unknown>;
+}

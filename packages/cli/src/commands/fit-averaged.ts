@@ -1,0 +1,137 @@
+/**
+ * `sdekit fit-averaged`: the averaged SDE dX = bbar(X) dt + sigmabar(X) dW of a slow-fast system with
+ * known b(x, y), sigma(x, y) (a user's JavaScript module) and a flow-parameterised invariant law of the
+ * fast variable (methods.md §4, [SG]), fitted with @sdekit/averaging's `fitAveraged`.
+ */
+import { basename, dirname, relative, sep } from 'node:path';
+import { fitAveraged } from '@sdekit/averaging';
+import { quantiles, timeSeries } from '@sdekit/sde';
+import { type BackendPreference, selectBackend } from '../backend.js';
+import { atomicWrite } from '../io.js';
+import { checkOutputFile, readTable, resolvePath, selectColumns } from './files.js';
+import { CLI_METADATA_KEY, type CliMetadata, loadCoefficientsModule } from './model-file.js';
+import { ProgressBar, formatTable, num } from './report.js';
+import { type CommandSpec, choiceOption, numberOption, requiredString, stringOption, toNumber } from './spec.js';
+
+export const fitAveragedCommand: CommandSpec = {
+  name: 'fit-averaged',
+  summary:
+    'Fits the averaged SDE dX = bbar(X) dt + sigmabar(X) dW of a slow-fast system from one observed slow path.\n' +
+    'b(x, y) and sigma(x, y) come from your module; the law of the unobserved fast variable y (dimension\n' +
+    '--fast-dim) is learned as a normalizing flow by penalised Euler-Maruyama likelihood.',
+  positionals: [{ name: 'DATA', help: 'the slow path: CSV or .npy, rows = time, one column per slow coordinate' }],
+  options: {
+    dt: { type: 'string', value: 'DT', help: 'sampling interval Delta of DATA', required: true },
+    coefficients: {
+      type: 'string',
+      value: 'MODULE.js',
+      help: 'ES module exporting b and sigma (README: "The coefficients module")',
+      required: true,
+    },
+    'fast-dim': { type: 'string', value: 'M', help: 'dimension m of the fast variable y', required: true },
+    out: { type: 'string', value: 'MODEL.json', help: 'where to save the model (written atomically)', required: true },
+    columns: { type: 'string', value: 'LIST', help: "columns of the slow variable: names or 0-based indices", defaultText: 'all' },
+    iterations: { type: 'string', value: 'N', help: 'Adam iterations', defaultText: '1000' },
+    'fast-samples': { type: 'string', value: 'L', help: 'flow samples of y per iteration', defaultText: '64' },
+    'batch-size': { type: 'string', value: 'B', help: 'transitions per mini-batch', defaultText: '512' },
+    'flow-layers': { type: 'string', value: 'K', help: 'coupling layers of the RealNVP flow', defaultText: '4' },
+    'flow-hidden': { type: 'string', value: 'W', help: 'hidden width of each coupling network', defaultText: '32' },
+    validation: { type: 'string', value: 'F', help: 'fraction of transitions at the end held out', defaultText: '0.1' },
+    seed: { type: 'string', value: 'S', help: 'seed of every random step', defaultText: '0' },
+    backend: { type: 'string', value: 'NAME', help: 'TensorFlow.js backend: auto, wasm, cpu or node', defaultText: 'auto' },
+    quiet: { type: 'boolean', help: 'print nothing but errors' },
+  },
+  notes:
+    'The module (.mjs, or .js in an ES-module package) default-exports, or exports as `coefficients`,\n' +
+    'a function ({ tf, slowDim, fastDim }) => SlowCoefficients, or the object itself. Example:\n' +
+    '  sdekit fit-averaged slow.csv --dt 0.01 --coefficients ./coef.mjs --fast-dim 2 --out averaged.json',
+  async run(args, io) {
+    const dataPath = args.positionals[0];
+    const dt = toNumber('dt', requiredString(args, 'dt'), { positive: true });
+    const modulePath = requiredString(args, 'coefficients');
+    const fastDim = toNumber('fast-dim', requiredString(args, 'fast-dim'), { integer: true, min: 1 });
+    const outPath = requiredString(args, 'out');
+    const iterations = numberOption(args, 'iterations', 1000, { integer: true, min: 1 });
+    const L = numberOption(args, 'fast-samples', 64, { integer: true, min: 1 });
+    const batchSize = numberOption(args, 'batch-size', 512, { integer: true, min: 1 });
+    const layers = numberOption(args, 'flow-layers', 4, { integer: true, min: 1 });
+    const hidden = numberOption(args, 'flow-hidden', 32, { integer: true, min: 1 });
+    const validationFraction = numberOption(args, 'validation', 0.1, { min: 0, below: 1 });
+    const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
+    const backend = choiceOption(args, 'backend', ['auto', 'wasm', 'cpu', 'node'] as BackendPreference[], 'auto');
+    const quiet = args.values.quiet === true;
+    const out = await checkOutputFile(io, outPath, 'out');
+
+    const table = selectColumns(await readTable(io, dataPath, 'DATA'), stringOption(args, 'columns'), dataPath);
+    const path = timeSeries(table.data, table.cols, dt);
+    const selection = await selectBackend(backend);
+    const moduleAbs = resolvePath(io, modulePath);
+    const coefficients = await loadCoefficientsModule(moduleAbs, modulePath, { slowDim: table.cols, fastDim });
+
+    const bar = new ProgressBar(quiet ? { ...io, progress: false } : io, 'training flow');
+    const model = fitAveraged({
+      path,
+      coefficients,
+      fastDim,
+      flow: { layers, hidden },
+      L,
+      batchSize,
+      iterations,
+      validationFraction,
+      seed,
+      onProgress: (p) => bar.update(p.iteration + 1, p.iterations, `nll ${num(p.trainNll, 4)}`),
+    });
+    bar.finish();
+    try {
+      const moduleRel = relative(dirname(out), moduleAbs).split(sep).join('/');
+      const meta: CliMetadata = {
+        version: 1,
+        command: 'fit-averaged',
+        data: basename(dataPath),
+        columns: table.names,
+        samples: table.rows,
+        lastPoint: Array.from(table.data.subarray((table.rows - 1) * table.cols)),
+        coefficientsModule: moduleRel,
+      };
+      await atomicWrite(out, `${JSON.stringify({ ...model.toJSON(), [CLI_METADATA_KEY]: meta })}\n`);
+      if (quiet) return;
+      const t = model.training;
+      const last = t.history[t.history.length - 1];
+      const lastValidation = [...t.history].reverse().find((r) => r.validationNll !== undefined)?.validationNll;
+      // bbar and sigmabar at data quantiles (one coordinate) or at the data mean (several).
+      const d = table.cols;
+      let points: Float64Array;
+      if (d === 1) points = quantiles(table.data, [0.05, 0.25, 0.5, 0.75, 0.95]);
+      else {
+        points = new Float64Array(d);
+        for (let i = 0; i < table.data.length; i++) points[i % d] += table.data[i] / table.rows;
+      }
+      const bbar = model.bbar(points, { samples: 4096, seed: seed + 2 });
+      const sbar = model.sigmabar(points, { samples: 4096, seed: seed + 2 });
+      const n = points.length / d;
+      const rows: string[][] = [];
+      for (let i = 0; i < n; i++) {
+        const x = Array.from(points.subarray(i * d, (i + 1) * d), (v) => num(v, 4)).join(', ');
+        const b = Array.from({ length: d }, (_, j) => `${num(bbar.value[i * d + j], 4)} +- ${num(bbar.stdError[i * d + j], 2)}`).join(', ');
+        const sz = sbar.value.length / n;
+        const s = Array.from(sbar.value.subarray(i * sz, (i + 1) * sz), (v) => num(v, 4)).join(', ');
+        rows.push([x, b, s]);
+      }
+      const lines = [
+        `data      ${dataPath}: ${table.rows} samples x ${d} slow coordinate${d > 1 ? 's' : ''} (${table.names.join(', ')}), Delta = ${num(dt)}`,
+        `model     coefficients ${modulePath} (fast dim ${fastDim}, noise ${coefficients.noise}), RealNVP ${layers} x ${hidden}, L = ${L}`,
+        `training  ${iterations} iterations, ${t.trainTransitions} training / ${t.validationTransitions} held-out transitions, seed ${seed}, backend ${selection.name}`,
+        `          final training NLL per transition ${num(last.trainNll, 5)}${lastValidation !== undefined ? `, held-out ${num(lastValidation, 5)}` : ''}`,
+        '',
+        d === 1 ? 'averaged coefficients at data quantiles 5, 25, 50, 75, 95 %:' : 'averaged coefficients at the data mean:',
+        formatTable(['x', 'bbar(x) +- MC error', 'sigmabar(x)'], rows),
+        '',
+        t.warnings.length === 0 ? 'warnings: none' : `warnings:\n${t.warnings.map((w) => `  - ${w}`).join('\n')}`,
+        `saved ${outPath} (format sdekit.averaged-model v1; coefficients module ${moduleRel}, relative to the model file)`,
+      ];
+      io.stdout(`${lines.join('\n')}\n`);
+    } finally {
+      model.dispose();
+    }
+  },
+};

@@ -1,0 +1,127 @@
+/**
+ * `sdekit fit-langevin`: a score-based effective Langevin model dx = Phi s(x) dt + sqrt(2) Sigma dW
+ * (methods.md §1, [G]) fitted to one stationary time series with @sdekit/score's `fitLangevin`.
+ */
+import { basename } from 'node:path';
+import { type LangevinOptions, fitLangevin } from '@sdekit/score';
+import { timeSeries } from '@sdekit/sde';
+import { type BackendPreference, selectBackend } from '../backend.js';
+import { atomicWrite } from '../io.js';
+import { checkOutputFile, readTable, selectColumns } from './files.js';
+import { CLI_METADATA_KEY, type CliMetadata } from './model-file.js';
+import { ProgressBar, formatMatrix, num } from './report.js';
+import {
+  type CommandSpec,
+  choiceOption,
+  numberList,
+  numberOption,
+  requiredString,
+  stringOption,
+  toNumber,
+} from './spec.js';
+
+const BACKENDS: readonly BackendPreference[] = ['auto', 'wasm', 'cpu', 'node'];
+
+export const fitLangevinCommand: CommandSpec = {
+  name: 'fit-langevin',
+  summary:
+    'Fits the score-based Langevin model dx = Phi s(x) dt + sqrt(2) Sigma dW (s = grad log p) to a stationary\n' +
+    'time series, prints Phi, Sigma and diagnostics, and saves the model as JSON.',
+  positionals: [{ name: 'DATA', help: 'CSV (header optional) or .npy (float32/float64, [N] or [N, D]); rows = time' }],
+  options: {
+    dt: { type: 'string', value: 'DT', help: 'sampling interval of DATA (time between rows)', required: true },
+    out: { type: 'string', value: 'MODEL.json', help: 'where to save the model (written atomically)', required: true },
+    columns: { type: 'string', value: 'LIST', help: "columns to fit: header names 'u,v' or 0-based indices '0,2'", defaultText: 'all' },
+    score: { type: 'string', value: 'dsm|kgmm', help: 'score estimator: denoising score matching (MLP) or KGMM', defaultText: 'dsm' },
+    sigma: { type: 'string', value: 'S', help: 'DSM/KGMM noise level in z-scored units', defaultText: '0.05' },
+    pmin: {
+      type: 'string',
+      value: 'P',
+      help: 'tree-partition threshold for Cdot (about 0.74/P cells)',
+      defaultText: 'clamp(40/N, 5e-5, 0.05)',
+    },
+    steps: { type: 'string', value: 'N', help: 'training steps of the score network', defaultText: '4000 (dsm), 3000 (kgmm)' },
+    hidden: { type: 'string', value: 'LIST', help: "hidden widths of the score MLP, e.g. '128,128'", defaultText: '128,128 (dsm), 128,64 (kgmm)' },
+    seed: { type: 'string', value: 'S', help: 'seed of every random step (same seed, same model)', defaultText: '0' },
+    backend: { type: 'string', value: 'NAME', help: 'TensorFlow.js backend: auto, wasm, cpu or node', defaultText: 'auto' },
+    quiet: { type: 'boolean', help: 'print nothing but errors' },
+  },
+  notes:
+    'Example:\n  sdekit fit-langevin series.csv --dt 0.01 --columns u,v --out model.json\n' +
+    'The model is estimated in z-scored coordinates and printed in the units of the data.',
+  async run(args, io) {
+    const dataPath = args.positionals[0];
+    const dt = toNumber('dt', requiredString(args, 'dt'), { positive: true });
+    const outPath = requiredString(args, 'out');
+    const score = choiceOption(args, 'score', ['dsm', 'kgmm'] as const, 'dsm');
+    const sigma = numberOption(args, 'sigma', 0.05, { positive: true });
+    const pMin = numberOption(args, 'pmin', undefined, { positive: true, below: 0.5 });
+    const steps = numberOption(args, 'steps', undefined, { integer: true, min: 1 });
+    const hiddenText = stringOption(args, 'hidden');
+    const hiddenDims = hiddenText === undefined ? undefined : numberList('hidden', hiddenText, { integer: true, min: 1 });
+    const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
+    const backend = choiceOption(args, 'backend', BACKENDS, 'auto');
+    const quiet = args.values.quiet === true;
+    const out = await checkOutputFile(io, outPath, 'out');
+
+    const table = selectColumns(await readTable(io, dataPath, 'DATA'), stringOption(args, 'columns'), dataPath);
+    const series = timeSeries(table.data, table.cols, dt);
+    const selection = await selectBackend(backend);
+
+    const bar = new ProgressBar(quiet ? { ...io, progress: false } : io, 'training score');
+    const network = { ...(steps !== undefined ? { steps } : {}), ...(hiddenDims ? { hiddenDims } : {}) };
+    const options: LangevinOptions = {
+      score: score === 'dsm' ? 'dsm-mlp' : 'kgmm',
+      sigma,
+      pMin,
+      seed,
+      ...(score === 'dsm' ? { dsm: network } : { kgmm: network }),
+      onProgress: (p) => {
+        if (p.training) bar.update(p.training.step, p.training.steps, `loss ${num(p.training.loss, 4)}`);
+      },
+    };
+    const model = fitLangevin(series, options);
+    bar.finish();
+    try {
+      const meta: CliMetadata = {
+        version: 1,
+        command: 'fit-langevin',
+        data: basename(dataPath),
+        columns: table.names,
+        samples: table.rows,
+        lastPoint: Array.from(table.data.subarray((table.rows - 1) * table.cols)),
+      };
+      await atomicWrite(out, `${JSON.stringify({ ...model.toJSON(), [CLI_METADATA_KEY]: meta })}\n`);
+      if (quiet) return;
+      const d = model.diagnostics;
+      const lines = [
+        `data      ${dataPath}: ${table.rows} samples x ${table.cols} coordinate${table.cols > 1 ? 's' : ''} (${table.names.join(', ')}), dt = ${num(dt)}`,
+        `score     ${score === 'dsm' ? 'denoising score matching (MLP)' : 'KGMM'}, sigma = ${num(sigma)} (z units), seed ${seed}, backend ${selection.name}`,
+        '',
+        'Phi (data units; drift Phi s(x)):',
+        formatMatrix(model.original.phi),
+        'Phi_S (symmetric part):',
+        formatMatrix(model.original.phiS),
+        'Phi_A (antisymmetric part):',
+        formatMatrix(model.original.phiA),
+        'Sigma (lower Cholesky factor of Phi_S; noise sqrt(2) Sigma dW):',
+        formatMatrix(model.original.sigma),
+        '',
+        'diagnostics:',
+        `  Stein error ||V + I||_F / sqrt(D)   ${num(d.steinError, 4)}`,
+        `  partition cells                     ${d.cells}`,
+        `  Cdot estimator                      ${d.cdotEstimator}`,
+        `  leave fraction                      ${num(d.leaveFraction, 4)}`,
+        `  Phi_S shift                         ${d.shifted ? `${num(d.shift, 4)} (lambda_min was ${num(d.lambdaMin, 4)})` : `none (lambda_min ${num(d.lambdaMin, 4)})`}`,
+        `  energy shares Phi_S / Phi_A         ${num(d.energyShareS, 3)} / ${num(d.energyShareA, 3)}`,
+        ...(d.heldOutLoss !== null ? [`  held-out DSM loss                   ${num(d.heldOutLoss, 4)}`] : []),
+        d.warnings.length === 0 ? 'warnings: none' : `warnings:\n${d.warnings.map((w) => `  - ${w}`).join('\n')}`,
+        '',
+        `saved ${outPath} (format sdekit.langevin-model v1)`,
+      ];
+      io.stdout(`${lines.join('\n')}\n`);
+    } finally {
+      model.dispose();
+    }
+  },
+};

@@ -1,0 +1,98 @@
+/**
+ * What the CLI adds to a saved model: the `sdekitCli` block (columns, data file, last observed point,
+ * the coefficients module of an averaged model), and loading of a user's coefficients module.
+ * The rest of the file is exactly the library's `toJSON()` output, so `LangevinModel.fromJSON` and
+ * `AveragedModel.fromJSON` read CLI-written models directly.
+ */
+import { access } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import type { SlowCoefficients } from '@sdekit/averaging';
+import * as tf from '@tensorflow/tfjs-core';
+import { FileError } from './files.js';
+
+/** Key of the CLI block in a saved model. */
+export const CLI_METADATA_KEY = 'sdekitCli';
+
+/** The CLI block of a saved model. */
+export interface CliMetadata {
+  readonly version: 1;
+  /** The command that wrote the model. */
+  readonly command: 'fit-langevin' | 'fit-averaged';
+  /** Data file name as given on the command line. */
+  readonly data: string;
+  /** Names of the fitted columns (CSV header or x1..xD). */
+  readonly columns: string[];
+  readonly samples: number;
+  /** The last observed point: `simulate`'s default start for an averaged model (a forecast). */
+  readonly lastPoint: number[];
+  /** fit-averaged: the coefficients module, relative to the model file's folder (POSIX separators). */
+  readonly coefficientsModule?: string;
+}
+
+/** Reads the CLI block of a model, or null when the model was written by a program, not the CLI. */
+export function cliMetadata(json: Record<string, unknown>): CliMetadata | null {
+  const m = json[CLI_METADATA_KEY];
+  return m !== null && typeof m === 'object' ? (m as CliMetadata) : null;
+}
+
+/** Everything a coefficients module's factory receives. */
+export interface CoefficientsContext {
+  /** The TensorFlow.js core module the CLI (and @sdekit/averaging) uses: build tensors with it. */
+  readonly tf: typeof tf;
+  /** d: number of data columns (the slow variable's dimension). */
+  readonly slowDim: number;
+  /** m: --fast-dim. */
+  readonly fastDim: number;
+}
+
+/**
+ * Imports a user's coefficients module and returns its SlowCoefficients. The module's default export
+ * or its export named `coefficients` is either a SlowCoefficients object or a function
+ * `(context: CoefficientsContext) => SlowCoefficients` (preferred: it receives the CLI's `tf`, so the
+ * module needs no TensorFlow.js installation of its own). slowDim and fastDim must match the data and
+ * --fast-dim.
+ */
+export async function loadCoefficientsModule(
+  absPath: string,
+  shownPath: string,
+  dims: { slowDim: number; fastDim: number },
+): Promise<SlowCoefficients> {
+  const where = `coefficients module '${shownPath}'`;
+  try {
+    await access(absPath);
+  } catch {
+    throw new FileError(`--coefficients: cannot read '${shownPath}' (no such file)`);
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(absPath).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new FileError(`${where} failed to load (${String((err as Error).message ?? err).split('\n')[0]})`);
+  }
+  const exported = mod.coefficients ?? mod.default;
+  if (exported === undefined) {
+    throw new FileError(`${where} has neither a default export nor an export named 'coefficients'`);
+  }
+  let coef: unknown = exported;
+  if (typeof exported === 'function') {
+    try {
+      coef = (exported as (c: CoefficientsContext) => unknown)({ tf, ...dims });
+    } catch (err) {
+      throw new FileError(`${where}: its factory threw (${String((err as Error).message ?? err).split('\n')[0]})`);
+    }
+  }
+  const c = coef as Partial<SlowCoefficients> | null;
+  const missing = ['driftTf', 'diffusionTf', 'drift', 'diffusion'].filter(
+    (k) => typeof (c as Record<string, unknown> | null)?.[k] !== 'function',
+  );
+  if (c === null || typeof c !== 'object' || missing.length > 0) {
+    throw new FileError(`${where} must export SlowCoefficients (or a function returning them); missing ${missing.join(', ')}`);
+  }
+  if (c.slowDim !== dims.slowDim) {
+    throw new FileError(`${where}: slowDim is ${c.slowDim} but the data have ${dims.slowDim} column(s); select columns with --columns or fix slowDim`);
+  }
+  if (c.fastDim !== dims.fastDim) {
+    throw new FileError(`${where}: fastDim is ${c.fastDim} but --fast-dim is ${dims.fastDim}; make them agree`);
+  }
+  return c as SlowCoefficients;
+}

@@ -1,0 +1,220 @@
+/**
+ * `sdekit simulate`: paths of a saved model (a Langevin model from fit-langevin or an averaged model
+ * from fit-averaged; the JSON `format` field says which) with @sdekit/sde's `simulate`.
+ */
+import { dirname, extname, resolve } from 'node:path';
+import { AVERAGED_MODEL_FORMAT, AveragedModel, type AveragedModelJSON, type SlowCoefficients } from '@sdekit/averaging';
+import { LangevinModel, type LangevinModelJSON } from '@sdekit/score';
+import { type SdeSystem, simulate } from '@sdekit/sde';
+import { type BackendPreference, selectBackend } from '../backend.js';
+import { writeCsv, writeNpy } from '../io.js';
+import { FileError, checkOutputFile, readJson, resolvePath } from './files.js';
+import { cliMetadata, loadCoefficientsModule } from './model-file.js';
+import { ProgressBar, num } from './report.js';
+import {
+  type CliIo,
+  type CommandSpec,
+  UsageError,
+  choiceOption,
+  numberList,
+  numberOption,
+  requiredString,
+  stringOption,
+  toNumber,
+} from './spec.js';
+
+const LANGEVIN_FORMAT = 'sdekit.langevin-model';
+
+/** Largest relative mismatch accepted when a time is a whole number of steps (T = k h). */
+const GRID_TOLERANCE = 1e-9;
+
+function stepsOf(name: string, time: number, h: number, what: string): number {
+  const k = Math.round(time / h);
+  if (Math.abs(k * h - time) > GRID_TOLERANCE * Math.max(time, h)) {
+    throw new UsageError(`--${name} ${num(time)} is not a whole number of ${what} (${num(h)})`);
+  }
+  return k;
+}
+
+/** A loaded model: its system, dimension, column names and default start. */
+interface LoadedModel {
+  kind: 'langevin' | 'averaged';
+  system: SdeSystem;
+  dim: number;
+  names: string[];
+  defaultX0: Float64Array | null;
+  x0Source: string;
+  dispose(): void;
+}
+
+async function loadModel(
+  io: CliIo,
+  modelPath: string,
+  json: Record<string, unknown>,
+  opts: { coefficients?: string; samples: number; seed: number },
+): Promise<LoadedModel> {
+  const meta = cliMetadata(json);
+  const format = json.format;
+  if (format === LANGEVIN_FORMAT) {
+    if (opts.coefficients !== undefined) throw new UsageError('--coefficients applies to averaged models only');
+    const model = LangevinModel.fromJSON(json as unknown as LangevinModelJSON);
+    return {
+      kind: 'langevin',
+      system: model.system(),
+      dim: model.dim,
+      names: meta?.columns ?? Array.from({ length: model.dim }, (_, j) => `x${j + 1}`),
+      defaultX0: Float64Array.from(model.zscore.mean),
+      x0Source: 'the mean of the data',
+      dispose: () => model.dispose(),
+    };
+  }
+  if (format === AVERAGED_MODEL_FORMAT) {
+    const saved = json as unknown as AveragedModelJSON;
+    let coefficients: SlowCoefficients | undefined;
+    const modulePath = opts.coefficients ?? meta?.coefficientsModule;
+    if (saved.coefficients === null) {
+      if (modulePath === undefined) {
+        throw new UsageError(
+          `${modelPath} uses user-defined coefficients and names no module; pass --coefficients MODULE.js`,
+        );
+      }
+      // A module given on the command line is relative to the working folder; a saved one to the model file.
+      const abs =
+        opts.coefficients !== undefined ? resolvePath(io, opts.coefficients) : resolve(dirname(resolvePath(io, modelPath)), modulePath);
+      coefficients = await loadCoefficientsModule(abs, opts.coefficients ?? modulePath, {
+        slowDim: saved.slowDim,
+        fastDim: saved.fastDim,
+      });
+    } else if (opts.coefficients !== undefined) {
+      throw new UsageError(`${modelPath} uses built-in coefficients (${saved.coefficients.kind}); drop --coefficients`);
+    }
+    const model = AveragedModel.fromJSON(saved, { coefficients });
+    // Fast samples of the averaged drift from seed + 1: independent of the path noise (seed).
+    const system = model.system({ samples: opts.samples, seed: opts.seed + 1 });
+    const last = meta?.lastPoint;
+    return {
+      kind: 'averaged',
+      system,
+      dim: model.slowDim,
+      names: meta?.columns ?? Array.from({ length: model.slowDim }, (_, j) => `x${j + 1}`),
+      defaultX0: last && last.length === model.slowDim ? Float64Array.from(last) : null,
+      x0Source: 'the last observed point',
+      dispose: () => model.dispose(),
+    };
+  }
+  throw new FileError(
+    `MODEL: '${modelPath}' has format '${String(format)}'; expected '${LANGEVIN_FORMAT}' (fit-langevin) or '${AVERAGED_MODEL_FORMAT}' (fit-averaged)`,
+  );
+}
+
+export const simulateCommand: CommandSpec = {
+  name: 'simulate',
+  summary:
+    'Simulates a saved model (fit-langevin or fit-averaged) with Euler-Maruyama and writes the paths.\n' +
+    'Output layout (rows = time, first row = the start x0): one path: .npy [N, D] or CSV with D columns;\n' +
+    'P paths: .npy [P, N, D] or CSV with P*D columns (path 0 coordinates, then path 1, ...).',
+  positionals: [{ name: 'MODEL', help: 'model JSON written by sdekit fit-langevin or fit-averaged' }],
+  options: {
+    T: { type: 'string', value: 'T', help: 'simulated time after burn-in', required: true },
+    dt: { type: 'string', value: 'DT', help: 'sampling interval of the output', required: true },
+    seed: { type: 'string', value: 'S', help: 'seed of the noise (same seed, same paths)', required: true },
+    out: { type: 'string', value: 'SIM.npy|SIM.csv', help: 'output file (written atomically)', required: true },
+    paths: { type: 'string', value: 'P', help: 'number of independent paths', defaultText: '1' },
+    x0: {
+      type: 'string',
+      value: 'LIST',
+      help: "start, D comma-separated values (write --x0=-1,2 when it starts with '-')",
+      defaultText: 'data mean (Langevin) or last observed point (averaged)',
+    },
+    h: { type: 'string', value: 'H', help: 'integration step; DT must be a whole number of steps', defaultText: 'DT' },
+    'burn-in': { type: 'string', value: 'TIME', help: 'time integrated and discarded before the first saved row', defaultText: '0' },
+    samples: { type: 'string', value: 'N', help: 'averaged models: fast samples in the averaged coefficients', defaultText: '512' },
+    coefficients: {
+      type: 'string',
+      value: 'MODULE.js',
+      help: 'averaged models: coefficients module',
+      defaultText: 'the module saved by fit-averaged',
+    },
+    backend: { type: 'string', value: 'NAME', help: 'TensorFlow.js backend: auto, wasm, cpu or node', defaultText: 'auto' },
+    quiet: { type: 'boolean', help: 'print nothing but errors' },
+  },
+  notes: 'Example:\n  sdekit simulate model.json --T 1000 --dt 0.01 --paths 8 --seed 1 --out sim.npy',
+  async run(args, io) {
+    const modelPath = args.positionals[0];
+    const T = toNumber('T', requiredString(args, 'T'), { positive: true });
+    const dt = toNumber('dt', requiredString(args, 'dt'), { positive: true });
+    const seed = toNumber('seed', requiredString(args, 'seed'), { integer: true, min: 0 });
+    const outPath = requiredString(args, 'out');
+    const paths = numberOption(args, 'paths', 1, { integer: true, min: 1 });
+    const h = numberOption(args, 'h', dt, { positive: true });
+    const burnInTime = numberOption(args, 'burn-in', 0, { min: 0 });
+    const samples = numberOption(args, 'samples', 512, { integer: true, min: 1 });
+    const backend = choiceOption(args, 'backend', ['auto', 'wasm', 'cpu', 'node'] as BackendPreference[], 'auto');
+    const quiet = args.values.quiet === true;
+    const saveEvery = stepsOf('dt', dt, h, 'integration steps --h');
+    const steps = stepsOf('T', T, dt, 'output intervals --dt') * saveEvery;
+    const burnIn = stepsOf('burn-in', burnInTime, h, 'integration steps --h');
+    const out = await checkOutputFile(io, outPath, 'out', ['.npy', '.csv']);
+
+    const json = await readJson(io, modelPath, 'MODEL');
+    await selectBackend(backend);
+    const model = await loadModel(io, modelPath, json, { coefficients: stringOption(args, 'coefficients'), samples, seed });
+    try {
+      const x0Text = stringOption(args, 'x0');
+      let x0: Float64Array;
+      if (x0Text !== undefined) {
+        x0 = Float64Array.from(numberList('x0', x0Text));
+        if (x0.length !== model.dim && x0.length !== model.dim * paths) {
+          throw new UsageError(`--x0: the model has ${model.dim} coordinates; pass ${model.dim} values (or ${model.dim * paths}, one start per path)`);
+        }
+      } else if (model.defaultX0) {
+        x0 = model.defaultX0;
+      } else {
+        throw new UsageError(`${modelPath} stores no default start; pass --x0 with ${model.dim} values`);
+      }
+      const bar = new ProgressBar(quiet ? { ...io, progress: false } : io, 'simulating');
+      const started = Date.now();
+      const bundle = simulate(model.system, {
+        x0,
+        paths,
+        h,
+        steps,
+        saveEvery,
+        burnIn,
+        seed,
+        // A network drift has a large cost per call: advance all paths in one batch per step.
+        chunkPaths: model.kind === 'langevin' ? paths : undefined,
+        onProgress: (done, total) => bar.update(done, total),
+      });
+      bar.finish();
+      const { length, dim } = bundle;
+      let shape: number[];
+      if (extname(out).toLowerCase() === '.npy') {
+        shape = paths === 1 ? [length, dim] : [paths, length, dim];
+        await writeNpy(out, bundle.data, shape);
+      } else {
+        // CSV rows = time: path-major columns (all coordinates of path 0, then path 1, ...).
+        const cols = paths * dim;
+        const table = new Float64Array(length * cols);
+        for (let p = 0; p < paths; p++)
+          for (let k = 0; k < length; k++)
+            for (let j = 0; j < dim; j++) table[k * cols + p * dim + j] = bundle.data[(p * length + k) * dim + j];
+        const header = paths === 1 ? model.names : Array.from({ length: cols }, (_, c) => `${model.names[c % dim]}_path${Math.floor(c / dim)}`);
+        shape = [length, cols];
+        await writeCsv(out, table, cols, header);
+      }
+      if (!quiet) {
+        io.stdout(
+          [
+            `model     ${modelPath} (${model.kind === 'langevin' ? 'score-based Langevin' : 'averaged'}, D = ${dim})`,
+            `simulated ${paths} path${paths > 1 ? 's' : ''}, T = ${num(T)}, h = ${num(h)}, saved every ${num(dt)}${burnIn > 0 ? `, burn-in ${num(burnInTime)}` : ''}, seed ${seed}, Euler-Maruyama`,
+            `start     ${x0Text !== undefined ? 'from --x0' : model.x0Source}: ${Array.from(x0.subarray(0, dim), (v) => num(v, 5)).join(', ')}`,
+            `saved     ${outPath}: shape [${shape.join(', ')}] (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+          ].join('\n') + '\n',
+        );
+      }
+    } finally {
+      model.dispose();
+    }
+  },
+};
