@@ -162,11 +162,13 @@ describe('fitLangevin input checks', () => {
   it('returns a warning for a non-stationary-looking series, and none for a stationary one', () => {
     const clean = fitLangevin(ou, { score: { model: ouScore, units: 'original' }, seed: 1 });
     expect(clean.diagnostics.warnings.filter((w) => w.includes('non-stationary'))).toEqual([]);
-    // Add a ramp of 1.5 (in units of the std of x_1) over the record: the half means differ by ~0.75,
-    // about 15 standard errors of the block-mean estimate for T = 300 time units.
+    // Add a ramp of 3 (in units of the std of x_1) over the record: the half means differ by 1.5.
+    // Block means over 15 time units (20 blocks of T = 300) have variance ~ 2 tau var / 15 ~ 0.13
+    // (tau ~ 1), so the half-mean difference has a standard error ~ sqrt(2 * 0.13 / 10) ~ 0.16 (in
+    // z units, std ~ 1.3 with the ramp): about 7 standard errors, above the threshold of 5.
     const trend = ou.data.slice();
     const n = ou.length;
-    for (let t = 0; t < n; t++) trend[2 * t] += (1.5 * t) / n;
+    for (let t = 0; t < n; t++) trend[2 * t] += (3 * t) / n;
     const drifting = fitLangevin(
       { ...ou, data: trend },
       { score: { model: ouScore, units: 'original' }, seed: 1 },
