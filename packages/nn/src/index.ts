@@ -1,9 +1,10 @@
 /**
  * @sdekit/nn: shared TensorFlow.js building blocks (imports only @tensorflow/tfjs-core).
  */
-export { matMul, dense } from './dense.js';
-export { activation, checkActivation, ACTIVATIONS, type ActivationName } from './activation.js';
-export { Mlp, mlpParamShapes, type MlpConfig, type MlpJSON } from './mlp.js';
-export { Adam, warmupCosine, type AdamOptions, type LearningRate, type WarmupCosineOptions } from './adam.js';
-export { flatten, unflatten, assignFlat, numElements } from './flat.js';
-export { conv1dCircular, circularPad1d } from './conv1d.js';
+
+export { ACTIVATIONS, type ActivationName, activation, checkActivation } from './activation.js';
+export { Adam, type AdamOptions, type LearningRate, type WarmupCosineOptions, warmupCosine } from './adam.js';
+export { circularPad1d, conv1dCircular } from './conv1d.js';
+export { dense, matMul } from './dense.js';
+export { assignFlat, flatten, numElements, unflatten } from './flat.js';
+export { Mlp, type MlpConfig, type MlpJSON, mlpParamShapes } from './mlp.js';
