@@ -49,7 +49,8 @@ async function main(argv: string[]): Promise<number> {
     const overrides: Record<string, number> = {};
     for (const kv of values.set ?? []) {
       const [k, v] = kv.split('=');
-      if (!k || v === undefined || !Number.isFinite(Number(v))) throw new Error(`--set expects NAME=NUMBER, got '${kv}'`);
+      if (!k || v === undefined || !Number.isFinite(Number(v)))
+        throw new Error(`--set expects NAME=NUMBER, got '${kv}'`);
       overrides[k] = Number(v);
     }
     const progress = terminalProgress();
@@ -62,14 +63,24 @@ async function main(argv: string[]): Promise<number> {
       backend: values.backend as BackendPreference,
       progress,
       overrides,
-      onCase: (r) => process.stderr.write(`${r.id}: ${r.status} in ${r.seconds.toFixed(1)} s${r.error ? ` (${r.error})` : ''}\n`),
+      onCase: (r) =>
+        process.stderr.write(
+          `${r.id}: ${r.status} in ${r.seconds.toFixed(1)} s${r.error ? ` (${r.error})` : ''}\n`,
+        ),
     });
     process.stdout.write(`${summaryTable(report)}\nreport: ${out}/index.html\n`);
     return report.passed || values['no-fail'] ? 0 : 1;
   }
   if (command === 'perf') {
-    const { values } = parseArgs({ args: rest, options: { out: { type: 'string', default: 'results/perf.md' }, packages: { type: 'string' } } });
-    const table = await runPerf({ out: values.out, packages: values.packages?.split(',').map((s) => s.trim()), progress: terminalProgress() });
+    const { values } = parseArgs({
+      args: rest,
+      options: { out: { type: 'string', default: 'results/perf.md' }, packages: { type: 'string' } },
+    });
+    const table = await runPerf({
+      out: values.out,
+      packages: values.packages?.split(',').map((s) => s.trim()),
+      progress: terminalProgress(),
+    });
     process.stdout.write(`${table}\nwritten: ${values.out}\n`);
     return 0;
   }

@@ -7,7 +7,16 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { atomicWrite, writeNpy } from '@sdekit/cli';
 import type { TopLevelSpec } from 'vega-lite';
-import { type CaseResult, evaluateTarget, type Metric, type ModelRecord, type PlotRecord, type SeriesRecord, type StageTiming, type Target } from './metrics.js';
+import {
+  type CaseResult,
+  evaluateTarget,
+  type Metric,
+  type ModelRecord,
+  type PlotRecord,
+  type SeriesRecord,
+  type StageTiming,
+  type Target,
+} from './metrics.js';
 import { renderSvg } from './plots.js';
 import type { ProgressSink } from './progress.js';
 
@@ -34,7 +43,15 @@ export class CaseContext {
   private readonly warnings: string[] = [];
   private sizes: Record<string, number | string | boolean> = {};
 
-  constructor(o: { id: string; title: string; profile: Profile; seed: number; runDir: string; overrides?: Record<string, number>; progress: ProgressSink }) {
+  constructor(o: {
+    id: string;
+    title: string;
+    profile: Profile;
+    seed: number;
+    runDir: string;
+    overrides?: Record<string, number>;
+    progress: ProgressSink;
+  }) {
     this.id = o.id;
     this.title = o.title;
     this.profile = o.profile;
@@ -103,7 +120,10 @@ export class CaseContext {
     const file = `models/${this.id}-${name}.json`;
     await mkdir(join(this.runDir, 'models'), { recursive: true });
     await atomicWrite(join(this.runDir, file), JSON.stringify(json));
-    const format = typeof json === 'object' && json !== null && 'format' in json ? String((json as { format: unknown }).format) : 'unknown';
+    const format =
+      typeof json === 'object' && json !== null && 'format' in json
+        ? String((json as { format: unknown }).format)
+        : 'unknown';
     this.models.push({ file, format, description });
   }
 
@@ -119,7 +139,8 @@ export class CaseContext {
   result(seconds: number, error: unknown): CaseResult {
     const failed = this.metrics.some((m) => m.pass === false);
     const status = error !== null ? 'error' : failed ? 'failed' : 'passed';
-    const message = error === null ? null : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const message =
+      error === null ? null : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return {
       id: this.id,
       title: this.title,

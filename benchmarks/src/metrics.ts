@@ -76,7 +76,13 @@ export interface RunReport {
   readonly backend: { readonly name: string; readonly requested: string };
   /** Versions of the @sdekit packages and of TensorFlow.js, e.g. {"@sdekit/sde": "0.1.0"}. */
   readonly versions: Record<string, string>;
-  readonly machine: { readonly node: string; readonly platform: string; readonly cpus: number; readonly cpuModel: string; readonly memoryGiB: number };
+  readonly machine: {
+    readonly node: string;
+    readonly platform: string;
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly memoryGiB: number;
+  };
   readonly cases: CaseResult[];
   /** True when every case passed. */
   readonly passed: boolean;
@@ -104,7 +110,8 @@ export function formatTarget(target: Target | null): string {
   return target === null ? '-' : `${target.op} ${target.value}`;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
@@ -127,10 +134,27 @@ export function validateRunReport(doc: unknown): string[] {
   need(isStr(doc.date) && !Number.isNaN(Date.parse(doc.date)), '$.date', 'must be an ISO 8601 date');
   need(doc.profile === 'quick' || doc.profile === 'full', '$.profile', "must be 'quick' or 'full'");
   need(Number.isInteger(doc.seed), '$.seed', 'must be an integer');
-  need(isObj(doc.backend) && isStr(doc.backend.name) && isStr(doc.backend.requested), '$.backend', 'must be {name, requested} strings');
-  need(isObj(doc.versions) && Object.values(doc.versions).every(isStr), '$.versions', 'must map package names to version strings');
+  need(
+    isObj(doc.backend) && isStr(doc.backend.name) && isStr(doc.backend.requested),
+    '$.backend',
+    'must be {name, requested} strings',
+  );
+  need(
+    isObj(doc.versions) && Object.values(doc.versions).every(isStr),
+    '$.versions',
+    'must map package names to version strings',
+  );
   const m = doc.machine;
-  need(isObj(m) && isStr(m.node) && isStr(m.platform) && isNum(m.cpus) && isStr(m.cpuModel) && isNum(m.memoryGiB), '$.machine', 'must be {node, platform, cpus, cpuModel, memoryGiB}');
+  need(
+    isObj(m) &&
+      isStr(m.node) &&
+      isStr(m.platform) &&
+      isNum(m.cpus) &&
+      isStr(m.cpuModel) &&
+      isNum(m.memoryGiB),
+    '$.machine',
+    'must be {node, platform, cpus, cpuModel, memoryGiB}',
+  );
   need(typeof doc.passed === 'boolean', '$.passed', 'must be a boolean');
   need(isNum(doc.seconds) && (doc.seconds as number) >= 0, '$.seconds', 'must be a number >= 0');
   if (!Array.isArray(doc.cases)) {
@@ -146,12 +170,28 @@ export function validateRunReport(doc: unknown): string[] {
     }
     need(isStr(c.id) && c.id.length > 0, `${p}.id`, 'must be a non-empty string');
     need(isStr(c.title), `${p}.title`, 'must be a string');
-    need(c.status === 'passed' || c.status === 'failed' || c.status === 'error', `${p}.status`, "must be 'passed', 'failed' or 'error'");
+    need(
+      c.status === 'passed' || c.status === 'failed' || c.status === 'error',
+      `${p}.status`,
+      "must be 'passed', 'failed' or 'error'",
+    );
     need(c.error === null || isStr(c.error), `${p}.error`, 'must be null or a string');
-    need(c.status !== 'error' || isStr(c.error), `${p}.error`, "must say what went wrong when status is 'error'");
+    need(
+      c.status !== 'error' || isStr(c.error),
+      `${p}.error`,
+      "must say what went wrong when status is 'error'",
+    );
     need(isNum(c.seconds), `${p}.seconds`, 'must be a number');
-    need(isObj(c.sizes) && Object.values(c.sizes).every((v) => isNum(v) || isStr(v) || typeof v === 'boolean'), `${p}.sizes`, 'must map names to numbers, strings or booleans');
-    need(Array.isArray(c.warnings) && c.warnings.every(isStr), `${p}.warnings`, 'must be an array of strings');
+    need(
+      isObj(c.sizes) && Object.values(c.sizes).every((v) => isNum(v) || isStr(v) || typeof v === 'boolean'),
+      `${p}.sizes`,
+      'must map names to numbers, strings or booleans',
+    );
+    need(
+      Array.isArray(c.warnings) && c.warnings.every(isStr),
+      `${p}.warnings`,
+      'must be an array of strings',
+    );
     if (c.status !== 'passed') allPassed = false;
     let metricsPass = true;
     if (!Array.isArray(c.metrics)) errs.push(`${p}.metrics: must be an array`);
@@ -165,12 +205,17 @@ export function validateRunReport(doc: unknown): string[] {
         need(isStr(mm.name) && mm.name.length > 0, `${q}.name`, 'must be a non-empty string');
         need(mm.value === null || isNum(mm.value), `${q}.value`, 'must be a finite number or null');
         const t = mm.target;
-        const tOk = t === null || (isObj(t) && ['<', '<=', '>', '>='].includes(t.op as string) && isNum(t.value));
+        const tOk =
+          t === null || (isObj(t) && ['<', '<=', '>', '>='].includes(t.op as string) && isNum(t.value));
         need(tOk, `${q}.target`, "must be null or {op: '<'|'<='|'>'|'>=', value: number}");
         need(mm.pass === null || typeof mm.pass === 'boolean', `${q}.pass`, 'must be a boolean or null');
         if (tOk) {
           const expected = evaluateTarget((mm.value as number | null) ?? null, (t as Target | null) ?? null);
-          need(mm.pass === expected, `${q}.pass`, `is ${String(mm.pass)} but value ${String(mm.value)} against target gives ${String(expected)}`);
+          need(
+            mm.pass === expected,
+            `${q}.pass`,
+            `is ${String(mm.pass)} but value ${String(mm.value)} against target gives ${String(expected)}`,
+          );
           if (expected === false) metricsPass = false;
         }
       });
@@ -179,17 +224,45 @@ export function validateRunReport(doc: unknown): string[] {
     if (!Array.isArray(c.stages)) errs.push(`${p}.stages: must be an array`);
     else
       c.stages.forEach((s: unknown, j: number) => {
-        need(isObj(s) && isStr(s.name) && isNum(s.seconds) && (s.seconds as number) >= 0, `${p}.stages[${j}]`, 'must be {name, seconds >= 0}');
+        need(
+          isObj(s) && isStr(s.name) && isNum(s.seconds) && (s.seconds as number) >= 0,
+          `${p}.stages[${j}]`,
+          'must be {name, seconds >= 0}',
+        );
       });
     const files = (key: string, check: (v: Record<string, unknown>) => boolean, what: string) => {
       const arr = c[key];
       if (!Array.isArray(arr)) errs.push(`${p}.${key}: must be an array`);
-      else arr.forEach((v: unknown, j: number) => need(isObj(v) && isStr(v.file) && check(v), `${p}.${key}[${j}]`, what));
+      else
+        arr.forEach((v: unknown, j: number) => {
+          need(isObj(v) && isStr(v.file) && check(v), `${p}.${key}[${j}]`, what);
+        });
     };
-    files('plots', (v) => isStr(v.title) && isStr(v.caption) && /\.svg$/.test(v.file as string), 'must be {file: *.svg, title, caption}');
-    files('series', (v) => Array.isArray(v.shape) && (v.shape as unknown[]).every((s) => Number.isInteger(s)) && v.dtype === 'float64' && isStr(v.description) && /\.npy$/.test(v.file as string), 'must be {file: *.npy, shape: int[], dtype: float64, description}');
-    files('models', (v) => isStr(v.format) && isStr(v.description) && /\.json$/.test(v.file as string), 'must be {file: *.json, format, description}');
+    files(
+      'plots',
+      (v) => isStr(v.title) && isStr(v.caption) && /\.svg$/.test(v.file as string),
+      'must be {file: *.svg, title, caption}',
+    );
+    files(
+      'series',
+      (v) =>
+        Array.isArray(v.shape) &&
+        (v.shape as unknown[]).every((s) => Number.isInteger(s)) &&
+        v.dtype === 'float64' &&
+        isStr(v.description) &&
+        /\.npy$/.test(v.file as string),
+      'must be {file: *.npy, shape: int[], dtype: float64, description}',
+    );
+    files(
+      'models',
+      (v) => isStr(v.format) && isStr(v.description) && /\.json$/.test(v.file as string),
+      'must be {file: *.json, format, description}',
+    );
   });
-  need(doc.passed === allPassed, '$.passed', `is ${String(doc.passed)} but the cases say ${String(allPassed)}`);
+  need(
+    doc.passed === allPassed,
+    '$.passed',
+    `is ${String(doc.passed)} but the cases say ${String(allPassed)}`,
+  );
   return errs;
 }

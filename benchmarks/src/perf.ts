@@ -33,12 +33,29 @@ export interface PerfRow {
 }
 
 interface VitestBenchJson {
-  files: Array<{ filepath: string; groups: Array<{ fullName: string; benchmarks: Array<{ name: string; hz: number; mean: number; rme: number; sampleCount?: number; samples?: unknown[] }> }> }>;
+  files: Array<{
+    filepath: string;
+    groups: Array<{
+      fullName: string;
+      benchmarks: Array<{
+        name: string;
+        hz: number;
+        mean: number;
+        rme: number;
+        sampleCount?: number;
+        samples?: unknown[];
+      }>;
+    }>;
+  }>;
 }
 
 function runVitestBench(cwd: string, json: string, env: Record<string, string>): Promise<number> {
   return new Promise((res) => {
-    const child = spawn('npx', ['vitest', 'bench', '--run', '--outputJson', json], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn('npx', ['vitest', 'bench', '--run', '--outputJson', json], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     child.on('close', (code) => res(code ?? 1));
   });
 }
@@ -64,8 +81,16 @@ export function parseBenchJson(pkg: string, backend: string, doc: VitestBenchJso
 
 /** Formats rows as a Markdown table. */
 export function perfTable(rows: readonly PerfRow[], date: string): string {
-  const lines = [`sdekit perf, ${date}`, '', '| package | backend | bench | ops/s | mean (ms) | rme (%) |', '| --- | --- | --- | ---: | ---: | ---: |'];
-  for (const r of rows) lines.push(`| ${r.pkg} | ${r.backend} | ${r.group} > ${r.name} | ${r.hz.toPrecision(4)} | ${r.meanMs.toPrecision(4)} | ${r.rme.toFixed(1)} |`);
+  const lines = [
+    `sdekit perf, ${date}`,
+    '',
+    '| package | backend | bench | ops/s | mean (ms) | rme (%) |',
+    '| --- | --- | --- | ---: | ---: | ---: |',
+  ];
+  for (const r of rows)
+    lines.push(
+      `| ${r.pkg} | ${r.backend} | ${r.group} > ${r.name} | ${r.hz.toPrecision(4)} | ${r.meanMs.toPrecision(4)} | ${r.rme.toFixed(1)} |`,
+    );
   return lines.join('\n');
 }
 
@@ -75,7 +100,11 @@ export function perfTable(rows: readonly PerfRow[], date: string): string {
  * @example
  * const table = await runPerf({ out: 'results/perf.md', packages: ['sde', 'partition'] });
  */
-export async function runPerf(o: { out: string; packages?: string[]; progress?: ProgressSink }): Promise<string> {
+export async function runPerf(o: {
+  out: string;
+  packages?: string[];
+  progress?: ProgressSink;
+}): Promise<string> {
   const progress = o.progress ?? silentProgress;
   const rows: PerfRow[] = [];
   const tmp = join(tmpdir(), `sdekit-perf-${process.pid}`);
@@ -95,9 +124,16 @@ export async function runPerf(o: { out: string; packages?: string[]; progress?: 
       const json = join(tmp, `${pkg}-${backend}.json`);
       progress.start(`perf ${pkg}${backend === '-' ? '' : ` (${backend})`}`);
       const t0 = performance.now();
-      const code = await runVitestBench(dir, json, backend === '-' ? {} : { SDEKIT_TF_BACKEND: backend === 'node' ? 'tensorflow' : backend });
+      const code = await runVitestBench(
+        dir,
+        json,
+        backend === '-' ? {} : { SDEKIT_TF_BACKEND: backend === 'node' ? 'tensorflow' : backend },
+      );
       progress.end((performance.now() - t0) / 1000, code === 0 ? undefined : `exit ${code}`);
-      if (existsSync(json)) rows.push(...parseBenchJson(pkg, backend, JSON.parse(await readFile(json, 'utf8')) as VitestBenchJson));
+      if (existsSync(json))
+        rows.push(
+          ...parseBenchJson(pkg, backend, JSON.parse(await readFile(json, 'utf8')) as VitestBenchJson),
+        );
     }
   }
   await rm(tmp, { recursive: true, force: true });

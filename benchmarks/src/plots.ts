@@ -49,14 +49,23 @@ const finite = (v: number) => Number.isFinite(v);
 export function lineChart(o: LineChartOptions): TopLevelSpec {
   const rows: Array<{ x: number; y: number; series: string }> = [];
   for (const c of o.curves) {
-    for (let i = 0; i < c.x.length; i++) if (finite(c.x[i]) && finite(c.y[i]) && (!o.yLog || c.y[i] > 0)) rows.push({ x: c.x[i], y: c.y[i], series: c.name });
+    for (let i = 0; i < c.x.length; i++)
+      if (finite(c.x[i]) && finite(c.y[i]) && (!o.yLog || c.y[i] > 0))
+        rows.push({ x: c.x[i], y: c.y[i], series: c.name });
   }
   const bandRows: Array<{ x: number; lo: number; hi: number; series: string }> = [];
   for (const b of o.bands ?? []) {
-    for (let i = 0; i < b.x.length; i++) if (finite(b.x[i]) && finite(b.lo[i]) && finite(b.hi[i])) bandRows.push({ x: b.x[i], lo: b.lo[i], hi: b.hi[i], series: b.name });
+    for (let i = 0; i < b.x.length; i++)
+      if (finite(b.x[i]) && finite(b.lo[i]) && finite(b.hi[i]))
+        bandRows.push({ x: b.x[i], lo: b.lo[i], hi: b.hi[i], series: b.name });
   }
   const names = [...(o.bands ?? []).map((b) => b.name), ...o.curves.map((c) => c.name)];
-  const color = { field: 'series', type: 'nominal' as const, scale: { domain: names }, legend: { title: null, orient: 'bottom' as const } };
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    scale: { domain: names },
+    legend: { title: null, orient: 'bottom' as const },
+  };
   const yScale = o.yLog ? { type: 'log' as const } : { zero: false };
   const dashed = o.curves.filter((c) => c.dashed).map((c) => c.name);
   const pointNames = o.curves.filter((c) => c.points).map((c) => c.name);
@@ -65,7 +74,12 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
     layers.push({
       data: { values: bandRows },
       mark: { type: 'area', opacity: 0.25 },
-      encoding: { x: { field: 'x', type: 'quantitative', title: o.xLabel }, y: { field: 'lo', type: 'quantitative', scale: yScale, title: o.yLabel }, y2: { field: 'hi' }, color },
+      encoding: {
+        x: { field: 'x', type: 'quantitative', title: o.xLabel },
+        y: { field: 'lo', type: 'quantitative', scale: yScale, title: o.yLabel },
+        y2: { field: 'hi' },
+        color,
+      },
     });
   }
   layers.push({
@@ -75,14 +89,21 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
       x: { field: 'x', type: 'quantitative', title: o.xLabel },
       y: { field: 'y', type: 'quantitative', scale: yScale, title: o.yLabel },
       color,
-      strokeDash: { condition: { test: `indexof(${JSON.stringify(dashed)}, datum.series) >= 0`, value: [5, 3] }, value: [1, 0] },
+      strokeDash: {
+        condition: { test: `indexof(${JSON.stringify(dashed)}, datum.series) >= 0`, value: [5, 3] },
+        value: [1, 0],
+      },
     },
   });
   if (pointNames.length > 0) {
     layers.push({
       data: { values: rows.filter((r) => pointNames.includes(r.series)) },
       mark: { type: 'point', size: 12, filled: true, opacity: 0.6 },
-      encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative', scale: yScale }, color },
+      encoding: {
+        x: { field: 'x', type: 'quantitative' },
+        y: { field: 'y', type: 'quantitative', scale: yScale },
+        color,
+      },
     });
   }
   return {
@@ -131,8 +152,25 @@ export function heatmaps(title: string, mats: readonly LabelledMatrix[], cellSiz
       y: { field: 'i', type: 'ordinal', title: 'row', axis: n > 8 ? { labels: false, ticks: false } : {} },
     },
     layer: [
-      { mark: 'rect', encoding: { color: { field: 'v', type: 'quantitative', title: 'value', scale: { scheme: 'redblue', reverse: true, domain: [-maxAbs || -1, maxAbs || 1] } } } },
-      ...(showText ? [{ mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'v', type: 'quantitative', format: '.3f' } } }] : []),
+      {
+        mark: 'rect',
+        encoding: {
+          color: {
+            field: 'v',
+            type: 'quantitative',
+            title: 'value',
+            scale: { scheme: 'redblue', reverse: true, domain: [-maxAbs || -1, maxAbs || 1] },
+          },
+        },
+      },
+      ...(showText
+        ? [
+            {
+              mark: { type: 'text', fontSize: 10 },
+              encoding: { text: { field: 'v', type: 'quantitative', format: '.3f' } },
+            },
+          ]
+        : []),
     ],
   });
   return {
@@ -155,18 +193,28 @@ export interface ScatterSet {
  * bins its points on the same square grid over `extent` (Vega-Lite's bin transform) and colours the
  * cells by the fraction of points, on a shared colour scale.
  */
-export function densityPanels(title: string, xLabel: string, yLabel: string, panels: readonly ScatterSet[], extent: [number, number], bins = 40): TopLevelSpec {
+export function densityPanels(
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  panels: readonly ScatterSet[],
+  extent: [number, number],
+  bins = 40,
+): TopLevelSpec {
   const step = (extent[1] - extent[0]) / bins;
   const panel = (p: ScatterSet) => {
     const values: Array<{ x: number; y: number }> = [];
-    for (let i = 0; i < p.x.length; i++) if (finite(p.x[i]) && finite(p.y[i])) values.push({ x: p.x[i], y: p.y[i] });
+    for (let i = 0; i < p.x.length; i++)
+      if (finite(p.x[i]) && finite(p.y[i])) values.push({ x: p.x[i], y: p.y[i] });
     return {
       title: p.name,
       width: 220,
       height: 220,
       data: { values },
       transform: [
-        { filter: `datum.x >= ${extent[0]} && datum.x < ${extent[1]} && datum.y >= ${extent[0]} && datum.y < ${extent[1]}` },
+        {
+          filter: `datum.x >= ${extent[0]} && datum.x < ${extent[1]} && datum.y >= ${extent[0]} && datum.y < ${extent[1]}`,
+        },
         { bin: { extent, step }, field: 'x', as: ['x0', 'x1'] },
         { bin: { extent, step }, field: 'y', as: ['y0', 'y1'] },
         { aggregate: [{ op: 'count', as: 'count' }], groupby: ['x0', 'x1', 'y0', 'y1'] },

@@ -21,24 +21,34 @@ export function summaryTable(report: RunReport): string {
   const rows: string[][] = [['case', 'metric', 'value', 'target', 'pass']];
   for (const c of report.cases) {
     if (c.status === 'error') rows.push([c.id, `ERROR: ${(c.error ?? '').slice(0, 70)}`, '', '', 'FAIL']);
-    for (const m of c.metrics) rows.push([c.id, m.name, formatValue(m.value), formatTarget(m.target), passText(m)]);
+    for (const m of c.metrics)
+      rows.push([c.id, m.name, formatValue(m.value), formatTarget(m.target), passText(m)]);
   }
   const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
-  const line = (r: string[]) => r.map((s, j) => (j === 2 ? s.padStart(widths[j]) : s.padEnd(widths[j]))).join('  ');
+  const line = (r: string[]) =>
+    r.map((s, j) => (j === 2 ? s.padStart(widths[j]) : s.padEnd(widths[j]))).join('  ');
   const out = [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
   out.push('');
-  for (const c of report.cases) out.push(`${c.id.padEnd(4)} ${c.status.toUpperCase().padEnd(6)} ${c.seconds.toFixed(1)} s  ${c.title}`);
-  out.push(`${report.passed ? 'ALL PASSED' : 'NOT ALL PASSED'}: profile ${report.profile}, seed ${report.seed}, backend ${report.backend.name}, ${report.seconds.toFixed(1)} s`);
+  for (const c of report.cases)
+    out.push(`${c.id.padEnd(4)} ${c.status.toUpperCase().padEnd(6)} ${c.seconds.toFixed(1)} s  ${c.title}`);
+  out.push(
+    `${report.passed ? 'ALL PASSED' : 'NOT ALL PASSED'}: profile ${report.profile}, seed ${report.seed}, backend ${report.backend.name}, ${report.seconds.toFixed(1)} s`,
+  );
   return out.join('\n');
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The HTML page showing the summary table and every plot of the run. */
 export function indexHtml(report: RunReport): string {
   const rows = report.cases
     .flatMap((c) => [
-      ...(c.status === 'error' ? [`<tr class="fail"><td>${esc(c.id)}</td><td colspan="3">error: ${esc(c.error ?? '')}</td><td>FAIL</td></tr>`] : []),
+      ...(c.status === 'error'
+        ? [
+            `<tr class="fail"><td>${esc(c.id)}</td><td colspan="3">error: ${esc(c.error ?? '')}</td><td>FAIL</td></tr>`,
+          ]
+        : []),
       ...c.metrics.map(
         (m) =>
           `<tr class="${m.pass === null ? 'info' : m.pass ? 'pass' : 'fail'}"><td>${esc(c.id)}</td><td>${esc(m.name)}${m.note ? `<div class="note">${esc(m.note)}</div>` : ''}</td><td class="num">${esc(formatValue(m.value))}</td><td>${esc(formatTarget(m.target))}</td><td>${passText(m)}</td></tr>`,
@@ -51,11 +61,19 @@ export function indexHtml(report: RunReport): string {
       const sizes = Object.entries(c.sizes)
         .map(([k, v]) => `${esc(k)} = ${esc(String(v))}`)
         .join(', ');
-      const warns = c.warnings.length ? `<ul class="warn">${c.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
+      const warns = c.warnings.length
+        ? `<ul class="warn">${c.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`
+        : '';
       const figs = c.plots
-        .map((p) => `<figure><img src="${esc(p.file)}" alt="${esc(p.title)}"><figcaption><b>${esc(p.title)}.</b> ${esc(p.caption)}</figcaption></figure>`)
+        .map(
+          (p) =>
+            `<figure><img src="${esc(p.file)}" alt="${esc(p.title)}"><figcaption><b>${esc(p.title)}.</b> ${esc(p.caption)}</figcaption></figure>`,
+        )
         .join('\n');
-      const files = [...c.series.map((s) => `${s.file} [${s.shape.join(' x ')}] ${s.description}`), ...c.models.map((m) => `${m.file} (${m.format}) ${m.description}`)]
+      const files = [
+        ...c.series.map((s) => `${s.file} [${s.shape.join(' x ')}] ${s.description}`),
+        ...c.models.map((m) => `${m.file} (${m.format}) ${m.description}`),
+      ]
         .map((f) => `<li><code>${esc(f)}</code></li>`)
         .join('');
       return `<section id="${esc(c.id)}"><h2>${esc(c.id)}: ${esc(c.title)} <span class="${c.status === 'passed' ? 'pass' : 'fail'}">${c.status}</span></h2>

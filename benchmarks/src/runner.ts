@@ -37,7 +37,10 @@ export function packageVersions(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of ['sde', 'ks-solver', 'partition', 'nn', 'flows', 'score', 'averaging', 'vi', 'cli']) {
     try {
-      const pkg = JSON.parse(readFileSync(resolve(repoRoot, 'packages', p, 'package.json'), 'utf8')) as { name: string; version: string };
+      const pkg = JSON.parse(readFileSync(resolve(repoRoot, 'packages', p, 'package.json'), 'utf8')) as {
+        name: string;
+        version: string;
+      };
       out[pkg.name] = pkg.version;
     } catch {
       out[`@sdekit/${p}`] = 'unavailable';
@@ -52,7 +55,8 @@ export function resolveCases(ids: readonly string[] | undefined): string[] {
   if (!ids || ids.length === 0) return [...CASE_IDS];
   return ids.map((raw) => {
     const id = raw.toUpperCase();
-    if (!CASE_IDS.includes(id)) throw new InvalidArgumentError('cases', `unknown case '${raw}'`, `pick from ${CASE_IDS.join(', ')}`);
+    if (!CASE_IDS.includes(id))
+      throw new InvalidArgumentError('cases', `unknown case '${raw}'`, `pick from ${CASE_IDS.join(', ')}`);
     return id;
   });
 }
@@ -67,9 +71,19 @@ export function resolveCases(ids: readonly string[] | undefined): string[] {
 export async function runSuite(o: RunOptions): Promise<RunReport> {
   const ids = resolveCases(o.cases);
   const profile = o.profile ?? 'quick';
-  if (profile !== 'quick' && profile !== 'full') throw new InvalidArgumentError('profile', `unknown profile '${String(profile)}'`, "pass 'quick' or 'full'");
+  if (profile !== 'quick' && profile !== 'full')
+    throw new InvalidArgumentError(
+      'profile',
+      `unknown profile '${String(profile)}'`,
+      "pass 'quick' or 'full'",
+    );
   const seed = o.seed ?? 20260101;
-  if (!Number.isInteger(seed) || seed < 0) throw new InvalidArgumentError('seed', `must be a non-negative integer, got ${seed}`, 'pass e.g. --seed 1');
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new InvalidArgumentError(
+      'seed',
+      `must be a non-negative integer, got ${seed}`,
+      'pass e.g. --seed 1',
+    );
   const out = resolve(o.out);
   await mkdir(out, { recursive: true });
   const backend = await selectBackend(o.backend ?? 'auto');
@@ -79,7 +93,15 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   for (const id of ids) {
     const entry = CASES.find((c) => c.id === id);
     if (!entry) continue;
-    const ctx = new CaseContext({ id, title: entry.title, profile, seed, runDir: out, overrides: o.overrides, progress: o.progress ?? silentProgress });
+    const ctx = new CaseContext({
+      id,
+      title: entry.title,
+      profile,
+      seed,
+      runDir: out,
+      overrides: o.overrides,
+      progress: o.progress ?? silentProgress,
+    });
     const c0 = performance.now();
     let error: unknown = null;
     try {
@@ -100,7 +122,13 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
     seed,
     backend: { name: backend.name, requested: o.backend ?? 'auto' },
     versions: packageVersions(),
-    machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    machine: {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+    },
     cases: results,
     passed: results.every((r) => r.status === 'passed'),
     seconds: (performance.now() - t0) / 1000,

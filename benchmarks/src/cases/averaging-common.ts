@@ -9,7 +9,17 @@ import type { TimeSeries } from '@sdekit/sde';
 import * as sde from '@sdekit/sde';
 import type { CaseContext, StageProgress } from '../context.js';
 import { lineChart } from '../plots.js';
-import { bundleAcf, bundlePath, compareMarginals, lagTimes, linspace, plotAcf, plotMarginals, plotPaths, seriesAcf } from './common.js';
+import {
+  bundleAcf,
+  bundlePath,
+  compareMarginals,
+  lagTimes,
+  linspace,
+  plotAcf,
+  plotMarginals,
+  plotPaths,
+  seriesAcf,
+} from './common.js';
 
 export interface AveragingSizes extends Record<string, number> {
   n: number;
@@ -65,22 +75,48 @@ function firstCoord(a: Float64Array, d: number): Float64Array {
   return Float64Array.from({ length: a.length / d }, (_, i) => a[i * d]);
 }
 
-export async function averagingCase(ctx: CaseContext, s: AveragingSizes, spec: AveragingSpec): Promise<{ model: AveragedModel; observed: TimeSeries }> {
+export async function averagingCase(
+  ctx: CaseContext,
+  s: AveragingSizes,
+  spec: AveragingSpec,
+): Promise<{ model: AveragedModel; observed: TimeSeries }> {
   const d = spec.slowDim ?? 1;
   const tag = spec.tag ?? '';
   const mName = (n: string) => (tag ? `${tag}: ${n}` : n);
   const fSuffix = tag ? `-${tag.replace(/[^A-Za-z0-9]+/g, '')}` : '';
   const stage = (n: string) => (tag ? `${n} ${tag}` : n);
-  const reference = await ctx.stage(stage('data'), (progress) => spec.generate(s.T * s.refFactor, ctx.seedFor(1), (a, b) => progress(a / b)));
+  const reference = await ctx.stage(stage('data'), (progress) =>
+    spec.generate(s.T * s.refFactor, ctx.seedFor(1), (a, b) => progress(a / b)),
+  );
   const nObs = Math.round(s.T / reference.dt) + 1;
   const observed = sde.timeSeries(reference.data.slice(0, nObs * d), d, reference.dt, reference.t0);
-  await ctx.saveSeries(`observed${fSuffix}`, observed.data, [observed.length, d], `observed slow path, Delta = ${observed.dt}`);
-  await ctx.saveSeries(`reference${fSuffix}`, reference.data, [reference.length, d], `true slow path over ${s.T * s.refFactor} time units (its first ${s.T} are the observed path; the rest is never used for learning)`);
+  await ctx.saveSeries(
+    `observed${fSuffix}`,
+    observed.data,
+    [observed.length, d],
+    `observed slow path, Delta = ${observed.dt}`,
+  );
+  await ctx.saveSeries(
+    `reference${fSuffix}`,
+    reference.data,
+    [reference.length, d],
+    `true slow path over ${s.T * s.refFactor} time units (its first ${s.T} are the observed path; the rest is never used for learning)`,
+  );
   const model = await ctx.stage(stage('learn'), (progress) => spec.fit(observed, ctx.seedFor(2), progress));
-  await ctx.saveModel(`averaged${fSuffix}`, model.toJSON(), 'averaged model: flow for pi_0 + known coefficients');
+  await ctx.saveModel(
+    `averaged${fSuffix}`,
+    model.toJSON(),
+    'averaged model: flow for pi_0 + known coefficients',
+  );
   for (const w of model.training.warnings) ctx.warn(`fitAveraged: ${w}`);
-  const baseline = await ctx.stage(stage('baseline'), (progress) => spec.baseline(observed, ctx.seedFor(3), progress));
-  await ctx.saveModel(`mlp-baseline${fSuffix}`, baseline.toJSON(), 'unstructured MLP drift fitted to the same likelihood');
+  const baseline = await ctx.stage(stage('baseline'), (progress) =>
+    spec.baseline(observed, ctx.seedFor(3), progress),
+  );
+  await ctx.saveModel(
+    `mlp-baseline${fSuffix}`,
+    baseline.toJSON(),
+    'unstructured MLP drift fitted to the same likelihood',
+  );
 
   const grid = slowGrid(spec.gridLo, spec.gridHi, s.gridPoints, d);
   const drifts = await ctx.stage(stage('drift'), () => {
@@ -106,29 +142,58 @@ export async function averagingCase(ctx: CaseContext, s: AveragingSizes, spec: A
       onProgress: (a, b) => progress(a / b),
     });
   });
-  await ctx.saveSeries(`simulated${fSuffix}`, sim.data, [sim.paths, sim.length, d], `learned averaged-model paths, dt = ${sim.dt}`);
+  await ctx.saveSeries(
+    `simulated${fSuffix}`,
+    sim.data,
+    [sim.paths, sim.length, d],
+    `learned averaged-model paths, dt = ${sim.dt}`,
+  );
 
   await ctx.stage(stage('metrics'), async () => {
     const mse = sde.driftMse(drifts.learned.value, drifts.truth, d);
     const mseBase = sde.driftMse(drifts.base, drifts.truth, d);
-    ctx.metric(mName('drift MSE (flow)'), mse, { op: '<', value: spec.mseTarget }, `grid of ${s.gridPoints} points over [${spec.gridLo}, ${spec.gridHi}]`);
+    ctx.metric(
+      mName('drift MSE (flow)'),
+      mse,
+      { op: '<', value: spec.mseTarget },
+      `grid of ${s.gridPoints} points over [${spec.gridLo}, ${spec.gridHi}]`,
+    );
     ctx.metric(mName('drift MSE (MLP baseline)'), mseBase, null);
-    ctx.metric(mName('baseline MSE / flow MSE'), mseBase / mse, spec.ratioTarget === null ? null : { op: '>=', value: spec.ratioTarget });
+    ctx.metric(
+      mName('baseline MSE / flow MSE'),
+      mseBase / mse,
+      spec.ratioTarget === null ? null : { op: '>=', value: spec.ratioTarget },
+    );
     // The stationary PDF of the data is estimated from the long true run (the observed window alone
     // holds few well-to-well transitions, so its histogram is far from stationary); both reported.
     const cmp = compareMarginals(reference.data, sim.data, d);
     const cmpObs = compareMarginals(observed.data, sim.data, d);
     for (let j = 0; j < d; j++) {
       const c = `${spec.label}${d > 1 ? j + 1 : ''}`;
-      ctx.metric(mName(`marginal KL ${c} vs long true run`), cmp.kl[j], { op: '<', value: 0.02 }, `true system over ${s.T * s.refFactor} time units`);
+      ctx.metric(
+        mName(`marginal KL ${c} vs long true run`),
+        cmp.kl[j],
+        { op: '<', value: 0.02 },
+        `true system over ${s.T * s.refFactor} time units`,
+      );
       ctx.metric(mName(`marginal KL ${c} vs observed window`), cmpObs.kl[j], null);
     }
     const maxLag = Math.round(s.acfT / s.Delta);
     const acfData = seriesAcf(observed.data, d, maxLag);
     const acfRef = seriesAcf(reference.data, d, maxLag);
     const acfModel = bundleAcf(sim, maxLag);
-    ctx.metric(mName('ACF error vs long true run'), sde.acfError(acfRef, acfModel), { op: '<', value: 0.1 }, `lags 0..${s.acfT} time units; reference: the true system over ${s.T * s.refFactor} time units (our target)`);
-    ctx.metric(mName('ACF error vs observed window'), sde.acfError(acfData, acfModel), null, `the observed ${s.T} time units alone give a noisy ACF (few well-to-well transitions)`);
+    ctx.metric(
+      mName('ACF error vs long true run'),
+      sde.acfError(acfRef, acfModel),
+      { op: '<', value: 0.1 },
+      `lags 0..${s.acfT} time units; reference: the true system over ${s.T * s.refFactor} time units (our target)`,
+    );
+    ctx.metric(
+      mName('ACF error vs observed window'),
+      sde.acfError(acfData, acfModel),
+      null,
+      `the observed ${s.T} time units alone give a noisy ACF (few well-to-well transitions)`,
+    );
     ctx.recordSizes({ [mName('observations')]: observed.length, [mName('flowParams')]: model.numParams });
     if (spec.plots === false) return;
 
@@ -148,12 +213,43 @@ export async function averagingCase(ctx: CaseContext, s: AveragingSizes, spec: A
           { name: 'flow model', x, y: lv, dashed: true },
           { name: 'MLP baseline', x, y: firstCoord(drifts.base, d) },
         ],
-        bands: [{ name: 'flow +-2 MC s.e.', x, lo: lv.map((v, i) => v - 2 * se[i]), hi: lv.map((v, i) => v + 2 * se[i]) }],
+        bands: [
+          {
+            name: 'flow +-2 MC s.e.',
+            x,
+            lo: lv.map((v, i) => v - 2 * se[i]),
+            hi: lv.map((v, i) => v + 2 * se[i]),
+          },
+        ],
       }),
     );
-    await plotMarginals(ctx, cmp, d === 1 ? [spec.label] : [`${spec.label}1`, `${spec.label}2`], undefined, fSuffix, `the true system over ${s.T * s.refFactor} time units`);
-    await plotAcf(ctx, s.Delta, acfData, acfModel, [{ name: `true system, ${s.T * s.refFactor} time units`, x: lagTimes(maxLag, s.Delta), y: acfRef }], tag ? ` (${tag})` : '', fSuffix);
-    await plotPaths(ctx, observed, bundlePath(sim, 0), sim.dt, 0, d === 1 ? spec.label : `${spec.label}1`, Math.min(50, s.T), fSuffix);
+    await plotMarginals(
+      ctx,
+      cmp,
+      d === 1 ? [spec.label] : [`${spec.label}1`, `${spec.label}2`],
+      undefined,
+      fSuffix,
+      `the true system over ${s.T * s.refFactor} time units`,
+    );
+    await plotAcf(
+      ctx,
+      s.Delta,
+      acfData,
+      acfModel,
+      [{ name: `true system, ${s.T * s.refFactor} time units`, x: lagTimes(maxLag, s.Delta), y: acfRef }],
+      tag ? ` (${tag})` : '',
+      fSuffix,
+    );
+    await plotPaths(
+      ctx,
+      observed,
+      bundlePath(sim, 0),
+      sim.dt,
+      0,
+      d === 1 ? spec.label : `${spec.label}1`,
+      Math.min(50, s.T),
+      fSuffix,
+    );
   });
   return { model, observed };
 }

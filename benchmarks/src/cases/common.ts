@@ -2,9 +2,10 @@
  * Shared steps of the cases: comparing data and model statistics with the @sdekit/sde statistics
  * (never re-implemented here) and drawing the standard plots (marginal PDFs, ACFs, sample paths).
  */
+
+import type { LangevinProgress } from '@sdekit/score';
 import type { PathBundle, TimeSeries } from '@sdekit/sde';
 import * as sde from '@sdekit/sde';
-import type { LangevinProgress } from '@sdekit/score';
 import type { CaseContext, StageProgress } from '../context.js';
 import { type Curve, lineChart } from '../plots.js';
 
@@ -27,7 +28,12 @@ export interface MarginalComparison {
  * Compares the 1-D marginals of `data` and `model` (both row-major batches of dimension dim) with
  * sde's histogram-based KL and Hellinger distance on a common grid.
  */
-export function compareMarginals(data: Float64Array, model: Float64Array, dim: number, bins = 60): MarginalComparison {
+export function compareMarginals(
+  data: Float64Array,
+  model: Float64Array,
+  dim: number,
+  bins = 60,
+): MarginalComparison {
   const kl = new Float64Array(dim);
   const hellinger = new Float64Array(dim);
   const grids: MarginalComparison['grids'] = [];
@@ -36,7 +42,11 @@ export function compareMarginals(data: Float64Array, model: Float64Array, dim: n
     kl[j] = res.kl[j];
     hellinger[j] = res.hellinger[j];
     const grid = res.grids[j];
-    grids.push({ x: grid.centers, data: sde.histogram(sde.column(data, dim, j), grid).density, model: sde.histogram(sde.column(model, dim, j), grid).density });
+    grids.push({
+      x: grid.centers,
+      data: sde.histogram(sde.column(data, dim, j), grid).density,
+      model: sde.histogram(sde.column(model, dim, j), grid).density,
+    });
   }
   return { kl, hellinger, grids };
 }
@@ -62,7 +72,12 @@ export function lagTimes(maxLag: number, dt: number): Float64Array {
 }
 
 /** Coordinate j of the first maxPoints points of a row-major batch (sde.column). */
-export function coordinate(data: Float64Array, dim: number, j: number, maxPoints = Number.POSITIVE_INFINITY): Float64Array {
+export function coordinate(
+  data: Float64Array,
+  dim: number,
+  j: number,
+  maxPoints = Number.POSITIVE_INFINITY,
+): Float64Array {
   const n = Math.min(data.length / dim, maxPoints);
   return sde.column(data.subarray(0, n * dim), dim, j);
 }
@@ -71,7 +86,8 @@ export function coordinate(data: Float64Array, dim: number, j: number, maxPoints
 export function langevinProgress(progress: StageProgress): (p: LangevinProgress) => void {
   const after: Record<string, number> = { stein: 0.9, partition: 0.93, generator: 0.97, done: 1 };
   return (p) => {
-    if (p.stage === 'score' && p.training) progress((0.9 * p.training.step) / p.training.steps, `loss ${p.training.loss.toFixed(4)}`);
+    if (p.stage === 'score' && p.training)
+      progress((0.9 * p.training.step) / p.training.steps, `loss ${p.training.loss.toFixed(4)}`);
     else progress(after[p.stage] ?? 0, p.stage);
   };
 }
@@ -103,7 +119,15 @@ export async function plotMarginals(
 }
 
 /** Draws the data and model ACFs against lag time. */
-export async function plotAcf(ctx: CaseContext, dt: number, acfData: Float64Array, acfModel: Float64Array, extra: Curve[] = [], note = '', suffix = ''): Promise<void> {
+export async function plotAcf(
+  ctx: CaseContext,
+  dt: number,
+  acfData: Float64Array,
+  acfModel: Float64Array,
+  extra: Curve[] = [],
+  note = '',
+  suffix = '',
+): Promise<void> {
   const t = lagTimes(acfData.length - 1, dt);
   await ctx.plot(
     `acf${suffix}`,
@@ -113,13 +137,26 @@ export async function plotAcf(ctx: CaseContext, dt: number, acfData: Float64Arra
       title: 'ACF',
       xLabel: 'lag (time units)',
       yLabel: 'ACF',
-      curves: [{ name: 'data', x: t, y: acfData }, { name: 'learned model', x: t, y: acfModel, dashed: true }, ...extra],
+      curves: [
+        { name: 'data', x: t, y: acfData },
+        { name: 'learned model', x: t, y: acfModel, dashed: true },
+        ...extra,
+      ],
     }),
   );
 }
 
 /** Draws a stretch of the observed path and of a learned-model path for coordinate j. */
-export async function plotPaths(ctx: CaseContext, observed: TimeSeries, model: Float64Array, modelDt: number, j: number, label: string, duration: number, suffix = ''): Promise<void> {
+export async function plotPaths(
+  ctx: CaseContext,
+  observed: TimeSeries,
+  model: Float64Array,
+  modelDt: number,
+  j: number,
+  label: string,
+  duration: number,
+  suffix = '',
+): Promise<void> {
   const nObs = Math.min(observed.length, Math.round(duration / observed.dt) + 1);
   const nMod = Math.min(model.length / observed.dim, Math.round(duration / modelDt) + 1);
   const obs = coordinate(observed.data, observed.dim, j, nObs);

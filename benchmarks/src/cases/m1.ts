@@ -8,11 +8,41 @@
 import { fitAveraged, fitMlpDriftBaseline, m1Coefficients } from '@sdekit/averaging';
 import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
-import { averagingCase, type AveragingSizes } from './averaging-common.js';
+import { type AveragingSizes, averagingCase } from './averaging-common.js';
 
 const SIZES: Record<'quick' | 'full', AveragingSizes> = {
-  quick: { n: 100, m: 2, T: 200, Delta: 0.01, iterations: 800, L: 64, baselineIterations: 800, simPaths: 4, simT: 500, acfT: 5, refFactor: 5, gridPoints: 31, truthSamples: 200000, simSamples: 512 },
-  full: { n: 1000, m: 10, T: 1000, Delta: 0.01, iterations: 3000, L: 128, baselineIterations: 3000, simPaths: 8, simT: 2000, acfT: 5, refFactor: 3, gridPoints: 61, truthSamples: 1000000, simSamples: 1024 },
+  quick: {
+    n: 100,
+    m: 2,
+    T: 200,
+    Delta: 0.01,
+    iterations: 800,
+    L: 64,
+    baselineIterations: 800,
+    simPaths: 8,
+    simT: 500,
+    acfT: 5,
+    refFactor: 20,
+    gridPoints: 31,
+    truthSamples: 200000,
+    simSamples: 512,
+  },
+  full: {
+    n: 1000,
+    m: 10,
+    T: 1000,
+    Delta: 0.01,
+    iterations: 3000,
+    L: 128,
+    baselineIterations: 3000,
+    simPaths: 8,
+    simT: 2000,
+    acfT: 5,
+    refFactor: 3,
+    gridPoints: 61,
+    truthSamples: 1000000,
+    simSamples: 1024,
+  },
 };
 
 export const m1Case: BenchCase = {
@@ -31,13 +61,35 @@ export const m1Case: BenchCase = {
       generate: (T, seed, progress) => {
         const system = sde.m1System({ m: s.m, n: s.n, beta });
         const y0 = sde.sampleM1Fast(sde.Rng.fromSeed(seed, 1), 1, s.m);
-        return sde.simulateSlowFast(system, { x0: new Float64Array([0]), y0, fastStep: 0.02 / s.n, Delta: s.Delta, T, seed, onProgress: progress }).slow;
+        return sde.simulateSlowFast(system, {
+          x0: new Float64Array([0]),
+          y0,
+          fastStep: 0.02 / s.n,
+          Delta: s.Delta,
+          T,
+          seed,
+          onProgress: progress,
+        }).slow;
       },
-      trueDrift: (grid) => sde.m1TrueDrift(grid, { m: s.m, beta, samples: s.truthSamples, seed: ctx.seedFor(9) }),
+      trueDrift: (grid) =>
+        sde.m1TrueDrift(grid, { m: s.m, beta, samples: s.truthSamples, seed: ctx.seedFor(9) }),
       fit: (path, seed, progress) =>
-        fitAveraged({ path, coefficients: m1Coefficients({ m: s.m, beta }), L: s.L, iterations: s.iterations, seed, onProgress: (p) => progress(p.iteration / p.iterations, `nll ${p.trainNll.toFixed(3)}`) }),
+        fitAveraged({
+          path,
+          coefficients: m1Coefficients({ m: s.m, beta }),
+          L: s.L,
+          iterations: s.iterations,
+          seed,
+          onProgress: (p) => progress(p.iteration / p.iterations, `nll ${p.trainNll.toFixed(3)}`),
+        }),
       baseline: (path, seed, progress) =>
-        fitMlpDriftBaseline({ path, sigma: 0.5, iterations: s.baselineIterations, seed, onProgress: (p) => progress(p.iteration / p.iterations) }),
+        fitMlpDriftBaseline({
+          path,
+          sigma: 0.5,
+          iterations: s.baselineIterations,
+          seed,
+          onProgress: (p) => progress(p.iteration / p.iterations),
+        }),
     });
   },
 };

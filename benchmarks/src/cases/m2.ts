@@ -9,10 +9,36 @@ import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
 import { averagingCase } from './averaging-common.js';
 
-const COMMON = { Delta: 0.01, L: 64, simPaths: 4, acfT: 5, gridPoints: 31, truthSamples: 100000, simSamples: 128 };
+const COMMON = {
+  Delta: 0.01,
+  L: 64,
+  simPaths: 8,
+  acfT: 5,
+  gridPoints: 31,
+  truthSamples: 100000,
+  simSamples: 128,
+};
 const PROFILES = {
-  quick: { ds: [1], Ns: [10], ns: [100], T: 500, iterations: 500, baselineIterations: 800, simT: 250, refFactor: 2 },
-  full: { ds: [1, 2], Ns: [10, 15, 20], ns: [100, 1000, 15000], T: 1000, iterations: 3000, baselineIterations: 3000, simT: 2000, refFactor: 2 },
+  quick: {
+    ds: [1],
+    Ns: [10],
+    ns: [100],
+    T: 500,
+    iterations: 500,
+    baselineIterations: 800,
+    simT: 500,
+    refFactor: 4,
+  },
+  full: {
+    ds: [1, 2],
+    Ns: [10, 15, 20],
+    ns: [100, 1000, 15000],
+    T: 1000,
+    iterations: 3000,
+    baselineIterations: 3000,
+    simT: 2000,
+    refFactor: 2,
+  },
 };
 
 /** Upper end of the drift MSE range reported by [SG] for this experiment family. */
@@ -21,10 +47,18 @@ const SG_MSE_UPPER = 2.5e-2;
 export const m2Case: BenchCase = {
   id: 'M2',
   title: 'Tagged particle in a solvent (averaging with a flow) vs MLP baseline',
-  description: 'Slow particle in a double-well V with Gaussian-bump interactions with N fast solvent particles.',
+  description:
+    'Slow particle in a double-well V with Gaussian-bump interactions with N fast solvent particles.',
   async run(ctx: CaseContext) {
     const p = PROFILES[ctx.profile];
-    const s0 = ctx.resolveSizes({ T: p.T, iterations: p.iterations, baselineIterations: p.baselineIterations, simT: p.simT, refFactor: p.refFactor, ...COMMON });
+    const s0 = ctx.resolveSizes({
+      T: p.T,
+      iterations: p.iterations,
+      baselineIterations: p.baselineIterations,
+      simT: p.simT,
+      refFactor: p.refFactor,
+      ...COMMON,
+    });
     const configs = p.ds.flatMap((d) => p.Ns.flatMap((N) => p.ns.map((n) => ({ d, N, n }))));
     for (const [i, { d, N, n }] of configs.entries()) {
       const tag = configs.length > 1 ? `d=${d} N=${N} n=${n}` : '';
@@ -42,12 +76,34 @@ export const m2Case: BenchCase = {
         generate: (T, seed, progress) => {
           const system = sde.m2System({ d, N, n });
           const y0 = sde.sampleM2Fast(sde.Rng.fromSeed(seed, 1), 1, { d, N });
-          return sde.simulateSlowFast(system, { x0: new Float64Array(d), y0, fastStep: 0.02 / n, Delta: s.Delta, T, seed, onProgress: progress }).slow;
+          return sde.simulateSlowFast(system, {
+            x0: new Float64Array(d),
+            y0,
+            fastStep: 0.02 / n,
+            Delta: s.Delta,
+            T,
+            seed,
+            onProgress: progress,
+          }).slow;
         },
         trueDrift: (grid) => sde.m2TrueDrift(grid, { d, N }),
         fit: (path, seed, progress) =>
-          fitAveraged({ path, coefficients: m2Coefficients({ d, N }), L: s.L, iterations: s.iterations, seed, onProgress: (q) => progress(q.iteration / q.iterations, `nll ${q.trainNll.toFixed(3)}`) }),
-        baseline: (path, seed, progress) => fitMlpDriftBaseline({ path, sigma: 0.5, iterations: s.baselineIterations, seed, onProgress: (q) => progress(q.iteration / q.iterations) }),
+          fitAveraged({
+            path,
+            coefficients: m2Coefficients({ d, N }),
+            L: s.L,
+            iterations: s.iterations,
+            seed,
+            onProgress: (q) => progress(q.iteration / q.iterations, `nll ${q.trainNll.toFixed(3)}`),
+          }),
+        baseline: (path, seed, progress) =>
+          fitMlpDriftBaseline({
+            path,
+            sigma: 0.5,
+            iterations: s.baselineIterations,
+            seed,
+            onProgress: (q) => progress(q.iteration / q.iterations),
+          }),
       });
     }
   },

@@ -9,11 +9,50 @@ import { fitLangevin } from '@sdekit/score';
 import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
 import { heatmaps, lineChart } from '../plots.js';
-import { bundleAcf, bundlePath, compareMarginals, coordinate, plotAcf, plotMarginals, plotPaths, seriesAcf, GENERATOR, langevinProgress } from './common.js';
+import {
+  bundleAcf,
+  bundlePath,
+  compareMarginals,
+  coordinate,
+  GENERATOR,
+  langevinProgress,
+  plotAcf,
+  plotMarginals,
+  plotPaths,
+  seriesAcf,
+} from './common.js';
 
 const SIZES = {
-  quick: { T: 2000, h: 1e-3, dt: 0.01, burnIn: 10, sigma: 0.05, score: 'kgmm', dsmSteps: 3000, simPaths: 40, simT: 50, simH: 0.005, trackPaths: 64, trackT: 2, acfT: 5 },
-  full: { T: 20000, h: 1e-3, dt: 0.01, burnIn: 10, sigma: 0.05, score: 'kgmm', dsmSteps: 8000, simPaths: 100, simT: 200, simH: 0.005, trackPaths: 256, trackT: 2, acfT: 5 },
+  quick: {
+    T: 2000,
+    h: 1e-3,
+    dt: 0.01,
+    burnIn: 10,
+    sigma: 0.05,
+    score: 'kgmm',
+    dsmSteps: 3000,
+    simPaths: 40,
+    simT: 50,
+    simH: 0.005,
+    trackPaths: 64,
+    trackT: 2,
+    acfT: 5,
+  },
+  full: {
+    T: 20000,
+    h: 1e-3,
+    dt: 0.01,
+    burnIn: 10,
+    sigma: 0.05,
+    score: 'kgmm',
+    dsmSteps: 8000,
+    simPaths: 100,
+    simT: 200,
+    simH: 0.005,
+    trackPaths: 256,
+    trackT: 2,
+    acfT: 5,
+  },
 };
 
 /** RMS distance between the coordinates of two bundles over all paths and saved times. */
@@ -26,7 +65,8 @@ function rmsDistance(a: Float64Array, b: Float64Array): number {
 export const t2Case: BenchCase = {
   id: 'T2',
   title: '2-D asymmetric four-well with rotation (score-based Langevin)',
-  description: 'Four-well potential, Phi = [[1,-0.8],[0.8,1]], unit diffusion; Langevin model learned from one path.',
+  description:
+    'Four-well potential, Phi = [[1,-0.8],[0.8,1]], unit diffusion; Langevin model learned from one path.',
   async run(ctx: CaseContext) {
     const s = ctx.resolveSizes(SIZES[ctx.profile]);
     const truth = sde.fourWellSystem();
@@ -44,7 +84,12 @@ export const t2Case: BenchCase = {
       });
       return sde.pathOf(b, 0);
     });
-    await ctx.saveSeries('observed', observed.data, [observed.length, 2], `observed series, dt = ${observed.dt}`);
+    await ctx.saveSeries(
+      'observed',
+      observed.data,
+      [observed.length, 2],
+      `observed series, dt = ${observed.dt}`,
+    );
 
     const model = await ctx.stage('learn', (progress) =>
       fitLangevin(observed, {
@@ -56,17 +101,42 @@ export const t2Case: BenchCase = {
         onProgress: langevinProgress(progress),
       }),
     );
-    await ctx.saveModel('langevin', model.toJSON(), 'learned score-based Langevin model (z-scored units + transform)');
+    await ctx.saveModel(
+      'langevin',
+      model.toJSON(),
+      'learned score-based Langevin model (z-scored units + transform)',
+    );
     const learned = model.system();
 
     // Learned-model paths: simPaths independent paths started at data points, after a burn-in.
     const simSave = Math.round(s.dt / s.simH);
     const x0 = new Float64Array(2 * s.simPaths);
-    for (let p = 0; p < s.simPaths; p++) x0.set(observed.data.subarray(2 * Math.floor((p * observed.length) / s.simPaths), 2 * Math.floor((p * observed.length) / s.simPaths) + 2), 2 * p);
+    for (let p = 0; p < s.simPaths; p++)
+      x0.set(
+        observed.data.subarray(
+          2 * Math.floor((p * observed.length) / s.simPaths),
+          2 * Math.floor((p * observed.length) / s.simPaths) + 2,
+        ),
+        2 * p,
+      );
     const sim = await ctx.stage('simulate', (progress) =>
-      sde.simulate(learned, { x0, paths: s.simPaths, h: s.simH, T: s.simT, saveEvery: simSave, burnIn: Math.round(5 / s.simH), seed: ctx.seedFor(3), onProgress: (d, t) => progress(d / t) }),
+      sde.simulate(learned, {
+        x0,
+        paths: s.simPaths,
+        h: s.simH,
+        T: s.simT,
+        saveEvery: simSave,
+        burnIn: Math.round(5 / s.simH),
+        seed: ctx.seedFor(3),
+        onProgress: (d, t) => progress(d / t),
+      }),
     );
-    await ctx.saveSeries('simulated', sim.data, [sim.paths, sim.length, 2], `learned-model paths, dt = ${sim.dt}`);
+    await ctx.saveSeries(
+      'simulated',
+      sim.data,
+      [sim.paths, sim.length, 2],
+      `learned-model paths, dt = ${sim.dt}`,
+    );
 
     // Tracking: true and learned model from the same starts with the same noise (same seed, same
     // number of paths and noise dimension => identical Brownian increments), against a second true
@@ -81,14 +151,24 @@ export const t2Case: BenchCase = {
       const a = sde.simulate(truth, { ...opts, seed: ctx.seedFor(4) });
       const b = sde.simulate(learned, { ...opts, seed: ctx.seedFor(4) });
       const c = sde.simulate(truth, { ...opts, seed: ctx.seedFor(5) });
-      return { same: a, learned: b, independent: c, ratio: rmsDistance(a.data, b.data) / rmsDistance(a.data, c.data) };
+      return {
+        same: a,
+        learned: b,
+        independent: c,
+        ratio: rmsDistance(a.data, b.data) / rmsDistance(a.data, c.data),
+      };
     });
 
     await ctx.stage('metrics', async () => {
       const phiX = model.original.phi;
       const phiTrue = sde.fourWellPhi();
       const diff = sde.addScaled(phiX, 1, phiTrue, -1);
-      ctx.metric('Phi relative Frobenius error', sde.frobeniusNorm(diff) / sde.frobeniusNorm(phiTrue), { op: '<', value: 0.1 }, 'original units, against Phi_true = [[1,-0.8],[0.8,1]]');
+      ctx.metric(
+        'Phi relative Frobenius error',
+        sde.frobeniusNorm(diff) / sde.frobeniusNorm(phiTrue),
+        { op: '<', value: 0.1 },
+        'original units, against Phi_true = [[1,-0.8],[0.8,1]]',
+      );
       const cmp = compareMarginals(observed.data, sim.data, 2);
       ctx.metric('marginal KL x1', cmp.kl[0], { op: '<', value: 0.02 });
       ctx.metric('marginal KL x2', cmp.kl[1], { op: '<', value: 0.02 });
@@ -97,14 +177,41 @@ export const t2Case: BenchCase = {
       const maxLag = Math.round(s.acfT / s.dt);
       const acfData = seriesAcf(observed.data, 2, maxLag);
       const acfModel = bundleAcf(sim, maxLag);
-      ctx.metric('ACF error', sde.acfError(acfData, acfModel), { op: '<', value: 0.05 }, `max |ACF_model - ACF_data| over lags 0..${s.acfT} time units`);
+      ctx.metric(
+        'ACF error',
+        sde.acfError(acfData, acfModel),
+        { op: '<', value: 0.05 },
+        `max |ACF_model - ACF_data| over lags 0..${s.acfT} time units`,
+      );
       // Sampling noise of the criterion itself: the true system simulated exactly like the learned model.
-      const twin = sde.simulate(truth, { x0, paths: s.simPaths, h: s.simH, T: s.simT, saveEvery: simSave, burnIn: Math.round(5 / s.simH), seed: ctx.seedFor(7) });
-      ctx.metric('ACF error of the true system (noise floor)', sde.acfError(acfData, bundleAcf(twin, maxLag)), null, 'the true SDE simulated with the same paths and lengths as the learned model');
-      ctx.metric('tracking ratio', track.ratio, { op: '<', value: 0.5 }, `RMS(learned - true) / RMS(true - true with independent noise) over ${s.trackT} time units, same noise (our criterion)`);
+      const twin = sde.simulate(truth, {
+        x0,
+        paths: s.simPaths,
+        h: s.simH,
+        T: s.simT,
+        saveEvery: simSave,
+        burnIn: Math.round(5 / s.simH),
+        seed: ctx.seedFor(7),
+      });
+      ctx.metric(
+        'ACF error of the true system (noise floor)',
+        sde.acfError(acfData, bundleAcf(twin, maxLag)),
+        null,
+        'the true SDE simulated with the same paths and lengths as the learned model',
+      );
+      ctx.metric(
+        'tracking ratio',
+        track.ratio,
+        { op: '<', value: 0.5 },
+        `RMS(learned - true) / RMS(true - true with independent noise) over ${s.trackT} time units, same noise (our criterion)`,
+      );
       ctx.metric('||V + I||_F / sqrt(D)', model.diagnostics.steinError, null);
       ctx.metric('Phi_A share of ||Phi||_F^2', model.diagnostics.energyShareA, null);
-      ctx.recordSizes({ observations: observed.length, phiShift: model.diagnostics.shift, cells: model.diagnostics.cells });
+      ctx.recordSizes({
+        observations: observed.length,
+        phiShift: model.diagnostics.shift,
+        cells: model.diagnostics.cells,
+      });
       for (const w of model.diagnostics.warnings) ctx.warn(`fitLangevin: ${w}`);
 
       await plotMarginals(ctx, cmp, ['x1', 'x2']);
@@ -134,7 +241,12 @@ export const t2Case: BenchCase = {
           yLabel: 'x1',
           curves: [
             { name: 'true', x: tt, y: coordinate(bundlePath(track.same, 0), 2, 0) },
-            { name: 'learned, same noise', x: tt, y: coordinate(bundlePath(track.learned, 0), 2, 0), dashed: true },
+            {
+              name: 'learned, same noise',
+              x: tt,
+              y: coordinate(bundlePath(track.learned, 0), 2, 0),
+              dashed: true,
+            },
             { name: 'true, independent noise', x: tt, y: coordinate(bundlePath(track.independent, 0), 2, 0) },
           ],
         }),

@@ -11,11 +11,49 @@ import { fitLangevin } from '@sdekit/score';
 import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
 import { densityPanels, heatmaps, lineChart } from '../plots.js';
-import { bundleAcf, bundlePath, compareMarginals, coordinate, plotAcf, plotPaths, seriesAcf, GENERATOR, langevinProgress } from './common.js';
+import {
+  bundleAcf,
+  bundlePath,
+  compareMarginals,
+  coordinate,
+  GENERATOR,
+  langevinProgress,
+  plotAcf,
+  plotPaths,
+  seriesAcf,
+} from './common.js';
 
 const SIZES = {
-  quick: { T: 2000, spinUp: 1000, h: 0.05, dt: 0.1, sigma: 0.1, network: 'mlp', hidden: 256, pMin: 0.001, dsmSteps: 5000, simPaths: 20, simT: 100, simH: 0.002, acfT: 20 },
-  full: { T: 100000, spinUp: 1000, h: 0.05, dt: 0.1, sigma: 0.1, network: 'unet', hidden: 0, pMin: 3e-4, dsmSteps: 40000, simPaths: 50, simT: 2000, simH: 0.002, acfT: 20 },
+  quick: {
+    T: 2000,
+    spinUp: 1000,
+    h: 0.05,
+    dt: 0.1,
+    sigma: 0.1,
+    network: 'mlp',
+    hidden: 256,
+    pMin: 0.001,
+    dsmSteps: 3000,
+    simPaths: 20,
+    simT: 50,
+    simH: 0.002,
+    acfT: 20,
+  },
+  full: {
+    T: 100000,
+    spinUp: 1000,
+    h: 0.05,
+    dt: 0.1,
+    sigma: 0.1,
+    network: 'unet',
+    hidden: 0,
+    pMin: 3e-4,
+    dsmSteps: 40000,
+    simPaths: 50,
+    simT: 2000,
+    simH: 0.002,
+    acfT: 20,
+  },
 };
 
 export const t3Case: BenchCase = {
@@ -26,11 +64,26 @@ export const t3Case: BenchCase = {
     const s = ctx.resolveSizes(SIZES[ctx.profile]);
     const full = ctx.profile === 'full';
     const ks = await ctx.stage('data', (progress) =>
-      simulateKs({ L: 34, N: 64, h: s.h, seed: ctx.seedFor(1), spinUp: s.spinUp, dt: s.dt, T: s.T, stride: 2, onProgress: (p) => progress(p.done / p.total) }),
+      simulateKs({
+        L: 34,
+        N: 64,
+        h: s.h,
+        seed: ctx.seedFor(1),
+        spinUp: s.spinUp,
+        dt: s.dt,
+        T: s.T,
+        stride: 2,
+        onProgress: (p) => progress(p.done / p.total),
+      }),
     );
     const observed = ks.series;
     const D = observed.dim;
-    await ctx.saveSeries('observed', observed.data, [observed.length, D], `u at x = ${ks.grid[1].toFixed(4)} k, k < ${D}; dt = ${observed.dt}`);
+    await ctx.saveSeries(
+      'observed',
+      observed.data,
+      [observed.length, D],
+      `u at x = ${ks.grid[1].toFixed(4)} k, k < ${D}; dt = ${observed.dt}`,
+    );
     const model = await ctx.stage('learn', (progress) =>
       fitLangevin(observed, {
         sigma: s.sigma,
@@ -49,23 +102,61 @@ export const t3Case: BenchCase = {
       x0.set(observed.data.subarray(k * D, (k + 1) * D), p * D);
     }
     const sim = await ctx.stage('simulate', (progress) =>
-      sde.simulate(model.system(), { x0, paths: s.simPaths, h: s.simH, T: s.simT, saveEvery: Math.round(s.dt / s.simH), burnIn: Math.round(10 / s.simH), seed: ctx.seedFor(3), onProgress: (d, t) => progress(d / t) }),
+      sde.simulate(model.system(), {
+        x0,
+        paths: s.simPaths,
+        h: s.simH,
+        T: s.simT,
+        saveEvery: Math.round(s.dt / s.simH),
+        burnIn: Math.round(10 / s.simH),
+        seed: ctx.seedFor(3),
+        onProgress: (d, t) => progress(d / t),
+      }),
     );
-    await ctx.saveSeries('simulated', sim.data, [sim.paths, sim.length, D], `learned-model paths, dt = ${sim.dt}`);
+    await ctx.saveSeries(
+      'simulated',
+      sim.data,
+      [sim.paths, sim.length, D],
+      `learned-model paths, dt = ${sim.dt}`,
+    );
 
     await ctx.stage('metrics', async () => {
       const cmp = compareMarginals(observed.data, sim.data, D);
       let klMean = 0;
       for (let j = 0; j < D; j++) klMean += cmp.kl[j] / D;
-      ctx.metric('mean marginal KL', klMean, { op: '<', value: full ? 0.02 : 0.05 }, `mean over the ${D} observed coordinates`);
+      ctx.metric(
+        'mean marginal KL',
+        klMean,
+        { op: '<', value: full ? 0.02 : 0.05 },
+        `mean over the ${D} observed coordinates`,
+      );
       ctx.metric('max marginal KL', Math.max(...cmp.kl), null);
       const maxLag = Math.round(s.acfT / s.dt);
       const acfData = seriesAcf(observed.data, D, maxLag);
       const acfModel = bundleAcf(sim, maxLag);
-      ctx.metric('ACF error', sde.acfError(acfData, acfModel), { op: '<', value: full ? 0.1 : 0.15 }, `lags 0..${s.acfT} time units`);
-      ctx.metric('||V + I||_F / sqrt(D)', model.diagnostics.steinError, full ? { op: '<', value: 0.15 } : null);
-      ctx.metric('Phi_A share of ||Phi||_F^2', model.diagnostics.energyShareA, full ? { op: '<', value: 0.1 } : null, 'reflection symmetry: Phi_A small relative to Phi_S (our threshold 0.1)');
-      ctx.recordSizes({ observations: observed.length, D, phiShift: model.diagnostics.shift, cells: model.diagnostics.cells });
+      ctx.metric(
+        'ACF error',
+        sde.acfError(acfData, acfModel),
+        { op: '<', value: full ? 0.1 : 0.15 },
+        `lags 0..${s.acfT} time units`,
+      );
+      ctx.metric(
+        '||V + I||_F / sqrt(D)',
+        model.diagnostics.steinError,
+        full ? { op: '<', value: 0.15 } : null,
+      );
+      ctx.metric(
+        'Phi_A share of ||Phi||_F^2',
+        model.diagnostics.energyShareA,
+        full ? { op: '<', value: 0.1 } : null,
+        'reflection symmetry: Phi_A small relative to Phi_S (our threshold 0.1)',
+      );
+      ctx.recordSizes({
+        observations: observed.length,
+        D,
+        phiShift: model.diagnostics.shift,
+        cells: model.diagnostics.cells,
+      });
       for (const w of model.diagnostics.warnings) ctx.warn(`fitLangevin: ${w}`);
 
       for (const j of [0, Math.floor(D / 4)]) {
@@ -74,14 +165,27 @@ export const t3Case: BenchCase = {
           `pdf-u${j}`,
           `T3: marginal PDF of u${j}`,
           `Histogram density of observed coordinate ${j} (x = ${ks.grid[j].toFixed(2)}), data vs learned model (KL ${cmp.kl[j].toExponential(2)}).`,
-          lineChart({ title: `PDF of u${j}`, xLabel: `u${j}`, yLabel: 'density', curves: [{ name: 'data', x: g.x, y: g.data }, { name: 'learned model', x: g.x, y: g.model, dashed: true }] }),
+          lineChart({
+            title: `PDF of u${j}`,
+            xLabel: `u${j}`,
+            yLabel: 'density',
+            curves: [
+              { name: 'data', x: g.x, y: g.data },
+              { name: 'learned model', x: g.x, y: g.model, dashed: true },
+            ],
+          }),
         );
       }
       await ctx.plot(
         'kl-by-coordinate',
         'T3: marginal KL by coordinate',
         'KL(p_data || p_model) of every observed coordinate; by translation invariance all should be alike.',
-        lineChart({ title: 'marginal KL per coordinate', xLabel: 'coordinate', yLabel: 'KL', curves: [{ name: 'KL', x: Float64Array.from(cmp.kl, (_, j) => j), y: cmp.kl, points: true }] }),
+        lineChart({
+          title: 'marginal KL per coordinate',
+          xLabel: 'coordinate',
+          yLabel: 'KL',
+          curves: [{ name: 'KL', x: Float64Array.from(cmp.kl, (_, j) => j), y: cmp.kl, points: true }],
+        }),
       );
       await plotAcf(ctx, s.dt, acfData, acfModel);
       await plotPaths(ctx, observed, bundlePath(sim, 0), sim.dt, 0, 'u0', 100);
@@ -92,10 +196,16 @@ export const t3Case: BenchCase = {
         'bivariate-u0-u1',
         'T3: bivariate density of neighbouring coordinates (u0, u1)',
         'Joint density of two neighbouring observed coordinates, data (left) and learned model (right), on the same bins.',
-        densityPanels('(u0, u1)', 'u0', 'u1', [
-          { name: 'data', x: coordinate(observed.data, D, 0, n), y: coordinate(observed.data, D, 1, n) },
-          { name: 'learned model', x: coordinate(sim.data, D, 0, n), y: coordinate(sim.data, D, 1, n) },
-        ], [m0 - lim, m0 + lim]),
+        densityPanels(
+          '(u0, u1)',
+          'u0',
+          'u1',
+          [
+            { name: 'data', x: coordinate(observed.data, D, 0, n), y: coordinate(observed.data, D, 1, n) },
+            { name: 'learned model', x: coordinate(sim.data, D, 0, n), y: coordinate(sim.data, D, 1, n) },
+          ],
+          [m0 - lim, m0 + lim],
+        ),
       );
       await ctx.plot(
         'phi',

@@ -15,8 +15,36 @@ import { lineChart } from '../plots.js';
 import { linspace } from './common.js';
 
 const PROFILES = {
-  quick: { T: 100, longFactor: 5, Delta: 0.01, fitIterations: 500, L: 32, viSteps: 300, viSamples: 4, viBatch: 512, bandDraws: 100, gridPoints: 31, forecastT: 3, forecastDraws: 60, truthSamples: 100000 },
-  full: { T: 200, longFactor: 5, Delta: 0.01, fitIterations: 2000, L: 64, viSteps: 2000, viSamples: 8, viBatch: 2048, bandDraws: 400, gridPoints: 61, forecastT: 5, forecastDraws: 200, truthSamples: 1000000 },
+  quick: {
+    T: 100,
+    longFactor: 5,
+    Delta: 0.01,
+    fitIterations: 400,
+    L: 32,
+    viSteps: 200,
+    viSamples: 4,
+    viBatch: 512,
+    bandDraws: 100,
+    gridPoints: 31,
+    forecastT: 3,
+    forecastDraws: 40,
+    truthSamples: 100000,
+  },
+  full: {
+    T: 200,
+    longFactor: 5,
+    Delta: 0.01,
+    fitIterations: 2000,
+    L: 64,
+    viSteps: 2000,
+    viSamples: 8,
+    viBatch: 2048,
+    bandDraws: 400,
+    gridPoints: 61,
+    forecastT: 5,
+    forecastDraws: 200,
+    truthSamples: 1000000,
+  },
 };
 
 interface Problem {
@@ -34,7 +62,15 @@ const PROBLEMS: Problem[] = [
     n: 100,
     coefficients: () => m1Coefficients({ m: 2, beta: 0.5 }),
     generate: (T, seed, progress) =>
-      sde.simulateSlowFast(sde.m1System({ m: 2, n: 100, beta: 0.5 }), { x0: new Float64Array([0]), y0: sde.sampleM1Fast(sde.Rng.fromSeed(seed, 1), 1, 2), fastStep: 0.02 / 100, Delta: 0.01, T, seed, onProgress: progress }).slow,
+      sde.simulateSlowFast(sde.m1System({ m: 2, n: 100, beta: 0.5 }), {
+        x0: new Float64Array([0]),
+        y0: sde.sampleM1Fast(sde.Rng.fromSeed(seed, 1), 1, 2),
+        fastStep: 0.02 / 100,
+        Delta: 0.01,
+        T,
+        seed,
+        onProgress: progress,
+      }).slow,
     trueDrift: (grid, samples, seed) => sde.m1TrueDrift(grid, { m: 2, beta: 0.5, samples, seed }),
   },
   {
@@ -42,7 +78,15 @@ const PROBLEMS: Problem[] = [
     n: 100,
     coefficients: () => m2Coefficients({ d: 1, N: 10 }),
     generate: (T, seed, progress) =>
-      sde.simulateSlowFast(sde.m2System({ d: 1, N: 10, n: 100 }), { x0: new Float64Array([0]), y0: sde.sampleM2Fast(sde.Rng.fromSeed(seed, 1), 1, { d: 1, N: 10 }), fastStep: 0.02 / 100, Delta: 0.01, T, seed, onProgress: progress }).slow,
+      sde.simulateSlowFast(sde.m2System({ d: 1, N: 10, n: 100 }), {
+        x0: new Float64Array([0]),
+        y0: sde.sampleM2Fast(sde.Rng.fromSeed(seed, 1), 1, { d: 1, N: 10 }),
+        fastStep: 0.02 / 100,
+        Delta: 0.01,
+        T,
+        seed,
+        onProgress: progress,
+      }).slow,
     trueDrift: (grid) => sde.m2TrueDrift(grid, { d: 1, N: 10 }),
   },
 ];
@@ -54,13 +98,16 @@ function head(series: TimeSeries, samples: number): TimeSeries {
 export const u1Case: BenchCase = {
   id: 'U1',
   title: 'Variational credible bands on M1 and M2',
-  description: 'Flow posterior over the averaging model parameters; bbar bands, coverage, shrinkage with T, forecasts.',
+  description:
+    'Flow posterior over the averaging model parameters; bbar bands, coverage, shrinkage with T, forecasts.',
   async run(ctx: CaseContext) {
     const s = ctx.resolveSizes(PROFILES[ctx.profile]);
     const grid = linspace(-1.5, 1.5, s.gridPoints);
     for (const [pi, prob] of PROBLEMS.entries()) {
       const Tlong = s.T * s.longFactor;
-      const full = await ctx.stage(`${prob.name} data`, (progress) => prob.generate(Tlong + s.forecastT, ctx.seedFor(10 + pi), (a, b) => progress(a / b)));
+      const full = await ctx.stage(`${prob.name} data`, (progress) =>
+        prob.generate(Tlong + s.forecastT, ctx.seedFor(10 + pi), (a, b) => progress(a / b)),
+      );
       const truth = prob.trueDrift(grid, s.truthSamples, ctx.seedFor(20 + pi));
       const widths: number[] = [];
       const bandsFor: Array<{ T: number; lo: Float64Array; hi: Float64Array; mean: Float64Array }> = [];
@@ -69,7 +116,14 @@ export const u1Case: BenchCase = {
         const nObs = Math.round(T / s.Delta) + 1;
         const observed = head(full, nObs);
         const model = await ctx.stage(`${prob.name} fit T=${T}`, (progress) =>
-          fitAveraged({ path: observed, coefficients: prob.coefficients(), L: s.L, iterations: s.fitIterations, seed: ctx.seedFor(30 + pi), onProgress: (q) => progress(q.iteration / q.iterations) }),
+          fitAveraged({
+            path: observed,
+            coefficients: prob.coefficients(),
+            L: s.L,
+            iterations: s.fitIterations,
+            seed: ctx.seedFor(30 + pi),
+            onProgress: (q) => progress(q.iteration / q.iterations),
+          }),
         );
         const post = await ctx.stage(`${prob.name} vi T=${T}`, (progress) =>
           averagedPosterior(model, observed, {
@@ -81,8 +135,18 @@ export const u1Case: BenchCase = {
             onProgress: (q) => progress(q.step / q.steps, `elbo ${q.elboRecent.toFixed(1)}`),
           }),
         );
-        await ctx.saveModel(`${prob.name}-posterior-T${T}`, post.toJSON(), `flow posterior over the ${prob.name} averaged-model parameters, T = ${T}`);
-        const bands = await ctx.stage(`${prob.name} bands T=${T}`, () => post.bbarBands(grid, [0.95], { samples: s.bandDraws, fastSamples: 2048, seed: ctx.seedFor(70 + pi) }));
+        await ctx.saveModel(
+          `${prob.name}-posterior-T${T}`,
+          post.toJSON(),
+          `flow posterior over the ${prob.name} averaged-model parameters, T = ${T}`,
+        );
+        const bands = await ctx.stage(`${prob.name} bands T=${T}`, () =>
+          post.bbarBands(grid, [0.95], {
+            samples: s.bandDraws,
+            fastSamples: 2048,
+            seed: ctx.seedFor(70 + pi),
+          }),
+        );
         const b = bands.bands[0];
         // Grid points where the data put mass: inside the 0.5 %..99.5 % quantiles of the observed path.
         const sorted = Float64Array.from(observed.data).sort();
@@ -98,12 +162,22 @@ export const u1Case: BenchCase = {
           if (truth[i] >= b.lower[i] && truth[i] <= b.upper[i]) covered++;
         }
         widths.push(width / inMass);
-        ctx.metric(`${prob.name} T=${T}: coverage of true bbar by 95 % band`, covered / inMass, { op: '>=', value: 0.9 }, `${inMass} grid points inside the data's 0.5-99.5 % range`);
+        ctx.metric(
+          `${prob.name} T=${T}: coverage of true bbar by 95 % band`,
+          covered / inMass,
+          { op: '>=', value: 0.9 },
+          `${inMass} grid points inside the data's 0.5-99.5 % range`,
+        );
         ctx.metric(`${prob.name} T=${T}: mean band width`, width / inMass, null);
         bandsFor.push({ T, lo: b.lower, hi: b.upper, mean: bands.mean });
         if (T === s.T) forecastModel = { post, observed };
       }
-      ctx.metric(`${prob.name}: band width ratio (5T / T)`, widths[1] / widths[0], { op: '<', value: 1 }, 'the band must shrink with more data (about 1/sqrt(5) = 0.45 expected)');
+      ctx.metric(
+        `${prob.name}: band width ratio (5T / T)`,
+        widths[1] / widths[0],
+        { op: '<', value: 1 },
+        'the band must shrink with more data (about 1/sqrt(5) = 0.45 expected)',
+      );
 
       await ctx.plot(
         `bbar-bands-${prob.name}`,
@@ -113,7 +187,10 @@ export const u1Case: BenchCase = {
           title: `bbar bands (${prob.name})`,
           xLabel: 'x',
           yLabel: 'bbar',
-          curves: [{ name: 'true bbar', x: grid, y: truth }, ...bandsFor.map((b) => ({ name: `posterior mean, T=${b.T}`, x: grid, y: b.mean, dashed: true }))],
+          curves: [
+            { name: 'true bbar', x: grid, y: truth },
+            ...bandsFor.map((b) => ({ name: `posterior mean, T=${b.T}`, x: grid, y: b.mean, dashed: true })),
+          ],
           bands: bandsFor.map((b) => ({ name: `95 % band, T=${b.T}`, x: grid, lo: b.lo, hi: b.hi })),
         }),
       );
@@ -123,7 +200,12 @@ export const u1Case: BenchCase = {
         const { post, observed } = forecastModel;
         const x0 = Float64Array.from(observed.data.subarray(observed.length - 1, observed.length));
         const fcb = await ctx.stage(`${prob.name} forecast`, () =>
-          post.forecastBands(x0, s.forecastT, { samples: s.forecastDraws, pathsPerDraw: 4, levels: [0.95], seed: ctx.seedFor(90 + pi) }),
+          post.forecastBands(x0, s.forecastT, {
+            samples: s.forecastDraws,
+            pathsPerDraw: 4,
+            levels: [0.95],
+            seed: ctx.seedFor(90 + pi),
+          }),
         );
         // Saved states are spaced by the observation spacing Delta (dim 1), so time k*Delta is index k.
         const steps = fcb.times.length - 1;
@@ -132,7 +214,12 @@ export const u1Case: BenchCase = {
         const actual = Float64Array.from({ length: steps + 1 }, (_, t) => full.data[start + t]);
         let inside = 0;
         for (let t = 0; t <= steps; t++) if (actual[t] >= fc.lo[t] && actual[t] <= fc.hi[t]) inside++;
-        ctx.metric(`${prob.name}: forecast 95 % band coverage of the true continuation`, inside / (steps + 1), null, `${s.forecastT} time units after T = ${s.T}; one path, so informational`);
+        ctx.metric(
+          `${prob.name}: forecast 95 % band coverage of the true continuation`,
+          inside / (steps + 1),
+          null,
+          `${s.forecastT} time units after T = ${s.T}; one path, so informational`,
+        );
         const past = Math.min(observed.length, Math.round(2 / s.Delta));
         const tPast = Float64Array.from({ length: past }, (_, i) => (i - past + 1) * s.Delta);
         const tFut = fcb.times;

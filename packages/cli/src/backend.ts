@@ -12,8 +12,9 @@
  * Gradients: in Node, tfjs-core alone registers no gradient kernels; importing the
  * `@tensorflow/tfjs` bundle registers them (and the cpu backend), so this function does it first.
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import { InvalidArgumentError } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** A backend the caller may ask for; 'auto' tries node, then wasm, then cpu. */
 export type BackendPreference = 'node' | 'wasm' | 'cpu' | 'auto';
@@ -63,13 +64,21 @@ async function loadBackend(kind: 'node' | 'wasm' | 'cpu'): Promise<string> {
  */
 export async function selectBackend(preference: BackendPreference = 'auto'): Promise<BackendSelection> {
   if (!PREFERENCES.includes(preference)) {
-    throw new InvalidArgumentError('preference', `unknown backend '${String(preference)}'`, "pass 'node', 'wasm', 'cpu' or 'auto'");
+    throw new InvalidArgumentError(
+      'preference',
+      `unknown backend '${String(preference)}'`,
+      "pass 'node', 'wasm', 'cpu' or 'auto'",
+    );
   }
   let requested = preference;
   const env = process.env.SDEKIT_TF_BACKEND;
   if (requested === 'auto' && env !== undefined && env !== '' && env !== 'auto') {
     if (!PREFERENCES.includes(env as BackendPreference)) {
-      throw new InvalidArgumentError('SDEKIT_TF_BACKEND', `unknown backend '${env}'`, 'set it to node, wasm, cpu or auto, or unset it');
+      throw new InvalidArgumentError(
+        'SDEKIT_TF_BACKEND',
+        `unknown backend '${env}'`,
+        'set it to node, wasm, cpu or auto, or unset it',
+      );
     }
     requested = env as BackendPreference;
   }
@@ -87,11 +96,19 @@ export async function selectBackend(preference: BackendPreference = 'auto'): Pro
     } catch (err) {
       const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
       if (requested !== 'auto') {
-        throw new InvalidArgumentError('preference', `backend '${kind}' cannot be used (${reason})`, "install it, or pass 'auto'");
+        throw new InvalidArgumentError(
+          'preference',
+          `backend '${kind}' cannot be used (${reason})`,
+          "install it, or pass 'auto'",
+        );
       }
       skipped.push({ backend: kind, reason });
     }
   }
   // Unreachable in practice: the cpu backend ships with @tensorflow/tfjs.
-  throw new InvalidArgumentError('preference', `no backend could be loaded (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})`, 'install @tensorflow/tfjs-backend-cpu');
+  throw new InvalidArgumentError(
+    'preference',
+    `no backend could be loaded (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})`,
+    'install @tensorflow/tfjs-backend-cpu',
+  );
 }

@@ -54,10 +54,15 @@ function product(shape: readonly number[]): number {
 }
 
 function checkShape(shape: readonly number[], length: number): void {
-  if (!Array.isArray(shape)) throw new InvalidArgumentError('shape', 'must be an array of integers', 'pass e.g. [rows, cols]');
-  shape.forEach((s, i) => checkInteger(`shape[${i}]`, s, 0));
+  if (!Array.isArray(shape))
+    throw new InvalidArgumentError('shape', 'must be an array of integers', 'pass e.g. [rows, cols]');
+  for (let i = 0; i < shape.length; i++) checkInteger(`shape[${i}]`, shape[i], 0);
   if (product(shape) !== length) {
-    throw new DimensionError('shape', `[${shape.join(', ')}] holds ${product(shape)} values but data has ${length}`, 'pass a shape whose product is data.length');
+    throw new DimensionError(
+      'shape',
+      `[${shape.join(', ')}] holds ${product(shape)} values but data has ${length}`,
+      'pass a shape whose product is data.length',
+    );
   }
 }
 
@@ -70,7 +75,11 @@ function checkShape(shape: readonly number[], length: number): void {
  */
 export function encodeNpy(data: Float32Array | Float64Array, shape: readonly number[]): Uint8Array {
   if (!(data instanceof Float64Array) && !(data instanceof Float32Array)) {
-    throw new InvalidArgumentError('data', 'must be a Float64Array or Float32Array', 'convert with Float64Array.from(values)');
+    throw new InvalidArgumentError(
+      'data',
+      'must be a Float64Array or Float32Array',
+      'convert with Float64Array.from(values)',
+    );
   }
   checkShape(shape, data.length);
   const descr = data instanceof Float64Array ? '<f8' : '<f4';
@@ -85,7 +94,7 @@ export function encodeNpy(data: Float32Array | Float64Array, shape: readonly num
   }
   const padded = Math.ceil((prefix + dict.length + 1) / 64) * 64;
   const headerLen = padded - prefix;
-  const header = dict + ' '.repeat(headerLen - dict.length - 1) + '\n';
+  const header = `${dict + ' '.repeat(headerLen - dict.length - 1)}\n`;
   const out = new Uint8Array(padded + data.byteLength);
   out.set(MAGIC, 0);
   out[6] = version;
@@ -106,7 +115,13 @@ export function encodeNpy(data: Float32Array | Float64Array, shape: readonly num
 /** Parses the Python-literal header dict of a .npy file. */
 function parseNpyHeader(text: string, source: string): { descr: string; fortran: boolean; shape: number[] } {
   const bad = (what: string): never => {
-    throw new DataFormatError(source, 0, 0, `.npy header ${what} (header: ${JSON.stringify(text.trim())})`, 'save the array with numpy.save or sdekit');
+    throw new DataFormatError(
+      source,
+      0,
+      0,
+      `.npy header ${what} (header: ${JSON.stringify(text.trim())})`,
+      'save the array with numpy.save or sdekit',
+    );
   };
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1] ?? bad("has no 'descr'");
   const fortranText = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1] ?? bad("has no 'fortran_order'");
@@ -133,7 +148,13 @@ function parseNpyHeader(text: string, source: string): { descr: string; fortran:
  */
 export function decodeNpy(bytes: Uint8Array, source = 'input'): NpyArray {
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) {
-    throw new DataFormatError(source, 0, 0, 'not a .npy file (magic string \\x93NUMPY missing)', 'pass a file written by numpy.save');
+    throw new DataFormatError(
+      source,
+      0,
+      0,
+      'not a .npy file (magic string \\x93NUMPY missing)',
+      'pass a file written by numpy.save',
+    );
   }
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -143,28 +164,51 @@ export function decodeNpy(bytes: Uint8Array, source = 'input'): NpyArray {
     headerLen = view.getUint16(8, true);
     prefix = 10;
   } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw new DataFormatError(source, 0, 0, 'truncated .npy header', 'pass a complete file');
+    if (bytes.length < 12)
+      throw new DataFormatError(source, 0, 0, 'truncated .npy header', 'pass a complete file');
     headerLen = view.getUint32(8, true);
     prefix = 12;
   } else {
-    throw new DataFormatError(source, 0, 0, `unsupported .npy format version ${major}.${bytes[7]}`, 'save with numpy.save (versions 1.0-3.0)');
+    throw new DataFormatError(
+      source,
+      0,
+      0,
+      `unsupported .npy format version ${major}.${bytes[7]}`,
+      'save with numpy.save (versions 1.0-3.0)',
+    );
   }
-  if (prefix + headerLen > bytes.length) throw new DataFormatError(source, 0, 0, 'truncated .npy header', 'pass a complete file');
-  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(prefix, prefix + headerLen));
+  if (prefix + headerLen > bytes.length)
+    throw new DataFormatError(source, 0, 0, 'truncated .npy header', 'pass a complete file');
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(
+    bytes.subarray(prefix, prefix + headerLen),
+  );
   const { descr, fortran, shape } = parseNpyHeader(header, source);
   const m = /^([<>=|])?f([48])$/.exec(descr);
   if (!m) {
-    throw new DataFormatError(source, 0, 0, `dtype '${descr}' is not supported (float32 or float64 only)`, 'convert with array.astype(numpy.float64) before saving');
+    throw new DataFormatError(
+      source,
+      0,
+      0,
+      `dtype '${descr}' is not supported (float32 or float64 only)`,
+      'convert with array.astype(numpy.float64) before saving',
+    );
   }
   const little = m[1] !== '>'; // '=' and '|' mean native; every platform Node runs on is little-endian
   const size = Number(m[2]);
   const n = product(shape);
   const start = prefix + headerLen;
   if (bytes.length - start !== n * size) {
-    throw new DataFormatError(source, 0, 0, `data section has ${bytes.length - start} bytes, shape [${shape.join(', ')}] needs ${n * size}`, 'pass a complete, uncorrupted file');
+    throw new DataFormatError(
+      source,
+      0,
+      0,
+      `data section has ${bytes.length - start} bytes, shape [${shape.join(', ')}] needs ${n * size}`,
+      'pass a complete, uncorrupted file',
+    );
   }
   const raw = size === 8 ? new Float64Array(n) : new Float32Array(n);
-  for (let i = 0; i < n; i++) raw[i] = size === 8 ? view.getFloat64(start + 8 * i, little) : view.getFloat32(start + 4 * i, little);
+  for (let i = 0; i < n; i++)
+    raw[i] = size === 8 ? view.getFloat64(start + 8 * i, little) : view.getFloat32(start + 4 * i, little);
   const data = fortran && shape.length > 1 ? fortranToC(raw, shape) : raw;
   return { data, shape, dtype: size === 8 ? 'float64' : 'float32' };
 }
@@ -214,7 +258,11 @@ export async function atomicWrite(path: string, content: string | Uint8Array): P
  * @example
  * await writeNpy('series.npy', series.data, [series.length, series.dim]);
  */
-export async function writeNpy(path: string, data: Float32Array | Float64Array, shape: readonly number[]): Promise<void> {
+export async function writeNpy(
+  path: string,
+  data: Float32Array | Float64Array,
+  shape: readonly number[],
+): Promise<void> {
   await atomicWrite(path, encodeNpy(data, shape));
 }
 
@@ -273,7 +321,8 @@ export function parseCsv(text: string, options: CsvReadOptions = {}): CsvTable {
   const delimiter = options.delimiter ?? ',';
   const source = options.source ?? 'input';
   const headerOpt = options.header ?? 'auto';
-  if (delimiter.length === 0) throw new InvalidArgumentError('delimiter', 'must not be empty', "pass ',' or '\\t'");
+  if (delimiter.length === 0)
+    throw new InvalidArgumentError('delimiter', 'must not be empty', "pass ',' or '\\t'");
   const lines = text.split(/\r?\n/);
   const values: number[] = [];
   let header: string[] | null = null;
@@ -307,13 +356,26 @@ export function parseCsv(text: string, options: CsvReadOptions = {}): CsvTable {
     for (let j = 0; j < cells.length; j++) {
       const v = parseNumber(cells[j]);
       if (!Number.isFinite(v)) {
-        throw new DataFormatError(source, li + 1, j + 1, `field '${cells[j].trim()}' is not a finite number`, 'write plain decimal numbers (e.g. -1.5e-3); remove or impute missing values');
+        throw new DataFormatError(
+          source,
+          li + 1,
+          j + 1,
+          `field '${cells[j].trim()}' is not a finite number`,
+          'write plain decimal numbers (e.g. -1.5e-3); remove or impute missing values',
+        );
       }
       values.push(v);
     }
     rows++;
   }
-  if (rows === 0) throw new DataFormatError(source, 0, 0, 'no data rows', 'pass a CSV file with at least one row of numbers');
+  if (rows === 0)
+    throw new DataFormatError(
+      source,
+      0,
+      0,
+      'no data rows',
+      'pass a CSV file with at least one row of numbers',
+    );
   return { data: Float64Array.from(values), rows, cols, header };
 }
 
@@ -336,9 +398,19 @@ export async function readCsv(path: string, options: Omit<CsvReadOptions, 'sourc
  */
 export function formatCsv(data: Float64Array, cols: number, header?: readonly string[]): string {
   checkInteger('cols', cols, 1);
-  if (data.length % cols !== 0) throw new DimensionError('data', `length ${data.length} is not a multiple of cols = ${cols}`, 'pass rows*cols values');
+  if (data.length % cols !== 0)
+    throw new DimensionError(
+      'data',
+      `length ${data.length} is not a multiple of cols = ${cols}`,
+      'pass rows*cols values',
+    );
   checkFinite('data', data);
-  if (header && header.length !== cols) throw new DimensionError('header', `has ${header.length} names for ${cols} columns`, 'pass one name per column');
+  if (header && header.length !== cols)
+    throw new DimensionError(
+      'header',
+      `has ${header.length} names for ${cols} columns`,
+      'pass one name per column',
+    );
   const parts: string[] = [];
   if (header) parts.push(`${header.join(',')}\n`);
   const row = new Array<string>(cols);
@@ -355,6 +427,11 @@ export function formatCsv(data: Float64Array, cols: number, header?: readonly st
  * @example
  * await writeCsv('series.csv', series.data, series.dim, ['x1', 'x2']);
  */
-export async function writeCsv(path: string, data: Float64Array, cols: number, header?: readonly string[]): Promise<void> {
+export async function writeCsv(
+  path: string,
+  data: Float64Array,
+  cols: number,
+  header?: readonly string[],
+): Promise<void> {
   await atomicWrite(path, formatCsv(data, cols, header));
 }

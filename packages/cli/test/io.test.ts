@@ -1,9 +1,20 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@sdekit/sde';
-import { atomicWrite, DataFormatError, decodeNpy, encodeNpy, formatCsv, parseCsv, readCsv, readNpy, writeCsv, writeNpy } from '../src/io';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  atomicWrite,
+  DataFormatError,
+  decodeNpy,
+  encodeNpy,
+  formatCsv,
+  parseCsv,
+  readCsv,
+  readNpy,
+  writeCsv,
+  writeNpy,
+} from '../src/io';
 
 // Reference bytes written by numpy 2.4 (np.save / numpy.lib.format.write_array) for
 // a = [[1.5, -2, 3.25], [4, 5.5, -6.125]] in several layouts; our encoder/decoder must agree byte for byte.
@@ -93,7 +104,7 @@ describe('npy', () => {
     expect(Array.from(s.data)).toEqual(Array.from(y));
     // large header forces nothing odd: header is padded to a multiple of 64 bytes
     const enc = encodeNpy(new Float64Array(0), [0, 7]);
-    expect((enc.length) % 64).toBe(0);
+    expect(enc.length % 64).toBe(0);
     expect(decodeNpy(enc).shape).toEqual([0, 7]);
   });
 });
@@ -139,7 +150,10 @@ describe('csv', () => {
         caught = e;
       }
       expect(caught, text).toBeInstanceOf(DataFormatError);
-      expect([(caught as DataFormatError).line, (caught as DataFormatError).column], text).toEqual([line, column]);
+      expect([(caught as DataFormatError).line, (caught as DataFormatError).column], text).toEqual([
+        line,
+        column,
+      ]);
     }
     expect(() => parseCsv('x,y\n')).toThrow(/no data rows/);
   });
