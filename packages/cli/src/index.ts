@@ -1,27 +1,27 @@
-export { selectBackend, type BackendPreference, type BackendSelection } from './backend.js';
+export { type BackendPreference, type BackendSelection, selectBackend } from './backend.js';
+export {
+  type CliIo,
+  type CliMetadata,
+  type CoefficientsContext,
+  EXIT,
+  FileError,
+  main,
+  UsageError,
+  VERSION,
+} from './commands/main.js';
 export {
   atomicWrite,
+  type CsvReadOptions,
+  type CsvTable,
   DataFormatError,
   decodeNpy,
   encodeNpy,
   formatCsv,
+  type NpyArray,
+  type NpyDtype,
   parseCsv,
   readCsv,
   readNpy,
   writeCsv,
   writeNpy,
-  type CsvReadOptions,
-  type CsvTable,
-  type NpyArray,
-  type NpyDtype,
 } from './io.js';
-export {
-  main,
-  VERSION,
-  EXIT,
-  UsageError,
-  FileError,
-  type CliIo,
-  type CliMetadata,
-  type CoefficientsContext,
-} from './commands/main.js';

@@ -10,7 +10,7 @@ import { acfCoordinates, column, histogram, kde1d, marginalKL, mean, variance } 
 import { atomicWrite } from '../io.js';
 import { readSimulation, readTable, resolvePath, selectColumns } from './files.js';
 import { formatTable, num } from './report.js';
-import { type CommandSpec, UsageError, choiceOption, numberOption, stringOption } from './spec.js';
+import { type CommandSpec, choiceOption, numberOption, stringOption, UsageError } from './spec.js';
 import { renderLineChart } from './svg.js';
 
 /** Fewest samples per series for which ACFs and histograms are meaningful. */
@@ -43,10 +43,29 @@ export const compareCommand: CommandSpec = {
     { name: 'SIM', help: 'output of sdekit simulate (.npy [N, D] or [P, N, D]; CSV with P*D columns)' },
   ],
   options: {
-    out: { type: 'string', value: 'DIR', help: 'write compare.json, pdf-*.svg, acf-*.svg and index.html here' },
-    columns: { type: 'string', value: 'LIST', help: 'columns of DATA (names or 0-based indices), as used for fitting', defaultText: 'all' },
-    dt: { type: 'string', value: 'DT', help: 'sampling interval of DATA', defaultText: '1 (lags in samples)' },
-    'sim-dt': { type: 'string', value: 'DT', help: 'sampling interval of SIM (DT and SIM-DT must be whole multiples)', defaultText: '--dt' },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      help: 'write compare.json, pdf-*.svg, acf-*.svg and index.html here',
+    },
+    columns: {
+      type: 'string',
+      value: 'LIST',
+      help: 'columns of DATA (names or 0-based indices), as used for fitting',
+      defaultText: 'all',
+    },
+    dt: {
+      type: 'string',
+      value: 'DT',
+      help: 'sampling interval of DATA',
+      defaultText: '1 (lags in samples)',
+    },
+    'sim-dt': {
+      type: 'string',
+      value: 'DT',
+      help: 'sampling interval of SIM (DT and SIM-DT must be whole multiples)',
+      defaultText: '--dt',
+    },
     'max-lag': {
       type: 'string',
       value: 'TIME',
@@ -67,7 +86,11 @@ export const compareCommand: CommandSpec = {
     const outDir = stringOption(args, 'out');
     const timeUnit = args.values.dt === undefined ? 'samples' : 'time';
 
-    const table = selectColumns(await readTable(io, dataPath, 'DATA'), stringOption(args, 'columns'), dataPath);
+    const table = selectColumns(
+      await readTable(io, dataPath, 'DATA'),
+      stringOption(args, 'columns'),
+      dataPath,
+    );
     const D = table.cols;
     const sim = await readSimulation(io, simPath, D);
     if (table.rows < MIN_SAMPLES || sim.length < MIN_SAMPLES) {
@@ -80,8 +103,13 @@ export const compareCommand: CommandSpec = {
     const coarse = Math.max(dtData, dtSim);
     const rData = Math.round(coarse / dtData);
     const rSim = Math.round(coarse / dtSim);
-    if (Math.abs(rData * dtData - coarse) > GRID_TOLERANCE * coarse || Math.abs(rSim * dtSim - coarse) > GRID_TOLERANCE * coarse) {
-      throw new UsageError(`--dt ${num(dtData)} and --sim-dt ${num(dtSim)}: one must be a whole multiple of the other`);
+    if (
+      Math.abs(rData * dtData - coarse) > GRID_TOLERANCE * coarse ||
+      Math.abs(rSim * dtSim - coarse) > GRID_TOLERANCE * coarse
+    ) {
+      throw new UsageError(
+        `--dt ${num(dtData)} and --sim-dt ${num(dtSim)}: one must be a whole multiple of the other`,
+      );
     }
     const limit = Math.max(1, Math.floor(Math.min((table.rows - 1) / rData, (sim.length - 1) / rSim) / 4));
     const dataAcf = acfCoordinates(table.data, D, limit * rData);
@@ -121,10 +149,21 @@ export const compareCommand: CommandSpec = {
     const mSim = mean(sim.data, D);
     const vData = variance(table.data, D);
     const vSim = variance(sim.data, D);
-    const acfErr = dataAcfGrid.map((a, j) => a.reduce((e, v, k) => Math.max(e, Math.abs(v - simAcf[j][k])), 0));
+    const acfErr = dataAcfGrid.map((a, j) =>
+      a.reduce((e, v, k) => Math.max(e, Math.abs(v - simAcf[j][k])), 0),
+    );
 
     const stats = formatTable(
-      ['coordinate', 'mean data', 'mean sim', 'std data', 'std sim', 'KL(data||sim)', 'Hellinger', 'ACF error'],
+      [
+        'coordinate',
+        'mean data',
+        'mean sim',
+        'std data',
+        'std sim',
+        'KL(data||sim)',
+        'Hellinger',
+        'ACF error',
+      ],
       table.names.map((name, j) => [
         name,
         num(mData[j], 4),
@@ -139,7 +178,10 @@ export const compareCommand: CommandSpec = {
     const shown = Array.from(new Set([0, 1, 2, 3, 4, 5].map((i) => Math.round((i * lags) / 5))));
     const acfTable = formatTable(
       [`lag (${timeUnit})`, ...table.names.flatMap((n) => [`${n} data`, `${n} sim`])],
-      shown.map((k) => [num(lagTimes[k], 4), ...dataAcfGrid.flatMap((a, j) => [num(a[k], 3), num(simAcf[j][k], 3)])]),
+      shown.map((k) => [
+        num(lagTimes[k], 4),
+        ...dataAcfGrid.flatMap((a, j) => [num(a[k], 3), num(simAcf[j][k], 3)]),
+      ]),
     );
     io.stdout(
       [
@@ -161,14 +203,21 @@ export const compareCommand: CommandSpec = {
     for (let j = 0; j < D; j++) {
       const name = table.names[j];
       const grid = kl.grids[j];
-      const density = (v: Float64Array) => (pdf === 'histogram' ? histogram(v, grid).density : kde1d(v, grid.centers));
+      const density = (v: Float64Array) =>
+        pdf === 'histogram' ? histogram(v, grid).density : kde1d(v, grid.centers);
       const pdfSvg = renderLineChart({
         title: `Marginal PDF of ${name}: KL = ${num(kl.kl[j], 3)}, Hellinger = ${num(kl.hellinger[j], 3)}`,
         xLabel: name,
         yLabel: 'density',
         series: [
           { name: 'data', x: grid.centers, y: density(column(table.data, D, j)), color: '#1f77b4' },
-          { name: 'simulation', x: grid.centers, y: density(column(sim.data, D, j)), color: '#d62728', dash: '6 3' },
+          {
+            name: 'simulation',
+            x: grid.centers,
+            y: density(column(sim.data, D, j)),
+            color: '#d62728',
+            dash: '6 3',
+          },
         ],
       });
       const acfSvg = renderLineChart({

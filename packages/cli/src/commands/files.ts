@@ -48,14 +48,20 @@ export async function readInput(io: CliIo, path: string, role: string): Promise<
  * Checks that an output file can be created: its folder exists and is a folder, and (when given)
  * its extension is allowed. Called before fitting, so a typo does not cost a training run.
  */
-export async function checkOutputFile(io: CliIo, path: string, option: string, extensions?: readonly string[]): Promise<string> {
+export async function checkOutputFile(
+  io: CliIo,
+  path: string,
+  option: string,
+  extensions?: readonly string[],
+): Promise<string> {
   const abs = resolvePath(io, path);
   if (extensions && !extensions.includes(extname(abs).toLowerCase())) {
     throw new UsageError(`--${option} '${path}': expected a file ending in ${extensions.join(' or ')}`);
   }
   const dir = dirname(abs);
   const info = await stat(dir).catch(() => null);
-  if (!info?.isDirectory()) throw new FileError(`--${option} '${path}': folder '${dir}' does not exist; create it first`);
+  if (!info?.isDirectory())
+    throw new FileError(`--${option} '${path}': folder '${dir}' does not exist; create it first`);
   const target = await stat(abs).catch(() => null);
   if (target?.isDirectory()) throw new FileError(`--${option} '${path}': is a folder; name a file`);
   return abs;
@@ -113,7 +119,13 @@ export async function readTable(io: CliIo, path: string, role: string): Promise<
     const cols = arr.shape.length === 1 ? 1 : arr.shape[1];
     const rows = arr.shape[0];
     if (cols === 0 || rows === 0) {
-      throw new DataFormatError(path, 0, 0, `array of shape [${arr.shape.join(', ')}] is empty`, 'save a non-empty array');
+      throw new DataFormatError(
+        path,
+        0,
+        0,
+        `array of shape [${arr.shape.join(', ')}] is empty`,
+        'save a non-empty array',
+      );
     }
     checkNpyFinite(arr, path, cols);
     return { data: Float64Array.from(arr.data), rows, cols, names: defaultNames(cols) };
@@ -130,21 +142,27 @@ export async function readTable(io: CliIo, path: string, role: string): Promise<
 export function selectColumns(table: Table, spec: string | undefined, source: string): Table {
   if (spec === undefined) return table;
   const parts = spec.split(',').map((s) => s.trim());
-  if (parts.some((p) => p === '')) throw new UsageError(`--columns: expected names or 0-based indices separated by commas, got '${spec}'`);
+  if (parts.some((p) => p === ''))
+    throw new UsageError(`--columns: expected names or 0-based indices separated by commas, got '${spec}'`);
   const idx = parts.map((p) => {
     const byName = table.names.indexOf(p);
     if (byName >= 0) return byName;
     if (/^\d+$/.test(p)) {
       const i = Number(p);
       if (i < table.cols) return i;
-      throw new UsageError(`--columns: index ${i} is out of range; ${source} has ${table.cols} columns (0..${table.cols - 1})`);
+      throw new UsageError(
+        `--columns: index ${i} is out of range; ${source} has ${table.cols} columns (0..${table.cols - 1})`,
+      );
     }
-    throw new UsageError(`--columns: no column named '${p}' in ${source} (columns: ${table.names.join(', ')})`);
+    throw new UsageError(
+      `--columns: no column named '${p}' in ${source} (columns: ${table.names.join(', ')})`,
+    );
   });
   if (new Set(idx).size !== idx.length) throw new UsageError(`--columns: '${spec}' names a column twice`);
   const cols = idx.length;
   const data = new Float64Array(table.rows * cols);
-  for (let r = 0; r < table.rows; r++) for (let j = 0; j < cols; j++) data[r * cols + j] = table.data[r * table.cols + idx[j]];
+  for (let r = 0; r < table.rows; r++)
+    for (let j = 0; j < cols; j++) data[r * cols + j] = table.data[r * table.cols + idx[j]];
   return { data, rows: table.rows, cols, names: idx.map((i) => table.names[i]) };
 }
 
@@ -166,7 +184,8 @@ export async function readSimulation(io: CliIo, path: string, dim: number): Prom
     const bytes = await readInput(io, path, 'SIM');
     const arr = decodeNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
     const s = arr.shape;
-    const [paths, length, d] = s.length === 3 ? s : s.length === 2 ? [1, s[0], s[1]] : s.length === 1 ? [1, s[0], 1] : [0, 0, 0];
+    const [paths, length, d] =
+      s.length === 3 ? s : s.length === 2 ? [1, s[0], s[1]] : s.length === 1 ? [1, s[0], 1] : [0, 0, 0];
     if (paths === 0 || d !== dim) {
       throw new DataFormatError(
         path,

@@ -10,8 +10,15 @@ import { type BackendPreference, selectBackend } from '../backend.js';
 import { atomicWrite } from '../io.js';
 import { checkOutputFile, readTable, resolvePath, selectColumns } from './files.js';
 import { CLI_METADATA_KEY, type CliMetadata, loadCoefficientsModule } from './model-file.js';
-import { ProgressBar, formatTable, num } from './report.js';
-import { type CommandSpec, choiceOption, numberOption, requiredString, stringOption, toNumber } from './spec.js';
+import { formatTable, num, ProgressBar } from './report.js';
+import {
+  type CommandSpec,
+  choiceOption,
+  numberOption,
+  requiredString,
+  stringOption,
+  toNumber,
+} from './spec.js';
 
 export const fitAveragedCommand: CommandSpec = {
   name: 'fit-averaged',
@@ -19,7 +26,9 @@ export const fitAveragedCommand: CommandSpec = {
     'Fits the averaged SDE dX = bbar(X) dt + sigmabar(X) dW of a slow-fast system from one observed slow path.\n' +
     'b(x, y) and sigma(x, y) come from your module; the law of the unobserved fast variable y (dimension\n' +
     '--fast-dim) is learned as a normalizing flow by penalised Euler-Maruyama likelihood.',
-  positionals: [{ name: 'DATA', help: 'the slow path: CSV or .npy, rows = time, one column per slow coordinate' }],
+  positionals: [
+    { name: 'DATA', help: 'the slow path: CSV or .npy, rows = time, one column per slow coordinate' },
+  ],
   options: {
     dt: { type: 'string', value: 'DT', help: 'sampling interval Delta of DATA', required: true },
     coefficients: {
@@ -29,16 +38,51 @@ export const fitAveragedCommand: CommandSpec = {
       required: true,
     },
     'fast-dim': { type: 'string', value: 'M', help: 'dimension m of the fast variable y', required: true },
-    out: { type: 'string', value: 'MODEL.json', help: 'where to save the model (written atomically)', required: true },
-    columns: { type: 'string', value: 'LIST', help: "columns of the slow variable: names or 0-based indices", defaultText: 'all' },
+    out: {
+      type: 'string',
+      value: 'MODEL.json',
+      help: 'where to save the model (written atomically)',
+      required: true,
+    },
+    columns: {
+      type: 'string',
+      value: 'LIST',
+      help: 'columns of the slow variable: names or 0-based indices',
+      defaultText: 'all',
+    },
     iterations: { type: 'string', value: 'N', help: 'Adam iterations', defaultText: '1000' },
-    'fast-samples': { type: 'string', value: 'L', help: 'flow samples of y per iteration', defaultText: '64' },
+    'fast-samples': {
+      type: 'string',
+      value: 'L',
+      help: 'flow samples of y per iteration',
+      defaultText: '64',
+    },
     'batch-size': { type: 'string', value: 'B', help: 'transitions per mini-batch', defaultText: '512' },
-    'flow-layers': { type: 'string', value: 'K', help: 'coupling layers of the RealNVP flow', defaultText: '4' },
-    'flow-hidden': { type: 'string', value: 'W', help: 'hidden width of each coupling network', defaultText: '32' },
-    validation: { type: 'string', value: 'F', help: 'fraction of transitions at the end held out', defaultText: '0.1' },
+    'flow-layers': {
+      type: 'string',
+      value: 'K',
+      help: 'coupling layers of the RealNVP flow',
+      defaultText: '4',
+    },
+    'flow-hidden': {
+      type: 'string',
+      value: 'W',
+      help: 'hidden width of each coupling network',
+      defaultText: '32',
+    },
+    validation: {
+      type: 'string',
+      value: 'F',
+      help: 'fraction of transitions at the end held out',
+      defaultText: '0.1',
+    },
     seed: { type: 'string', value: 'S', help: 'seed of every random step', defaultText: '0' },
-    backend: { type: 'string', value: 'NAME', help: 'TensorFlow.js backend: auto, wasm, cpu or node', defaultText: 'auto' },
+    backend: {
+      type: 'string',
+      value: 'NAME',
+      help: 'TensorFlow.js backend: auto, wasm, cpu or node',
+      defaultText: 'auto',
+    },
     quiet: { type: 'boolean', help: 'print nothing but errors' },
   },
   notes:
@@ -58,15 +102,27 @@ export const fitAveragedCommand: CommandSpec = {
     const hidden = numberOption(args, 'flow-hidden', 32, { integer: true, min: 1 });
     const validationFraction = numberOption(args, 'validation', 0.1, { min: 0, below: 1 });
     const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
-    const backend = choiceOption(args, 'backend', ['auto', 'wasm', 'cpu', 'node'] as BackendPreference[], 'auto');
+    const backend = choiceOption(
+      args,
+      'backend',
+      ['auto', 'wasm', 'cpu', 'node'] as BackendPreference[],
+      'auto',
+    );
     const quiet = args.values.quiet === true;
     const out = await checkOutputFile(io, outPath, 'out');
 
-    const table = selectColumns(await readTable(io, dataPath, 'DATA'), stringOption(args, 'columns'), dataPath);
+    const table = selectColumns(
+      await readTable(io, dataPath, 'DATA'),
+      stringOption(args, 'columns'),
+      dataPath,
+    );
     const path = timeSeries(table.data, table.cols, dt);
     const selection = await selectBackend(backend);
     const moduleAbs = resolvePath(io, modulePath);
-    const coefficients = await loadCoefficientsModule(moduleAbs, modulePath, { slowDim: table.cols, fastDim });
+    const coefficients = await loadCoefficientsModule(moduleAbs, modulePath, {
+      slowDim: table.cols,
+      fastDim,
+    });
 
     const bar = new ProgressBar(quiet ? { ...io, progress: false } : io, 'training flow');
     const model = fitAveraged({
@@ -97,7 +153,9 @@ export const fitAveragedCommand: CommandSpec = {
       if (quiet) return;
       const t = model.training;
       const last = t.history[t.history.length - 1];
-      const lastValidation = [...t.history].reverse().find((r) => r.validationNll !== undefined)?.validationNll;
+      const lastValidation = [...t.history]
+        .reverse()
+        .find((r) => r.validationNll !== undefined)?.validationNll;
       // bbar and sigmabar at data quantiles (one coordinate) or at the data mean (several).
       const d = table.cols;
       let points: Float64Array;
@@ -112,7 +170,10 @@ export const fitAveragedCommand: CommandSpec = {
       const rows: string[][] = [];
       for (let i = 0; i < n; i++) {
         const x = Array.from(points.subarray(i * d, (i + 1) * d), (v) => num(v, 4)).join(', ');
-        const b = Array.from({ length: d }, (_, j) => `${num(bbar.value[i * d + j], 4)} +- ${num(bbar.stdError[i * d + j], 2)}`).join(', ');
+        const b = Array.from(
+          { length: d },
+          (_, j) => `${num(bbar.value[i * d + j], 4)} +- ${num(bbar.stdError[i * d + j], 2)}`,
+        ).join(', ');
         const sz = sbar.value.length / n;
         const s = Array.from(sbar.value.subarray(i * sz, (i + 1) * sz), (v) => num(v, 4)).join(', ');
         rows.push([x, b, s]);
@@ -123,10 +184,14 @@ export const fitAveragedCommand: CommandSpec = {
         `training  ${iterations} iterations, ${t.trainTransitions} training / ${t.validationTransitions} held-out transitions, seed ${seed}, backend ${selection.name}`,
         `          final training NLL per transition ${num(last.trainNll, 5)}${lastValidation !== undefined ? `, held-out ${num(lastValidation, 5)}` : ''}`,
         '',
-        d === 1 ? 'averaged coefficients at data quantiles 5, 25, 50, 75, 95 %:' : 'averaged coefficients at the data mean:',
+        d === 1
+          ? 'averaged coefficients at data quantiles 5, 25, 50, 75, 95 %:'
+          : 'averaged coefficients at the data mean:',
         formatTable(['x', 'bbar(x) +- MC error', 'sigmabar(x)'], rows),
         '',
-        t.warnings.length === 0 ? 'warnings: none' : `warnings:\n${t.warnings.map((w) => `  - ${w}`).join('\n')}`,
+        t.warnings.length === 0
+          ? 'warnings: none'
+          : `warnings:\n${t.warnings.map((w) => `  - ${w}`).join('\n')}`,
         `saved ${outPath} (format sdekit.averaged-model v1; coefficients module ${moduleRel}, relative to the model file)`,
       ];
       io.stdout(`${lines.join('\n')}\n`);

@@ -3,13 +3,13 @@
  * (methods.md §1, [G]) fitted to one stationary time series with @sdekit/score's `fitLangevin`.
  */
 import { basename } from 'node:path';
-import { type LangevinOptions, fitLangevin } from '@sdekit/score';
+import { fitLangevin, type LangevinOptions } from '@sdekit/score';
 import { timeSeries } from '@sdekit/sde';
 import { type BackendPreference, selectBackend } from '../backend.js';
 import { atomicWrite } from '../io.js';
 import { checkOutputFile, readTable, selectColumns } from './files.js';
 import { CLI_METADATA_KEY, type CliMetadata } from './model-file.js';
-import { ProgressBar, formatMatrix, num } from './report.js';
+import { formatMatrix, num, ProgressBar } from './report.js';
 import {
   type CommandSpec,
   choiceOption,
@@ -27,23 +27,70 @@ export const fitLangevinCommand: CommandSpec = {
   summary:
     'Fits the score-based Langevin model dx = Phi s(x) dt + sqrt(2) Sigma dW (s = grad log p) to a stationary\n' +
     'time series, prints Phi, Sigma and diagnostics, and saves the model as JSON.',
-  positionals: [{ name: 'DATA', help: 'CSV (header optional) or .npy (float32/float64, [N] or [N, D]); rows = time' }],
+  positionals: [
+    { name: 'DATA', help: 'CSV (header optional) or .npy (float32/float64, [N] or [N, D]); rows = time' },
+  ],
   options: {
-    dt: { type: 'string', value: 'DT', help: 'sampling interval of DATA (time between rows)', required: true },
-    out: { type: 'string', value: 'MODEL.json', help: 'where to save the model (written atomically)', required: true },
-    columns: { type: 'string', value: 'LIST', help: "columns to fit: header names 'u,v' or 0-based indices '0,2'", defaultText: 'all' },
-    score: { type: 'string', value: 'dsm|kgmm', help: 'score estimator: denoising score matching (MLP) or KGMM', defaultText: 'dsm' },
-    sigma: { type: 'string', value: 'S', help: 'DSM/KGMM noise level in z-scored units', defaultText: '0.05' },
+    dt: {
+      type: 'string',
+      value: 'DT',
+      help: 'sampling interval of DATA (time between rows)',
+      required: true,
+    },
+    out: {
+      type: 'string',
+      value: 'MODEL.json',
+      help: 'where to save the model (written atomically)',
+      required: true,
+    },
+    columns: {
+      type: 'string',
+      value: 'LIST',
+      help: "columns to fit: header names 'u,v' or 0-based indices '0,2'",
+      defaultText: 'all',
+    },
+    score: {
+      type: 'string',
+      value: 'dsm|kgmm',
+      help: 'score estimator: denoising score matching (MLP) or KGMM',
+      defaultText: 'dsm',
+    },
+    sigma: {
+      type: 'string',
+      value: 'S',
+      help: 'DSM/KGMM noise level in z-scored units',
+      defaultText: '0.05',
+    },
     pmin: {
       type: 'string',
       value: 'P',
       help: 'tree-partition threshold for Cdot (about 0.74/P cells)',
       defaultText: 'clamp(40/N, 5e-5, 0.05)',
     },
-    steps: { type: 'string', value: 'N', help: 'training steps of the score network', defaultText: '4000 (dsm), 3000 (kgmm)' },
-    hidden: { type: 'string', value: 'LIST', help: "hidden widths of the score MLP, e.g. '128,128'", defaultText: '128,128 (dsm), 128,64 (kgmm)' },
-    seed: { type: 'string', value: 'S', help: 'seed of every random step (same seed, same model)', defaultText: '0' },
-    backend: { type: 'string', value: 'NAME', help: 'TensorFlow.js backend: auto, wasm, cpu or node', defaultText: 'auto' },
+    steps: {
+      type: 'string',
+      value: 'N',
+      help: 'training steps of the score network',
+      defaultText: '4000 (dsm), 3000 (kgmm)',
+    },
+    hidden: {
+      type: 'string',
+      value: 'LIST',
+      help: "hidden widths of the score MLP, e.g. '128,128'",
+      defaultText: '128,128 (dsm), 128,64 (kgmm)',
+    },
+    seed: {
+      type: 'string',
+      value: 'S',
+      help: 'seed of every random step (same seed, same model)',
+      defaultText: '0',
+    },
+    backend: {
+      type: 'string',
+      value: 'NAME',
+      help: 'TensorFlow.js backend: auto, wasm, cpu or node',
+      defaultText: 'auto',
+    },
     quiet: { type: 'boolean', help: 'print nothing but errors' },
   },
   notes:
@@ -58,13 +105,18 @@ export const fitLangevinCommand: CommandSpec = {
     const pMin = numberOption(args, 'pmin', undefined, { positive: true, below: 0.5 });
     const steps = numberOption(args, 'steps', undefined, { integer: true, min: 1 });
     const hiddenText = stringOption(args, 'hidden');
-    const hiddenDims = hiddenText === undefined ? undefined : numberList('hidden', hiddenText, { integer: true, min: 1 });
+    const hiddenDims =
+      hiddenText === undefined ? undefined : numberList('hidden', hiddenText, { integer: true, min: 1 });
     const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
     const backend = choiceOption(args, 'backend', BACKENDS, 'auto');
     const quiet = args.values.quiet === true;
     const out = await checkOutputFile(io, outPath, 'out');
 
-    const table = selectColumns(await readTable(io, dataPath, 'DATA'), stringOption(args, 'columns'), dataPath);
+    const table = selectColumns(
+      await readTable(io, dataPath, 'DATA'),
+      stringOption(args, 'columns'),
+      dataPath,
+    );
     const series = timeSeries(table.data, table.cols, dt);
     const selection = await selectBackend(backend);
 
@@ -115,7 +167,9 @@ export const fitLangevinCommand: CommandSpec = {
         `  Phi_S shift                         ${d.shifted ? `${num(d.shift, 4)} (lambda_min was ${num(d.lambdaMin, 4)})` : `none (lambda_min ${num(d.lambdaMin, 4)})`}`,
         `  energy shares Phi_S / Phi_A         ${num(d.energyShareS, 3)} / ${num(d.energyShareA, 3)}`,
         ...(d.heldOutLoss !== null ? [`  held-out DSM loss                   ${num(d.heldOutLoss, 4)}`] : []),
-        d.warnings.length === 0 ? 'warnings: none' : `warnings:\n${d.warnings.map((w) => `  - ${w}`).join('\n')}`,
+        d.warnings.length === 0
+          ? 'warnings: none'
+          : `warnings:\n${d.warnings.map((w) => `  - ${w}`).join('\n')}`,
         '',
         `saved ${outPath} (format sdekit.langevin-model v1)`,
       ];

@@ -8,12 +8,17 @@ import { compareCommand } from './compare.js';
 import { fitAveragedCommand } from './fit-averaged.js';
 import { fitLangevinCommand } from './fit-langevin.js';
 import { simulateCommand } from './simulate.js';
-import { type CliIo, type CommandSpec, EXIT, UsageError, helpText, parseCommandArgs } from './spec.js';
+import { type CliIo, type CommandSpec, EXIT, helpText, parseCommandArgs, UsageError } from './spec.js';
 
 /** Version printed by `sdekit --version` (kept equal to package.json's, tested). */
 export const VERSION = '0.1.0';
 
-const COMMANDS: readonly CommandSpec[] = [fitLangevinCommand, simulateCommand, fitAveragedCommand, compareCommand];
+const COMMANDS: readonly CommandSpec[] = [
+  fitLangevinCommand,
+  simulateCommand,
+  fitAveragedCommand,
+  compareCommand,
+];
 
 function overview(): string {
   return [
@@ -59,7 +64,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.stderr(`sdekit: unknown command '${name}'; commands: ${COMMANDS.map((c) => c.name).join(', ')} (see 'sdekit --help')\n`);
+    io.stderr(
+      `sdekit: unknown command '${name}'; commands: ${COMMANDS.map((c) => c.name).join(', ')} (see 'sdekit --help')\n`,
+    );
     return EXIT.usage;
   }
   try {
@@ -77,6 +84,6 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
-export { type CliIo, EXIT, UsageError } from './spec.js';
 export { FileError } from './files.js';
-export type { CoefficientsContext, CliMetadata } from './model-file.js';
+export type { CliMetadata, CoefficientsContext } from './model-file.js';
+export { type CliIo, EXIT, UsageError } from './spec.js';

@@ -78,7 +78,9 @@ export async function loadCoefficientsModule(
     try {
       coef = (exported as (c: CoefficientsContext) => unknown)({ tf, ...dims });
     } catch (err) {
-      throw new FileError(`${where}: its factory threw (${String((err as Error).message ?? err).split('\n')[0]})`);
+      throw new FileError(
+        `${where}: its factory threw (${String((err as Error).message ?? err).split('\n')[0]})`,
+      );
     }
   }
   const c = coef as Partial<SlowCoefficients> | null;
@@ -86,13 +88,19 @@ export async function loadCoefficientsModule(
     (k) => typeof (c as Record<string, unknown> | null)?.[k] !== 'function',
   );
   if (c === null || typeof c !== 'object' || missing.length > 0) {
-    throw new FileError(`${where} must export SlowCoefficients (or a function returning them); missing ${missing.join(', ')}`);
+    throw new FileError(
+      `${where} must export SlowCoefficients (or a function returning them); missing ${missing.join(', ')}`,
+    );
   }
   if (c.slowDim !== dims.slowDim) {
-    throw new FileError(`${where}: slowDim is ${c.slowDim} but the data have ${dims.slowDim} column(s); select columns with --columns or fix slowDim`);
+    throw new FileError(
+      `${where}: slowDim is ${c.slowDim} but the data have ${dims.slowDim} column(s); select columns with --columns or fix slowDim`,
+    );
   }
   if (c.fastDim !== dims.fastDim) {
-    throw new FileError(`${where}: fastDim is ${c.fastDim} but --fast-dim is ${dims.fastDim}; make them agree`);
+    throw new FileError(
+      `${where}: fastDim is ${c.fastDim} but --fast-dim is ${dims.fastDim}; make them agree`,
+    );
   }
   return c as SlowCoefficients;
 }

@@ -28,7 +28,8 @@ export function formatMatrix(m: Matrix, indent = 4, digits = 5): string {
 /** An aligned text table: first column left-aligned, the others right-aligned. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (r: string[]) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
+  const line = (r: string[]) =>
+    r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -48,7 +49,11 @@ export class ProgressBar {
     if (percent === this.lastPercent) return;
     this.lastPercent = percent;
     const filled = Math.round(percent / 4);
-    this.io.stderr(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(25 - filled)}] ${String(percent).padStart(3)}% ${note}`.padEnd(79));
+    this.io.stderr(
+      `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(25 - filled)}] ${String(percent).padStart(3)}% ${note}`.padEnd(
+        79,
+      ),
+    );
     this.active = true;
   }
 

@@ -3,24 +3,29 @@
  * from fit-averaged; the JSON `format` field says which) with @sdekit/sde's `simulate`.
  */
 import { dirname, extname, resolve } from 'node:path';
-import { AVERAGED_MODEL_FORMAT, AveragedModel, type AveragedModelJSON, type SlowCoefficients } from '@sdekit/averaging';
+import {
+  AVERAGED_MODEL_FORMAT,
+  AveragedModel,
+  type AveragedModelJSON,
+  type SlowCoefficients,
+} from '@sdekit/averaging';
 import { LangevinModel, type LangevinModelJSON } from '@sdekit/score';
 import { type SdeSystem, simulate } from '@sdekit/sde';
 import { type BackendPreference, selectBackend } from '../backend.js';
 import { writeCsv, writeNpy } from '../io.js';
-import { FileError, checkOutputFile, readJson, resolvePath } from './files.js';
+import { checkOutputFile, FileError, readJson, resolvePath } from './files.js';
 import { cliMetadata, loadCoefficientsModule } from './model-file.js';
-import { ProgressBar, num } from './report.js';
+import { num, ProgressBar } from './report.js';
 import {
   type CliIo,
   type CommandSpec,
-  UsageError,
   choiceOption,
   numberList,
   numberOption,
   requiredString,
   stringOption,
   toNumber,
+  UsageError,
 } from './spec.js';
 
 const LANGEVIN_FORMAT = 'sdekit.langevin-model';
@@ -56,7 +61,8 @@ async function loadModel(
   const meta = cliMetadata(json);
   const format = json.format;
   if (format === LANGEVIN_FORMAT) {
-    if (opts.coefficients !== undefined) throw new UsageError('--coefficients applies to averaged models only');
+    if (opts.coefficients !== undefined)
+      throw new UsageError('--coefficients applies to averaged models only');
     const model = LangevinModel.fromJSON(json as unknown as LangevinModelJSON);
     return {
       kind: 'langevin',
@@ -80,13 +86,17 @@ async function loadModel(
       }
       // A module given on the command line is relative to the working folder; a saved one to the model file.
       const abs =
-        opts.coefficients !== undefined ? resolvePath(io, opts.coefficients) : resolve(dirname(resolvePath(io, modelPath)), modulePath);
+        opts.coefficients !== undefined
+          ? resolvePath(io, opts.coefficients)
+          : resolve(dirname(resolvePath(io, modelPath)), modulePath);
       coefficients = await loadCoefficientsModule(abs, opts.coefficients ?? modulePath, {
         slowDim: saved.slowDim,
         fastDim: saved.fastDim,
       });
     } else if (opts.coefficients !== undefined) {
-      throw new UsageError(`${modelPath} uses built-in coefficients (${saved.coefficients.kind}); drop --coefficients`);
+      throw new UsageError(
+        `${modelPath} uses built-in coefficients (${saved.coefficients.kind}); drop --coefficients`,
+      );
     }
     const model = AveragedModel.fromJSON(saved, { coefficients });
     // Fast samples of the averaged drift from seed + 1: independent of the path noise (seed).
@@ -118,7 +128,12 @@ export const simulateCommand: CommandSpec = {
     T: { type: 'string', value: 'T', help: 'simulated time after burn-in', required: true },
     dt: { type: 'string', value: 'DT', help: 'sampling interval of the output', required: true },
     seed: { type: 'string', value: 'S', help: 'seed of the noise (same seed, same paths)', required: true },
-    out: { type: 'string', value: 'SIM.npy|SIM.csv', help: 'output file (written atomically)', required: true },
+    out: {
+      type: 'string',
+      value: 'SIM.npy|SIM.csv',
+      help: 'output file (written atomically)',
+      required: true,
+    },
     paths: { type: 'string', value: 'P', help: 'number of independent paths', defaultText: '1' },
     x0: {
       type: 'string',
@@ -126,16 +141,36 @@ export const simulateCommand: CommandSpec = {
       help: "start, D comma-separated values (write --x0=-1,2 when it starts with '-')",
       defaultText: 'data mean (Langevin) or last observed point (averaged)',
     },
-    h: { type: 'string', value: 'H', help: 'integration step; DT must be a whole number of steps', defaultText: 'DT' },
-    'burn-in': { type: 'string', value: 'TIME', help: 'time integrated and discarded before the first saved row', defaultText: '0' },
-    samples: { type: 'string', value: 'N', help: 'averaged models: fast samples in the averaged coefficients', defaultText: '512' },
+    h: {
+      type: 'string',
+      value: 'H',
+      help: 'integration step; DT must be a whole number of steps',
+      defaultText: 'DT',
+    },
+    'burn-in': {
+      type: 'string',
+      value: 'TIME',
+      help: 'time integrated and discarded before the first saved row',
+      defaultText: '0',
+    },
+    samples: {
+      type: 'string',
+      value: 'N',
+      help: 'averaged models: fast samples in the averaged coefficients',
+      defaultText: '512',
+    },
     coefficients: {
       type: 'string',
       value: 'MODULE.js',
       help: 'averaged models: coefficients module',
       defaultText: 'the module saved by fit-averaged',
     },
-    backend: { type: 'string', value: 'NAME', help: 'TensorFlow.js backend: auto, wasm, cpu or node', defaultText: 'auto' },
+    backend: {
+      type: 'string',
+      value: 'NAME',
+      help: 'TensorFlow.js backend: auto, wasm, cpu or node',
+      defaultText: 'auto',
+    },
     quiet: { type: 'boolean', help: 'print nothing but errors' },
   },
   notes: 'Example:\n  sdekit simulate model.json --T 1000 --dt 0.01 --paths 8 --seed 1 --out sim.npy',
@@ -149,7 +184,12 @@ export const simulateCommand: CommandSpec = {
     const h = numberOption(args, 'h', dt, { positive: true });
     const burnInTime = numberOption(args, 'burn-in', 0, { min: 0 });
     const samples = numberOption(args, 'samples', 512, { integer: true, min: 1 });
-    const backend = choiceOption(args, 'backend', ['auto', 'wasm', 'cpu', 'node'] as BackendPreference[], 'auto');
+    const backend = choiceOption(
+      args,
+      'backend',
+      ['auto', 'wasm', 'cpu', 'node'] as BackendPreference[],
+      'auto',
+    );
     const quiet = args.values.quiet === true;
     const saveEvery = stepsOf('dt', dt, h, 'integration steps --h');
     const steps = stepsOf('T', T, dt, 'output intervals --dt') * saveEvery;
@@ -158,14 +198,20 @@ export const simulateCommand: CommandSpec = {
 
     const json = await readJson(io, modelPath, 'MODEL');
     await selectBackend(backend);
-    const model = await loadModel(io, modelPath, json, { coefficients: stringOption(args, 'coefficients'), samples, seed });
+    const model = await loadModel(io, modelPath, json, {
+      coefficients: stringOption(args, 'coefficients'),
+      samples,
+      seed,
+    });
     try {
       const x0Text = stringOption(args, 'x0');
       let x0: Float64Array;
       if (x0Text !== undefined) {
         x0 = Float64Array.from(numberList('x0', x0Text));
         if (x0.length !== model.dim && x0.length !== model.dim * paths) {
-          throw new UsageError(`--x0: the model has ${model.dim} coordinates; pass ${model.dim} values (or ${model.dim * paths}, one start per path)`);
+          throw new UsageError(
+            `--x0: the model has ${model.dim} coordinates; pass ${model.dim} values (or ${model.dim * paths}, one start per path)`,
+          );
         }
       } else if (model.defaultX0) {
         x0 = model.defaultX0;
@@ -198,19 +244,23 @@ export const simulateCommand: CommandSpec = {
         const table = new Float64Array(length * cols);
         for (let p = 0; p < paths; p++)
           for (let k = 0; k < length; k++)
-            for (let j = 0; j < dim; j++) table[k * cols + p * dim + j] = bundle.data[(p * length + k) * dim + j];
-        const header = paths === 1 ? model.names : Array.from({ length: cols }, (_, c) => `${model.names[c % dim]}_path${Math.floor(c / dim)}`);
+            for (let j = 0; j < dim; j++)
+              table[k * cols + p * dim + j] = bundle.data[(p * length + k) * dim + j];
+        const header =
+          paths === 1
+            ? model.names
+            : Array.from({ length: cols }, (_, c) => `${model.names[c % dim]}_path${Math.floor(c / dim)}`);
         shape = [length, cols];
         await writeCsv(out, table, cols, header);
       }
       if (!quiet) {
         io.stdout(
-          [
+          `${[
             `model     ${modelPath} (${model.kind === 'langevin' ? 'score-based Langevin' : 'averaged'}, D = ${dim})`,
             `simulated ${paths} path${paths > 1 ? 's' : ''}, T = ${num(T)}, h = ${num(h)}, saved every ${num(dt)}${burnIn > 0 ? `, burn-in ${num(burnInTime)}` : ''}, seed ${seed}, Euler-Maruyama`,
             `start     ${x0Text !== undefined ? 'from --x0' : model.x0Source}: ${Array.from(x0.subarray(0, dim), (v) => num(v, 5)).join(', ')}`,
             `saved     ${outPath}: shape [${shape.join(', ')}] (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-          ].join('\n') + '\n',
+          ].join('\n')}\n`,
         );
       }
     } finally {

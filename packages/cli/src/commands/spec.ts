@@ -69,7 +69,12 @@ export function helpText(spec: CommandSpec): string {
     .filter(([, o]) => o.required)
     .map(([k, o]) => `--${k} ${o.value ?? ''}`.trimEnd())
     .join(' ');
-  const lines = [`Usage: sdekit ${spec.name} ${pos} ${required} [options]`.replace(/\s+/g, ' '), '', spec.summary, ''];
+  const lines = [
+    `Usage: sdekit ${spec.name} ${pos} ${required} [options]`.replace(/\s+/g, ' '),
+    '',
+    spec.summary,
+    '',
+  ];
   if (spec.positionals.length > 0) {
     lines.push('Arguments:');
     for (const p of spec.positionals) lines.push(`  ${p.name.padEnd(26)}${p.help}`);
@@ -82,7 +87,11 @@ export function helpText(spec: CommandSpec): string {
   ];
   for (const [name, o] of all) {
     const flag = `--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
-    const extra = o.required ? ' (required)' : o.defaultText !== undefined ? ` (default ${o.defaultText})` : '';
+    const extra = o.required
+      ? ' (required)'
+      : o.defaultText !== undefined
+        ? ` (default ${o.defaultText})`
+        : '';
     lines.push(`  ${flag.padEnd(26)}${o.help}${extra}`);
   }
   if (spec.notes) lines.push('', spec.notes);
@@ -119,14 +128,17 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
     const n = spec.positionals.length;
     if (parsed.positionals.length !== n) {
       const names = spec.positionals.map((p) => p.name).join(' ');
-      const got = parsed.positionals.length === 0 ? 'none' : parsed.positionals.map((p) => `'${p}'`).join(' ');
+      const got =
+        parsed.positionals.length === 0 ? 'none' : parsed.positionals.map((p) => `'${p}'`).join(' ');
       throw new UsageError(`expected ${n} argument${n === 1 ? '' : 's'} (${names}), got ${got}; ${hint}`);
     }
     const missing = Object.entries(spec.options)
       .filter(([k, o]) => o.required && parsed.values[k] === undefined)
       .map(([k]) => `--${k}`);
     if (missing.length > 0) {
-      throw new UsageError(`missing required option${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; ${hint}`);
+      throw new UsageError(
+        `missing required option${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; ${hint}`,
+      );
     }
   }
   return { positionals: parsed.positionals, values: parsed.values, help };
@@ -187,7 +199,12 @@ export function toNumber(name: string, text: string, rule: NumberRule = {}): num
 
 /** A number option, or `fallback` when absent. */
 export function numberOption(args: ParsedArgs, name: string, fallback: number, rule?: NumberRule): number;
-export function numberOption(args: ParsedArgs, name: string, fallback: undefined, rule?: NumberRule): number | undefined;
+export function numberOption(
+  args: ParsedArgs,
+  name: string,
+  fallback: undefined,
+  rule?: NumberRule,
+): number | undefined;
 export function numberOption(
   args: ParsedArgs,
   name: string,
@@ -201,12 +218,18 @@ export function numberOption(
 /** A comma-separated list of numbers ('1,-2.5,3'), each checked with `rule`. */
 export function numberList(name: string, text: string, rule: NumberRule = {}): number[] {
   const parts = text.split(',');
-  if (parts.some((p) => p.trim() === '')) throw new UsageError(`--${name}: expected comma-separated numbers, got '${text}'`);
+  if (parts.some((p) => p.trim() === ''))
+    throw new UsageError(`--${name}: expected comma-separated numbers, got '${text}'`);
   return parts.map((p) => toNumber(name, p, rule));
 }
 
 /** One of a fixed set of words. */
-export function choiceOption<T extends string>(args: ParsedArgs, name: string, choices: readonly T[], fallback: T): T {
+export function choiceOption<T extends string>(
+  args: ParsedArgs,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
   const t = stringOption(args, name);
   if (t === undefined) return fallback;
   if (!(choices as readonly string[]).includes(t)) {
