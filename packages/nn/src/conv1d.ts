@@ -14,8 +14,9 @@
  * with padLeft = floor(P / 2) and P = (Wout - 1) * stride + k - W the total padding, so for odd k and
  * stride 1 the kernel is centred ("same" convolution on a ring).
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import { InvalidArgumentError } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { matMul } from './dense.js';
 
 type ValidConv = (x: tf.Tensor3D, filter: tf.Tensor3D) => tf.Tensor3D;

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { conv1dCircular } from '../src/conv1d';
 

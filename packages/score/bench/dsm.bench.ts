@@ -1,8 +1,9 @@
 // DSM training throughput (samples per second = steps x batch / time): Swish MLP for D = 2 and the
 // periodic U-Net (base 16, [1, 2, 4]) for D = 32. One bench call trains STEPS steps; samples/s =
 // hz x STEPS x batch. Run: npx vitest bench --run (wasm); SDEKIT_TF_BACKEND=cpu for cpu.
-import * as tf from '@tensorflow/tfjs-core';
+
 import { Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { bench, describe } from 'vitest';
 import { trainDsm } from '../src/index.js';
 

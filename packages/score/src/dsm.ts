@@ -4,16 +4,17 @@
  * Adam under a linear warm-up then cosine decay. The minimiser is eps*(x~) = -sigma grad log p_sigma(x~),
  * so s_sigma = -eps_theta / sigma is the score of p_sigma = p * N(0, sigma^2 I).
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import { Adam, warmupCosine } from '@sdekit/nn';
 import {
-  InvalidArgumentError,
-  Rng,
   checkBatch,
   checkInteger,
   checkOpenInterval,
   checkPositive,
+  InvalidArgumentError,
+  Rng,
 } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import {
   type EpsNetwork,
   MlpEpsNetwork,

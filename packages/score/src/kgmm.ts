@@ -12,17 +12,18 @@
  *    MSE. The MLP predicts E[z | x] (an O(1) quantity, better conditioned than the score itself) and
  *    the model's score is -MLP(x) / sigma: the same count-weighted MSE up to the constant sigma^2.
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import { Adam, warmupCosine } from '@sdekit/nn';
 import { buildTreePartition } from '@sdekit/partition';
 import {
-  InvalidArgumentError,
-  Rng,
   checkBatch,
   checkInteger,
   checkOpenInterval,
   checkPositive,
+  InvalidArgumentError,
+  Rng,
 } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import type { TrainingProgress } from './dsm.js';
 import { MlpEpsNetwork, NetworkScore, type TrainingRecord } from './network-score.js';
 

@@ -9,8 +9,11 @@
  * shift of Phi_S when it is not positive definite (applied to drift and noise alike), and Sigma.
  * The returned model simulates in ORIGINAL units through `system()`.
  */
-import { type Partition, buildTreePartition, partitionFromJSON } from '@sdekit/partition';
+import { buildTreePartition, type Partition, partitionFromJSON } from '@sdekit/partition';
 import {
+  checkBatch,
+  checkOpenInterval,
+  checkPositive,
   DimensionError,
   FormatError,
   InvalidArgumentError,
@@ -18,9 +21,6 @@ import {
   type SdeSystem,
   type TimeSeries,
   ZScore,
-  checkBatch,
-  checkOpenInterval,
-  checkPositive,
 } from '@sdekit/sde';
 import { type CdotEstimator, estimateCdot } from './cdot.js';
 import { type DsmOptions, type TrainingProgress, trainDsm } from './dsm.js';

@@ -3,9 +3,10 @@
  * (methods.md section 2). Shared by denoising score matching (`trainDsm`) and KGMM (`kgmm`), whose
  * interpolating MLP is fitted to cell averages of the same noise vectors.
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import { Mlp, type MlpJSON } from '@sdekit/nn';
-import { DimensionError, FormatError, checkBatch } from '@sdekit/sde';
+import { checkBatch, DimensionError, FormatError } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ScoreModelJSON, SerializableScoreModel } from './score-model.js';
 import { UNet1d, type UNet1dJSON } from './unet.js';
 

@@ -3,12 +3,12 @@
  * Sigma = chol(Phi_S) (methods.md section 1, [G] eqs. for Phi and Sigma).
  */
 import {
-  DimensionError,
-  Matrix,
   antisymmetricPart,
   checkFinite,
   cholesky,
+  DimensionError,
   frobeniusNorm,
+  Matrix,
   solveRight,
   symmetricEigen,
   symmetricPart,

@@ -5,7 +5,7 @@
  * each point, in float64. Trained networks (DSM), KGMM and analytic scores all implement it, and the
  * Langevin pipeline only sees this interface (architecture.md).
  */
-import { InvalidArgumentError, checkBatch, checkInteger } from '@sdekit/sde';
+import { checkBatch, checkInteger, InvalidArgumentError } from '@sdekit/sde';
 
 /**
  * Anything that evaluates a score s(x) = grad log p(x) on a batch of points.

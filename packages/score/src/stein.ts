@@ -6,7 +6,7 @@
  * smoothed density p_sigma must be evaluated on perturbed samples x~ = x + sigma z (methods.md
  * section 2), which `steinMatrix` does when `sigma > 0`.
  */
-import { DimensionError, Matrix, Rng, checkBatch, checkInteger } from '@sdekit/sde';
+import { checkBatch, checkInteger, DimensionError, Matrix, Rng } from '@sdekit/sde';
 import type { ScoreModel } from './score-model.js';
 
 /** x~ = x + sigma z with z ~ N(0, I); returns a new array. */

@@ -15,9 +15,10 @@
  * Batch norm: in training mode, batch statistics over (batch, width) and an exponential running
  * average (momentum 0.9) of them; in evaluation mode, the running averages.
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import { conv1dCircular } from '@sdekit/nn';
-import { FormatError, InvalidArgumentError, Rng, checkInteger } from '@sdekit/sde';
+import { checkInteger, FormatError, InvalidArgumentError, Rng } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Configuration of `UNet1d`. */
 export interface UNet1dConfig {

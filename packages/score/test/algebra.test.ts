@@ -1,4 +1,4 @@
-import { Matrix, Rng, cholesky, matmul, transpose } from '@sdekit/sde';
+import { cholesky, Matrix, matmul, Rng, transpose } from '@sdekit/sde';
 import { describe, expect, it } from 'vitest';
 import { analyticScore, langevinCoefficients, PHI_SHIFT_EPS, steinMatrix } from '../src';
 

@@ -1,7 +1,7 @@
+import { marginalKL, pathOf, Rng, simulate, t1System, timeSeries } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, marginalKL, pathOf, simulate, t1System, timeSeries } from '@sdekit/sde';
 import { describe, expect, it } from 'vitest';
-import { LangevinModel, NetworkScore, fitLangevin, trainDsm } from '../src';
+import { fitLangevin, LangevinModel, NetworkScore, trainDsm } from '../src';
 
 describe('DSM on T1 (benchmarks.md), test-sized', () => {
   // T = 1000 observed every 0.01: 1e5 points, ~2000 correlation times.

@@ -1,6 +1,6 @@
-import { Matrix, Rng, ouSystem, pathOf, simulate } from '@sdekit/sde';
+import { Matrix, ouSystem, pathOf, Rng, simulate } from '@sdekit/sde';
 import { describe, expect, it } from 'vitest';
-import { LangevinModel, NetworkScore, fitLangevin, kgmm } from '../src';
+import { fitLangevin, kgmm, LangevinModel, NetworkScore } from '../src';
 
 // Mixture 0.4 N(-1, 0.4^2) + 0.6 N(1.2, 0.5^2); smoothing by N(0, sigma^2) adds sigma^2 to each variance,
 // so the exact smoothed score is known in closed form.

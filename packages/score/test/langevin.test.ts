@@ -1,15 +1,15 @@
 import {
-  DimensionError,
-  InvalidArgumentError,
-  Matrix,
-  NonFiniteError,
   addScaled,
   cholesky,
+  DimensionError,
   fourWellPhi,
   fourWellScore,
   fourWellSystem,
   frobeniusNorm,
+  InvalidArgumentError,
+  Matrix,
   matmul,
+  NonFiniteError,
   ouSystem,
   pathOf,
   simulate,
@@ -17,7 +17,7 @@ import {
   timeSeries,
 } from '@sdekit/sde';
 import { describe, expect, it } from 'vitest';
-import { LangevinModel, analyticScore, fitLangevin } from '../src';
+import { analyticScore, fitLangevin, LangevinModel } from '../src';
 
 const relErr = (a: Matrix, b: Matrix) => frobeniusNorm(addScaled(a, 1, b, -1)) / frobeniusNorm(b);
 
