@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Rng } from '@sdekit/sde';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCsv } from '../src/io';
-import { tempDir } from './helpers';
+import { tempDir } from './commands-helpers';
 
 const PKG = join(__dirname, '..');
 const DIST_BIN = join(PKG, 'dist', 'bin.js');

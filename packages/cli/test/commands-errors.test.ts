@@ -9,7 +9,7 @@ import { Rng } from '@sdekit/sde';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../src/commands/main';
 import { encodeNpy, formatCsv, writeNpy } from '../src/io';
-import { AFFINE_MODULE, type RunResult, sdekit, tempDir } from './helpers';
+import { AFFINE_MODULE, type RunResult, sdekit, tempDir } from './commands-helpers';
 
 let dir: string;
 let cleanup: () => Promise<void>;

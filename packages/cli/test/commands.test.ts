@@ -11,7 +11,7 @@ import { Matrix, ouSystem, type SdeSystem, simulate } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCsv, readCsv, readNpy, writeNpy } from '../src/io';
-import { AFFINE_MODULE, sdekit, tempDir } from './helpers';
+import { AFFINE_MODULE, sdekit, tempDir } from './commands-helpers';
 
 let dir: string;
 let cleanup: () => Promise<void>;
