@@ -200,6 +200,48 @@ describe('fit-langevin -> simulate -> compare on an OU series', () => {
   });
 });
 
+describe('fit-langevin with KGMM on a 1-D float32 .npy series', () => {
+  it('recovers Phi = 1 of dx = -x dt + sqrt(2) dW', async () => {
+    // Stationary law N(0, 1), score -x, Phi s = -x: Phi = 1, Sigma = 1.
+    const b = simulate(ouSystem(Matrix.from([[1]]), Matrix.from([[Math.SQRT2]])), {
+      x0: new Float64Array(1),
+      h: 0.01,
+      T: T_DATA,
+      saveEvery: 5,
+      burnIn: 1000,
+      seed: 21,
+    });
+    await writeNpy(join(dir, 'ou1.npy'), Float32Array.from(b.data), [b.length]); // shape [N]: one coordinate
+    const r = await sdekit(
+      [
+        'fit-langevin',
+        'ou1.npy',
+        '--dt',
+        String(DT),
+        '--score',
+        'kgmm',
+        '--steps',
+        '300',
+        '--hidden',
+        '32,32',
+        '--seed',
+        '3',
+        '--out',
+        'k.json',
+      ],
+      dir,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/score {5}KGMM/);
+    const model = LangevinModel.fromJSON(JSON.parse(await readFile(join(dir, 'k.json'), 'utf8')));
+    // Sampling standard error of Phi: sqrt(2 Var(x) / T) / Phi = 0.032 (as above); KGMM's Stein
+    // error is < 0.01 here. Bound 0.12, about 3.5 standard errors; measured 0.011.
+    expect(Math.abs(model.original.phi.data[0] - 1)).toBeLessThan(0.12);
+    expect(Math.abs(model.original.sigma.data[0] - 1)).toBeLessThan(0.06);
+    model.dispose();
+  });
+});
+
 describe('fit-averaged with a user coefficients module', () => {
   it('learns E[y] of b(x, y) = -x + y: the fitted bbar matches the closed-form MLE, and the model simulates', async () => {
     // Data: the averaged SDE dX = (mu - X) dt + 0.5 dW with mu = 0.7 (the n -> infinity limit of any

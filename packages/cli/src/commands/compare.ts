@@ -34,6 +34,7 @@ function fileSafe(name: string): string {
 
 export const compareCommand: CommandSpec = {
   name: 'compare',
+  brief: 'marginal PDFs (KL, Hellinger) and ACFs of data and simulation: tables and SVG plots',
   summary:
     'Compares a simulation with data: per coordinate the mean, std, KL(data || sim) and Hellinger distance of\n' +
     'the marginal PDFs, and the autocorrelation functions side by side (max |ACF difference| over lags).\n' +

@@ -22,6 +22,7 @@ import {
 
 export const fitAveragedCommand: CommandSpec = {
   name: 'fit-averaged',
+  brief: 'averaged SDE of a slow-fast system with your b(x, y), sigma(x, y) and a learned fast law',
   summary:
     'Fits the averaged SDE dX = bbar(X) dt + sigmabar(X) dW of a slow-fast system from one observed slow path.\n' +
     'b(x, y) and sigma(x, y) come from your module; the law of the unobserved fast variable y (dimension\n' +

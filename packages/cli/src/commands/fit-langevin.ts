@@ -24,6 +24,7 @@ const BACKENDS: readonly BackendPreference[] = ['auto', 'wasm', 'cpu', 'node'];
 
 export const fitLangevinCommand: CommandSpec = {
   name: 'fit-langevin',
+  brief: 'score-based Langevin model dx = Phi s(x) dt + sqrt(2) Sigma dW from a time series',
   summary:
     'Fits the score-based Langevin model dx = Phi s(x) dt + sqrt(2) Sigma dW (s = grad log p) to a stationary\n' +
     'time series, prints Phi, Sigma and diagnostics, and saves the model as JSON.',

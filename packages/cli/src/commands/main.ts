@@ -27,7 +27,7 @@ function overview(): string {
     'Reduced stochastic models from a CSV or .npy time series (rows = time).',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(14)}${c.summary.split('\n')[0]}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(14)}${c.brief}`),
     '',
     "Run 'sdekit <command> --help' for a command's options. Environment: SDEKIT_TF_BACKEND=node|wasm|cpu",
     'picks the TensorFlow.js backend when --backend is auto; SDEKIT_DEBUG=1 prints stack traces.',

@@ -119,6 +119,7 @@ async function loadModel(
 
 export const simulateCommand: CommandSpec = {
   name: 'simulate',
+  brief: 'paths of a saved model (Langevin or averaged) to .npy or CSV',
   summary:
     'Simulates a saved model (fit-langevin or fit-averaged) with Euler-Maruyama and writes the paths.\n' +
     'Output layout (rows = time, first row = the start x0): one path: .npy [N, D] or CSV with D columns;\n' +

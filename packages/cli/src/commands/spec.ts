@@ -48,6 +48,9 @@ export interface OptionSpec {
 /** A command: name, positional arguments, options and the function that runs it. */
 export interface CommandSpec {
   readonly name: string;
+  /** One line for the command overview of `sdekit --help`. */
+  readonly brief: string;
+  /** The description printed by the command's `--help`. */
   readonly summary: string;
   readonly positionals: ReadonlyArray<{ readonly name: string; readonly help: string }>;
   readonly options: Readonly<Record<string, OptionSpec>>;
