@@ -16,6 +16,7 @@
  * variational q starts as N(theta_hat, initStd^2 I).
  */
 import type { AveragedModel } from '@sdekit/averaging';
+import { warmupCosine } from '@sdekit/nn';
 import type { TimeSeries } from '@sdekit/sde';
 import {
   checkFinite,
@@ -32,23 +33,24 @@ import { Posterior, type PosteriorJSON } from './posterior.js';
 
 /** Options of `averagedPosterior`. */
 export interface AveragedPosteriorOptions {
-  /** Inner fast samples per likelihood evaluation (default 32). */
+  /** Inner fast samples per likelihood evaluation (default 16). */
   L?: number;
   /** Transitions per likelihood evaluation, an unbiased rescaled random subset (default: all). */
   batchSize?: number;
   /** Prior N(centre, s0^2 I): centre 'fitted' (default) or 'zero'; s0 default 1. */
   prior?: { centre?: 'fitted' | 'zero'; std?: number };
   /**
-   * Standard deviation of the initial q around theta_hat (default 1e-3). The location is trained
+   * Standard deviation of the initial q around theta_hat (default 1e-2). The location is trained
    * relative to the current width (fitPosterior's location: 'relative').
    */
   initStd?: number;
-  /** Variational flow shape (default layers 1, rank 2). */
+  /** Variational flow shape (default: no sinh-arcsinh layer, rank 2). */
   flow?: FitPosteriorOptions['flow'];
-  /** K outer samples of theta per step (default 4). */
+  /** K outer samples of theta per step (default 2). */
   samples?: number;
   /** Adam steps (default 400). */
   steps?: number;
+  /** Adam settings; default lr cosine 3e-2 -> 1e-3 over the steps. */
   adam?: FitPosteriorOptions['adam'];
   gaussianWarmup?: number;
   seed: number;
@@ -253,11 +255,14 @@ export function averagedPosterior(
     dim,
     logLikelihood: (theta: tf.Tensor1D) => logLik(theta),
     prior: { mean: centre === 'fitted' ? fitted : 0, std: options.prior?.std ?? 1 },
-    init: { mean: fitted, std: options.initStd ?? 1e-3 },
-    flow: { layers: 1, rank: Math.min(dim, 2), ...options.flow },
-    samples: options.samples ?? 4,
+    init: { mean: fitted, std: options.initStd ?? 1e-2 },
+    flow: { layers: 0, rank: Math.min(dim, 2), ...options.flow },
+    samples: options.samples ?? 2,
     steps: options.steps ?? 400,
-    adam: options.adam,
+    adam: {
+      lr: warmupCosine({ peak: 3e-2, warmupSteps: 0, totalSteps: options.steps ?? 400, floor: 1e-3 }),
+      ...options.adam,
+    },
     gaussianWarmup: options.gaussianWarmup,
     location: 'relative',
     seed: options.seed,

@@ -1,7 +1,7 @@
 /**
  * Pointwise credible bands from Monte Carlo draws of a function of the parameters.
  */
-import { checkOpenInterval, InvalidArgumentError } from '@sdekit/sde';
+import { checkOpenInterval, InvalidArgumentError, quantile } from '@sdekit/sde';
 
 /** One credible band: lower/upper pointwise quantiles at (1 - level)/2 and (1 + level)/2. */
 export interface CredibleBand {
@@ -20,18 +20,6 @@ export interface CredibleBands {
   readonly median: Float64Array;
   /** One band per requested level, in the order given. */
   readonly bands: CredibleBand[];
-}
-
-/**
- * Type-7 quantile (Hyndman & Fan 1996: linear interpolation between order statistics) of an
- * ascending-sorted sample. Local to @sdekit/vi until @sdekit/sde exports one (requests.md).
- */
-export function sortedQuantile(sorted: Float64Array, p: number): number {
-  const n = sorted.length;
-  const h = (n - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, n - 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
 }
 
 /**
@@ -68,10 +56,10 @@ export function bandsFromDraws(
     }
     mean[g] = sum / samples;
     column.sort();
-    median[g] = sortedQuantile(column, 0.5);
+    median[g] = quantile(column, 0.5);
     for (const band of bands) {
-      band.lower[g] = sortedQuantile(column, (1 - band.level) / 2);
-      band.upper[g] = sortedQuantile(column, (1 + band.level) / 2);
+      band.lower[g] = quantile(column, (1 - band.level) / 2);
+      band.upper[g] = quantile(column, (1 + band.level) / 2);
     }
   }
   return { samples, mean, median, bands };

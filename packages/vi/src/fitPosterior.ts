@@ -100,8 +100,10 @@ export interface FitPosteriorOptions {
   /** Adam steps; default 1000. */
   steps?: number;
   /**
-   * Adam (@sdekit/nn) settings; lr may be a schedule of the step. Default: cosine decay from 1e-2
-   * to 1e-3 over the steps (warmupCosine), so the final q is not blurred by gradient noise.
+   * Adam (@sdekit/nn) settings; lr may be a schedule of the step. Default: cosine decay from 5e-2
+   * to 1e-3 over the steps (warmupCosine): Adam moves each parameter by about lr per step, so the
+   * start must be able to cross several posterior widths, and the end must not blur q with gradient
+   * noise. Rescale theta to O(1) units or pass a smaller lr when that does not suit.
    */
   adam?: { lr?: LearningRate; beta1?: number; beta2?: number; epsilon?: number };
   /**
@@ -275,7 +277,7 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
     ),
   );
   const adam = new Adam([phi], {
-    lr: options.adam?.lr ?? warmupCosine({ peak: 1e-2, warmupSteps: 0, totalSteps: steps, floor: 1e-3 }),
+    lr: options.adam?.lr ?? warmupCosine({ peak: 5e-2, warmupSteps: 0, totalSteps: steps, floor: 1e-3 }),
     beta1: options.adam?.beta1,
     beta2: options.adam?.beta2,
     eps: options.adam?.epsilon,

@@ -49,7 +49,7 @@ export interface PosteriorHistory {
  * The variational posterior q_phi over a flat parameter vector theta in R^dim.
  *
  * @example
- * const post = await fitPosterior({ dim: 2, logLikelihood: (t) => tf.neg(tf.sum(tf.square(t))), seed: 1 });
+ * const post = fitPosterior({ dim: 2, logLikelihood: (t) => tf.neg(tf.sum(tf.square(t))), seed: 1 });
  * const draws = post.sample(1000, 7);            // 1000 x 2, row-major
  * const lq = post.logProb(draws);                // log q at each draw
  * const b = post.bands((t, g) => g.map((x) => t[0] + t[1] * x), Float64Array.from([0, 1, 2]), [0.9]);

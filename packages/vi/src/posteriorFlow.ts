@@ -22,6 +22,9 @@
  *
  * Flat layout of phi (length D (2 + 2 layers + 2 rank)), blocks row-major:
  *   [mu (D) | logScale (D) | eps (layers x D) | logDelta (layers x D) | U (rank x D) | V (rank x D)].
+ * The stored U, V are scaled: u_k = U_k / sqrt(D), v_k = V_k / sqrt(D). Adam moves every stored
+ * coordinate by about lr per step, so without the scaling a step would change |u_k| by lr sqrt(D)
+ * (unstable for D ~ 1e3); with it, by about lr.
  *
  * Two implementations of the same maps: float64 loops (sampling, log-density, bands) and
  * TensorFlow.js float32 (training, differentiable in phi).
@@ -115,10 +118,9 @@ export function initialFlowParams(
     phi[o.logScale + i] = Math.log(init.std[i]);
   }
   // eps_j = 0 and logDelta_j = 0: identity layers (already zero).
-  const vScale = 1 / Math.sqrt(d);
   for (let k = 0; k < shape.rank; k++) {
     const vo = o.v(k);
-    for (let i = 0; i < d; i++) phi[vo + i] = vScale * rng.normal();
+    for (let i = 0; i < d; i++) phi[vo + i] = rng.normal(); // v = v_raw / sqrt(D) ~ N(0, I / D)
   }
   return phi;
 }
@@ -144,13 +146,14 @@ interface Unpacked64 {
 
 function unpack64(phi: Float64Array, shape: PosteriorFlowShape): Unpacked64 {
   const d = shape.dim;
+  const mixScale = 1 / Math.sqrt(d);
   const o = offsets(shape);
   const uHat: Float64Array[] = [];
   const vs: Float64Array[] = [];
   let logDetMix = 0;
   for (let k = 0; k < shape.rank; k++) {
-    const u = phi.subarray(o.u(k), o.u(k) + d);
-    const v = phi.subarray(o.v(k), o.v(k) + d);
+    const u = Float64Array.from(phi.subarray(o.u(k), o.u(k) + d), (x) => x * mixScale);
+    const v = Float64Array.from(phi.subarray(o.v(k), o.v(k) + d), (x) => x * mixScale);
     let w = 0;
     let vv = 0;
     for (let i = 0; i < d; i++) {
@@ -305,8 +308,9 @@ interface UnpackedTf {
 function unpackTf(phi: tf.Tensor1D, shape: PosteriorFlowShape): UnpackedTf {
   const { dim: d, layers: nl, rank: r } = shape;
   const blocks = tf.split(phi, [d, d, nl * d, nl * d, r * d, r * d]);
-  const u = tf.reshape(blocks[4], [r, d]);
-  const v = tf.reshape(blocks[5], [r, d]) as tf.Tensor2D;
+  const mixScale = 1 / Math.sqrt(d);
+  const u = tf.mul(tf.reshape(blocks[4], [r, d]), mixScale);
+  const v = tf.mul(tf.reshape(blocks[5], [r, d]), mixScale) as tf.Tensor2D;
   // All r constrained vectors at once: w = rowwise u.v, u^ = u + (softplus(w + c) - 1 - w) v / |v|^2.
   const w = tf.sum(tf.mul(u, v), 1, true);
   const sp = tf.softplus(tf.add(w, SOFTPLUS_SHIFT)) as tf.Tensor2D;
