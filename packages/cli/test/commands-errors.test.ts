@@ -40,6 +40,14 @@ beforeAll(async () => {
   await writeFile(join(dir, 'coef-2d.mjs'), AFFINE_MODULE.replace('slowDim: 1', 'slowDim: 2'));
   await writeFile(join(dir, 'not-json.json'), '{"format": ');
   await writeFile(join(dir, 'other.json'), '{"format": "something-else", "version": 1}');
+  await writeFile(
+    join(dir, 'external.json'),
+    JSON.stringify({
+      format: 'sdekit.langevin-model',
+      version: 1,
+      score: { format: 'external', units: 'z' },
+    }),
+  );
   await writeFile(join(dir, 'slow.csv'), formatCsv(normalRows(200, 1, 5), 1));
 });
 afterAll(async () => {
@@ -278,6 +286,11 @@ describe('data errors (exit code 1)', () => {
       await sdekit(['simulate', 'other.json', ...sim], dir),
       1,
       /has format 'something-else'; expected 'sdekit.langevin-model' \(fit-langevin\) or 'sdekit.averaged-model'/,
+    );
+    expectFailure(
+      await sdekit(['simulate', 'external.json', ...sim], dir),
+      1,
+      /was fitted with a caller-supplied score, which the file does not contain/,
     );
   });
 

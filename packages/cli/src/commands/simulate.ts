@@ -63,7 +63,13 @@ async function loadModel(
   if (format === LANGEVIN_FORMAT) {
     if (opts.coefficients !== undefined)
       throw new UsageError('--coefficients applies to averaged models only');
-    const model = LangevinModel.fromJSON(json as unknown as LangevinModelJSON);
+    const saved = json as unknown as LangevinModelJSON;
+    if (saved.score?.format === 'external') {
+      throw new FileError(
+        `MODEL: '${modelPath}' was fitted with a caller-supplied score, which the file does not contain; simulate it from a program with LangevinModel.fromJSON(json, { score })`,
+      );
+    }
+    const model = LangevinModel.fromJSON(saved);
     return {
       kind: 'langevin',
       system: model.system(),
