@@ -1,5 +1,6 @@
 import { fitAveraged, m1Coefficients } from '@sdekit/averaging';
 import { InvalidArgumentError, m1System, m1TrueDrift, simulateSlowFast } from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { AveragedPosterior, averagedPosterior } from '../src/index.js';
 
@@ -29,7 +30,9 @@ describe('averagedPosterior on M1 (m = 2, n = 100; benchmarks.md U1, test size)'
     });
     // The defaults (documented in averaged.ts): prior N(theta_hat, I), q starting at N(theta_hat, 1e-4 I),
     // Gaussian q (rank 2), K = 2, L = 16, all 5000 transitions per evaluation, 400 steps.
+    const tensorsBefore = tf.memory().numTensors;
     const post = averagedPosterior(model, slow, { seed: 5 });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(post.posterior.nonFiniteSteps).toBe(0);
     const fittedBefore = model.getParams();
     const bands = post.bbarBands(GRID, [0.95], { samples: 100, fastSamples: 1024, seed: 1 });

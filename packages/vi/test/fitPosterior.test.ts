@@ -36,8 +36,8 @@ describe('fitPosterior on conjugate Gaussian linear regression (exact posterior 
       steps: 1500,
       seed: 1,
     });
-    // Only the leak of nn's Adam constructor (2 tensors, reported in requests.md) may remain.
-    expect(tf.memory().numTensors - before).toBeLessThanOrEqual(2);
+    // No tensor may outlive the fit (nn Adam no longer leaks its initial moments).
+    expect(tf.memory().numTensors - before).toBe(0);
     const { mean, cov } = sampleMoments(post.sample(N_DRAWS, 5), N_DRAWS, D);
     const pc = model.postCov.data;
     for (let i = 0; i < D; i++) {
@@ -186,7 +186,7 @@ describe('Posterior', () => {
     const a = fitPosterior(opts);
     const before = tf.memory().numTensors;
     const b = fitPosterior(opts);
-    expect(tf.memory().numTensors - before).toBeLessThanOrEqual(2); // nn Adam constructor leak, see requests.md
+    expect(tf.memory().numTensors - before).toBe(0);
     expect(Array.from(b.params)).toEqual(Array.from(a.params));
     expect(Array.from(b.sample(5, 1))).toEqual(Array.from(a.sample(5, 1)));
   });
