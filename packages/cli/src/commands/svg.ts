@@ -84,17 +84,25 @@ export function renderLineChart(chart: LineChart): string {
     `<text x="${(x0 + x1) / 2}" y="${height - 8}" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`,
     `<text transform="translate(14 ${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(chart.yLabel)}</text>`,
   );
-  chart.series.forEach((s, k) => {
+  const dashAttr = (s: ChartSeries) => (s.dash ? ` stroke-dasharray="${s.dash}"` : '');
+  for (const s of chart.series) {
     const indices = Array.from({ length: s.x.length }, (_, i) => i);
     const d =
       line<number>()
         .digits(2)
         .x((i) => x(s.x[i]))
         .y((i) => y(s.y[i]))(indices) ?? '';
+    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.8"${dashAttr(s)}/>`);
+  }
+  // Legend (top right) on a white box over the lines.
+  parts.push(
+    `<rect x="${f(x1 - 128)}" y="${f(y1 + 4)}" width="122" height="${16 * chart.series.length + 4}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`,
+  );
+  chart.series.forEach((s, k) => {
+    const ly = f(y1 + 14 + 16 * k);
     parts.push(
-      `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.8"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
-      `<line x1="${f(x1 - 120)}" x2="${f(x1 - 96)}" y1="${f(y1 + 14 + 16 * k)}" y2="${f(y1 + 14 + 16 * k)}" stroke="${s.color}" stroke-width="1.8"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
-      `<text x="${f(x1 - 90)}" y="${f(y1 + 14 + 16 * k)}" dy="0.32em">${escapeXml(s.name)}</text>`,
+      `<line x1="${f(x1 - 120)}" x2="${f(x1 - 96)}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="1.8"${dashAttr(s)}/>`,
+      `<text x="${f(x1 - 90)}" y="${ly}" dy="0.32em">${escapeXml(s.name)}</text>`,
     );
   });
   parts.push('</svg>');
