@@ -7,7 +7,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AveragedModel, type SlowCoefficients } from '@sdekit/averaging';
 import { LangevinModel } from '@sdekit/score';
-import { Matrix, ouSystem, type SdeSystem, simulate } from '@sdekit/sde';
+import { Matrix, ouSystem, Rng, type SdeSystem, simulate } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCsv, readCsv, readNpy, writeNpy } from '../src/io';
@@ -197,6 +197,64 @@ describe('fit-langevin -> simulate -> compare on an OU series', () => {
     const start = await readNpy(join(dir, 'one.npy'));
     expect(start.shape).toEqual([21, 2]);
     expect(Array.from(start.data.subarray(0, 2))).toEqual([-2, 0.5]);
+  });
+});
+
+describe('compare on exactly known inputs', () => {
+  it('a series against itself gives zero distances; a 2x subsampled simulation is aligned on the coarse lag grid', async () => {
+    // AR(1) x_{k+1} = 0.9 x_k + e_k, two coordinates.
+    const n = 4000;
+    const x = new Float64Array(2 * n);
+    const rng = Rng.fromSeed(31);
+    for (let k = 1; k < n; k++)
+      for (let j = 0; j < 2; j++) x[2 * k + j] = 0.9 * x[2 * (k - 1) + j] + rng.normal();
+    await writeFile(join(dir, 'ar.csv'), formatCsv(x, 2, ['p', 'q']));
+    const every2 = new Float64Array(n);
+    for (let k = 0; k < n / 2; k++) every2.set(x.subarray(4 * k, 4 * k + 2), 2 * k);
+    await writeNpy(join(dir, 'ar-every2.npy'), every2, [n / 2, 2]);
+
+    const self = await sdekit(
+      ['compare', 'ar.csv', 'ar.csv', '--dt', '0.5', '--max-lag', '10', '--out', 'self'],
+      dir,
+    );
+    expect(self.code).toBe(0);
+    const a = JSON.parse(await readFile(join(dir, 'self', 'compare.json'), 'utf8'));
+    for (let j = 0; j < 2; j++) {
+      expect(a.pdf.kl[j]).toBeLessThan(1e-12); // zero up to rounding of the sums
+      expect(a.pdf.hellinger[j]).toBeLessThan(1e-12);
+    }
+    // (the data ACF runs to a quarter of the series by FFT, the simulation's to --max-lag directly)
+    for (let j = 0; j < 2; j++) expect(a.acf.error[j]).toBeLessThan(1e-12);
+    expect(a.acf.lagTimes).toHaveLength(21); // 10 time units at dt = 0.5
+
+    const sub = await sdekit(
+      [
+        'compare',
+        'ar.csv',
+        'ar-every2.npy',
+        '--dt',
+        '0.5',
+        '--sim-dt',
+        '1',
+        '--max-lag',
+        '10',
+        '--out',
+        'sub',
+      ],
+      dir,
+    );
+    expect(sub.code).toBe(0);
+    const b = JSON.parse(await readFile(join(dir, 'sub', 'compare.json'), 'utf8'));
+    expect(b.acf.lagTimes).toEqual(Array.from({ length: 11 }, (_, k) => k));
+    // The data ACF on the coarse grid is the fine-grid ACF at even lags, value for value.
+    for (let j = 0; j < 2; j++)
+      expect(b.acf.data[j]).toEqual(a.acf.data[j].filter((_: number, k: number) => k % 2 === 0));
+    // Subsampling keeps the ACF up to estimation noise (AR(1): 0.9^k; sd ~ sqrt(tau_int / N) ~ 0.1).
+    for (let j = 0; j < 2; j++) expect(b.acf.error[j]).toBeLessThan(0.15);
+
+    const bad = await sdekit(['compare', 'ar.csv', 'ar-every2.npy', '--dt', '0.5', '--sim-dt', '0.75'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/one must be a whole multiple of the other/);
   });
 });
 
