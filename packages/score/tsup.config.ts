@@ -1,12 +1,4 @@
 import { defineConfig } from 'tsup';
+import { libraryOptions } from '../../tsup.shared';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  external: [/^@tensorflow\//, /^@sdekit\//],
-
-});
+export default defineConfig(libraryOptions);

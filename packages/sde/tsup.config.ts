@@ -1,13 +1,9 @@
 import { copyFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
+import { libraryOptions } from '../../tsup.shared';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
+  ...libraryOptions,
   // import.meta.url in the CJS build (simulateParallel locates its worker entry next to the bundle).
   shims: true,
   // The worker entry of simulateParallel is plain ESM JavaScript shipped next to the bundle.
