@@ -61,7 +61,7 @@ export interface PriorOptions {
 
 /** Shape of the variational flow (see posteriorFlow.ts). */
 export interface PosteriorFlowOptions {
-  /** Elementwise sinh-arcsinh layers; default 2. */
+  /** Elementwise sinh-arcsinh layers; default 1. */
   layers?: number;
   /** Rank-1 mixing steps (0 = mean-field, dim = full covariance); default min(dim, 4). */
   rank?: number;
@@ -209,7 +209,7 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
   }
   const shape: PosteriorFlowShape = {
     dim,
-    layers: options.flow?.layers ?? 2,
+    layers: options.flow?.layers ?? 1,
     rank: options.flow?.rank ?? Math.min(dim, 4),
   };
   checkFlowShape(shape);
