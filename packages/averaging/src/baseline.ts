@@ -3,7 +3,7 @@
  * dX = g_w(X) dt + s dW fitted to the same path by the same Euler-Maruyama likelihood (methods.md §4
  * with bbar replaced by the network and a constant diagonal diffusion, known or learned).
  */
-import { Adam, Mlp, warmupCosine } from '@sdekit/nn';
+import { Mlp } from '@sdekit/nn';
 import type { SdeSystem, TimeSeries } from '@sdekit/sde';
 import {
   ConvergenceError,
@@ -15,9 +15,9 @@ import {
   Rng,
 } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
-import type { AdamSettings } from './fit.js';
 import { emNll64, emNllTermsTf } from './likelihood.js';
 import { checkPathAndSplit, increments } from './path.js';
+import { type AdamSettings, adamWithDefaults, readSumAndDispose, TransitionBatches } from './training.js';
 
 export const MLP_DRIFT_FORMAT = 'sdekit.mlp-drift-baseline';
 export const MLP_DRIFT_VERSION = 1;
@@ -86,61 +86,34 @@ export function fitMlpDriftBaseline(options: MlpDriftBaselineOptions): MlpDriftM
         'baseline-log-sigma',
       );
   const variables = logS ? [...mlp.variables, logS] : [...mlp.variables];
-  const adamOpts = options.adam ?? {};
-  const adam = new Adam(variables, {
-    lr:
-      adamOpts.lr ??
-      warmupCosine({
-        peak: 1e-2,
-        warmupSteps: Math.ceil(0.05 * iterations),
-        totalSteps: iterations,
-        floor: 2.5e-4,
-      }),
-    beta1: adamOpts.beta1 ?? 0.9,
-    beta2: adamOpts.beta2 ?? 0.999,
-    eps: adamOpts.eps ?? 1e-8,
-    clipNorm: adamOpts.clipNorm,
-  });
-  const B = Math.min(batchSize, trainEnd);
-  const order = new Int32Array(trainEnd);
-  for (let i = 0; i < trainEnd; i++) order[i] = i;
-  const rng = Rng.fromSeed(seed, 3);
-  let cursor = trainEnd;
-  const xb = new Float32Array(B * d);
-  const dxb = new Float32Array(B * d);
+  const adam = adamWithDefaults(variables, options.adam, iterations, 1e-2);
+  const batches = new TransitionBatches(path.data, dxAll, d, trainEnd, batchSize, Rng.fromSeed(seed, 3));
+  const B = batches.size;
   const knownCov = known ? Float32Array.from(known, (s) => s * s) : undefined;
   const noise = { noise: 'diagonal' as const, slowDim: d };
   let model: MlpDriftModel | undefined;
   try {
     for (let it = 0; it < iterations; it++) {
-      if (cursor + B > trainEnd) {
-        rng.permutation(order);
-        cursor = 0;
-      }
-      for (let i = 0; i < B; i++) {
-        const k = order[cursor + i];
-        for (let j = 0; j < d; j++) {
-          xb[i * d + j] = path.data[k * d + j];
-          dxb[i * d + j] = dxAll[k * d + j];
-        }
-      }
-      cursor += B;
+      batches.next();
       let terms: tf.Tensor1D | undefined;
       adam.step(() =>
         tf.tidy(() => {
-          const g = mlp.apply(tf.tensor2d(xb, [B, d]));
+          const g = mlp.apply(tf.tensor2d(batches.x, [B, d]));
           const cov = logS
             ? tf.reshape(tf.exp(tf.mul(2, logS)), [1, d])
             : tf.tensor2d(knownCov as Float32Array, [1, d]);
-          const t = emNllTermsTf(noise, tf.tensor2d(dxb, [B, d]), g as tf.Tensor2D, cov as tf.Tensor2D, dt);
+          const t = emNllTermsTf(
+            noise,
+            tf.tensor2d(batches.dx, [B, d]),
+            g as tf.Tensor2D,
+            cov as tf.Tensor2D,
+            dt,
+          );
           terms = tf.keep(t);
           return tf.mean(t) as tf.Scalar;
         }),
       );
-      const values = (terms as unknown as tf.Tensor1D).dataSync();
-      (terms as unknown as tf.Tensor1D).dispose();
-      let sum = 0;
-      for (let i = 0; i < values.length; i++) sum += values[i];
+      const sum = readSumAndDispose(terms as unknown as tf.Tensor1D);
       if (!Number.isFinite(sum)) {
         throw new ConvergenceError(
           'fitMlpDriftBaseline',

@@ -10,7 +10,6 @@
  */
 import type { Flow } from '@sdekit/flows';
 import { realNvp } from '@sdekit/flows';
-import { Adam, warmupCosine } from '@sdekit/nn';
 import type { TimeSeries } from '@sdekit/sde';
 import { ConvergenceError, checkInteger, checkPositive, InvalidArgumentError, Rng } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
@@ -19,6 +18,9 @@ import { checkCoefficients } from './coefficients.js';
 import { averageCoefficients64, averagedCoefficientsTf, emNll64, emNllTermsTf } from './likelihood.js';
 import { AveragedModel, type TrainingRecord } from './model.js';
 import { checkPathAndSplit, increments } from './path.js';
+import { type AdamSettings, adamWithDefaults, readSumAndDispose, TransitionBatches } from './training.js';
+
+export type { AdamSettings };
 
 /** Architecture of the default flow (a RealNVP from @sdekit/flows). */
 export interface FlowArchitecture {
@@ -26,15 +28,6 @@ export interface FlowArchitecture {
   layers?: number;
   /** Hidden width of each coupling network (default 32). */
   hidden?: number;
-}
-
-/** Adam settings (see @sdekit/nn Adam). Default lr: warmupCosine(peak 5e-3 for fitAveraged, 1e-2 for the baseline; 5 % warmup; floor 2.5e-4). */
-export interface AdamSettings {
-  lr?: number | ((step: number) => number);
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  clipNorm?: number;
 }
 
 /** Progress report passed to `onProgress` after every iteration. */
@@ -146,50 +139,20 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
   checkCoefficients(coef, path.data.slice(0, probe * d), flow.sample(probe, seed + 101));
 
   const dxTrain = increments(path.data, d, 0, trainEnd);
-  const B = Math.min(batchSize, trainEnd);
-  const order = new Int32Array(trainEnd);
-  for (let i = 0; i < trainEnd; i++) order[i] = i;
-  const batchRng = Rng.fromSeed(seed, 1);
+  const batches = new TransitionBatches(path.data, dxTrain, d, trainEnd, batchSize, Rng.fromSeed(seed, 1));
+  const B = batches.size;
   const zRng = Rng.fromSeed(seed, 2);
-  let cursor = trainEnd; // forces a shuffle at the first batch
-  const xb = new Float32Array(B * d);
-  const dxb = new Float32Array(B * d);
   const z = new Float64Array(L * m);
   const z32 = new Float32Array(L * m);
 
   const theta = tf.variable(tf.tensor1d(Float32Array.from(flow.getParams())), true, 'averaging-flow-theta');
-  const adamOpts = options.adam ?? {};
-  const adam = new Adam([theta], {
-    lr:
-      adamOpts.lr ??
-      warmupCosine({
-        peak: 5e-3,
-        warmupSteps: Math.ceil(0.05 * iterations),
-        totalSteps: iterations,
-        floor: 2.5e-4,
-      }),
-    beta1: adamOpts.beta1 ?? 0.9,
-    beta2: adamOpts.beta2 ?? 0.999,
-    eps: adamOpts.eps ?? 1e-8,
-    clipNorm: adamOpts.clipNorm,
-  });
+  const adam = adamWithDefaults([theta], options.adam, iterations, 5e-3);
 
   const history: TrainingRecord[] = [];
   const warnings: string[] = [];
   try {
     for (let it = 0; it < iterations; it++) {
-      if (cursor + B > trainEnd) {
-        batchRng.permutation(order);
-        cursor = 0;
-      }
-      for (let i = 0; i < B; i++) {
-        const k = order[cursor + i];
-        for (let j = 0; j < d; j++) {
-          xb[i * d + j] = path.data[k * d + j];
-          dxb[i * d + j] = dxTrain[k * d + j];
-        }
-      }
-      cursor += B;
+      batches.next();
       zRng.fillNormal(z);
       z32.set(z);
       const lambda = lambdaAt(it);
@@ -199,8 +162,8 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
       adam.step(() =>
         tf.tidy(() => {
           const y = flow.forwardFlat(tf.tensor2d(z32, [L, m], 'float32'), theta);
-          const { bbar, cov } = averagedCoefficientsTf(coef, tf.tensor2d(xb, [B, d]), y);
-          const t = emNllTermsTf(coef, tf.tensor2d(dxb, [B, d]), bbar, cov, dt);
+          const { bbar, cov } = averagedCoefficientsTf(coef, tf.tensor2d(batches.x, [B, d]), y);
+          const t = emNllTermsTf(coef, tf.tensor2d(batches.dx, [B, d]), bbar, cov, dt);
           const sq = tf.sum(tf.square(y), 1);
           const pen = tf.mean(p === 2 ? sq : tf.pow(sq, p / 2)) as tf.Scalar;
           terms = tf.keep(t);
@@ -208,13 +171,8 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
           return tf.add(tf.mean(t), tf.mul(lambda / trainEnd, pen)) as tf.Scalar;
         }),
       );
-      const termValues = (terms as unknown as tf.Tensor1D).dataSync();
-      const penaltyValue = (penalty as unknown as tf.Scalar).dataSync()[0];
-      (terms as unknown as tf.Tensor1D).dispose();
-      (penalty as unknown as tf.Scalar).dispose();
-      let sum = 0;
-      for (let i = 0; i < termValues.length; i++) sum += termValues[i];
-      const trainNll = sum / B;
+      const trainNll = readSumAndDispose(terms as unknown as tf.Tensor1D) / B;
+      const penaltyValue = readSumAndDispose(penalty as unknown as tf.Scalar);
       if (!Number.isFinite(trainNll) || !Number.isFinite(penaltyValue)) {
         throw new ConvergenceError(
           'fitAveraged',

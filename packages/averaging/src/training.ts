@@ -1,0 +1,104 @@
+/**
+ * Training plumbing shared by `fitAveraged` and `fitMlpDriftBaseline`: both minimise the same
+ * Euler-Maruyama likelihood over shuffled mini-batches of transitions with the same Adam defaults.
+ */
+import { Adam, warmupCosine } from '@sdekit/nn';
+import type { Rng } from '@sdekit/sde';
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** Adam settings (see @sdekit/nn Adam). Default lr: warmupCosine(peak 5e-3 for fitAveraged, 1e-2 for the baseline; 5 % warmup; floor 2.5e-4). */
+export interface AdamSettings {
+  lr?: number | ((step: number) => number);
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  clipNorm?: number;
+}
+
+/**
+ * Adam over `variables` with the package defaults: lr warmupCosine(peak, 5 % warmup over
+ * `iterations`, floor 2.5e-4), beta1 0.9, beta2 0.999, eps 1e-8; `settings` override each.
+ */
+export function adamWithDefaults(
+  variables: tf.Variable[],
+  settings: AdamSettings | undefined,
+  iterations: number,
+  peak: number,
+): Adam {
+  const s = settings ?? {};
+  return new Adam(variables, {
+    lr:
+      s.lr ??
+      warmupCosine({
+        peak,
+        warmupSteps: Math.ceil(0.05 * iterations),
+        totalSteps: iterations,
+        floor: 2.5e-4,
+      }),
+    beta1: s.beta1 ?? 0.9,
+    beta2: s.beta2 ?? 0.999,
+    eps: s.eps ?? 1e-8,
+    clipNorm: s.clipNorm,
+  });
+}
+
+/**
+ * Mini-batches of `size = min(batchSize, count)` training transitions drawn without replacement:
+ * the order of transitions [0, count) is reshuffled by `rng` whenever fewer than `size` remain
+ * (and before the first batch). `next()` fills `x` (states x_k) and `dx` (increments) in float32.
+ */
+export class TransitionBatches {
+  readonly size: number;
+  /** States x_k of the current batch, size*dim row-major. */
+  readonly x: Float32Array;
+  /** Increments x_{k+1} - x_k of the current batch, size*dim row-major. */
+  readonly dx: Float32Array;
+  private readonly order: Int32Array;
+  private cursor: number;
+
+  /**
+   * @param data the path, row-major (at least count+1 points)
+   * @param increments float64 increments of (at least) transitions [0, count)
+   */
+  constructor(
+    private readonly data: Float64Array,
+    private readonly increments: Float64Array,
+    private readonly dim: number,
+    count: number,
+    batchSize: number,
+    private readonly rng: Rng,
+  ) {
+    this.size = Math.min(batchSize, count);
+    this.order = new Int32Array(count);
+    for (let i = 0; i < count; i++) this.order[i] = i;
+    this.cursor = count; // forces a shuffle at the first batch
+    this.x = new Float32Array(this.size * dim);
+    this.dx = new Float32Array(this.size * dim);
+  }
+
+  /** Fills `x` and `dx` with the next batch. */
+  next(): void {
+    const { size: B, dim: d, order, data, increments, x, dx } = this;
+    if (this.cursor + B > order.length) {
+      this.rng.permutation(order);
+      this.cursor = 0;
+    }
+    for (let i = 0; i < B; i++) {
+      const k = order[this.cursor + i];
+      for (let j = 0; j < d; j++) {
+        x[i * d + j] = data[k * d + j];
+        dx[i * d + j] = increments[k * d + j];
+      }
+    }
+    this.cursor += B;
+  }
+}
+
+/** Reads a tensor back, disposes it and returns the float64 sum of its (float32) values. */
+export function readSumAndDispose(t: tf.Tensor): number {
+  const values = t.dataSync();
+  t.dispose();
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  return sum;
+}
