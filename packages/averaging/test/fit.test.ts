@@ -7,6 +7,7 @@ import {
   m1TrueDrift,
   NonFiniteError,
   pathOf,
+  type SdeSystem,
   type SlowFastSystem,
   simulate,
   simulateSlowFast,
@@ -28,6 +29,22 @@ function mse(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
   return s / a.length;
+}
+
+/** The scalar linear SDE dX = a X dt + s dW (additive noise). */
+function linearScalarSde(a: number, s: number): SdeSystem {
+  return {
+    dim: 1,
+    noiseDim: 1,
+    noise: 'scalar',
+    additive: true,
+    drift: (_t, x, out) => {
+      out[0] = a * x[0];
+    },
+    diffusion: (_t, _x, out) => {
+      out[0] = s;
+    },
+  };
 }
 
 /**
@@ -212,18 +229,7 @@ describe('fitAveraged (methods.md §4)', () => {
         out[0] = 0.2 * Math.sqrt(1 + y[0] * y[0]);
       },
     };
-    const ou = {
-      dim: 1,
-      noiseDim: 1,
-      noise: 'scalar' as const,
-      additive: true,
-      drift: (_t: number, x: Float64Array, out: Float64Array) => {
-        out[0] = -x[0];
-      },
-      diffusion: (_t: number, _x: Float64Array, out: Float64Array) => {
-        out[0] = 0.3;
-      },
-    };
+    const ou = linearScalarSde(-1, 0.3);
     const path = pathOf(simulate(ou, { x0: Float64Array.of(0), h: 0.01, T: 50, seed: 12 }), 0);
     const model = fitAveraged({
       path,
@@ -272,18 +278,7 @@ describe('fitAveraged (methods.md §4)', () => {
         out[0] = 0.5;
       },
     };
-    const explosive = {
-      dim: 1,
-      noiseDim: 1,
-      noise: 'scalar' as const,
-      additive: true,
-      drift: (_t: number, x: Float64Array, out: Float64Array) => {
-        out[0] = 0.3 * x[0];
-      },
-      diffusion: (_t: number, _x: Float64Array, out: Float64Array) => {
-        out[0] = 0.5;
-      },
-    };
+    const explosive = linearScalarSde(0.3, 0.5);
     const path: TimeSeries = pathOf(
       simulate(explosive, { x0: Float64Array.of(1), h: 0.01, T: 10, seed: 5 }),
       0,
