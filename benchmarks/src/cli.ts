@@ -9,18 +9,21 @@
  * table and exits 0 only when every selected case passed (always 0 with --no-fail, except on a
  * usage error). `perf` runs every package's vitest bench files and writes one table.
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { BackendPreference } from '@sdekit/cli';
 import { CASE_IDS } from './cases/index.js';
+import { type RunReport, validateRunReport } from './metrics.js';
 import { runPerf } from './perf.js';
 import { terminalProgress } from './progress.js';
-import { summaryTable } from './report.js';
+import { markdownTable, summaryTable } from './report.js';
 import { runSuite } from './runner.js';
 
 const USAGE = `usage:
   sdekit-bench run [${CASE_IDS.join('|')} ...] [--profile quick|full] [--out DIR] [--seed S]
                    [--backend auto|wasm|cpu|node] [--no-fail] [--set NAME=VALUE ...]
   sdekit-bench perf [--out FILE] [--packages sde,ks-solver,...]
+  sdekit-bench table [results/quick/metrics.json]   (Markdown table of a finished run)
 Defaults: every case, profile quick, out results/<profile>, seed 20260101, backend auto.
 --set overrides a size of the profile (e.g. --set T=500, or --set T2.T=500 for one case) for exploration.`;
 
@@ -70,6 +73,15 @@ async function main(argv: string[]): Promise<number> {
     });
     process.stdout.write(`${summaryTable(report)}\nreport: ${out}/index.html\n`);
     return report.passed || values['no-fail'] ? 0 : 1;
+  }
+  if (command === 'table') {
+    const file = rest[0] ?? 'results/quick/metrics.json';
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    const problems = validateRunReport(doc);
+    if (problems.length > 0)
+      throw new Error(`${file} does not match the metrics.json schema:\n${problems.join('\n')}`);
+    process.stdout.write(`${markdownTable(doc as RunReport)}\n`);
+    return 0;
   }
   if (command === 'perf') {
     const { values } = parseArgs({

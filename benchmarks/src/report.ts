@@ -37,6 +37,31 @@ export function summaryTable(report: RunReport): string {
   return out.join('\n');
 }
 
+/** A Markdown table of every metric (for READMEs), with the run's date, machine and backend. */
+export function markdownTable(report: RunReport): string {
+  const m = report.machine;
+  const lines = [
+    `Profile **${report.profile}**, seed ${report.seed}, ${report.date.slice(0, 16).replace('T', ' ')} UTC, backend ${report.backend.name}, node ${m.node}, ${m.cpus} x ${m.cpuModel}, ${m.memoryGiB} GiB; ${report.seconds.toFixed(0)} s in all.`,
+    '',
+    '| case | metric | value | target | pass |',
+    '| --- | --- | ---: | --- | --- |',
+  ];
+  for (const c of report.cases) {
+    if (c.status === 'error')
+      lines.push(`| ${c.id} | error: ${(c.error ?? '').replace(/\|/g, '/')} | | | FAIL |`);
+    for (const x of c.metrics)
+      lines.push(
+        `| ${c.id} | ${x.name} | ${formatValue(x.value)} | ${formatTarget(x.target)} | ${passText(x)} |`,
+      );
+  }
+  lines.push('', '| case | status | seconds | stages |', '| --- | --- | ---: | --- |');
+  for (const c of report.cases)
+    lines.push(
+      `| ${c.id} | ${c.status} | ${c.seconds.toFixed(0)} | ${c.stages.map((st) => `${st.name} ${st.seconds.toFixed(0)} s`).join(', ')} |`,
+    );
+  return lines.join('\n');
+}
+
 const esc = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

@@ -108,7 +108,7 @@ export async function plotMarginals(
       { name: 'learned model', x: g.x, y: g.model, dashed: true },
     ];
     const e = exact?.[j];
-    if (e) curves.push({ name: 'exact', x: e.x, y: e.p });
+    if (e) curves.push({ name: 'exact stationary density', x: e.x, y: e.p });
     await ctx.plot(
       `pdf-${labels[j]}${suffix}`,
       `${ctx.id}: marginal PDF of ${labels[j]}`,

@@ -20,9 +20,9 @@ const SIZES: Record<'quick' | 'full', AveragingSizes> = {
     L: 64,
     baselineIterations: 800,
     simPaths: 8,
-    simT: 500,
+    simT: 1000,
     acfT: 5,
-    refFactor: 20,
+    refFactor: 40,
     gridPoints: 31,
     truthSamples: 200000,
     simSamples: 512,
@@ -54,6 +54,7 @@ export const m1Case: BenchCase = {
     const beta = 0.5;
     await averagingCase(ctx, s, {
       label: 'x',
+      sigma: 0.5,
       gridLo: -1.5,
       gridHi: 1.5,
       mseTarget: ctx.profile === 'quick' ? 5e-3 : 1e-3,

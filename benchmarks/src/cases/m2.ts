@@ -66,6 +66,7 @@ export const m2Case: BenchCase = {
       ctx.recordSizes({ [`config${configs.length > 1 ? ` ${i}` : ''}`]: `d=${d} N=${N} n=${n}` });
       await averagingCase(ctx, s, {
         label: 'x',
+        sigma: 0.5,
         gridLo: -1.5,
         gridHi: 1.5,
         mseTarget: SG_MSE_UPPER,
