@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acfCoordinates, column, histogram, kde1d, marginalKL, mean, variance } from '@sdekit/sde';
 import { atomicWrite } from '../io.js';
-import { readSimulation, readTable, resolvePath, selectColumns } from './files.js';
+import { readColumns, readSimulation, resolvePath } from './files.js';
 import { formatTable, num } from './report.js';
 import { type CommandSpec, choiceOption, numberOption, stringOption, UsageError } from './spec.js';
 import { renderLineChart } from './svg.js';
@@ -87,11 +87,7 @@ export const compareCommand: CommandSpec = {
     const outDir = stringOption(args, 'out');
     const timeUnit = args.values.dt === undefined ? 'samples' : 'time';
 
-    const table = selectColumns(
-      await readTable(io, dataPath, 'DATA'),
-      stringOption(args, 'columns'),
-      dataPath,
-    );
+    const table = await readColumns(io, dataPath, 'DATA', stringOption(args, 'columns'));
     const D = table.cols;
     const sim = await readSimulation(io, simPath, D);
     if (table.rows < MIN_SAMPLES || sim.length < MIN_SAMPLES) {

@@ -76,7 +76,8 @@ export interface Table {
   readonly names: string[];
 }
 
-function defaultNames(cols: number): string[] {
+/** Column names x1..xD, used when a file or model names none. */
+export function defaultNames(cols: number): string[] {
   return Array.from({ length: cols }, (_, j) => `x${j + 1}`);
 }
 
@@ -229,4 +230,14 @@ export async function readJson(io: CliIo, path: string, role: string): Promise<R
     throw new FileError(`${role}: '${path}' does not hold a JSON object`);
   }
   return json as Record<string, unknown>;
+}
+
+/** Reads a data file (`readTable`) and keeps the columns named by `columns` (`selectColumns`; all when undefined). */
+export async function readColumns(
+  io: CliIo,
+  path: string,
+  role: string,
+  columns: string | undefined,
+): Promise<Table> {
+  return selectColumns(await readTable(io, path, role), columns, path);
 }

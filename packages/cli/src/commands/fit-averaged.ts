@@ -3,18 +3,20 @@
  * known b(x, y), sigma(x, y) (a user's JavaScript module) and a flow-parameterised invariant law of the
  * fast variable (methods.md §4, [SG]), fitted with @sdekit/averaging's `fitAveraged`.
  */
-import { basename, dirname, relative, sep } from 'node:path';
+import { dirname, relative, sep } from 'node:path';
 import { fitAveraged } from '@sdekit/averaging';
-import { quantiles, timeSeries } from '@sdekit/sde';
-import { type BackendPreference, selectBackend } from '../backend.js';
-import { atomicWrite } from '../io.js';
-import { checkOutputFile, readTable, resolvePath, selectColumns } from './files.js';
-import { CLI_METADATA_KEY, type CliMetadata, loadCoefficientsModule } from './model-file.js';
-import { formatTable, num, ProgressBar } from './report.js';
+import { mean, quantiles, timeSeries } from '@sdekit/sde';
+import { selectBackend } from '../backend.js';
+import { checkOutputFile, readColumns, resolvePath } from './files.js';
+import { loadCoefficientsModule, MODEL_OUT_OPTION, saveFittedModel } from './model-file.js';
+import { commandProgress, formatTable, formatWarnings, num } from './report.js';
 import {
+  BACKEND_OPTION,
+  backendOption,
   type CommandSpec,
-  choiceOption,
   numberOption,
+  QUIET_OPTION,
+  quietFlag,
   requiredString,
   stringOption,
   toNumber,
@@ -39,12 +41,7 @@ export const fitAveragedCommand: CommandSpec = {
       required: true,
     },
     'fast-dim': { type: 'string', value: 'M', help: 'dimension m of the fast variable y', required: true },
-    out: {
-      type: 'string',
-      value: 'MODEL.json',
-      help: 'where to save the model (written atomically)',
-      required: true,
-    },
+    out: MODEL_OUT_OPTION,
     columns: {
       type: 'string',
       value: 'LIST',
@@ -78,13 +75,8 @@ export const fitAveragedCommand: CommandSpec = {
       defaultText: '0.1',
     },
     seed: { type: 'string', value: 'S', help: 'seed of every random step', defaultText: '0' },
-    backend: {
-      type: 'string',
-      value: 'NAME',
-      help: 'TensorFlow.js backend: auto, wasm, cpu or node',
-      defaultText: 'auto',
-    },
-    quiet: { type: 'boolean', help: 'print nothing but errors' },
+    backend: BACKEND_OPTION,
+    quiet: QUIET_OPTION,
   },
   notes:
     'The module (.mjs, or .js in an ES-module package) default-exports, or exports as `coefficients`,\n' +
@@ -103,20 +95,11 @@ export const fitAveragedCommand: CommandSpec = {
     const hidden = numberOption(args, 'flow-hidden', 32, { integer: true, min: 1 });
     const validationFraction = numberOption(args, 'validation', 0.1, { min: 0, below: 1 });
     const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
-    const backend = choiceOption(
-      args,
-      'backend',
-      ['auto', 'wasm', 'cpu', 'node'] as BackendPreference[],
-      'auto',
-    );
-    const quiet = args.values.quiet === true;
+    const backend = backendOption(args);
+    const quiet = quietFlag(args);
     const out = await checkOutputFile(io, outPath, 'out');
 
-    const table = selectColumns(
-      await readTable(io, dataPath, 'DATA'),
-      stringOption(args, 'columns'),
-      dataPath,
-    );
+    const table = await readColumns(io, dataPath, 'DATA', stringOption(args, 'columns'));
     const path = timeSeries(table.data, table.cols, dt);
     const selection = await selectBackend(backend);
     const moduleAbs = resolvePath(io, modulePath);
@@ -125,7 +108,7 @@ export const fitAveragedCommand: CommandSpec = {
       fastDim,
     });
 
-    const bar = new ProgressBar(quiet ? { ...io, progress: false } : io, 'training flow');
+    const bar = commandProgress(io, quiet, 'training flow');
     const model = fitAveraged({
       path,
       coefficients,
@@ -141,16 +124,9 @@ export const fitAveragedCommand: CommandSpec = {
     bar.finish();
     try {
       const moduleRel = relative(dirname(out), moduleAbs).split(sep).join('/');
-      const meta: CliMetadata = {
-        version: 1,
-        command: 'fit-averaged',
-        data: basename(dataPath),
-        columns: table.names,
-        samples: table.rows,
-        lastPoint: Array.from(table.data.subarray((table.rows - 1) * table.cols)),
+      await saveFittedModel(out, model.toJSON(), 'fit-averaged', dataPath, table, {
         coefficientsModule: moduleRel,
-      };
-      await atomicWrite(out, `${JSON.stringify({ ...model.toJSON(), [CLI_METADATA_KEY]: meta })}\n`);
+      });
       if (quiet) return;
       const t = model.training;
       const last = t.history[t.history.length - 1];
@@ -161,10 +137,7 @@ export const fitAveragedCommand: CommandSpec = {
       const d = table.cols;
       let points: Float64Array;
       if (d === 1) points = quantiles(table.data, [0.05, 0.25, 0.5, 0.75, 0.95]);
-      else {
-        points = new Float64Array(d);
-        for (let i = 0; i < table.data.length; i++) points[i % d] += table.data[i] / table.rows;
-      }
+      else points = mean(table.data, d);
       const bbar = model.bbar(points, { samples: 4096, seed: seed + 2 });
       const sbar = model.sigmabar(points, { samples: 4096, seed: seed + 2 });
       const n = points.length / d;
@@ -190,9 +163,7 @@ export const fitAveragedCommand: CommandSpec = {
           : 'averaged coefficients at the data mean:',
         formatTable(['x', 'bbar(x) +- MC error', 'sigmabar(x)'], rows),
         '',
-        t.warnings.length === 0
-          ? 'warnings: none'
-          : `warnings:\n${t.warnings.map((w) => `  - ${w}`).join('\n')}`,
+        formatWarnings(t.warnings),
         `saved ${outPath} (format sdekit.averaged-model v1; coefficients module ${moduleRel}, relative to the model file)`,
       ];
       io.stdout(`${lines.join('\n')}\n`);

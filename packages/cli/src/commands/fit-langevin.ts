@@ -2,25 +2,25 @@
  * `sdekit fit-langevin`: a score-based effective Langevin model dx = Phi s(x) dt + sqrt(2) Sigma dW
  * (methods.md §1, [G]) fitted to one stationary time series with @sdekit/score's `fitLangevin`.
  */
-import { basename } from 'node:path';
 import { fitLangevin, type LangevinOptions } from '@sdekit/score';
 import { timeSeries } from '@sdekit/sde';
-import { type BackendPreference, selectBackend } from '../backend.js';
-import { atomicWrite } from '../io.js';
-import { checkOutputFile, readTable, selectColumns } from './files.js';
-import { CLI_METADATA_KEY, type CliMetadata } from './model-file.js';
-import { formatMatrix, num, ProgressBar } from './report.js';
+import { selectBackend } from '../backend.js';
+import { checkOutputFile, readColumns } from './files.js';
+import { MODEL_OUT_OPTION, saveFittedModel } from './model-file.js';
+import { commandProgress, formatMatrix, formatWarnings, num } from './report.js';
 import {
+  BACKEND_OPTION,
+  backendOption,
   type CommandSpec,
   choiceOption,
   numberList,
   numberOption,
+  QUIET_OPTION,
+  quietFlag,
   requiredString,
   stringOption,
   toNumber,
 } from './spec.js';
-
-const BACKENDS: readonly BackendPreference[] = ['auto', 'wasm', 'cpu', 'node'];
 
 export const fitLangevinCommand: CommandSpec = {
   name: 'fit-langevin',
@@ -38,12 +38,7 @@ export const fitLangevinCommand: CommandSpec = {
       help: 'sampling interval of DATA (time between rows)',
       required: true,
     },
-    out: {
-      type: 'string',
-      value: 'MODEL.json',
-      help: 'where to save the model (written atomically)',
-      required: true,
-    },
+    out: MODEL_OUT_OPTION,
     columns: {
       type: 'string',
       value: 'LIST',
@@ -86,13 +81,8 @@ export const fitLangevinCommand: CommandSpec = {
       help: 'seed of every random step (same seed, same model)',
       defaultText: '0',
     },
-    backend: {
-      type: 'string',
-      value: 'NAME',
-      help: 'TensorFlow.js backend: auto, wasm, cpu or node',
-      defaultText: 'auto',
-    },
-    quiet: { type: 'boolean', help: 'print nothing but errors' },
+    backend: BACKEND_OPTION,
+    quiet: QUIET_OPTION,
   },
   notes:
     'Example:\n  sdekit fit-langevin series.csv --dt 0.01 --columns u,v --out model.json\n' +
@@ -109,19 +99,15 @@ export const fitLangevinCommand: CommandSpec = {
     const hiddenDims =
       hiddenText === undefined ? undefined : numberList('hidden', hiddenText, { integer: true, min: 1 });
     const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
-    const backend = choiceOption(args, 'backend', BACKENDS, 'auto');
-    const quiet = args.values.quiet === true;
+    const backend = backendOption(args);
+    const quiet = quietFlag(args);
     const out = await checkOutputFile(io, outPath, 'out');
 
-    const table = selectColumns(
-      await readTable(io, dataPath, 'DATA'),
-      stringOption(args, 'columns'),
-      dataPath,
-    );
+    const table = await readColumns(io, dataPath, 'DATA', stringOption(args, 'columns'));
     const series = timeSeries(table.data, table.cols, dt);
     const selection = await selectBackend(backend);
 
-    const bar = new ProgressBar(quiet ? { ...io, progress: false } : io, 'training score');
+    const bar = commandProgress(io, quiet, 'training score');
     const network = { ...(steps !== undefined ? { steps } : {}), ...(hiddenDims ? { hiddenDims } : {}) };
     const options: LangevinOptions = {
       score: score === 'dsm' ? 'dsm-mlp' : 'kgmm',
@@ -136,15 +122,7 @@ export const fitLangevinCommand: CommandSpec = {
     const model = fitLangevin(series, options);
     bar.finish();
     try {
-      const meta: CliMetadata = {
-        version: 1,
-        command: 'fit-langevin',
-        data: basename(dataPath),
-        columns: table.names,
-        samples: table.rows,
-        lastPoint: Array.from(table.data.subarray((table.rows - 1) * table.cols)),
-      };
-      await atomicWrite(out, `${JSON.stringify({ ...model.toJSON(), [CLI_METADATA_KEY]: meta })}\n`);
+      await saveFittedModel(out, model.toJSON(), 'fit-langevin', dataPath, table);
       if (quiet) return;
       const d = model.diagnostics;
       const lines = [
@@ -168,9 +146,7 @@ export const fitLangevinCommand: CommandSpec = {
         `  Phi_S shift                         ${d.shifted ? `${num(d.shift, 4)} (lambda_min was ${num(d.lambdaMin, 4)})` : `none (lambda_min ${num(d.lambdaMin, 4)})`}`,
         `  energy shares Phi_S / Phi_A         ${num(d.energyShareS, 3)} / ${num(d.energyShareA, 3)}`,
         ...(d.heldOutLoss !== null ? [`  held-out DSM loss                   ${num(d.heldOutLoss, 4)}`] : []),
-        d.warnings.length === 0
-          ? 'warnings: none'
-          : `warnings:\n${d.warnings.map((w) => `  - ${w}`).join('\n')}`,
+        formatWarnings(d.warnings),
         '',
         `saved ${outPath} (format sdekit.langevin-model v1)`,
       ];

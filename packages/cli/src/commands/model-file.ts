@@ -5,10 +5,13 @@
  * `AveragedModel.fromJSON` read CLI-written models directly.
  */
 import { access } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SlowCoefficients } from '@sdekit/averaging';
 import * as tf from '@tensorflow/tfjs-core';
-import { FileError } from './files.js';
+import { atomicWrite } from '../io.js';
+import { FileError, type Table } from './files.js';
+import type { OptionSpec } from './spec.js';
 
 /** Key of the CLI block in a saved model. */
 export const CLI_METADATA_KEY = 'sdekitCli';
@@ -27,6 +30,38 @@ export interface CliMetadata {
   readonly lastPoint: number[];
   /** fit-averaged: the coefficients module, relative to the model file's folder (POSIX separators). */
   readonly coefficientsModule?: string;
+}
+
+/** `--out MODEL.json` of the fitting commands (write with `saveFittedModel`). */
+export const MODEL_OUT_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'MODEL.json',
+  help: 'where to save the model (written atomically)',
+  required: true,
+};
+
+/**
+ * Writes a fitted model atomically as one line of JSON: the library's `toJSON()` output plus the CLI
+ * block (command, data file name, columns, sample count, last observed point, and `extra`).
+ */
+export async function saveFittedModel(
+  out: string,
+  modelJson: object,
+  command: CliMetadata['command'],
+  dataPath: string,
+  table: Table,
+  extra: { coefficientsModule?: string } = {},
+): Promise<void> {
+  const meta: CliMetadata = {
+    version: 1,
+    command,
+    data: basename(dataPath),
+    columns: table.names,
+    samples: table.rows,
+    lastPoint: Array.from(table.data.subarray((table.rows - 1) * table.cols)),
+    ...extra,
+  };
+  await atomicWrite(out, `${JSON.stringify({ ...modelJson, [CLI_METADATA_KEY]: meta })}\n`);
 }
 
 /** Reads the CLI block of a model, or null when the model was written by a program, not the CLI. */

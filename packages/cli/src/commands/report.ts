@@ -63,3 +63,15 @@ export class ProgressBar {
     this.active = false;
   }
 }
+
+/** A progress bar for a command: silent under --quiet, otherwise drawn when `io.progress`. */
+export function commandProgress(io: CliIo, quiet: boolean, label: string): ProgressBar {
+  return new ProgressBar(quiet ? { ...io, progress: false } : io, label);
+}
+
+/** 'warnings: none', or 'warnings:' followed by one indented '- ' line per warning. */
+export function formatWarnings(warnings: readonly string[]): string {
+  return warnings.length === 0
+    ? 'warnings: none'
+    : `warnings:\n${warnings.map((w) => `  - ${w}`).join('\n')}`;
+}

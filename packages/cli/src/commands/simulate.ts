@@ -11,17 +11,20 @@ import {
 } from '@sdekit/averaging';
 import { LangevinModel, type LangevinModelJSON } from '@sdekit/score';
 import { type SdeSystem, simulate } from '@sdekit/sde';
-import { type BackendPreference, selectBackend } from '../backend.js';
+import { selectBackend } from '../backend.js';
 import { writeCsv, writeNpy } from '../io.js';
-import { checkOutputFile, FileError, readJson, resolvePath } from './files.js';
+import { checkOutputFile, defaultNames, FileError, readJson, resolvePath } from './files.js';
 import { cliMetadata, loadCoefficientsModule } from './model-file.js';
-import { num, ProgressBar } from './report.js';
+import { commandProgress, num } from './report.js';
 import {
+  BACKEND_OPTION,
+  backendOption,
   type CliIo,
   type CommandSpec,
-  choiceOption,
   numberList,
   numberOption,
+  QUIET_OPTION,
+  quietFlag,
   requiredString,
   stringOption,
   toNumber,
@@ -74,7 +77,7 @@ async function loadModel(
       kind: 'langevin',
       system: model.system(),
       dim: model.dim,
-      names: meta?.columns ?? Array.from({ length: model.dim }, (_, j) => `x${j + 1}`),
+      names: meta?.columns ?? defaultNames(model.dim),
       defaultX0: Float64Array.from(model.zscore.mean),
       x0Source: 'the mean of the data',
       dispose: () => model.dispose(),
@@ -112,7 +115,7 @@ async function loadModel(
       kind: 'averaged',
       system,
       dim: model.slowDim,
-      names: meta?.columns ?? Array.from({ length: model.slowDim }, (_, j) => `x${j + 1}`),
+      names: meta?.columns ?? defaultNames(model.slowDim),
       defaultX0: last && last.length === model.slowDim ? Float64Array.from(last) : null,
       x0Source: 'the last observed point',
       dispose: () => model.dispose(),
@@ -172,13 +175,8 @@ export const simulateCommand: CommandSpec = {
       help: 'averaged models: coefficients module',
       defaultText: 'the module saved by fit-averaged',
     },
-    backend: {
-      type: 'string',
-      value: 'NAME',
-      help: 'TensorFlow.js backend: auto, wasm, cpu or node',
-      defaultText: 'auto',
-    },
-    quiet: { type: 'boolean', help: 'print nothing but errors' },
+    backend: BACKEND_OPTION,
+    quiet: QUIET_OPTION,
   },
   notes: 'Example:\n  sdekit simulate model.json --T 1000 --dt 0.01 --paths 8 --seed 1 --out sim.npy',
   async run(args, io) {
@@ -191,13 +189,8 @@ export const simulateCommand: CommandSpec = {
     const h = numberOption(args, 'h', dt, { positive: true });
     const burnInTime = numberOption(args, 'burn-in', 0, { min: 0 });
     const samples = numberOption(args, 'samples', 512, { integer: true, min: 1 });
-    const backend = choiceOption(
-      args,
-      'backend',
-      ['auto', 'wasm', 'cpu', 'node'] as BackendPreference[],
-      'auto',
-    );
-    const quiet = args.values.quiet === true;
+    const backend = backendOption(args);
+    const quiet = quietFlag(args);
     const saveEvery = stepsOf('dt', dt, h, 'integration steps --h');
     const steps = stepsOf('T', T, dt, 'output intervals --dt') * saveEvery;
     const burnIn = stepsOf('burn-in', burnInTime, h, 'integration steps --h');
@@ -225,7 +218,7 @@ export const simulateCommand: CommandSpec = {
       } else {
         throw new UsageError(`${modelPath} stores no default start; pass --x0 with ${model.dim} values`);
       }
-      const bar = new ProgressBar(quiet ? { ...io, progress: false } : io, 'simulating');
+      const bar = commandProgress(io, quiet, 'simulating');
       const started = Date.now();
       const bundle = simulate(model.system, {
         x0,

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SdekitError } from '@sdekit/sde';
+import type { BackendPreference } from '../backend.js';
 
 /** Where a command writes. `main` never touches `process` itself, so tests run it in-process. */
 export interface CliIo {
@@ -239,4 +240,27 @@ export function choiceOption<T extends string>(
     throw new UsageError(`--${name}: expected one of ${choices.join(', ')}, got '${t}'`);
   }
   return t as T;
+}
+
+/** `--backend`, shared by the commands that run TensorFlow.js (read it with `backendOption`). */
+export const BACKEND_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'NAME',
+  help: 'TensorFlow.js backend: auto, wasm, cpu or node',
+  defaultText: 'auto',
+};
+
+const BACKENDS: readonly BackendPreference[] = ['auto', 'wasm', 'cpu', 'node'];
+
+/** The value of `--backend` (default 'auto'). */
+export function backendOption(args: ParsedArgs): BackendPreference {
+  return choiceOption(args, 'backend', BACKENDS, 'auto');
+}
+
+/** `--quiet`, shared by the commands that print a report (read it with `quietFlag`). */
+export const QUIET_OPTION: OptionSpec = { type: 'boolean', help: 'print nothing but errors' };
+
+/** Whether `--quiet` was given. */
+export function quietFlag(args: ParsedArgs): boolean {
+  return args.values.quiet === true;
 }
