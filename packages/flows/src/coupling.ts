@@ -66,6 +66,9 @@ function couplingConfig(o: CouplingOptions): CouplingConfig {
   };
 }
 
+/** Output of a coupling's elementwise bijection: the transformed block and its log|det| per row. */
+type BlockResult = { y: tf.Tensor2D; logDet: tf.Tensor1D };
+
 /** Shared split/condition/merge logic of coupling layers. */
 abstract class Coupling implements Transform {
   readonly dim: number;
@@ -100,11 +103,7 @@ abstract class Coupling implements Transform {
   }
 
   /** Elementwise bijection of the transformed block given conditioner output h: [N, db * paramsPerDim]. */
-  protected abstract transformBlock(
-    ub: tf.Tensor2D,
-    h: tf.Tensor2D,
-    inverse: boolean,
-  ): { y: tf.Tensor2D; logDet: tf.Tensor1D };
+  protected abstract transformBlock(ub: tf.Tensor2D, h: tf.Tensor2D, inverse: boolean): BlockResult;
 
   private run(
     x: tf.Tensor2D,
@@ -156,6 +155,11 @@ abstract class Coupling implements Transform {
 
   abstract toJSON(): TransformJSON;
 
+  /** The common configuration for toJSON (a copy). */
+  protected configJSON(): CouplingConfig {
+    return { ...this.cfg, hiddenDims: [...this.cfg.hiddenDims] };
+  }
+
   dispose(): void {
     this.conditioner.dispose();
   }
@@ -186,11 +190,7 @@ export class AffineCoupling extends Coupling {
     checkPositive('logScaleBound', this.logScaleBound);
   }
 
-  protected transformBlock(
-    ub: tf.Tensor2D,
-    h: tf.Tensor2D,
-    inverse: boolean,
-  ): { y: tf.Tensor2D; logDet: tf.Tensor1D } {
+  protected transformBlock(ub: tf.Tensor2D, h: tf.Tensor2D, inverse: boolean): BlockResult {
     const n = ub.shape[0];
     const db = ub.shape[1];
     const bound = this.logScaleBound;
@@ -208,8 +208,7 @@ export class AffineCoupling extends Coupling {
   toJSON(): TransformJSON {
     return {
       type: 'AffineCoupling',
-      ...this.cfg,
-      hiddenDims: [...this.cfg.hiddenDims],
+      ...this.configJSON(),
       logScaleBound: this.logScaleBound,
     };
   }
@@ -248,11 +247,7 @@ export class RationalQuadraticSplineCoupling extends Coupling {
     checkPositive('bound', this.bound);
   }
 
-  protected transformBlock(
-    ub: tf.Tensor2D,
-    h: tf.Tensor2D,
-    inverse: boolean,
-  ): { y: tf.Tensor2D; logDet: tf.Tensor1D } {
+  protected transformBlock(ub: tf.Tensor2D, h: tf.Tensor2D, inverse: boolean): BlockResult {
     const n = ub.shape[0];
     const db = ub.shape[1];
     const k = this.bins;
@@ -265,8 +260,7 @@ export class RationalQuadraticSplineCoupling extends Coupling {
   toJSON(): TransformJSON {
     return {
       type: 'RationalQuadraticSplineCoupling',
-      ...this.cfg,
-      hiddenDims: [...this.cfg.hiddenDims],
+      ...this.configJSON(),
       bins: this.bins,
       bound: this.bound,
     };
