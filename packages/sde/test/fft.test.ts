@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DimensionError, InvalidArgumentError } from '../src/errors.js';
 import { ComplexFft, fftInPlace, isPowerOfTwo, nextPowerOfTwo, RealFft } from '../src/fft.js';
 import { Rng } from '../src/rng.js';
+import { maxAbsDiff } from './helpers.js';
 
 /** Direct O(n^2) DFT with the same sign convention; angles reduced mod n for accuracy. */
 function directDft(
@@ -39,12 +40,6 @@ function norm2(...parts: Float64Array[]): number {
   let s = 0;
   for (const p of parts) for (let i = 0; i < p.length; i++) s += p[i] * p[i];
   return Math.sqrt(s);
-}
-
-function maxAbsDiff(a: Float64Array, b: Float64Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 // The radix-2 FFT has relative 2-norm error O(eps log2 n); the direct DFT's error is O(eps n) at

@@ -73,3 +73,15 @@ export function correlation(a: Float64Array, b: Float64Array): number {
   }
   return sab / Math.sqrt(saa * sbb);
 }
+
+/** Values of an array, or of a Matrix (its row-major `data`). */
+type Values = ArrayLike<number> | { readonly data: ArrayLike<number> };
+
+/** Largest absolute elementwise difference max_i |a_i - b_i| (over a's length) of arrays or matrices. */
+export function maxAbsDiff(a: Values, b: Values): number {
+  const x = 'data' in a ? a.data : a;
+  const y = 'data' in b ? b.data : b;
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  return m;
+}

@@ -23,15 +23,10 @@ import {
   symmetricPart,
   transpose,
 } from '../src/index.js';
+import { maxAbsDiff } from './helpers.js';
 
 function randomMatrix(rng: Rng, r: number, c: number): Matrix {
   return new Matrix(r, c, rng.fillNormal(new Float64Array(r * c)));
-}
-
-function maxAbsDiff(a: Matrix, b: Matrix): number {
-  let m = 0;
-  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i] - b.data[i]));
-  return m;
 }
 
 /** A random symmetric positive-definite matrix B B^T + n I. */
