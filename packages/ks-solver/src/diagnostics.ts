@@ -9,6 +9,7 @@ import {
   checkPositive,
   InvalidArgumentError,
   isPowerOfTwo,
+  mean,
   RealFft,
 } from '@sdekit/sde';
 import { randomSmoothField } from './simulate.js';
@@ -34,9 +35,7 @@ function checkField(u: Float64Array): void {
  */
 export function spatialMean(u: Float64Array): number {
   checkField(u);
-  let s = 0;
-  for (let j = 0; j < u.length; j++) s += u[j];
-  return s / u.length;
+  return mean(u)[0];
 }
 
 /**
