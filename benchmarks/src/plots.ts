@@ -140,7 +140,7 @@ export function heatmaps(title: string, mats: readonly LabelledMatrix[], cellSiz
       }
   }
   const n = Math.max(...mats.map((m) => Math.max(m.rows, m.cols)));
-  const size = cellSize ?? Math.max(4, Math.min(40, Math.floor(200 / n)));
+  const size = cellSize ?? Math.max(4, Math.min(60, Math.floor(240 / n)));
   const showText = n <= 4;
   const panel = (m: LabelledMatrix) => ({
     title: m.name,
