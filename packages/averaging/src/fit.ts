@@ -11,7 +11,14 @@
 import type { Flow } from '@sdekit/flows';
 import { realNvp } from '@sdekit/flows';
 import type { TimeSeries } from '@sdekit/sde';
-import { ConvergenceError, checkInteger, checkPositive, InvalidArgumentError, Rng } from '@sdekit/sde';
+import {
+  ConvergenceError,
+  checkInteger,
+  checkNonNegative,
+  checkPositive,
+  InvalidArgumentError,
+  Rng,
+} from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import type { SlowCoefficients } from './coefficients.js';
 import { checkCoefficients } from './coefficients.js';
@@ -156,7 +163,7 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
       zRng.fillNormal(z);
       z32.set(z);
       const lambda = lambdaAt(it);
-      checkNonNegative('lambda', lambda, it);
+      checkLambdaAt(lambda, it);
       let terms: tf.Tensor1D | undefined;
       let penalty: tf.Scalar | undefined;
       adam.step(() =>
@@ -226,10 +233,10 @@ function validationNll(
   return emNll64(coef, data, from, to, a.bbar, a.cov, dt);
 }
 
-function checkNonNegative(name: string, v: number, it: number): void {
+function checkLambdaAt(v: number, it: number): void {
   if (!(v >= 0 && Number.isFinite(v))) {
     throw new InvalidArgumentError(
-      name,
+      'lambda',
       `is ${v} at iteration ${it}`,
       'use a finite lambda >= 0 at every iteration',
     );
@@ -248,13 +255,7 @@ function lambdaFunction(
 ): (iteration: number) => number {
   if (typeof lambda === 'function') return lambda;
   if (typeof lambda === 'number') {
-    if (!(lambda >= 0 && Number.isFinite(lambda))) {
-      throw new InvalidArgumentError(
-        'lambda',
-        `must be finite and >= 0, got ${lambda}`,
-        'pass e.g. 0 or a decreasing schedule',
-      );
-    }
+    checkNonNegative('lambda', lambda, 'pass e.g. 0 or a decreasing schedule');
     return () => lambda;
   }
   return decayingLambda({ start: 0.01 * trainTransitions * dt, iterations: Math.ceil(0.5 * iterations) });
@@ -273,13 +274,7 @@ export function decayingLambda({
   start: number;
   iterations: number;
 }): (iteration: number) => number {
-  if (!(start >= 0 && Number.isFinite(start))) {
-    throw new InvalidArgumentError(
-      'start',
-      `must be finite and >= 0, got ${start}`,
-      'pass a non-negative start',
-    );
-  }
+  checkNonNegative('start', start, 'pass a non-negative start');
   checkPositive('iterations', iterations);
   return (i) => start * Math.max(0, 1 - i / iterations);
 }

@@ -4,6 +4,7 @@
  */
 import {
   checkInteger,
+  checkNonNegative,
   checkPositive,
   InvalidArgumentError,
   RealFft,
@@ -131,13 +132,7 @@ export function simulateKs(options: SimulateKsOptions): KsSimulation {
   checkKsGrid(L, N, h);
   checkPositive('dt', dt);
   checkPositive('T', T);
-  if (!(spinUp >= 0) || !Number.isFinite(spinUp)) {
-    throw new InvalidArgumentError(
-      'spinUp',
-      `must be a finite number >= 0, got ${spinUp}`,
-      'pass spinUp >= 0',
-    );
-  }
+  checkNonNegative('spinUp', spinUp, 'pass spinUp >= 0');
   checkInteger('stride', stride, 1);
   if (N % stride !== 0) {
     throw new InvalidArgumentError(

@@ -7,6 +7,7 @@ import {
   ConvergenceError,
   checkFinite,
   checkInteger,
+  checkNonNegative,
   checkPositive,
   DimensionError,
   eigenvalues,
@@ -210,9 +211,7 @@ export function generatorExpAction(
   if (v.length !== Q.size)
     throw new DimensionError('v', `length ${v.length} != K = ${Q.size}`, 'pass one value per state');
   checkFinite('v', v);
-  if (!(t >= 0) || !Number.isFinite(t)) {
-    throw new InvalidArgumentError('t', `must be a finite number >= 0, got ${t}`, 'pass a non-negative time');
-  }
+  checkNonNegative('t', t, 'pass a non-negative time');
   const tol = options.tol ?? 1e-13;
   checkPositive('tol', tol);
   const out = v.slice();

@@ -23,6 +23,16 @@ export function checkPositive(name: string, value: number): void {
   }
 }
 
+/**
+ * Throws unless `value` is a finite number >= 0 (a time, a penalty weight). `fix` replaces the
+ * default hint of the error.
+ */
+export function checkNonNegative(name: string, value: number, fix = `pass a finite ${name} >= 0`): void {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+    throw new InvalidArgumentError(name, `must be a finite number >= 0, got ${value}`, fix);
+  }
+}
+
 /** Throws unless `value` is an integer >= `min`. */
 export function checkInteger(name: string, value: number, min = 0): void {
   if (!Number.isInteger(value) || value < min) {
