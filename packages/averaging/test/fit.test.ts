@@ -1,6 +1,7 @@
 import { warmupCosine } from '@sdekit/nn';
 import {
   DimensionError,
+  driftMse,
   FormatError,
   InvalidArgumentError,
   m1System,
@@ -24,12 +25,6 @@ import {
 } from '../src/index.js';
 
 const GRID = Float64Array.from({ length: 31 }, (_, i) => -1.5 + 0.1 * i);
-
-function mse(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return s / a.length;
-}
 
 /** The scalar linear SDE dX = a X dt + s dW (additive noise). */
 function linearScalarSde(a: number, s: number): SdeSystem {
@@ -185,7 +180,7 @@ describe('fitAveraged (methods.md §4)', () => {
     // A test-sized run (T = 100, 300 iterations) reaches MSE ~ 3e-3; the bound 1e-2 is the issue's.
     const truth = m1TrueDrift(GRID, { m, beta, samples: 200_000, seed: 9 });
     const learned = model.bbar(GRID, { samples: 8192, seed: 1 });
-    const mseFlow = mse(learned.value, truth);
+    const mseFlow = driftMse(learned.value, truth);
     // The baseline gets 5x the flow's iterations (it is cheap and its likelihood is flat in the weights).
     const baseline = fitMlpDriftBaseline({
       path: slow,
@@ -194,7 +189,7 @@ describe('fitAveraged (methods.md §4)', () => {
       batchSize: 512,
       seed: 4,
     });
-    const mseBaseline = mse(baseline.drift(GRID), truth);
+    const mseBaseline = driftMse(baseline.drift(GRID), truth);
     expect(mseFlow).toBeLessThan(1e-2);
     expect(mseFlow).toBeLessThan(mseBaseline);
     baseline.dispose();
