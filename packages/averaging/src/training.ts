@@ -3,7 +3,7 @@
  * Euler-Maruyama likelihood over shuffled mini-batches of transitions with the same Adam defaults.
  */
 import { Adam, warmupCosine } from '@sdekit/nn';
-import type { Rng } from '@sdekit/sde';
+import { type Rng, ShuffledBatches } from '@sdekit/sde';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /** Adam settings (see @sdekit/nn Adam). Default lr: warmupCosine(peak 5e-3 for fitAveraged, 1e-2 for the baseline; 5 % warmup; floor 2.5e-4). */
@@ -43,9 +43,9 @@ export function adamWithDefaults(
 }
 
 /**
- * Mini-batches of `size = min(batchSize, count)` training transitions drawn without replacement:
- * the order of transitions [0, count) is reshuffled by `rng` whenever fewer than `size` remain
- * (and before the first batch). `next()` fills `x` (states x_k) and `dx` (increments) in float32.
+ * Mini-batches of `size = min(batchSize, count)` training transitions in the shuffled epochs of
+ * @sdekit/sde's `ShuffledBatches` (indices [0, count), reshuffled by `rng`). `next()` fills `x`
+ * (states x_k) and `dx` (increments) in float32.
  */
 export class TransitionBatches {
   readonly size: number;
@@ -53,8 +53,7 @@ export class TransitionBatches {
   readonly x: Float32Array;
   /** Increments x_{k+1} - x_k of the current batch, size*dim row-major. */
   readonly dx: Float32Array;
-  private readonly order: Int32Array;
-  private cursor: number;
+  private readonly batches: ShuffledBatches;
 
   /**
    * @param data the path, row-major (at least count+1 points)
@@ -66,31 +65,26 @@ export class TransitionBatches {
     private readonly dim: number,
     count: number,
     batchSize: number,
-    private readonly rng: Rng,
+    rng: Rng,
   ) {
-    this.size = Math.min(batchSize, count);
-    this.order = new Int32Array(count);
-    for (let i = 0; i < count; i++) this.order[i] = i;
-    this.cursor = count; // forces a shuffle at the first batch
+    this.batches = new ShuffledBatches(count, batchSize, rng);
+    this.size = this.batches.size;
     this.x = new Float32Array(this.size * dim);
     this.dx = new Float32Array(this.size * dim);
   }
 
   /** Fills `x` and `dx` with the next batch. */
   next(): void {
-    const { size: B, dim: d, order, data, increments, x, dx } = this;
-    if (this.cursor + B > order.length) {
-      this.rng.permutation(order);
-      this.cursor = 0;
-    }
+    const { size: B, dim: d, data, increments, x, dx } = this;
+    const order = this.batches.order;
+    const start = this.batches.next();
     for (let i = 0; i < B; i++) {
-      const k = order[this.cursor + i];
+      const k = order[start + i];
       for (let j = 0; j < d; j++) {
         x[i * d + j] = data[k * d + j];
         dx[i * d + j] = increments[k * d + j];
       }
     }
-    this.cursor += B;
   }
 }
 

@@ -26,6 +26,7 @@ import {
   FormatError,
   InvalidArgumentError,
   Rng,
+  ShuffledBatches,
 } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { AffineCoupling, RationalQuadraticSplineCoupling } from './coupling.js';
@@ -589,8 +590,8 @@ export class Flow {
     };
     const xb = new Float32Array(batchSize * d);
     const cb = ctx ? new Float32Array(batchSize * this.contextDim) : null;
-    const perm = new Int32Array(nTrain);
-    let cursor = nTrain; // forces a shuffle on the first batch
+    const batches = new ShuffledBatches(nTrain, batchSize, rng);
+    const perm = batches.order;
     let windowSum = 0;
     let windowCount = 0;
     let best = Number.POSITIVE_INFINITY;
@@ -599,10 +600,7 @@ export class Flow {
     const params = this.paramsOf();
     try {
       for (let step = 1; step <= steps; step++) {
-        if (cursor + batchSize > nTrain) {
-          rng.permutation(perm);
-          cursor = 0;
-        }
+        const cursor = batches.next();
         for (let i = 0; i < batchSize; i++) {
           const src = trainIdx[perm[cursor + i]];
           for (let j = 0; j < d; j++) xb[i * d + j] = data[src * d + j];
@@ -610,7 +608,6 @@ export class Flow {
             for (let j = 0; j < this.contextDim; j++)
               cb[i * this.contextDim + j] = ctx[src * this.contextDim + j];
         }
-        cursor += batchSize;
         const xt = tf.tensor2d(xb, [batchSize, d]);
         const ct = cb ? tf.tensor2d(cb, [batchSize, this.contextDim]) : null;
         const loss = opt.step(() => {

@@ -1,3 +1,4 @@
+export * from './batches.js';
 export * from './errors.js';
 export * from './fft.js';
 export * from './integrators.js';
