@@ -6,11 +6,13 @@
 import {
   checkFinite,
   checkInteger,
+  checkNonNegative,
   checkPositive,
   InvalidArgumentError,
   isPowerOfTwo,
   mean,
   RealFft,
+  wholeMultiple,
 } from '@sdekit/sde';
 import { randomSmoothField } from './simulate.js';
 import { KsSolver } from './solver.js';
@@ -164,22 +166,11 @@ export function leadingLyapunovExponent(options: LyapunovOptions): LyapunovEstim
   checkPositive('renormEvery', renormEvery);
   checkPositive('separation', separation);
   checkInteger('blocks', blocks, 2);
-  const stepsPerRenorm = Math.round(renormEvery / h);
-  if (Math.abs(stepsPerRenorm * h - renormEvery) > 1e-9 * renormEvery) {
-    throw new InvalidArgumentError(
-      'renormEvery',
-      `${renormEvery} is not a multiple of h = ${h}`,
-      'pass renormEvery = m * h',
-    );
-  }
-  const spinUpSteps = Math.round(spinUp / h);
-  if (!(spinUp >= 0) || Math.abs(spinUpSteps * h - spinUp) > 1e-9 * Math.max(spinUp, h)) {
-    throw new InvalidArgumentError(
-      'spinUp',
-      `${spinUp} is not a non-negative multiple of h = ${h}`,
-      'pass spinUp = m * h',
-    );
-  }
+  const stepsPerRenorm = wholeMultiple('renormEvery', renormEvery, h, 'h', {
+    fix: 'pass renormEvery = m * h',
+  });
+  checkNonNegative('spinUp', spinUp, 'pass spinUp = m * h');
+  const spinUpSteps = wholeMultiple('spinUp', spinUp, h, 'h', { min: 0, fix: 'pass spinUp = m * h' });
   const count = Math.round(T / renormEvery);
   if (count < blocks || Math.abs(count * renormEvery - T) > 1e-9 * T) {
     throw new InvalidArgumentError(

@@ -11,6 +11,7 @@ import {
   Rng,
   type TimeSeries,
   timeSeries,
+  wholeMultiple,
 } from '@sdekit/sde';
 import { checkKsGrid, KsSolver } from './solver.js';
 
@@ -108,15 +109,7 @@ export interface KsSimulation {
 
 /** round(a / h) when a is a multiple of h up to 1e-9 relative; a typed error otherwise. */
 function stepsFor(name: string, a: number, h: number): number {
-  const n = Math.round(a / h);
-  if (Math.abs(n * h - a) > 1e-9 * Math.max(a, h)) {
-    throw new InvalidArgumentError(
-      name,
-      `${a} is not a multiple of the step h = ${h}`,
-      `pass ${name} = m * h for an integer m`,
-    );
-  }
-  return n;
+  return wholeMultiple(name, a, h, 'the step h', { min: 0, fix: `pass ${name} = m * h for an integer m` });
 }
 
 /**

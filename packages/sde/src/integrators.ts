@@ -23,7 +23,7 @@
 import { BlowUpError, DimensionError, InvalidArgumentError } from './errors.js';
 import { Rng } from './rng.js';
 import type { NoiseKind, PathBundle, SdeSystem, TimeSeries } from './types.js';
-import { checkFinite, checkInteger, checkPositive } from './validate.js';
+import { checkFinite, checkInteger, checkPositive, wholeMultiple } from './validate.js';
 
 /** Paths per noise stream: block b of paths draws from `Rng.fromSeed(seed, b)`. */
 export const NOISE_BLOCK = 256;
@@ -447,14 +447,9 @@ export function planSimulation(system: SdeSystem, opts: SimulateOptions): Simula
     steps = opts.steps;
   } else if (opts.T !== undefined) {
     checkPositive('T', opts.T);
-    steps = Math.round(opts.T / h);
-    if (steps < 1 || Math.abs(steps * h - opts.T) > 1e-9 * opts.T) {
-      throw new InvalidArgumentError(
-        'T',
-        `T = ${opts.T} is not a whole number of steps h = ${h}`,
-        'pass T that is a multiple of h, or pass steps',
-      );
-    }
+    steps = wholeMultiple('T', opts.T, h, 'steps h', {
+      fix: 'pass T that is a multiple of h, or pass steps',
+    });
   } else {
     throw new InvalidArgumentError('steps/T', 'neither was given', 'pass steps (an integer) or T (a time)');
   }

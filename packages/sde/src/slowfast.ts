@@ -12,7 +12,7 @@
 import { BlowUpError, DimensionError, InvalidArgumentError } from './errors.js';
 import { Rng } from './rng.js';
 import type { NoiseKind, TimeSeries } from './types.js';
-import { checkFinite, checkInteger, checkPositive } from './validate.js';
+import { checkFinite, checkInteger, checkPositive, wholeMultiple } from './validate.js';
 
 /**
  * A slow-fast SDE. Diffusion layouts follow NoiseKind: 'scalar' writes 1 value (G = g I, noise
@@ -117,18 +117,6 @@ function addPointNoise(
       x[i] += scale * s;
     }
   }
-}
-
-function wholeMultiple(name: string, value: number, unit: number, unitName: string): number {
-  const k = Math.round(value / unit);
-  if (k < 1 || Math.abs(k * unit - value) > 1e-9 * value) {
-    throw new InvalidArgumentError(
-      name,
-      `${name} = ${value} is not a whole number of ${unitName} = ${unit}`,
-      `pass ${name} as a multiple of ${unitName}`,
-    );
-  }
-  return k;
 }
 
 /**

@@ -33,6 +33,33 @@ export function checkNonNegative(name: string, value: number, fix = `pass a fini
   }
 }
 
+/**
+ * k = round(value / unit) when `value` is a whole number k >= `min` (default 1) of `unit`, up to a
+ * relative 1e-9 of max(value, unit) (the round-off of times such as T = 0.3 with h = 0.1). Throws
+ * InvalidArgumentError naming `name` otherwise; `fix` replaces the default hint.
+ *
+ * @example
+ * wholeMultiple('T', 0.3, 0.1, 'h'); // 3
+ */
+export function wholeMultiple(
+  name: string,
+  value: number,
+  unit: number,
+  unitName: string,
+  options: { min?: number; fix?: string } = {},
+): number {
+  const min = options.min ?? 1;
+  const k = Math.round(value / unit);
+  if (!(k >= min) || !(Math.abs(k * unit - value) <= 1e-9 * Math.max(value, unit))) {
+    throw new InvalidArgumentError(
+      name,
+      `${name} = ${value} is not a whole number of ${unitName} = ${unit}`,
+      options.fix ?? `pass ${name} as a multiple of ${unitName}`,
+    );
+  }
+  return k;
+}
+
 /** Throws unless `value` is an integer >= `min`. */
 export function checkInteger(name: string, value: number, min = 0): void {
   if (!Number.isInteger(value) || value < min) {
