@@ -107,9 +107,12 @@ export interface KsSimulation {
   readonly initialState: Float64Array;
 }
 
-/** round(a / h) when a is a multiple of h up to 1e-9 relative; a typed error otherwise. */
-function stepsFor(name: string, a: number, h: number): number {
-  return wholeMultiple(name, a, h, 'the step h', { min: 0, fix: `pass ${name} = m * h for an integer m` });
+/**
+ * round(a / h) when a is a multiple of h up to 1e-9 relative and at least `min` steps; a typed
+ * error otherwise.
+ */
+function stepsFor(name: string, a: number, h: number, min: number): number {
+  return wholeMultiple(name, a, h, 'the step h', { min, fix: `pass ${name} = m * h for an integer m >= ${min}` });
 }
 
 /**
@@ -134,8 +137,8 @@ export function simulateKs(options: SimulateKsOptions): KsSimulation {
       'pass a power of two <= N',
     );
   }
-  const stepsPerSample = stepsFor('dt', dt, h);
-  const spinUpSteps = spinUp === 0 ? 0 : stepsFor('spinUp', spinUp, h);
+  const stepsPerSample = stepsFor('dt', dt, h, 1);
+  const spinUpSteps = spinUp === 0 ? 0 : stepsFor('spinUp', spinUp, h, 0);
   const length = Math.round(T / dt);
   if (length < 1)
     throw new InvalidArgumentError('T', `gives ${length} samples with dt = ${dt}`, 'pass T >= dt');

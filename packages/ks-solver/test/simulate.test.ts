@@ -80,6 +80,7 @@ describe('simulateKs', () => {
   it('rejects bad options with typed errors', () => {
     const base = { L: 22, N: 32, h: 0.1, seed: 1, dt: 0.2, T: 1 };
     expect(() => simulateKs({ ...base, dt: 0.15 })).toThrow(InvalidArgumentError); // not a multiple of h
+    expect(() => simulateKs({ ...base, dt: 1e-12 })).toThrow(InvalidArgumentError); // rounds to 0 steps per sample
     expect(() => simulateKs({ ...base, spinUp: 0.05 })).toThrow(InvalidArgumentError);
     expect(() => simulateKs({ ...base, stride: 3 })).toThrow(InvalidArgumentError);
     expect(() => simulateKs({ ...base, T: 0 })).toThrow(InvalidArgumentError);
