@@ -112,7 +112,10 @@ export interface KsSimulation {
  * error otherwise.
  */
 function stepsFor(name: string, a: number, h: number, min: number): number {
-  return wholeMultiple(name, a, h, 'the step h', { min, fix: `pass ${name} = m * h for an integer m >= ${min}` });
+  return wholeMultiple(name, a, h, 'the step h', {
+    min,
+    fix: `pass ${name} = m * h for an integer m >= ${min}`,
+  });
 }
 
 /**

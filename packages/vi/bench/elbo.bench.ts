@@ -32,7 +32,14 @@ for (const dim of [10, 1000]) {
     bench(
       `${STEPS} ELBO steps, flow cost only (log L = -|theta|^2/2; rank 4, 1 layer)`,
       () => {
-        fitPosterior({ dim, logLikelihoodBatch: gaussian, samples: 8, steps: STEPS, seed: seed++, gaussianWarmup: 0 });
+        fitPosterior({
+          dim,
+          logLikelihoodBatch: gaussian,
+          samples: 8,
+          steps: STEPS,
+          seed: seed++,
+          gaussianWarmup: 0,
+        });
       },
       { time: 3000, iterations: 3 },
     );
