@@ -26,8 +26,8 @@ const PROFILES = {
     T: 500,
     iterations: 500,
     baselineIterations: 800,
-    simT: 500,
-    refFactor: 4,
+    simT: 1000,
+    refFactor: 16,
   },
   full: {
     ds: [1, 2],
