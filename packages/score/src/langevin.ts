@@ -102,6 +102,11 @@ export interface LangevinDiagnostics {
   lambdaMin: number;
   /** Fraction of steps on which the label changes. */
   leaveFraction: number;
+  /**
+   * tr(C_r) / E|y_{t+dt} - y_t|^2 (z units): within-cell variance over the mean squared one-step
+   * increment; 'richardson' needs it well below 1 and warns above 1 (cdot.ts).
+   */
+  cellStepRatio: number;
   /** Number of partition cells. */
   cells: number;
   /** ||Phi_S||_F^2 / ||Phi||_F^2 and ||Phi_A||_F^2 / ||Phi||_F^2. */
@@ -405,6 +410,8 @@ export class LangevinModel {
       },
       diagnostics: {
         ...rest,
+        // Files written before this diagnostic existed lack it.
+        cellStepRatio: rest.cellStepRatio ?? Number.NaN,
         warnings: [...rest.warnings],
         stein: Matrix.from(stein),
         cdot: Matrix.from(c),
@@ -605,6 +612,7 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
     shifted: coeff.shift > 0,
     lambdaMin: coeff.lambdaMin,
     leaveFraction: est.leaveFraction,
+    cellStepRatio: est.cellStepRatio,
     cells: K,
     energyShareS: coeff.energyShareS,
     energyShareA: coeff.energyShareA,

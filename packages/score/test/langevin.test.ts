@@ -69,6 +69,9 @@ describe('fitLangevin with exact scores', () => {
     expect(model.diagnostics.shifted).toBe(false);
     expect(model.diagnostics.steinError).toBeLessThan(0.05);
     expect(model.diagnostics.energyShareS + model.diagnostics.energyShareA).toBeCloseTo(1, 10);
+    // Cells are much smaller than the one-step displacement here, which 'richardson' requires.
+    expect(model.diagnostics.cellStepRatio).toBeLessThan(0.5);
+    expect(model.diagnostics.warnings.some((w) => w.includes("'richardson'"))).toBe(false);
     // methods.md's plain generator estimate is reported too; it over-estimates Phi_S on these cells.
     expect(model.diagnostics.cdotGenerator.get(0, 0)).toBeLessThan(model.diagnostics.cdot.get(0, 0));
   });
@@ -87,6 +90,35 @@ describe('fitLangevin with exact scores', () => {
     // Default partition: ~15000 cells for 8e5 points; measured 0.014-0.024 at T = 4000 (cdot.ts), the
     // plain generator gives ~5 %.
     expect(relErr(model.original.phi, fourWellPhi())).toBeLessThan(0.05);
+  });
+
+  it("warns when 'richardson' is used on cells larger than the one-step displacement", () => {
+    // A smooth deterministic (quasi-periodic) 2-D signal sampled finely: one step moves ~2e-3 (z units)
+    // while the default cells (~40 points of 1e5) are ~0.1 wide, so tr C_r / E|dx|^2 is in the hundreds
+    // and the within-cell term 1.5 C_r / dt would dominate Cdot (measured ratio 79; OU above: 0.024). The plain generator has no such term.
+    const n = 100_000;
+    const dt = 1e-3;
+    const data = new Float64Array(2 * n);
+    for (let t = 0; t < n; t++) {
+      const s = t * dt;
+      data[2 * t] = Math.cos(1.3 * s) + 0.5 * Math.cos(3.1 * s + 0.4);
+      data[2 * t + 1] = Math.sin(1.3 * s) + 0.5 * Math.sin(2.2 * s);
+    }
+    const series = { data, dim: 2, dt, length: n, t0: 0 };
+    const gauss = analyticScore(2, (x, out) => {
+      out[0] = -x[0];
+      out[1] = -x[1];
+    });
+    const rich = fitLangevin(series, { score: { model: gauss, units: 'z' }, seed: 5 });
+    expect(rich.diagnostics.cellStepRatio).toBeGreaterThan(10);
+    expect(rich.diagnostics.warnings.some((w) => w.includes("'richardson'"))).toBe(true);
+    const plain = fitLangevin(series, {
+      score: { model: gauss, units: 'z' },
+      cdotEstimator: 'generator',
+      seed: 5,
+    });
+    expect(plain.diagnostics.cellStepRatio).toBeCloseTo(rich.diagnostics.cellStepRatio, 12);
+    expect(plain.diagnostics.warnings.some((w) => w.includes("'richardson'"))).toBe(false);
   });
 
   it('builds an SdeSystem in original units: f = Phi_x s_x, G = sqrt(2) Sigma_x', () => {
