@@ -91,6 +91,24 @@ const PROBLEMS: Problem[] = [
   },
 ];
 
+/** Mean finite ELBO over the last 10 % of the steps minus the mean over the 10 % ending at 75 %. */
+function elboDrift(history: Float64Array): number {
+  const n = history.length;
+  const w = Math.max(1, Math.floor(n / 10));
+  const meanOf = (from: number) => {
+    let s = 0;
+    let c = 0;
+    for (let i = from; i < from + w; i++) {
+      if (Number.isFinite(history[i])) {
+        s += history[i];
+        c++;
+      }
+    }
+    return s / c;
+  };
+  return meanOf(n - w) - meanOf(Math.floor(0.75 * n) - w);
+}
+
 function head(series: TimeSeries, samples: number): TimeSeries {
   return sde.timeSeries(series.data.slice(0, samples * series.dim), series.dim, series.dt, series.t0);
 }
@@ -131,9 +149,25 @@ export const u1Case: BenchCase = {
             batchSize: Math.min(s.viBatch, nObs - 1),
             samples: s.viSamples,
             steps: s.viSteps,
+            // Posterior over the few flow-weight directions the likelihood constrains (top
+            // eigen-directions of the Gauss-Newton matrix at theta_hat), full-rank Gaussian there:
+            // a low-rank q over all ~1e3-1e4 weights was over-confident on M2 (packages/vi README).
+            subspace: {},
             seed: ctx.seedFor(50 + pi),
             onProgress: (q) => progress(q.step / q.steps, `elbo ${q.elboRecent.toFixed(1)}`),
           }),
+        );
+        ctx.metric(
+          `${prob.name} T=${T}: posterior subspace rank`,
+          post.posterior.dim,
+          null,
+          `of ${model.numParams} flow parameters (Gauss-Newton directions with s0^2 lambda >= 1e-3)`,
+        );
+        ctx.metric(
+          `${prob.name} T=${T}: ELBO change over the last quarter of the steps`,
+          elboDrift(post.posterior.elboHistory),
+          null,
+          'mean ELBO of the last 10 % of steps minus that of the 10 % ending at 75 %: near 0 when converged',
         );
         await ctx.saveModel(
           `${prob.name}-posterior-T${T}`,

@@ -16,7 +16,8 @@
  * variational q starts as N(theta_hat, initStd^2 I).
  */
 import type { AveragedModel } from '@sdekit/averaging';
-import { warmupCosine } from '@sdekit/nn';
+import { averagedCoefficientsTf } from '@sdekit/averaging';
+import { matMul, warmupCosine } from '@sdekit/nn';
 import type { TimeSeries } from '@sdekit/sde';
 import {
   checkFinite,
@@ -24,9 +25,12 @@ import {
   checkPositive,
   FormatError,
   InvalidArgumentError,
+  Matrix,
+  Rng,
   simulate,
+  symmetricEigen,
 } from '@sdekit/sde';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { bandsFromDraws, type CredibleBands } from './bands.js';
 import { type FitPosteriorOptions, fitPosterior } from './fitPosterior.js';
 import { Posterior, type PosteriorJSON } from './posterior.js';
@@ -53,6 +57,21 @@ export interface AveragedPosteriorOptions {
   /** Adam settings; default lr cosine 3e-2 -> 1e-3 over the steps. */
   adam?: FitPosteriorOptions['adam'];
   gaussianWarmup?: number;
+  /**
+   * Posterior over a low-dimensional subspace of the flow parameters (default: none, q over all
+   * of them): theta = theta_hat + V c with V the top eigen-directions of the Gauss-Newton matrix of
+   * the drift part of the likelihood at theta_hat, G = sum_k J_k^T S_k^{-1} J_k Delta with
+   * J_k = d bbar(x_k) / d theta (estimated on `points` path states, rescaled to all transitions),
+   * and a full-rank Gaussian q over c with prior N(0, s0^2 I) (the prior restricted to the
+   * subspace). Subspace inference (Izmailov et al. 2019): the likelihood constrains only a few
+   * weight directions of an over-parameterised flow; a low-rank q over all weights misses their
+   * correlations and is over-confident, while here q is exact in form on the constrained directions.
+   * `rank` (default: the directions with s0^2 lambda_i >= `threshold`, default 1e-3, at most 16):
+   * a dropped direction with s0^2 lambda < threshold changes the data-weighted drift variance by
+   * less than `threshold` (in units of the noise). Diffusion parameters that act through sigmabar
+   * only are not in G (exact for constant diffusions, e.g. M1, M2).
+   */
+  subspace?: { rank?: number; threshold?: number; maxRank?: number; points?: number; fastSamples?: number };
   seed: number;
   onProgress?: FitPosteriorOptions['onProgress'];
 }
@@ -99,23 +118,58 @@ export class AveragedPosterior {
   readonly model: AveragedModel;
   /** The fitted parameters theta_hat the posterior was centred at. */
   readonly fitted: Float64Array;
+  /**
+   * Subspace basis V (numParams x rank, row-major, orthonormal columns) when the posterior is over
+   * c in theta = theta_hat + V c (option `subspace`); null when it is over theta itself.
+   */
+  readonly basis: Float64Array | null;
+  /**
+   * Eigenvalues lambda_1 >= ... >= lambda_rank of the Gauss-Newton matrix for the basis columns
+   * (subspace posteriors; null otherwise). The linearised (Laplace) posterior of c_i has standard
+   * deviation 1 / sqrt(lambda_i + 1 / s0^2), a reference for the fitted q.
+   */
+  readonly eigenvalues: Float64Array | null;
 
-  constructor(model: AveragedModel, posterior: Posterior, fitted: Float64Array) {
-    if (posterior.dim !== model.numParams) {
+  constructor(
+    model: AveragedModel,
+    posterior: Posterior,
+    fitted: Float64Array,
+    basis: Float64Array | null = null,
+    eigenvalues: Float64Array | null = null,
+  ) {
+    const expected = basis === null ? model.numParams : basis.length / model.numParams;
+    if (posterior.dim !== expected || (basis !== null && basis.length !== model.numParams * posterior.dim)) {
       throw new InvalidArgumentError(
         'posterior',
-        `has dim ${posterior.dim}, the model ${model.numParams} flow parameters`,
-        'pass the posterior fitted for this model',
+        `has dim ${posterior.dim}, the model ${model.numParams} flow parameters` +
+          (basis === null ? '' : ` and the basis ${basis.length} entries`),
+        'pass the posterior (and basis) fitted for this model',
       );
     }
     this.model = model;
     this.posterior = posterior;
     this.fitted = fitted;
+    this.basis = basis;
+    this.eigenvalues = eigenvalues;
+  }
+
+  /** Flow parameters of one posterior draw: the draw itself, or theta_hat + V c on a subspace. */
+  parametersOf(draw: Float64Array): Float64Array {
+    const basis = this.basis;
+    if (basis === null) return draw;
+    const r = this.posterior.dim;
+    const theta = Float64Array.from(this.fitted);
+    for (let p = 0; p < theta.length; p++) {
+      let s = 0;
+      for (let j = 0; j < r; j++) s += basis[p * r + j] * draw[j];
+      theta[p] += s;
+    }
+    return theta;
   }
 
   /** Runs fn(theta) with the model's flow set to theta, restoring theta_hat afterwards. */
-  private withParams<T>(theta: Float64Array, fn: () => T): T {
-    this.model.setParams(theta);
+  private withParams<T>(draw: Float64Array, fn: () => T): T {
+    this.model.setParams(this.parametersOf(draw));
     try {
       return fn();
     } finally {
@@ -204,12 +258,17 @@ export class AveragedPosterior {
     version: 1;
     posterior: PosteriorJSON;
     fitted: number[];
+    /** Subspace basis V (numParams x rank, row-major), present for subspace posteriors. */
+    basis?: number[];
+    eigenvalues?: number[];
   } {
     return {
       format: 'sdekit.vi.averaged-posterior',
       version: 1,
       posterior: this.posterior.toJSON(),
       fitted: Array.from(this.fitted),
+      ...(this.basis === null ? {} : { basis: Array.from(this.basis) }),
+      ...(this.eigenvalues === null ? {} : { eigenvalues: Array.from(this.eigenvalues) }),
     };
   }
 
@@ -221,7 +280,13 @@ export class AveragedPosterior {
         `format ${json?.format} v${json?.version} is not 'sdekit.vi.averaged-posterior' v1`,
       );
     }
-    return new AveragedPosterior(model, Posterior.fromJSON(json.posterior), Float64Array.from(json.fitted));
+    return new AveragedPosterior(
+      model,
+      Posterior.fromJSON(json.posterior),
+      Float64Array.from(json.fitted),
+      json.basis === undefined ? null : Float64Array.from(json.basis),
+      json.eigenvalues === undefined ? null : Float64Array.from(json.eigenvalues),
+    );
   }
 }
 
@@ -251,22 +316,166 @@ export function averagedPosterior(
     batchSize: options.batchSize,
     seed: options.seed,
   });
-  const posterior = fitPosterior({
-    dim,
-    logLikelihood: (theta: tf.Tensor1D) => logLik(theta),
-    prior: { mean: centre === 'fitted' ? fitted : 0, std: options.prior?.std ?? 1 },
-    init: { mean: fitted, std: options.initStd ?? 1e-2 },
-    flow: { layers: 0, rank: Math.min(dim, 2), ...options.flow },
+  const s0 = options.prior?.std ?? 1;
+  checkPositive('prior.std', s0);
+  const steps = options.steps ?? 400;
+  const common = {
     samples: options.samples ?? 2,
-    steps: options.steps ?? 400,
+    steps,
     adam: {
-      lr: warmupCosine({ peak: 3e-2, warmupSteps: 0, totalSteps: options.steps ?? 400, floor: 1e-3 }),
+      lr: warmupCosine({ peak: 3e-2, warmupSteps: 0, totalSteps: steps, floor: 1e-3 }),
       ...options.adam,
     },
     gaussianWarmup: options.gaussianWarmup,
-    location: 'relative',
+    location: 'relative' as const,
     seed: options.seed,
     onProgress: options.onProgress,
+  };
+  if (options.subspace !== undefined) {
+    if (centre !== 'fitted') {
+      throw new InvalidArgumentError(
+        'prior.centre',
+        "must be 'fitted' with a subspace posterior (the subspace is anchored at theta_hat)",
+        'drop prior.centre or the subspace option',
+      );
+    }
+    const { basis, rank, eigenvalues } = gaussNewtonSubspace(model, path, s0, options.subspace, options.seed);
+    const V = tf.tensor2d(Float32Array.from(basis), [dim, rank]);
+    const anchor = tf.tensor2d(Float32Array.from(fitted), [dim, 1]);
+    try {
+      const posterior = fitPosterior({
+        dim: rank,
+        logLikelihood: (c: tf.Tensor1D) =>
+          tf.tidy(() =>
+            logLik(tf.reshape(tf.add(anchor, matMul(V, tf.reshape(c, [rank, 1]))), [dim]) as tf.Tensor1D),
+          ),
+        prior: { mean: 0, std: s0 },
+        init: { mean: 0, std: options.initStd ?? 0.1 * s0 },
+        flow: { layers: 0, rank, ...options.flow },
+        ...common,
+      });
+      return new AveragedPosterior(model, posterior, fitted, basis, eigenvalues.slice(0, rank));
+    } finally {
+      V.dispose();
+      anchor.dispose();
+    }
+  }
+  const posterior = fitPosterior({
+    dim,
+    logLikelihood: (theta: tf.Tensor1D) => logLik(theta),
+    prior: { mean: centre === 'fitted' ? fitted : 0, std: s0 },
+    init: { mean: fitted, std: options.initStd ?? 1e-2 },
+    flow: { layers: 0, rank: Math.min(dim, 2), ...options.flow },
+    ...common,
   });
   return new AveragedPosterior(model, posterior, fitted);
+}
+
+/**
+ * Top eigen-directions of the Gauss-Newton matrix of the drift part of the path likelihood at the
+ * fitted parameters (see `AveragedPosteriorOptions.subspace`):
+ *
+ *     G = w sum_{k in sample} J_k^T diag(S_k)^{-1} J_k Delta,   J_k = d bbar(x_k) / d theta,
+ *
+ * over `points` path states drawn uniformly from the transitions (w = transitions / points), bbar by
+ * `fastSamples` fixed base samples. The nonzero spectrum is that of the small Gram matrix
+ * A = Jw Jw^T (Jw: the weighted rows), A u = lambda u, and v = Jw^T u / sqrt(lambda) are
+ * orthonormal eigenvectors of G. Returns V (numParams x rank, row-major) and the rank.
+ */
+function gaussNewtonSubspace(
+  model: AveragedModel,
+  path: TimeSeries,
+  s0: number,
+  options: NonNullable<AveragedPosteriorOptions['subspace']>,
+  seed: number,
+): { basis: Float64Array; rank: number; eigenvalues: Float64Array } {
+  const d = model.slowDim;
+  const m = model.fastDim;
+  const P = model.numParams;
+  const transitions = path.length - 1;
+  const points = Math.min(options.points ?? 128, transitions);
+  checkInteger('subspace.points', points, 1);
+  const fastSamples = options.fastSamples ?? 1024;
+  checkInteger('subspace.fastSamples', fastSamples, 2);
+  const threshold = options.threshold ?? 1e-3;
+  checkPositive('subspace.threshold', threshold);
+  const maxRank = options.maxRank ?? 16;
+  checkInteger('subspace.maxRank', maxRank, 1);
+  const rng = Rng.fromSeed(seed, 23);
+  const xs = new Float64Array(points * d);
+  for (let i = 0; i < points; i++) {
+    const k = rng.integer(transitions);
+    for (let j = 0; j < d; j++) xs[i * d + j] = path.data[k * d + j];
+  }
+  // Noise variances diag(S(x_k)) from the fitted model (float64).
+  const cov = model.sigmabar(xs, { samples: fastSamples, seed }).covariance;
+  const cs = cov.length / points;
+  const R = points * d;
+  const rows = new Float64Array(R * P);
+  const z = new Float64Array(fastSamples * m);
+  rng.fillNormal(z);
+  const zt = tf.tensor2d(Float32Array.from(z), [fastSamples, m]);
+  const theta = tf.tensor1d(Float32Array.from(model.getParams()));
+  const w = transitions / points;
+  try {
+    for (let i = 0; i < points; i++) {
+      const x = tf.tensor2d(Float32Array.from(xs.subarray(i * d, (i + 1) * d)), [1, d]);
+      for (let j = 0; j < d; j++) {
+        const g = tf.tidy(() =>
+          tf.grad((t: tf.Tensor) => {
+            const y = model.flow.forwardFlat(zt, t as tf.Tensor1D);
+            const { bbar } = averagedCoefficientsTf(model.coefficients, x, y);
+            return tf.sum(tf.slice(bbar, [0, j], [1, 1])) as tf.Scalar;
+          })(theta),
+        );
+        const values = g.dataSync();
+        g.dispose();
+        // S_jj: scalar noise has one entry; diagonal d entries; general d x d (diagonal used).
+        const s = cs === 1 ? cov[i] : cs === d ? cov[i * d + j] : cov[i * cs + j * d + j];
+        const scale = Math.sqrt((w * model.dt) / s);
+        const row = (i * d + j) * P;
+        for (let p = 0; p < P; p++) rows[row + p] = scale * values[p];
+      }
+      x.dispose();
+    }
+  } finally {
+    zt.dispose();
+    theta.dispose();
+  }
+  const gram = new Matrix(R, R);
+  for (let a = 0; a < R; a++) {
+    for (let b = a; b < R; b++) {
+      let s = 0;
+      for (let p = 0; p < P; p++) s += rows[a * P + p] * rows[b * P + p];
+      gram.data[a * R + b] = s;
+      gram.data[b * R + a] = s;
+    }
+  }
+  const eig = symmetricEigen(gram);
+  const order = Array.from(eig.values.keys()).sort((a, b) => eig.values[b] - eig.values[a]);
+  const eigenvalues = Float64Array.from(order, (k) => eig.values[k]);
+  let rank = options.rank ?? 0;
+  if (options.rank === undefined) {
+    while (rank < Math.min(maxRank, R) && s0 * s0 * eigenvalues[rank] >= threshold) rank++;
+    rank = Math.max(rank, 1);
+  }
+  checkInteger('subspace.rank', rank, 1);
+  if (rank > Math.min(R, P) || !(eigenvalues[rank - 1] > 0)) {
+    throw new InvalidArgumentError(
+      'subspace.rank',
+      `is ${rank}, but the Gauss-Newton matrix from ${points} points has only ${eigenvalues.filter((v) => v > 0).length} positive eigenvalues`,
+      'pass a smaller rank or more points',
+    );
+  }
+  const basis = new Float64Array(P * rank);
+  for (let j = 0; j < rank; j++) {
+    const k = order[j];
+    const inv = 1 / Math.sqrt(eigenvalues[j]);
+    for (let a = 0; a < R; a++) {
+      const u = eig.vectors.data[a * R + k] * inv;
+      if (u === 0) continue;
+      for (let p = 0; p < P; p++) basis[p * rank + j] += u * rows[a * P + p];
+    }
+  }
+  return { basis, rank, eigenvalues };
 }
