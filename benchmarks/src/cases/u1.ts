@@ -91,22 +91,22 @@ const PROBLEMS: Problem[] = [
   },
 ];
 
-/** Mean finite ELBO over the last 10 % of the steps minus the mean over the 10 % ending at 75 %. */
-function elboDrift(history: Float64Array): number {
+/**
+ * Mean finite ELBO over the last 10 % of the steps minus the mean over the 10 % ending at 75 %, with
+ * the standard error of that difference from the scatter of the per-step ELBOs in the two windows.
+ */
+function elboDrift(history: Float64Array): { drift: number; stdError: number } {
   const n = history.length;
   const w = Math.max(1, Math.floor(n / 10));
-  const meanOf = (from: number) => {
-    let s = 0;
-    let c = 0;
-    for (let i = from; i < from + w; i++) {
-      if (Number.isFinite(history[i])) {
-        s += history[i];
-        c++;
-      }
-    }
-    return s / c;
+  const windowStats = (from: number) => {
+    const values = Array.from(history.subarray(from, from + w)).filter(Number.isFinite);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1);
+    return { mean, se2: variance / values.length };
   };
-  return meanOf(n - w) - meanOf(Math.floor(0.75 * n) - w);
+  const late = windowStats(n - w);
+  const early = windowStats(Math.floor(0.75 * n) - w);
+  return { drift: late.mean - early.mean, stdError: Math.sqrt(late.se2 + early.se2) };
 }
 
 function head(series: TimeSeries, samples: number): TimeSeries {
@@ -163,11 +163,12 @@ export const u1Case: BenchCase = {
           null,
           `of ${model.numParams} flow parameters (Gauss-Newton directions with s0^2 lambda >= 1e-3)`,
         );
+        const drift = elboDrift(post.posterior.elboHistory);
         ctx.metric(
           `${prob.name} T=${T}: ELBO change over the last quarter of the steps`,
-          elboDrift(post.posterior.elboHistory),
+          drift.drift,
           null,
-          'mean ELBO of the last 10 % of steps minus that of the 10 % ending at 75 %: near 0 when converged',
+          `mean ELBO of the last 10 % of steps minus that of the 10 % ending at 75 % (standard error ${drift.stdError.toFixed(1)}): within a few standard errors of 0 when converged`,
         );
         await ctx.saveModel(
           `${prob.name}-posterior-T${T}`,
