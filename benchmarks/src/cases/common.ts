@@ -56,14 +56,13 @@ export function seriesAcf(data: Float64Array, dim: number, maxLag: number): Floa
   return sde.acf(data, dim, maxLag);
 }
 
-/** The ACF averaged over the paths of a bundle (each path's own normalised ACF, then the mean). */
+/**
+ * The ACF of a bundle's paths with mean, variance and lag products pooled over all paths
+ * (sde.acfPooled): averaging each path's own normalised ACF is biased toward 0 when the paths are
+ * not much longer than the correlation time (T3: 50 time units against ~100).
+ */
 export function bundleAcf(b: PathBundle, maxLag: number): Float64Array {
-  const out = new Float64Array(maxLag + 1);
-  for (let p = 0; p < b.paths; p++) {
-    const a = sde.acf(bundlePath(b, p), b.dim, maxLag);
-    for (let k = 0; k <= maxLag; k++) out[k] += a[k] / b.paths;
-  }
-  return out;
+  return sde.acfPooled(b.data, b.dim, b.paths, maxLag);
 }
 
 /** Lags as times: k * dt. */

@@ -688,33 +688,11 @@ export function acfCoordinates(series: Float64Array, dim: number, maxLag: number
   const m = mean(series, dim);
   const out: Float64Array[] = [];
   const e = new Float64Array(n);
-  const useFft = (maxLag + 1) * n > DIRECT_ACF_WORK;
-  const nfft = useFft ? nextPowerOfTwo(2 * n) : 0;
-  const fft = useFft ? fftPlan(nfft) : undefined;
-  const padded = useFft ? new Float64Array(nfft) : undefined;
-  const re = useFft ? new Float64Array(nfft / 2 + 1) : undefined;
-  const im = useFft ? new Float64Array(nfft / 2 + 1) : undefined;
-  const corr = useFft ? new Float64Array(nfft) : undefined;
+  const sums = lagProductSummer(n, maxLag);
   for (let j = 0; j < dim; j++) {
     for (let t = 0; t < n; t++) e[t] = series[t * dim + j] - m[j];
     const rho = new Float64Array(maxLag + 1);
-    if (fft && padded && re && im && corr) {
-      padded.fill(0);
-      padded.set(e);
-      fft.forward(padded, re, im);
-      for (let k = 0; k < re.length; k++) {
-        re[k] = re[k] * re[k] + im[k] * im[k];
-        im[k] = 0;
-      }
-      fft.inverse(re, im, corr);
-      for (let k = 0; k <= maxLag; k++) rho[k] = corr[k];
-    } else {
-      for (let k = 0; k <= maxLag; k++) {
-        let s = 0;
-        for (let t = 0; t + k < n; t++) s += e[t] * e[t + k];
-        rho[k] = s;
-      }
-    }
+    sums(e, rho);
     const c0 = rho[0];
     if (!(c0 > 0))
       throw new InvalidArgumentError(
@@ -724,6 +702,97 @@ export function acfCoordinates(series: Float64Array, dim: number, maxLag: number
       );
     for (let k = 0; k <= maxLag; k++) rho[k] /= c0;
     out.push(rho);
+  }
+  return out;
+}
+
+/**
+ * A function that writes sum_t e[t] e[t + k], k = 0..maxLag, of a length-n series into out (direct
+ * sums for short work, zero-padded real FFT otherwise; buffers allocated once).
+ */
+function lagProductSummer(n: number, maxLag: number): (e: Float64Array, out: Float64Array) => void {
+  if ((maxLag + 1) * n <= DIRECT_ACF_WORK) {
+    return (e, out) => {
+      for (let k = 0; k <= maxLag; k++) {
+        let s = 0;
+        for (let t = 0; t + k < n; t++) s += e[t] * e[t + k];
+        out[k] = s;
+      }
+    };
+  }
+  const nfft = nextPowerOfTwo(2 * n);
+  const fft = fftPlan(nfft);
+  const padded = new Float64Array(nfft);
+  const re = new Float64Array(nfft / 2 + 1);
+  const im = new Float64Array(nfft / 2 + 1);
+  const corr = new Float64Array(nfft);
+  return (e, out) => {
+    padded.fill(0);
+    padded.set(e);
+    fft.forward(padded, re, im);
+    for (let k = 0; k < re.length; k++) {
+      re[k] = re[k] * re[k] + im[k] * im[k];
+      im[k] = 0;
+    }
+    fft.inverse(re, im, corr);
+    for (let k = 0; k <= maxLag; k++) out[k] = corr[k];
+  };
+}
+
+/**
+ * Normalised autocorrelation of many short paths of one stationary process, averaged over
+ * coordinates: the mean and variance are pooled over all paths and times, and each lag k averages
+ * its (length - k) products per path over all paths, rho(k) = gamma(k) / gamma(0). Unlike averaging
+ * each path's own normalised ACF, this is not biased toward 0 when a path is not much longer than
+ * the correlation time (per-path centring and the (n - k)/n factor both bias short paths).
+ * `data` is laid out as a PathBundle: coordinate j of path p at time t is
+ * data[(p * length + t) * dim + j].
+ *
+ * @example
+ * const rho = acfPooled(bundle.data, bundle.dim, bundle.paths, 200); // lags 0..200 samples
+ */
+export function acfPooled(data: Float64Array, dim: number, paths: number, maxLag: number): Float64Array {
+  checkInteger('paths', paths, 1);
+  const total = checkBatch('data', data, dim, 2 * paths);
+  if (total % paths !== 0) {
+    throw new DimensionError(
+      'data',
+      `${total} points do not split into ${paths} paths`,
+      'pass paths * length * dim values',
+    );
+  }
+  const n = total / paths;
+  checkInteger('maxLag', maxLag, 0);
+  if (maxLag >= n) {
+    throw new InvalidArgumentError(
+      'maxLag',
+      `${maxLag} must be < path length ${n}`,
+      'pass a smaller maxLag or longer paths',
+    );
+  }
+  const m = mean(data, dim);
+  const e = new Float64Array(n);
+  const lagSums = new Float64Array(maxLag + 1);
+  const pathSums = new Float64Array(maxLag + 1);
+  const sums = lagProductSummer(n, maxLag);
+  const out = new Float64Array(maxLag + 1);
+  for (let j = 0; j < dim; j++) {
+    lagSums.fill(0);
+    for (let p = 0; p < paths; p++) {
+      const base = p * n * dim;
+      for (let t = 0; t < n; t++) e[t] = data[base + t * dim + j] - m[j];
+      sums(e, pathSums);
+      for (let k = 0; k <= maxLag; k++) lagSums[k] += pathSums[k];
+    }
+    const gamma0 = lagSums[0] / (paths * n);
+    if (!(gamma0 > 0)) {
+      throw new InvalidArgumentError(
+        `data coordinate ${j}`,
+        'is constant, so its autocorrelation is undefined',
+        'drop constant coordinates',
+      );
+    }
+    for (let k = 0; k <= maxLag; k++) out[k] += lagSums[k] / (paths * (n - k)) / gamma0 / dim;
   }
   return out;
 }
