@@ -71,6 +71,10 @@ export const m2Case: BenchCase = {
         gridHi: 1.5,
         mseTarget: SG_MSE_UPPER,
         ratioTarget: null,
+        // benchmarks.md sets no ACF criterion for M2, and at these lags the ACF measures how often
+        // the particle visits the shallow right well (2 % of the time in the quick reference run,
+        // a handful of excursions), so the error is reported with its noise floor, not judged.
+        acfTarget: null,
         slowDim: d,
         tag,
         plots: i === 0 || d === 2 ? true : n === p.ns[0],

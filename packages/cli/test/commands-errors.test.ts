@@ -104,6 +104,11 @@ describe('command-line errors (exit code 2)', () => {
       /--dt: expected a number > 0, got '-1'/,
     );
     expectFailure(
+      await sdekit([...FIT, 'good.csv', '--tail-quantile', '0.5'], dir),
+      2,
+      /--tail-quantile: expected a number >= 0 < 0.5, got '0.5'/,
+    );
+    expectFailure(
       await sdekit(['fit-langevin', 'good.csv', '--out', 'm.json', '--dt'], dir),
       2,
       /option '--dt' needs a value/,
@@ -333,6 +338,7 @@ describe('help and version', () => {
         '--backend',
         '--steps',
         '--hidden',
+        '--tail-quantile',
       ],
       simulate: [
         '--T T',

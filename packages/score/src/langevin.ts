@@ -11,13 +11,16 @@
  */
 import { buildTreePartition, type Partition, partitionFromJSON } from '@sdekit/partition';
 import {
+  BlowUpError,
   checkBatch,
   checkOpenInterval,
   checkPositive,
+  column,
   DimensionError,
   FormatError,
   InvalidArgumentError,
   Matrix,
+  quantiles,
   type SdeSystem,
   type TimeSeries,
   ZScore,
@@ -78,6 +81,11 @@ export interface LangevinOptions {
   cdotEstimator?: CdotEstimator;
   /** Points used for the Stein matrix (evenly strided subsample). Default 200000. */
   steinSamples?: number;
+  /**
+   * Tail quantile q of the score continuation used by `system()` (see `TailBox`). Default 1e-3;
+   * 0 simulates with the raw learned score everywhere.
+   */
+  tailQuantile?: number;
   seed: number;
   onProgress?: (p: LangevinProgress) => void;
 }
@@ -125,6 +133,23 @@ interface MatrixSet {
   sigma: Matrix;
 }
 
+/**
+ * Per-coordinate box [lo_j, hi_j] (z units) outside which `system()` continues the learned score.
+ * A learned score is only trustworthy where the data put mass; beyond that a network or KGMM
+ * interpolant extrapolates freely and can point outward, so simulated paths escape (measured on T1
+ * at T = 2e4: the KGMM drift turns positive above x = 0.8, a point beyond the data's 99.99 %
+ * quantile, and a path blew up at t = 70). The box holds the q and 1 - q quantiles of the z-scored data; outside it
+ *     s(y) = s(P y) - (y - P y),   P = projection onto the box,
+ * the score at the nearest box point plus a unit-variance Gaussian restoring term: continuous on the
+ * boundary, and confining because Phi_S is positive definite.
+ */
+export interface TailBox {
+  /** The tail quantile q the box was built with. */
+  quantile: number;
+  lo: Float64Array;
+  hi: Float64Array;
+}
+
 /** Serialised LangevinModel. */
 export interface LangevinModelJSON {
   format: 'sdekit.langevin-model';
@@ -144,6 +169,8 @@ export interface LangevinModelJSON {
   scoreSigma: number;
   score: NetworkScoreJSON | { format: 'external'; units: 'original' | 'z' };
   partition: ReturnType<Partition['toJSON']>;
+  /** Absent in files written before the tail continuation existed (then none is applied). */
+  tailBox?: { quantile: number; lo: number[]; hi: number[] } | null;
 }
 
 /** s_y(y) = S s_x(m + S y): a score in original units seen in z-scored units (methods.md section 1). */
@@ -263,6 +290,8 @@ export class LangevinModel {
   /** Noise level of the score's smoothed density (z units; 0 for an exact score). */
   readonly scoreSigma: number;
   readonly partition: Partition;
+  /** Where `system()` continues the score with a restoring term (null: raw score everywhere). */
+  readonly tailBox: TailBox | null;
   private readonly externalUnits: 'original' | 'z' | null;
 
   constructor(args: {
@@ -275,6 +304,7 @@ export class LangevinModel {
     scoreSigma: number;
     partition: Partition;
     externalUnits: 'original' | 'z' | null;
+    tailBox: TailBox | null;
   }) {
     this.dim = args.dim;
     this.dt = args.dt;
@@ -288,13 +318,15 @@ export class LangevinModel {
     this.scoreSigma = args.scoreSigma;
     this.partition = args.partition;
     this.externalUnits = args.externalUnits;
+    this.tailBox = args.tailBox;
     this.original = toOriginal(args.matrices, Float64Array.from(args.zscore.std));
   }
 
   /**
    * The model as an SdeSystem in original units: f(x) = S Phi_y s_y(S^{-1}(x - m)) (= Phi_x s_x(x)),
    * G = sqrt(2) S Sigma_y (additive, general D x D noise). `driftBatch` evaluates the score once per
-   * batch, so integrators advancing many paths call the network once per step.
+   * batch, so integrators advancing many paths call the network once per step. Outside `tailBox`
+   * the score is continued by s(P y) - (y - P y) (see `TailBox`).
    */
   system(): SdeSystem {
     const d = this.dim;
@@ -305,13 +337,32 @@ export class LangevinModel {
     const g = new Float64Array(d * d);
     for (let k = 0; k < d * d; k++) g[k] = Math.SQRT2 * this.original.sigma.data[k];
     const score = this.score;
-    const driftBatch = (_t: number, x: Float64Array, n: number, out: Float64Array) => {
+    const box = this.tailBox;
+    const driftBatch = (t: number, x: Float64Array, n: number, out: Float64Array) => {
       const y = new Float64Array(n * d);
       for (let i = 0; i < n * d; i++) {
         const j = i % d;
         y[i] = (x[i] - mean[j]) / std[j];
+        // Integrators check the state only when saving; an escaped path must not reach the score.
+        if (!Number.isFinite(y[i]))
+          throw new BlowUpError(
+            t,
+            Math.floor(i / d),
+            `path index within the drift batch; coordinate ${j} = ${x[i]}`,
+          );
       }
-      const s = score.score(y);
+      let s: Float64Array;
+      if (box === null) s = score.score(y);
+      else {
+        // Project onto the box, score there, add the restoring term -(y - P y).
+        const py = new Float64Array(n * d);
+        for (let i = 0; i < n * d; i++) {
+          const j = i % d;
+          py[i] = Math.min(box.hi[j], Math.max(box.lo[j], y[i]));
+        }
+        s = score.score(py);
+        for (let i = 0; i < n * d; i++) s[i] -= y[i] - py[i];
+      }
       for (let p = 0; p < n; p++) {
         const o = p * d;
         for (let i = 0; i < d; i++) {
@@ -358,6 +409,14 @@ export class LangevinModel {
       scoreSigma: this.scoreSigma,
       score,
       partition: this.partition.toJSON(),
+      tailBox:
+        this.tailBox === null
+          ? null
+          : {
+              quantile: this.tailBox.quantile,
+              lo: Array.from(this.tailBox.lo),
+              hi: Array.from(this.tailBox.hi),
+            },
     };
   }
 
@@ -422,6 +481,13 @@ export class LangevinModel {
       scoreSigma: json.scoreSigma,
       partition: partitionFromJSON(json.partition),
       externalUnits,
+      tailBox: json.tailBox
+        ? {
+            quantile: json.tailBox.quantile,
+            lo: Float64Array.from(json.tailBox.lo),
+            hi: Float64Array.from(json.tailBox.hi),
+          }
+        : null,
     });
   }
 
@@ -429,6 +495,18 @@ export class LangevinModel {
   dispose(): void {
     if (this.externalUnits === null) (this.score as NetworkScore).dispose();
   }
+}
+
+/** The q and 1 - q quantiles of every coordinate of y (z units). */
+function tailBoxOf(y: Float64Array, dim: number, q: number): TailBox {
+  const lo = new Float64Array(dim);
+  const hi = new Float64Array(dim);
+  for (let j = 0; j < dim; j++) {
+    const [a, b] = quantiles(column(y, dim, j), [q, 1 - q]);
+    lo[j] = a;
+    hi[j] = b;
+  }
+  return { quantile: q, lo, hi };
 }
 
 /**
@@ -472,6 +550,14 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
       'series',
       `has ${n} points, too short for a partition with pMin = ${pMin} (about ${Math.round(0.74 / pMin)} cells; at least ${minPoints} points needed)`,
       'pass a longer series or a larger pMin',
+    );
+  }
+  const tailQuantile = options.tailQuantile ?? 1e-3;
+  if (!(tailQuantile >= 0 && tailQuantile < 0.5)) {
+    throw new InvalidArgumentError(
+      'tailQuantile',
+      `must lie in [0, 0.5), got ${tailQuantile}`,
+      'pass a small tail quantile such as 1e-3, or 0 to simulate with the raw score',
     );
   }
   const correction = options.correction ?? 'none';
@@ -621,6 +707,7 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
   };
   options.onProgress?.({ stage: 'done' });
   return new LangevinModel({
+    tailBox: tailQuantile > 0 ? tailBoxOf(y, dim, tailQuantile) : null,
     dim,
     dt: series.dt,
     matrices: { phi: coeff.phi, phiS: coeff.phiS, phiA: coeff.phiA, sigma: coeff.sigma },

@@ -1,5 +1,6 @@
 import {
   addScaled,
+  BlowUpError,
   cholesky,
   DimensionError,
   fourWellPhi,
@@ -157,6 +158,104 @@ describe('fitLangevin with exact scores', () => {
     expect(again.partition.assign(ou.data.subarray(0, 200))).toEqual(
       model.partition.assign(ou.data.subarray(0, 200)),
     );
+  });
+});
+
+describe('tail continuation of the score in system()', () => {
+  // 1-D OU data (z ~ N(0, 1)) and a score that is right in the bulk but turns outward beyond
+  // |y| = 150^(1/4) = 3.5 (as a learned score can where the data put no mass): s(y) = -y + y^5 / 150.
+  // The box of the 1e-3 quantiles, about [-3.1, 3.1], lies inside the good region.
+  const bundle = simulate(ouSystem(Matrix.from([[1]]), Matrix.from([[Math.SQRT2]])), {
+    x0: new Float64Array(1),
+    h: 1e-3,
+    T: 2000,
+    saveEvery: 10,
+    burnIn: 2000,
+    seed: 21,
+  });
+  const series = pathOf(bundle, 0);
+  const outward = analyticScore(1, (y, out) => {
+    out[0] = -y[0] + y[0] ** 5 / 150;
+  });
+  const start = { x0: new Float64Array(200).fill(4.5), paths: 200, h: 1e-3, T: 20, saveEvery: 100, seed: 3 };
+
+  it('keeps paths started beyond the box confined; the raw score lets them escape', () => {
+    const raw = fitLangevin(series, { score: { model: outward, units: 'z' }, tailQuantile: 0, seed: 1 });
+    expect(raw.tailBox).toBeNull();
+    // At z = 4.5 the raw drift is Phi (-4.5 + 4.5^5 / 150) > 0: finite-time blow-up.
+    expect(() => simulate(raw.system(), start)).toThrow(BlowUpError);
+
+    const guarded = fitLangevin(series, { score: { model: outward, units: 'z' }, seed: 1 });
+    const box = guarded.tailBox!;
+    expect(box.quantile).toBe(1e-3);
+    // 1e-3 quantiles of N(0, 1) are -+3.09; from ~2e5 correlated points they are known to ~0.1.
+    expect(box.lo[0]).toBeGreaterThan(-3.4);
+    expect(box.lo[0]).toBeLessThan(-2.8);
+    expect(box.hi[0]).toBeGreaterThan(2.8);
+    expect(box.hi[0]).toBeLessThan(3.4);
+    const sim = simulate(guarded.system(), start);
+    // Exact stationary law of the guarded 1-D model (a gradient system): log p = int s, with
+    // s = -y + y^5 / 150 inside the box and s(P y) - (y - P y) outside; its mean and variance by
+    // quadrature on [-8, 8]. After 10 relaxation times the 200 paths are stationary; their last 10
+    // time units hold ~2000 independent points (correlation time 1 / Phi ~ 1), so the variance has a
+    // standard error of ~3 %: tolerance 10 %.
+    const sOf = (y: number) => {
+      const py = Math.min(box.hi[0], Math.max(box.lo[0], y));
+      return -py + py ** 5 / 150 - (y - py);
+    };
+    const grid = 16001;
+    const step = 16 / (grid - 1);
+    let logp = 0;
+    let z0 = 0;
+    let z1 = 0;
+    let z2 = 0;
+    for (let i = 0; i < grid; i++) {
+      const y = -8 + i * step;
+      if (i > 0) logp += ((sOf(y - step) + sOf(y)) / 2) * step;
+      const w = Math.exp(logp);
+      z0 += w;
+      z1 += w * y;
+      z2 += w * y * y;
+    }
+    const exactMean = z1 / z0;
+    const exactVar = z2 / z0 - exactMean ** 2;
+    expect(exactVar).toBeGreaterThan(1.05); // the y^6 / 900 term fattens the tails
+    const zs: number[] = [];
+    const n = sim.length;
+    for (let p = 0; p < 200; p++)
+      for (let t = Math.floor(n / 2); t < n; t++)
+        zs.push((sim.data[p * n + t] - guarded.zscore.mean[0]) / guarded.zscore.std[0]);
+    const m = zs.reduce((a, b) => a + b, 0) / zs.length;
+    const v = zs.reduce((a, b) => a + (b - m) ** 2, 0) / zs.length;
+    expect(Math.abs(m - exactMean)).toBeLessThan(0.1);
+    expect(Math.abs(v / exactVar - 1)).toBeLessThan(0.1);
+  });
+
+  it('is continuous on the box boundary and stored in JSON', () => {
+    const model = fitLangevin(series, { score: { model: outward, units: 'z' }, seed: 1 });
+    const sys = model.system();
+    const hi = model.zscore.mean[0] + model.zscore.std[0] * model.tailBox!.hi[0];
+    const f = (x: number) => {
+      const out = new Float64Array(1);
+      sys.drift(0, Float64Array.of(x), out);
+      return out[0];
+    };
+    expect(Math.abs(f(hi + 1e-9) - f(hi - 1e-9))).toBeLessThan(1e-6);
+    // Beyond the box: Phi (s(hi) - (y - hi)) in z units, decreasing.
+    expect(f(hi + 2) - f(hi + 1)).toBeLessThan(0);
+    const again = LangevinModel.fromJSON(JSON.parse(JSON.stringify(model.toJSON())), { score: outward });
+    expect(Array.from(again.tailBox!.hi)).toEqual(Array.from(model.tailBox!.hi));
+    expect(f(hi + 3)).toBeCloseTo(
+      (() => {
+        const out = new Float64Array(1);
+        again.system().drift(0, Float64Array.of(hi + 3), out);
+        return out[0];
+      })(),
+      12,
+    );
+    expect(() =>
+      fitLangevin(series, { score: { model: outward, units: 'z' }, tailQuantile: 0.5, seed: 1 }),
+    ).toThrow(/tailQuantile/);
   });
 });
 

@@ -75,6 +75,12 @@ export const fitLangevinCommand: CommandSpec = {
       help: "hidden widths of the score MLP, e.g. '128,128'",
       defaultText: '128,128 (dsm), 128,64 (kgmm)',
     },
+    'tail-quantile': {
+      type: 'string',
+      value: 'Q',
+      help: 'beyond the Q and 1-Q data quantiles the simulated score is continued by a restoring term (0: off)',
+      defaultText: '1e-3',
+    },
     seed: {
       type: 'string',
       value: 'S',
@@ -98,6 +104,7 @@ export const fitLangevinCommand: CommandSpec = {
     const hiddenText = stringOption(args, 'hidden');
     const hiddenDims =
       hiddenText === undefined ? undefined : numberList('hidden', hiddenText, { integer: true, min: 1 });
+    const tailQuantile = numberOption(args, 'tail-quantile', 1e-3, { min: 0, below: 0.5 });
     const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
     const backend = backendOption(args);
     const quiet = quietFlag(args);
@@ -113,6 +120,7 @@ export const fitLangevinCommand: CommandSpec = {
       score: score === 'dsm' ? 'dsm-mlp' : 'kgmm',
       sigma,
       pMin,
+      tailQuantile,
       seed,
       ...(score === 'dsm' ? { dsm: network } : { kgmm: network }),
       onProgress: (p) => {
@@ -143,6 +151,7 @@ export const fitLangevinCommand: CommandSpec = {
         `  partition cells                     ${d.cells}`,
         `  Cdot estimator                      ${d.cdotEstimator}`,
         `  leave fraction                      ${num(d.leaveFraction, 4)}`,
+        `  tail continuation                   ${model.tailBox ? `beyond the ${num(model.tailBox.quantile)} / ${num(1 - model.tailBox.quantile)} quantiles` : 'off'}`,
         `  Phi_S shift                         ${d.shifted ? `${num(d.shift, 4)} (lambda_min was ${num(d.lambdaMin, 4)})` : `none (lambda_min ${num(d.lambdaMin, 4)})`}`,
         `  energy shares Phi_S / Phi_A         ${num(d.energyShareS, 3)} / ${num(d.energyShareA, 3)}`,
         ...(d.heldOutLoss !== null ? [`  held-out DSM loss                   ${num(d.heldOutLoss, 4)}`] : []),
