@@ -1,10 +1,11 @@
 /**
- * Shared steps of the cases: comparing data and model statistics with the @sdekit/sde statistics
- * (never re-implemented here) and drawing the standard plots (marginal PDFs, ACFs, sample paths).
+ * Shared steps of the cases: the stages of the Langevin cases T1-T3 (observe, learn, simulate, record
+ * the fit), comparing data and model statistics with the @sdekit/sde statistics (never re-implemented
+ * here) and drawing the standard plots (marginal PDFs, ACFs, sample paths).
  */
 
-import type { LangevinProgress } from '@sdekit/score';
-import type { PathBundle, TimeSeries } from '@sdekit/sde';
+import { fitLangevin, type LangevinModel, type LangevinOptions, type LangevinProgress } from '@sdekit/score';
+import type { PathBundle, SdeSystem, TimeSeries } from '@sdekit/sde';
 import * as sde from '@sdekit/sde';
 import type { CaseContext, StageProgress } from '../context.js';
 import { type Curve, lineChart } from '../plots.js';
@@ -89,6 +90,163 @@ export function langevinProgress(progress: StageProgress): (p: LangevinProgress)
       progress((0.9 * p.training.step) / p.training.steps, `loss ${p.training.loss.toFixed(4)}`);
     else progress(after[p.stage] ?? 0, p.stage);
   };
+}
+
+/**
+ * Data and learning sizes of T1 and T2, which benchmarks.md gives alike: Euler-Maruyama step 1e-3,
+ * observed every dt = 0.01 for T = 2e3 (quick) or 2e4 (full) time units (after our burn-in of 10),
+ * learned in z-scored units with sigma = 0.05 (dsmSteps apply when the score is 'dsm-mlp').
+ */
+export const SDE_DATA_SIZES = {
+  quick: { T: 2000, h: 1e-3, dt: 0.01, burnIn: 10, sigma: 0.05, score: 'kgmm', dsmSteps: 3000 },
+  full: { T: 20000, h: 1e-3, dt: 0.01, burnIn: 10, sigma: 0.05, score: 'kgmm', dsmSteps: 8000 },
+};
+
+/**
+ * The 'data' stage of T1 and T2: one path of the true system (seedFor(1)) over T time units after
+ * the burn-in, saved as the 'observed' series.
+ */
+export async function observeTruth(
+  ctx: CaseContext,
+  truth: SdeSystem,
+  x0: Float64Array,
+  s: { T: number; h: number; dt: number; burnIn: number },
+): Promise<TimeSeries> {
+  const observed = await ctx.stage('data', (progress) => {
+    const run = { paths: 1, T: s.T, dt: s.dt, h: s.h, burnIn: s.burnIn, seed: ctx.seedFor(1), progress };
+    return sde.pathOf(simulateSaved(truth, x0, run), 0);
+  });
+  await ctx.saveSeries(
+    'observed',
+    observed.data,
+    [observed.length, observed.dim],
+    `observed series, dt = ${observed.dt}`,
+  );
+  return observed;
+}
+
+/** One simulation of a case: paths over T time units after burnIn time units, step h, saved every dt. */
+export interface SavedRun {
+  paths: number;
+  T: number;
+  /** Saving interval; a whole number of steps h. */
+  dt: number;
+  h: number;
+  /** Time integrated and discarded before the first saved point. */
+  burnIn: number;
+  seed: number;
+  progress?: StageProgress;
+}
+
+/** sde.simulate with the run given in time units (steps and saving stride rounded from h). */
+export function simulateSaved(system: SdeSystem, x0: Float64Array, run: SavedRun): PathBundle {
+  const { progress } = run;
+  return sde.simulate(system, {
+    x0,
+    paths: run.paths,
+    h: run.h,
+    T: run.T,
+    saveEvery: Math.round(run.dt / run.h),
+    burnIn: Math.round(run.burnIn / run.h),
+    seed: run.seed,
+    onProgress: progress ? (d, t) => progress(d / t) : undefined,
+  });
+}
+
+/** The model-path sizes of T1-T3: simPaths paths of simT time units, saved every dt. */
+export interface SimulationSizes {
+  simPaths: number;
+  simT: number;
+  dt: number;
+}
+
+/**
+ * simPaths paths of `system` like the learned model's (simulateSaved with the case's sizes): the
+ * learned model itself, or a reference system whose metrics give the noise floor of the criterion.
+ */
+export function simulateLikeModel(
+  system: SdeSystem,
+  x0: Float64Array,
+  s: SimulationSizes,
+  run: { h: number; burnIn: number; seed: number; progress?: StageProgress },
+): PathBundle {
+  return simulateSaved(system, x0, { paths: s.simPaths, T: s.simT, dt: s.dt, ...run });
+}
+
+/**
+ * Starts of `paths` simulated paths: observed points spread evenly over the series, path p at
+ * index floor((p + offset) length / paths).
+ */
+export function startsFromSeries(observed: TimeSeries, paths: number, offset = 0.5): Float64Array {
+  const dim = observed.dim;
+  const x0 = new Float64Array(paths * dim);
+  for (let p = 0; p < paths; p++) {
+    const k = Math.floor(((p + offset) * observed.length) / paths);
+    x0.set(observed.data.subarray(k * dim, (k + 1) * dim), p * dim);
+  }
+  return x0;
+}
+
+/** The 'learn' stage of T1-T3: fitLangevin with the case's options, seedFor(2) and staged progress. */
+export function learnLangevin(
+  ctx: CaseContext,
+  observed: TimeSeries,
+  options: Omit<LangevinOptions, 'seed' | 'onProgress'>,
+): Promise<LangevinModel> {
+  return ctx.stage('learn', (progress) =>
+    fitLangevin(observed, { ...options, seed: ctx.seedFor(2), onProgress: langevinProgress(progress) }),
+  );
+}
+
+/**
+ * The 'simulate' stage of T1-T3: paths of the learned model's system (seedFor(3), step simH) from
+ * x0, saved as the 'simulated' series.
+ */
+export async function simulateLearned(
+  ctx: CaseContext,
+  learned: SdeSystem,
+  x0: Float64Array,
+  s: SimulationSizes & { simH: number },
+  burnIn: number,
+): Promise<PathBundle> {
+  const sim = await ctx.stage('simulate', (progress) =>
+    simulateLikeModel(learned, x0, s, { h: s.simH, burnIn, seed: ctx.seedFor(3), progress }),
+  );
+  await ctx.saveSeries(
+    'simulated',
+    sim.data,
+    [sim.paths, sim.length, sim.dim],
+    `learned-model paths, dt = ${sim.dt}`,
+  );
+  return sim;
+}
+
+/**
+ * Records a Langevin fit's sizes (observations, `extra`, Phi_S shift, partition cells) and passes
+ * its warnings on.
+ */
+export function recordLangevinFit(
+  ctx: CaseContext,
+  observed: TimeSeries,
+  model: LangevinModel,
+  extra: Record<string, number> = {},
+): void {
+  const d = model.diagnostics;
+  ctx.recordSizes({ observations: observed.length, ...extra, phiShift: d.shift, cells: d.cells });
+  for (const w of d.warnings) ctx.warn(`fitLangevin: ${w}`);
+}
+
+/**
+ * Records the ACF error of paths of the true system simulated like the learned model's: the sampling
+ * noise of the ACF criterion itself.
+ */
+export function acfNoiseFloorMetric(ctx: CaseContext, acfData: Float64Array, twin: PathBundle): void {
+  ctx.metric(
+    'ACF error of the true system (noise floor)',
+    sde.acfError(acfData, bundleAcf(twin, acfData.length - 1)),
+    null,
+    'the true SDE simulated with the same paths and lengths as the learned model',
+  );
 }
 
 /** Draws the marginal PDFs (data vs model, optionally the exact density) of every coordinate in one figure each. */

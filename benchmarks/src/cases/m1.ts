@@ -5,10 +5,11 @@
  * compare bbar with the Monte Carlo truth, with an unstructured MLP drift fitted to the same
  * likelihood, and the learned model's stationary PDF and ACF with the data.
  */
-import { fitAveraged, fitMlpDriftBaseline, m1Coefficients } from '@sdekit/averaging';
+import { m1Coefficients } from '@sdekit/averaging';
 import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
 import { type AveragingSizes, averagingCase } from './averaging-common.js';
+import { averagingFits } from './averaging-fits.js';
 
 const SIZES: Record<'quick' | 'full', AveragingSizes> = {
   quick: {
@@ -76,23 +77,7 @@ export const m1Case: BenchCase = {
       },
       trueDrift: (grid) =>
         sde.m1TrueDrift(grid, { m: s.m, beta, samples: s.truthSamples, seed: ctx.seedFor(9) }),
-      fit: (path, seed, progress) =>
-        fitAveraged({
-          path,
-          coefficients: m1Coefficients({ m: s.m, beta }),
-          L: s.L,
-          iterations: s.iterations,
-          seed,
-          onProgress: (p) => progress(p.iteration / p.iterations, `nll ${p.trainNll.toFixed(3)}`),
-        }),
-      baseline: (path, seed, progress) =>
-        fitMlpDriftBaseline({
-          path,
-          sigma: 0.5,
-          iterations: s.baselineIterations,
-          seed,
-          onProgress: (p) => progress(p.iteration / p.iterations),
-        }),
+      ...averagingFits(() => m1Coefficients({ m: s.m, beta }), 0.5, s),
     });
   },
 };

@@ -4,10 +4,11 @@
  * (methods.md section 4) and compared with the exact bbar (exact Gaussian samples of pi_0) and the
  * unstructured MLP baseline. The full profile fills the [SG] Table 1 layout: rows (d, N), columns n.
  */
-import { fitAveraged, fitMlpDriftBaseline, m2Coefficients } from '@sdekit/averaging';
+import { m2Coefficients } from '@sdekit/averaging';
 import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
 import { averagingCase } from './averaging-common.js';
+import { averagingFits } from './averaging-fits.js';
 
 const COMMON = {
   Delta: 0.01,
@@ -92,23 +93,7 @@ export const m2Case: BenchCase = {
           }).slow;
         },
         trueDrift: (grid) => sde.m2TrueDrift(grid, { d, N }),
-        fit: (path, seed, progress) =>
-          fitAveraged({
-            path,
-            coefficients: m2Coefficients({ d, N }),
-            L: s.L,
-            iterations: s.iterations,
-            seed,
-            onProgress: (q) => progress(q.iteration / q.iterations, `nll ${q.trainNll.toFixed(3)}`),
-          }),
-        baseline: (path, seed, progress) =>
-          fitMlpDriftBaseline({
-            path,
-            sigma: 0.5,
-            iterations: s.baselineIterations,
-            seed,
-            onProgress: (q) => progress(q.iteration / q.iterations),
-          }),
+        ...averagingFits(() => m2Coefficients({ d, N }), 0.5, s),
       });
     }
   },

@@ -5,48 +5,30 @@
  * dx = Phi s(x) dt + sqrt(2 Phi) dW (methods.md section 1), with Phi a scalar near
  * E[g^2]/2 / var(x) = 1.8304 in z-scored units.
  */
-import { fitLangevin } from '@sdekit/score';
 import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
 import {
+  acfNoiseFloorMetric,
   bundleAcf,
   bundlePath,
   compareMarginals,
   GENERATOR,
-  langevinProgress,
+  learnLangevin,
+  observeTruth,
   plotAcf,
   plotMarginals,
   plotPaths,
+  recordLangevinFit,
+  SDE_DATA_SIZES,
   seriesAcf,
+  simulateLearned,
+  simulateLikeModel,
+  startsFromSeries,
 } from './common.js';
 
 const SIZES = {
-  quick: {
-    T: 2000,
-    h: 1e-3,
-    dt: 0.01,
-    burnIn: 10,
-    sigma: 0.05,
-    score: 'kgmm',
-    dsmSteps: 3000,
-    simPaths: 40,
-    simT: 200,
-    simH: 0.01,
-    acfT: 5,
-  },
-  full: {
-    T: 20000,
-    h: 1e-3,
-    dt: 0.01,
-    burnIn: 10,
-    sigma: 0.05,
-    score: 'kgmm',
-    dsmSteps: 8000,
-    simPaths: 100,
-    simT: 200,
-    simH: 0.005,
-    acfT: 5,
-  },
+  quick: { ...SDE_DATA_SIZES.quick, simPaths: 40, simT: 200, simH: 0.01, acfT: 5 },
+  full: { ...SDE_DATA_SIZES.full, simPaths: 100, simT: 200, simH: 0.005, acfT: 5 },
 };
 
 /** E[g^2]/2 / var(x) in z-scored units (benchmarks.md T1). */
@@ -59,59 +41,16 @@ export const t1Case: BenchCase = {
   async run(ctx: CaseContext) {
     const s = ctx.resolveSizes(SIZES[ctx.profile]);
     const truth = sde.t1System();
-    const observed = await ctx.stage('data', (progress) =>
-      sde.pathOf(
-        sde.simulate(truth, {
-          x0: new Float64Array([0.02]),
-          paths: 1,
-          h: s.h,
-          T: s.T,
-          saveEvery: Math.round(s.dt / s.h),
-          burnIn: Math.round(s.burnIn / s.h),
-          seed: ctx.seedFor(1),
-          onProgress: (d, t) => progress(d / t),
-        }),
-        0,
-      ),
-    );
-    await ctx.saveSeries(
-      'observed',
-      observed.data,
-      [observed.length, 1],
-      `observed series, dt = ${observed.dt}`,
-    );
-    const model = await ctx.stage('learn', (progress) =>
-      fitLangevin(observed, {
-        sigma: s.sigma,
-        score: s.score as 'kgmm' | 'dsm-mlp',
-        ...GENERATOR,
-        dsm: { steps: s.dsmSteps },
-        seed: ctx.seedFor(2),
-        onProgress: langevinProgress(progress),
-      }),
-    );
+    const observed = await observeTruth(ctx, truth, new Float64Array([0.02]), s);
+    const model = await learnLangevin(ctx, observed, {
+      sigma: s.sigma,
+      score: s.score as 'kgmm' | 'dsm-mlp',
+      ...GENERATOR,
+      dsm: { steps: s.dsmSteps },
+    });
     await ctx.saveModel('langevin', model.toJSON(), 'learned score-based Langevin model');
-    const x0 = new Float64Array(s.simPaths);
-    for (let p = 0; p < s.simPaths; p++)
-      x0[p] = observed.data[Math.floor(((p + 0.5) * observed.length) / s.simPaths)];
-    const sim = await ctx.stage('simulate', (progress) =>
-      sde.simulate(model.system(), {
-        x0,
-        paths: s.simPaths,
-        h: s.simH,
-        T: s.simT,
-        saveEvery: Math.round(s.dt / s.simH),
-        burnIn: Math.round(5 / s.simH),
-        seed: ctx.seedFor(3),
-        onProgress: (d, t) => progress(d / t),
-      }),
-    );
-    await ctx.saveSeries(
-      'simulated',
-      sim.data,
-      [sim.paths, sim.length, 1],
-      `learned-model paths, dt = ${sim.dt}`,
-    );
+    const x0 = startsFromSeries(observed, s.simPaths);
+    const sim = await simulateLearned(ctx, model.system(), x0, s, 5);
 
     await ctx.stage('metrics', async () => {
       const phiZ = model.phi.data[0];
@@ -132,22 +71,8 @@ export const t1Case: BenchCase = {
         { op: '<', value: 0.05 },
         `lags 0..${s.acfT} time units`,
       );
-      // Sampling noise of the criterion itself: the true system simulated exactly like the learned model.
-      const twin = sde.simulate(truth, {
-        x0,
-        paths: s.simPaths,
-        h: s.h,
-        T: s.simT,
-        saveEvery: Math.round(s.dt / s.h),
-        burnIn: Math.round(5 / s.h),
-        seed: ctx.seedFor(7),
-      });
-      ctx.metric(
-        'ACF error of the true system (noise floor)',
-        sde.acfError(acfData, bundleAcf(twin, maxLag)),
-        null,
-        'the true SDE simulated with the same paths and lengths as the learned model',
-      );
+      const twin = simulateLikeModel(truth, x0, s, { h: s.h, burnIn: 5, seed: ctx.seedFor(7) });
+      acfNoiseFloorMetric(ctx, acfData, twin);
       // Floor of the model class: the Langevin model with the EXACT score and the exact
       // Phi_x = E[g^2] / 2 (no learning at all), simulated like the learned model. T1's noise is
       // multiplicative (g^2 grows with x), so the true system relaxes faster from the right tail than
@@ -166,15 +91,7 @@ export const t1Case: BenchCase = {
           out[0] = noise;
         },
       };
-      const exactSim = sde.simulate(exactLangevin, {
-        x0,
-        paths: s.simPaths,
-        h: s.h,
-        T: s.simT,
-        saveEvery: Math.round(s.dt / s.h),
-        burnIn: Math.round(5 / s.h),
-        seed: ctx.seedFor(8),
-      });
+      const exactSim = simulateLikeModel(exactLangevin, x0, s, { h: s.h, burnIn: 5, seed: ctx.seedFor(8) });
       ctx.metric(
         'ACF error of the exact-score Langevin model (model-class floor)',
         sde.acfError(acfData, bundleAcf(exactSim, maxLag)),
@@ -182,12 +99,7 @@ export const t1Case: BenchCase = {
         'exact score, exact Phi = E[g^2]/2, same paths and lengths: the constant-Phi model cannot do better',
       );
       ctx.metric('||V + I||_F / sqrt(D)', model.diagnostics.steinError, null);
-      ctx.recordSizes({
-        observations: observed.length,
-        phiShift: model.diagnostics.shift,
-        cells: model.diagnostics.cells,
-      });
-      for (const w of model.diagnostics.warnings) ctx.warn(`fitLangevin: ${w}`);
+      recordLangevinFit(ctx, observed, model);
       const g = cmp.grids[0];
       const exact = Float64Array.from(g.x, (x) => sde.t1StationaryDensity(x));
       await plotMarginals(ctx, cmp, ['x'], [{ x: g.x, p: exact }]);

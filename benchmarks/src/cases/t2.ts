@@ -5,32 +5,33 @@
  * methods.md section 1. Learn the Langevin model from the observed series only, then compare Phi,
  * marginal PDFs, ACF, and path tracking under the same noise realisation.
  */
-import { fitLangevin } from '@sdekit/score';
 import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
 import { heatmaps, lineChart } from '../plots.js';
 import {
+  acfNoiseFloorMetric,
   bundleAcf,
   bundlePath,
   compareMarginals,
   coordinate,
   GENERATOR,
-  langevinProgress,
+  learnLangevin,
+  observeTruth,
   plotAcf,
   plotMarginals,
   plotPaths,
+  recordLangevinFit,
+  SDE_DATA_SIZES,
   seriesAcf,
+  simulateLearned,
+  simulateLikeModel,
+  simulateSaved,
+  startsFromSeries,
 } from './common.js';
 
 const SIZES = {
   quick: {
-    T: 2000,
-    h: 1e-3,
-    dt: 0.01,
-    burnIn: 10,
-    sigma: 0.05,
-    score: 'kgmm',
-    dsmSteps: 3000,
+    ...SDE_DATA_SIZES.quick,
     simPaths: 40,
     simT: 50,
     simH: 0.005,
@@ -39,13 +40,7 @@ const SIZES = {
     acfT: 5,
   },
   full: {
-    T: 20000,
-    h: 1e-3,
-    dt: 0.01,
-    burnIn: 10,
-    sigma: 0.05,
-    score: 'kgmm',
-    dsmSteps: 8000,
+    ...SDE_DATA_SIZES.full,
     simPaths: 100,
     simT: 200,
     simH: 0.005,
@@ -70,37 +65,14 @@ export const t2Case: BenchCase = {
   async run(ctx: CaseContext) {
     const s = ctx.resolveSizes(SIZES[ctx.profile]);
     const truth = sde.fourWellSystem();
-    const saveEvery = Math.round(s.dt / s.h);
-    const observed = await ctx.stage('data', (progress) => {
-      const b = sde.simulate(truth, {
-        x0: new Float64Array([0, 0]),
-        paths: 1,
-        h: s.h,
-        T: s.T,
-        saveEvery,
-        burnIn: Math.round(s.burnIn / s.h),
-        seed: ctx.seedFor(1),
-        onProgress: (d, t) => progress(d / t),
-      });
-      return sde.pathOf(b, 0);
-    });
-    await ctx.saveSeries(
-      'observed',
-      observed.data,
-      [observed.length, 2],
-      `observed series, dt = ${observed.dt}`,
-    );
+    const observed = await observeTruth(ctx, truth, new Float64Array([0, 0]), s);
 
-    const model = await ctx.stage('learn', (progress) =>
-      fitLangevin(observed, {
-        sigma: s.sigma,
-        score: s.score as 'kgmm' | 'dsm-mlp',
-        ...GENERATOR,
-        dsm: { steps: s.dsmSteps },
-        seed: ctx.seedFor(2),
-        onProgress: langevinProgress(progress),
-      }),
-    );
+    const model = await learnLangevin(ctx, observed, {
+      sigma: s.sigma,
+      score: s.score as 'kgmm' | 'dsm-mlp',
+      ...GENERATOR,
+      dsm: { steps: s.dsmSteps },
+    });
     await ctx.saveModel(
       'langevin',
       model.toJSON(),
@@ -108,49 +80,20 @@ export const t2Case: BenchCase = {
     );
     const learned = model.system();
 
-    // Learned-model paths: simPaths independent paths started at data points, after a burn-in.
-    const simSave = Math.round(s.dt / s.simH);
-    const x0 = new Float64Array(2 * s.simPaths);
-    for (let p = 0; p < s.simPaths; p++)
-      x0.set(
-        observed.data.subarray(
-          2 * Math.floor((p * observed.length) / s.simPaths),
-          2 * Math.floor((p * observed.length) / s.simPaths) + 2,
-        ),
-        2 * p,
-      );
-    const sim = await ctx.stage('simulate', (progress) =>
-      sde.simulate(learned, {
-        x0,
-        paths: s.simPaths,
-        h: s.simH,
-        T: s.simT,
-        saveEvery: simSave,
-        burnIn: Math.round(5 / s.simH),
-        seed: ctx.seedFor(3),
-        onProgress: (d, t) => progress(d / t),
-      }),
-    );
-    await ctx.saveSeries(
-      'simulated',
-      sim.data,
-      [sim.paths, sim.length, 2],
-      `learned-model paths, dt = ${sim.dt}`,
-    );
+    // Learned-model paths: simPaths independent paths started at data points (path p at point
+    // floor(p N / simPaths)), after a burn-in.
+    const x0 = startsFromSeries(observed, s.simPaths, 0);
+    const sim = await simulateLearned(ctx, learned, x0, s, 5);
 
     // Tracking: true and learned model from the same starts with the same noise (same seed, same
     // number of paths and noise dimension => identical Brownian increments), against a second true
     // run with independent noise: ratio ~0 means the learned path follows the true one, ~1 means no better than chance.
     const track = await ctx.stage('tracking', () => {
-      const starts = new Float64Array(2 * s.trackPaths);
-      for (let p = 0; p < s.trackPaths; p++) {
-        const k = Math.floor(((p + 0.5) * observed.length) / s.trackPaths);
-        starts.set(observed.data.subarray(2 * k, 2 * k + 2), 2 * p);
-      }
-      const opts = { x0: starts, paths: s.trackPaths, h: s.simH, T: s.trackT, saveEvery: simSave };
-      const a = sde.simulate(truth, { ...opts, seed: ctx.seedFor(4) });
-      const b = sde.simulate(learned, { ...opts, seed: ctx.seedFor(4) });
-      const c = sde.simulate(truth, { ...opts, seed: ctx.seedFor(5) });
+      const starts = startsFromSeries(observed, s.trackPaths);
+      const run = { paths: s.trackPaths, T: s.trackT, dt: s.dt, h: s.simH, burnIn: 0 };
+      const a = simulateSaved(truth, starts, { ...run, seed: ctx.seedFor(4) });
+      const b = simulateSaved(learned, starts, { ...run, seed: ctx.seedFor(4) });
+      const c = simulateSaved(truth, starts, { ...run, seed: ctx.seedFor(5) });
       return {
         same: a,
         learned: b,
@@ -183,22 +126,8 @@ export const t2Case: BenchCase = {
         { op: '<', value: 0.05 },
         `max |ACF_model - ACF_data| over lags 0..${s.acfT} time units`,
       );
-      // Sampling noise of the criterion itself: the true system simulated exactly like the learned model.
-      const twin = sde.simulate(truth, {
-        x0,
-        paths: s.simPaths,
-        h: s.simH,
-        T: s.simT,
-        saveEvery: simSave,
-        burnIn: Math.round(5 / s.simH),
-        seed: ctx.seedFor(7),
-      });
-      ctx.metric(
-        'ACF error of the true system (noise floor)',
-        sde.acfError(acfData, bundleAcf(twin, maxLag)),
-        null,
-        'the true SDE simulated with the same paths and lengths as the learned model',
-      );
+      const twin = simulateLikeModel(truth, x0, s, { h: s.simH, burnIn: 5, seed: ctx.seedFor(7) });
+      acfNoiseFloorMetric(ctx, acfData, twin);
       ctx.metric(
         'tracking ratio',
         track.ratio,
@@ -207,12 +136,7 @@ export const t2Case: BenchCase = {
       );
       ctx.metric('||V + I||_F / sqrt(D)', model.diagnostics.steinError, null);
       ctx.metric('Phi_A share of ||Phi||_F^2', model.diagnostics.energyShareA, null);
-      ctx.recordSizes({
-        observations: observed.length,
-        phiShift: model.diagnostics.shift,
-        cells: model.diagnostics.cells,
-      });
-      for (const w of model.diagnostics.warnings) ctx.warn(`fitLangevin: ${w}`);
+      recordLangevinFit(ctx, observed, model);
 
       await plotMarginals(ctx, cmp, ['x1', 'x2']);
       await plotAcf(ctx, s.dt, acfData, acfModel);

@@ -7,7 +7,6 @@
  * bivariate densities of neighbouring coordinates.
  */
 import { simulateKs } from '@sdekit/ks-solver';
-import { fitLangevin } from '@sdekit/score';
 import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
 import { densityPanels, heatmaps, lineChart } from '../plots.js';
@@ -17,10 +16,13 @@ import {
   compareMarginals,
   coordinate,
   GENERATOR,
-  langevinProgress,
+  learnLangevin,
   plotAcf,
   plotPaths,
+  recordLangevinFit,
   seriesAcf,
+  simulateLearned,
+  startsFromSeries,
 } from './common.js';
 
 const SIZES = {
@@ -87,45 +89,20 @@ export const t3Case: BenchCase = {
       [observed.length, D],
       `u at x = ${ks.grid[1].toFixed(4)} k, k < ${D}; dt = ${observed.dt}`,
     );
-    const model = await ctx.stage('learn', (progress) =>
-      fitLangevin(observed, {
-        sigma: s.sigma,
-        score: s.network === 'unet' ? 'dsm-unet' : 'dsm-mlp',
-        ...GENERATOR,
-        pMin: s.pMin,
-        // The within-cell (richardson) correction assumes cells smaller than one step's
-        // displacement; in 32-D KS cells are ~75x larger (diagnostics.cellStepRatio), which made
-        // Phi_S pure shift. The plain generator estimate M Q diag(pi) M^T is used instead.
-        cdotEstimator: 'generator',
-        dsm: { steps: s.dsmSteps, ...(s.network === 'mlp' ? { hiddenDims: [s.hidden, s.hidden] } : {}) },
-        seed: ctx.seedFor(2),
-        onProgress: langevinProgress(progress),
-      }),
-    );
+    const model = await learnLangevin(ctx, observed, {
+      sigma: s.sigma,
+      score: s.network === 'unet' ? 'dsm-unet' : 'dsm-mlp',
+      ...GENERATOR,
+      pMin: s.pMin,
+      // The within-cell (richardson) correction assumes cells smaller than one step's
+      // displacement; in 32-D KS cells are ~75x larger (diagnostics.cellStepRatio), which made
+      // Phi_S pure shift. The plain generator estimate M Q diag(pi) M^T is used instead.
+      cdotEstimator: 'generator',
+      dsm: { steps: s.dsmSteps, ...(s.network === 'mlp' ? { hiddenDims: [s.hidden, s.hidden] } : {}) },
+    });
     await ctx.saveModel('langevin', model.toJSON(), 'learned 32-D score-based Langevin model');
-    const x0 = new Float64Array(D * s.simPaths);
-    for (let p = 0; p < s.simPaths; p++) {
-      const k = Math.floor(((p + 0.5) * observed.length) / s.simPaths);
-      x0.set(observed.data.subarray(k * D, (k + 1) * D), p * D);
-    }
-    const sim = await ctx.stage('simulate', (progress) =>
-      sde.simulate(model.system(), {
-        x0,
-        paths: s.simPaths,
-        h: s.simH,
-        T: s.simT,
-        saveEvery: Math.round(s.dt / s.simH),
-        burnIn: Math.round(10 / s.simH),
-        seed: ctx.seedFor(3),
-        onProgress: (d, t) => progress(d / t),
-      }),
-    );
-    await ctx.saveSeries(
-      'simulated',
-      sim.data,
-      [sim.paths, sim.length, D],
-      `learned-model paths, dt = ${sim.dt}`,
-    );
+    const x0 = startsFromSeries(observed, s.simPaths);
+    const sim = await simulateLearned(ctx, model.system(), x0, s, 10);
 
     await ctx.stage('metrics', async () => {
       const cmp = compareMarginals(observed.data, sim.data, D);
@@ -158,13 +135,7 @@ export const t3Case: BenchCase = {
         full ? { op: '<', value: 0.1 } : null,
         'reflection symmetry: Phi_A small relative to Phi_S (our threshold 0.1)',
       );
-      ctx.recordSizes({
-        observations: observed.length,
-        D,
-        phiShift: model.diagnostics.shift,
-        cells: model.diagnostics.cells,
-      });
-      for (const w of model.diagnostics.warnings) ctx.warn(`fitLangevin: ${w}`);
+      recordLangevinFit(ctx, observed, model, { D });
 
       for (const j of [0, Math.floor(D / 4)]) {
         const g = cmp.grids[j];

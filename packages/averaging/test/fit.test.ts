@@ -42,16 +42,19 @@ function linearScalarSde(a: number, s: number): SdeSystem {
   };
 }
 
+/** Hand-written coefficients with d = 1, scalar noise and m = 2 (the test problems below). */
+function slow1dFast2d(
+  c: Omit<SlowCoefficients, 'slowDim' | 'fastDim' | 'noise' | 'noiseDim'>,
+): SlowCoefficients {
+  return { slowDim: 1, fastDim: 2, noise: 'scalar', noiseDim: 1, ...c };
+}
+
 /**
  * Affine-in-y test problem (d = 1, m = 2): b(x, y) = -x + y_1 + x y_2, sigma = 0.5, fast OU
  * dY = -n (Y - mu) dt + sqrt(n) 0.5 dW', so pi_0 = N(mu, I/8) and exactly bbar(x) = mu_1 + (mu_2 - 1) x.
  */
 const MU = [0.5, -0.3];
-const affineCoefficients: SlowCoefficients = {
-  slowDim: 1,
-  fastDim: 2,
-  noise: 'scalar',
-  noiseDim: 1,
+const affineCoefficients = slow1dFast2d({
   constantDiffusion: true,
   driftTf: (x, y) =>
     tf.tidy(() => {
@@ -65,7 +68,7 @@ const affineCoefficients: SlowCoefficients = {
   diffusion: (_x, _y, out) => {
     out[0] = 0.5;
   },
-};
+});
 
 function affineOuSystem(n: number): SlowFastSystem {
   return {
@@ -207,11 +210,7 @@ describe('fitAveraged (methods.md §4)', () => {
     // b(x, y) = -x, sigma(x, y) = 0.2 sqrt(1 + y_1^2): S = sigmabar^2 = 0.04 (1 + E y_1^2). The data
     // come from dX = -X dt + 0.3 dW (S = 0.09). With the drift known, the MLE of a constant S is
     // S_hat = sum_k (dx_k + x_k Delta)^2 / (M Delta), with relative standard error sqrt(2/M) = 2 % (M = 4500).
-    const coefficients: SlowCoefficients = {
-      slowDim: 1,
-      fastDim: 2,
-      noise: 'scalar',
-      noiseDim: 1,
+    const coefficients = slow1dFast2d({
       driftTf: (x) => tf.neg(x) as tf.Tensor2D,
       diffusionTf: (_x, y) =>
         tf.tidy(
@@ -223,7 +222,7 @@ describe('fitAveraged (methods.md §4)', () => {
       diffusion: (_x, y, out) => {
         out[0] = 0.2 * Math.sqrt(1 + y[0] * y[0]);
       },
-    };
+    });
     const ou = linearScalarSde(-1, 0.3);
     const path = pathOf(simulate(ou, { x0: Float64Array.of(0), h: 0.01, T: 50, seed: 12 }), 0);
     const model = fitAveraged({
@@ -255,11 +254,7 @@ describe('fitAveraged (methods.md §4)', () => {
     // b(x, y) = -x / (1 + |y|^2/2) can only give bbar = -c x with 0 < c <= 1. The data come from the
     // explosive dX = 0.3 X dt + 0.5 dW, whose MLE wants c = -0.3 < 0: without a penalty the likelihood
     // keeps improving as |y| -> infinity; with lambda > 0 the optimum has finite |y|.
-    const coefficients: SlowCoefficients = {
-      slowDim: 1,
-      fastDim: 2,
-      noise: 'scalar',
-      noiseDim: 1,
+    const coefficients = slow1dFast2d({
       constantDiffusion: true,
       driftTf: (x, y) =>
         tf.tidy(
@@ -272,7 +267,7 @@ describe('fitAveraged (methods.md §4)', () => {
       diffusion: (_x, _y, out) => {
         out[0] = 0.5;
       },
-    };
+    });
     const explosive = linearScalarSde(0.3, 0.5);
     const path: TimeSeries = pathOf(
       simulate(explosive, { x0: Float64Array.of(1), h: 0.01, T: 10, seed: 5 }),

@@ -1,33 +1,58 @@
-import { fitAveraged, m1Coefficients } from '@sdekit/averaging';
-import { InvalidArgumentError, m1System, m1TrueDrift, simulateSlowFast } from '@sdekit/sde';
+import { type AveragedModel, fitAveraged, m1Coefficients } from '@sdekit/averaging';
+import { InvalidArgumentError, m1System, m1TrueDrift, simulateSlowFast, type TimeSeries } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { AveragedPosterior, averagedPosterior } from '../src/index.js';
 
 const GRID = Float64Array.from({ length: 31 }, (_, i) => -1.5 + 0.1 * i);
+/** M1 of both tests: fast dimension m and coupling beta. */
+const M = 2;
+const BETA = 0.5;
+
+/** The M1 slow path (T = 50) and the averaged model both tests start from (test-size fit). */
+function m1Fit(): { slow: TimeSeries; model: AveragedModel } {
+  const { slow } = simulateSlowFast(m1System({ m: M, n: 100, beta: BETA }), {
+    x0: Float64Array.of(-1),
+    y0: new Float64Array(M),
+    fastStep: 0.02 / 100,
+    Delta: 0.01,
+    T: 50,
+    seed: 21,
+  });
+  const model = fitAveraged({
+    path: slow,
+    coefficients: m1Coefficients({ m: M, beta: BETA }),
+    flow: { layers: 2, hidden: 16 },
+    L: 32,
+    iterations: 250,
+    batchSize: 256,
+    seed: 4,
+  });
+  return { slow, model };
+}
+
+/**
+ * Coverage of the true bbar (Monte Carlo over 2e5 exact pi_0 samples, error ~1e-3, far below the
+ * band widths) by a band, on the grid points where the data put mass (>= 1 % of the path within
+ * +-0.05).
+ */
+function coverageWhereDataLie(slow: TimeSeries, band: { lower: Float64Array; upper: Float64Array }) {
+  const truth = m1TrueDrift(GRID, { m: M, beta: BETA, samples: 200_000, seed: 9 });
+  let covered = 0;
+  let total = 0;
+  for (let i = 0; i < GRID.length; i++) {
+    let c = 0;
+    for (const x of slow.data) if (Math.abs(x - GRID[i]) < 0.05) c++;
+    if (c / slow.data.length < 0.01) continue;
+    total++;
+    if (truth[i] >= band.lower[i] && truth[i] <= band.upper[i]) covered++;
+  }
+  return { covered, total };
+}
 
 describe('averagedPosterior on M1 (m = 2, n = 100; benchmarks.md U1, test size)', () => {
   it('the true bbar lies in the 95 % band where the data put mass; forecast bands cover the stationary bulk', () => {
-    const m = 2;
-    const beta = 0.5;
-    const T = 50;
-    const { slow } = simulateSlowFast(m1System({ m, n: 100, beta }), {
-      x0: Float64Array.of(-1),
-      y0: new Float64Array(m),
-      fastStep: 0.02 / 100,
-      Delta: 0.01,
-      T,
-      seed: 21,
-    });
-    const model = fitAveraged({
-      path: slow,
-      coefficients: m1Coefficients({ m, beta }),
-      flow: { layers: 2, hidden: 16 },
-      L: 32,
-      iterations: 250,
-      batchSize: 256,
-      seed: 4,
-    });
+    const { slow, model } = m1Fit();
     // The defaults (documented in averaged.ts): prior N(theta_hat, I), q starting at N(theta_hat, 1e-4 I),
     // Gaussian q (rank 2), K = 2, L = 16, all 5000 transitions per evaluation, 400 steps.
     const tensorsBefore = tf.memory().numTensors;
@@ -38,18 +63,7 @@ describe('averagedPosterior on M1 (m = 2, n = 100; benchmarks.md U1, test size)'
     const bands = post.bbarBands(GRID, [0.95], { samples: 100, fastSamples: 1024, seed: 1 });
     // the model's parameters are restored after the bands
     expect(Array.from(model.getParams())).toEqual(Array.from(fittedBefore));
-    // Truth by Monte Carlo over 2e5 exact pi_0 samples (MC error ~1e-3, far below the band widths).
-    const truth = m1TrueDrift(GRID, { m, beta, samples: 200_000, seed: 9 });
-    // "Where the data put mass": grid points with >= 1 % of the path within +-0.05.
-    let covered = 0;
-    let total = 0;
-    for (let i = 0; i < GRID.length; i++) {
-      let c = 0;
-      for (const x of slow.data) if (Math.abs(x - GRID[i]) < 0.05) c++;
-      if (c / slow.data.length < 0.01) continue;
-      total++;
-      if (truth[i] >= bands.bands[0].lower[i] && truth[i] <= bands.bands[0].upper[i]) covered++;
-    }
+    const { covered, total } = coverageWhereDataLie(slow, bands.bands[0]);
     let width = 0;
     for (let i = 0; i < GRID.length; i++)
       width += (bands.bands[0].upper[i] - bands.bands[0].lower[i]) / GRID.length;
@@ -86,25 +100,7 @@ describe('averagedPosterior on M1 (m = 2, n = 100; benchmarks.md U1, test size)'
 
 describe('averagedPosterior with a Gauss-Newton subspace (M1, m = 2, n = 100, test size)', () => {
   it('orthonormal basis, q widths near the linearised (Laplace) widths, coverage, JSON round trip', () => {
-    const m = 2;
-    const beta = 0.5;
-    const { slow } = simulateSlowFast(m1System({ m, n: 100, beta }), {
-      x0: Float64Array.of(-1),
-      y0: new Float64Array(m),
-      fastStep: 0.02 / 100,
-      Delta: 0.01,
-      T: 50,
-      seed: 21,
-    });
-    const model = fitAveraged({
-      path: slow,
-      coefficients: m1Coefficients({ m, beta }),
-      flow: { layers: 2, hidden: 16 },
-      L: 32,
-      iterations: 250,
-      batchSize: 256,
-      seed: 4,
-    });
+    const { slow, model } = m1Fit();
     const tensorsBefore = tf.memory().numTensors;
     const post = averagedPosterior(model, slow, { subspace: {}, samples: 4, steps: 300, seed: 5 });
     expect(tf.memory().numTensors).toBe(tensorsBefore);
@@ -155,16 +151,7 @@ describe('averagedPosterior with a Gauss-Newton subspace (M1, m = 2, n = 100, te
     }
 
     const bands = post.bbarBands(GRID, [0.95], { samples: 100, fastSamples: 1024, seed: 1 });
-    const truth = m1TrueDrift(GRID, { m, beta, samples: 200_000, seed: 9 });
-    let covered = 0;
-    let total = 0;
-    for (let i = 0; i < GRID.length; i++) {
-      let c = 0;
-      for (const x of slow.data) if (Math.abs(x - GRID[i]) < 0.05) c++;
-      if (c / slow.data.length < 0.01) continue;
-      total++;
-      if (truth[i] >= bands.bands[0].lower[i] && truth[i] <= bands.bands[0].upper[i]) covered++;
-    }
+    const { covered, total } = coverageWhereDataLie(slow, bands.bands[0]);
     console.log(
       `subspace U1 test: true bbar inside the 95 % band on ${covered}/${total} grid points with data mass`,
     );

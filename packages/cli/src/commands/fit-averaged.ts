@@ -5,20 +5,16 @@
  */
 import { dirname, relative, sep } from 'node:path';
 import { fitAveraged } from '@sdekit/averaging';
-import { mean, quantiles, timeSeries } from '@sdekit/sde';
-import { selectBackend } from '../backend.js';
-import { checkOutputFile, readColumns, resolvePath } from './files.js';
-import { loadCoefficientsModule, MODEL_OUT_OPTION, saveFittedModel } from './model-file.js';
+import { mean, quantiles } from '@sdekit/sde';
+import { resolvePath } from './files.js';
+import { loadCoefficientsModule, MODEL_OUT_OPTION, readFitInput, saveFittedModel } from './model-file.js';
 import { commandProgress, formatTable, formatWarnings, num } from './report.js';
 import {
   BACKEND_OPTION,
-  backendOption,
   type CommandSpec,
   numberOption,
   QUIET_OPTION,
-  quietFlag,
   requiredString,
-  stringOption,
   toNumber,
 } from './spec.js';
 
@@ -94,14 +90,8 @@ export const fitAveragedCommand: CommandSpec = {
     const layers = numberOption(args, 'flow-layers', 4, { integer: true, min: 1 });
     const hidden = numberOption(args, 'flow-hidden', 32, { integer: true, min: 1 });
     const validationFraction = numberOption(args, 'validation', 0.1, { min: 0, below: 1 });
-    const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
-    const backend = backendOption(args);
-    const quiet = quietFlag(args);
-    const out = await checkOutputFile(io, outPath, 'out');
-
-    const table = await readColumns(io, dataPath, 'DATA', stringOption(args, 'columns'));
-    const path = timeSeries(table.data, table.cols, dt);
-    const selection = await selectBackend(backend);
+    const input = { dataPath, outPath, dt };
+    const { seed, quiet, out, table, series, selection } = await readFitInput(args, io, input);
     const moduleAbs = resolvePath(io, modulePath);
     const coefficients = await loadCoefficientsModule(moduleAbs, modulePath, {
       slowDim: table.cols,
@@ -110,7 +100,7 @@ export const fitAveragedCommand: CommandSpec = {
 
     const bar = commandProgress(io, quiet, 'training flow');
     const model = fitAveraged({
-      path,
+      path: series,
       coefficients,
       fastDim,
       flow: { layers, hidden },

@@ -3,20 +3,15 @@
  * (methods.md §1, [G]) fitted to one stationary time series with @sdekit/score's `fitLangevin`.
  */
 import { fitLangevin, type LangevinOptions } from '@sdekit/score';
-import { timeSeries } from '@sdekit/sde';
-import { selectBackend } from '../backend.js';
-import { checkOutputFile, readColumns } from './files.js';
-import { MODEL_OUT_OPTION, saveFittedModel } from './model-file.js';
+import { MODEL_OUT_OPTION, readFitInput, saveFittedModel } from './model-file.js';
 import { commandProgress, formatMatrix, formatWarnings, num } from './report.js';
 import {
   BACKEND_OPTION,
-  backendOption,
   type CommandSpec,
   choiceOption,
   numberList,
   numberOption,
   QUIET_OPTION,
-  quietFlag,
   requiredString,
   stringOption,
   toNumber,
@@ -105,14 +100,8 @@ export const fitLangevinCommand: CommandSpec = {
     const hiddenDims =
       hiddenText === undefined ? undefined : numberList('hidden', hiddenText, { integer: true, min: 1 });
     const tailQuantile = numberOption(args, 'tail-quantile', 1e-3, { min: 0, below: 0.5 });
-    const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
-    const backend = backendOption(args);
-    const quiet = quietFlag(args);
-    const out = await checkOutputFile(io, outPath, 'out');
-
-    const table = await readColumns(io, dataPath, 'DATA', stringOption(args, 'columns'));
-    const series = timeSeries(table.data, table.cols, dt);
-    const selection = await selectBackend(backend);
+    const input = { dataPath, outPath, dt };
+    const { seed, quiet, out, table, series, selection } = await readFitInput(args, io, input);
 
     const bar = commandProgress(io, quiet, 'training score');
     const network = { ...(steps !== undefined ? { steps } : {}), ...(hiddenDims ? { hiddenDims } : {}) };

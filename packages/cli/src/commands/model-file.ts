@@ -1,6 +1,7 @@
 /**
- * What the CLI adds to a saved model: the `sdekitCli` block (columns, data file, last observed point,
- * the coefficients module of an averaged model), and loading of a user's coefficients module.
+ * The fitting commands' side of a saved model: the input they share (`readFitInput`), what the CLI
+ * adds to the model (the `sdekitCli` block: columns, data file, last observed point, the coefficients
+ * module of an averaged model), and loading of a user's coefficients module.
  * The rest of the file is exactly the library's `toJSON()` output, so `LangevinModel.fromJSON` and
  * `AveragedModel.fromJSON` read CLI-written models directly.
  */
@@ -8,10 +9,20 @@ import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SlowCoefficients } from '@sdekit/averaging';
+import { type TimeSeries, timeSeries } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
+import { type BackendSelection, selectBackend } from '../backend.js';
 import { atomicWrite } from '../io.js';
-import { FileError, type Table } from './files.js';
-import type { OptionSpec } from './spec.js';
+import { checkOutputFile, FileError, readColumns, type Table } from './files.js';
+import {
+  backendOption,
+  type CliIo,
+  numberOption,
+  type OptionSpec,
+  type ParsedArgs,
+  quietFlag,
+  stringOption,
+} from './spec.js';
 
 /** Key of the CLI block in a saved model. */
 export const CLI_METADATA_KEY = 'sdekitCli';
@@ -39,6 +50,43 @@ export const MODEL_OUT_OPTION: OptionSpec = {
   help: 'where to save the model (written atomically)',
   required: true,
 };
+
+/** What every fitting command reads besides its own options (`readFitInput`). */
+export interface FitInput {
+  /** --seed (default 0). */
+  readonly seed: number;
+  readonly quiet: boolean;
+  /** --out, resolved and checked. */
+  readonly out: string;
+  /** The DATA columns chosen by --columns. */
+  readonly table: Table;
+  /** The table as a time series with the command's sampling interval. */
+  readonly series: TimeSeries;
+  /** The TensorFlow.js backend chosen by --backend. */
+  readonly selection: BackendSelection;
+}
+
+/**
+ * Reads the options and input the fitting commands share, after their own options and in this order
+ * (the first bad one is the error reported): --seed, --backend, --quiet, the --out path (checked
+ * before any training), DATA with --columns as a series with sampling interval dt; then selects the
+ * backend.
+ */
+export async function readFitInput(
+  args: ParsedArgs,
+  io: CliIo,
+  input: { dataPath: string; outPath: string; dt: number },
+): Promise<FitInput> {
+  const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
+  const backend = backendOption(args);
+  const quiet = quietFlag(args);
+  const out = await checkOutputFile(io, input.outPath, 'out');
+
+  const table = await readColumns(io, input.dataPath, 'DATA', stringOption(args, 'columns'));
+  const series = timeSeries(table.data, table.cols, input.dt);
+  const selection = await selectBackend(backend);
+  return { seed, quiet, out, table, series, selection };
+}
 
 /**
  * Writes a fitted model atomically as one line of JSON: the library's `toJSON()` output plus the CLI

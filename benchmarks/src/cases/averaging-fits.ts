@@ -1,0 +1,37 @@
+/**
+ * The `fit` and `baseline` steps of the averaging cases M1 and M2 (benchmarks.md): the flow-based
+ * averaged model and the unstructured MLP drift, fitted to the same slow path with progress.
+ */
+import { fitAveraged, fitMlpDriftBaseline, type SlowCoefficients } from '@sdekit/averaging';
+import type { AveragingSpec } from './averaging-common.js';
+
+/**
+ * The `fit` and `baseline` callbacks of averagingCase: fitAveraged with the case's coefficients
+ * (built when the fit starts), L fast samples and `iterations` Adam steps, and fitMlpDriftBaseline
+ * with the slow noise sigma and `baselineIterations` steps.
+ */
+export function averagingFits(
+  coefficients: () => SlowCoefficients,
+  sigma: number,
+  s: { L: number; iterations: number; baselineIterations: number },
+): Pick<AveragingSpec, 'fit' | 'baseline'> {
+  return {
+    fit: (path, seed, progress) =>
+      fitAveraged({
+        path,
+        coefficients: coefficients(),
+        L: s.L,
+        iterations: s.iterations,
+        seed,
+        onProgress: (p) => progress(p.iteration / p.iterations, `nll ${p.trainNll.toFixed(3)}`),
+      }),
+    baseline: (path, seed, progress) =>
+      fitMlpDriftBaseline({
+        path,
+        sigma,
+        iterations: s.baselineIterations,
+        seed,
+        onProgress: (p) => progress(p.iteration / p.iterations),
+      }),
+  };
+}
