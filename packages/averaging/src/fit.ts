@@ -53,6 +53,15 @@ export interface FitAveragedOptions {
   /** Fast samples per iteration (default 64), shared across time within an iteration. */
   L?: number;
   /**
+   * Remove the Monte Carlo bias of the squared residual (default false; needs L >= 2): each
+   * transition's term gets - Delta tr(S^{-1} C_k) / (2 L), C_k the sample covariance of b(x_k, y_l)
+   * over the L samples, so the loss is an unbiased estimate of the Euler-Maruyama NLL (constant
+   * diffusion). Without it the loss carries + Delta tr(S^{-1} Cov b) / (2 L) per transition, which
+   * the flow lowers by shrinking the spread of b: a bias of bbar that does not shrink with T, but
+   * also an implicit penalty on the spread along unidentified directions of pi_0 (see the README).
+   */
+  debias?: boolean;
+  /**
    * Penalty weight, on the scale of the full-path loss of methods.md §4 (a constant or a function of
    * the iteration). Default: 0.01 T (T = training transitions * Delta, the observed time span)
    * decreasing linearly to 0 at half of the iterations. The likelihood's curvature in bbar grows like
@@ -93,6 +102,7 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
     path,
     coefficients: coef,
     L = 64,
+    debias = false,
     p = 2,
     batchSize = 512,
     iterations = 1000,
@@ -118,7 +128,7 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
     );
   }
   const { transitions, trainEnd } = checkPathAndSplit(path, d, validationFraction);
-  checkInteger('L', L, 1);
+  checkInteger('L', L, debias ? 2 : 1);
   checkInteger('batchSize', batchSize, 1);
   checkInteger('iterations', iterations, 1);
   checkInteger('validationSamples', validationSamples, 2);
@@ -169,8 +179,11 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
       adam.step(() =>
         tf.tidy(() => {
           const y = flow.forwardFlat(tf.tensor2d(z32, [L, m], 'float32'), theta);
-          const { bbar, cov } = averagedCoefficientsTf(coef, tf.tensor2d(batches.x, [B, d]), y);
-          const t = emNllTermsTf(coef, tf.tensor2d(batches.dx, [B, d]), bbar, cov, dt);
+          const { bbar, cov, driftSpread } = averagedCoefficientsTf(coef, tf.tensor2d(batches.x, [B, d]), y, {
+            driftSpread: debias,
+          });
+          const spread = debias && driftSpread !== null ? { spread: driftSpread, L } : undefined;
+          const t = emNllTermsTf(coef, tf.tensor2d(batches.dx, [B, d]), bbar, cov, dt, spread);
           const sq = tf.sum(tf.square(y), 1);
           const pen = tf.mean(p === 2 ? sq : tf.pow(sq, p / 2)) as tf.Scalar;
           terms = tf.keep(t);

@@ -9,9 +9,20 @@
  *   S(x) = (1/L) sum_l sigma(x, y_l) sigma(x, y_l)^T.
  * - float64: the reported likelihoods (validation, final) from float64 coefficients and increments.
  *
+ * Monte Carlo bias and its correction. bbar_L is random, so the squared residual is biased:
+ * E_y[(r_k)^T S^{-1} r_k] / (2 Delta) = (exact term) + Delta tr(S^{-1} Cov_pi b(x_k, .)) / (2 L).
+ * The extra term is a penalty the optimiser can lower by shrinking the spread of b over the fast
+ * samples (moving pi_0 where b varies less), which biases bbar by an amount that does not shrink with
+ * the path length (the penalty and the data term both grow like T). `emNllTermsTf` subtracts
+ * Delta tr(S^{-1} C_k) / (2 L) with C_k the unbiased sample covariance of b(x_k, y_l) over the L
+ * samples (`driftSpread` of `averagedCoefficientsTf`): for a constant diffusion (S exact) the
+ * corrected term is an unbiased estimate of the exact Euler-Maruyama term, and so is its gradient.
+ * For a state- or y-dependent diffusion S is itself a Monte Carlo average; the correction then
+ * removes the leading O(1/L) drift part of the bias only.
+ *
  * S is stored per point as 1 value (scalar noise: S = s I), d values (diagonal) or d*d values (general).
  */
-import { cholesky, Matrix } from '@sdekit/sde';
+import { cholesky, InvalidArgumentError, Matrix } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import type { SlowCoefficients } from './coefficients.js';
 import { sigmaSize } from './coefficients.js';
@@ -31,15 +42,21 @@ export function covarianceSize(coef: Pick<SlowCoefficients, 'noise' | 'slowDim'>
  * `driftTfPairwise` when the coefficients provide it. With `constantDiffusion`, sigma is evaluated
  * once and S has a single row (broadcast).
  *
+ * With `{ driftSpread: true }` (and L >= 2; null otherwise), `driftSpread` [B, covarianceSize] is the unbiased sample covariance of b(x_k, y_l) over
+ * the L samples, C_k = sum_l (b_l - bbar)(b_l - bbar)^T / (L - 1), stored in the layout of S: its
+ * trace (scalar noise), its diagonal (diagonal noise) or all d*d entries (general noise). It is what
+ * `emNllTermsTf` needs to remove the Monte Carlo bias of the squared residual (see the file header).
+ *
  * @example
- * const { bbar, cov } = averagedCoefficientsTf(m1Coefficients({ m: 2 }), x, flow.forwardTensor(z));
+ * const { bbar, cov, driftSpread } = averagedCoefficientsTf(m1Coefficients({ m: 2 }), x, flow.forwardTensor(z), { driftSpread: true });
  */
 export function averagedCoefficientsTf(
   coef: SlowCoefficients,
   x: tf.Tensor2D,
   y: tf.Tensor2D,
-): { bbar: tf.Tensor2D; cov: tf.Tensor2D } {
-  return tf.tidy(() => {
+  options: { driftSpread?: boolean } = {},
+): { bbar: tf.Tensor2D; cov: tf.Tensor2D; driftSpread: tf.Tensor2D | null } {
+  const out = tf.tidy((): Record<string, tf.Tensor2D> => {
     const B = x.shape[0];
     const L = y.shape[0];
     const d = coef.slowDim;
@@ -58,6 +75,18 @@ export function averagedCoefficientsTf(
       ? coef.driftTfPairwise(x, y)
       : tf.reshape(coef.driftTf(...rowPairs()), [B, L, d]);
     const bbar = tf.mean(b, 1) as tf.Tensor2D;
+    const spread: Record<string, tf.Tensor2D> = {};
+    if (options.driftSpread === true && L >= 2) {
+      const dev = tf.sub(b, tf.expandDims(bbar, 1)); // [B, L, d]
+      if (coef.noise === 'scalar') {
+        spread.driftSpread = tf.reshape(tf.div(tf.sum(tf.square(dev), [1, 2]), L - 1), [B, 1]);
+      } else if (coef.noise === 'diagonal') {
+        spread.driftSpread = tf.div(tf.sum(tf.square(dev), 1), L - 1) as tf.Tensor2D;
+      } else {
+        const outer = tf.mul(tf.expandDims(dev, 3), tf.expandDims(dev, 2)); // [B, L, d, d]
+        spread.driftSpread = tf.reshape(tf.div(tf.sum(outer, 1), L - 1), [B, d * d]);
+      }
+    }
     let cov: tf.Tensor2D;
     if (coef.constantDiffusion) {
       const s = coef.diffusionTf(tf.slice(x, [0, 0], [1, d]), tf.slice(y, [0, 0], [1, coef.fastDim]));
@@ -66,8 +95,9 @@ export function averagedCoefficientsTf(
       const c = sigmaToCovarianceTf(coef, coef.diffusionTf(...rowPairs()));
       cov = tf.mean(tf.reshape(c, [B, L, c.shape[1]]), 1) as tf.Tensor2D;
     }
-    return { bbar, cov };
+    return { bbar, cov, ...spread };
   });
+  return { bbar: out.bbar, cov: out.cov, driftSpread: out.driftSpread ?? null };
 }
 
 /** Per-pair sigma sigma^T in the storage of `covarianceSize`. */
@@ -80,10 +110,22 @@ function sigmaToCovarianceTf(coef: SlowCoefficients, s: tf.Tensor2D): tf.Tensor2
   return tf.reshape(ggT, [n, d * d]);
 }
 
+/** The Monte Carlo debiasing input of `emNllTermsTf`: `driftSpread` of `averagedCoefficientsTf` and L. */
+export interface DriftSpread {
+  /** Sample covariance of b over the fast samples per point, [B, covarianceSize] (see averagedCoefficientsTf). */
+  spread: tf.Tensor2D;
+  /** Number L of fast samples bbar was averaged over (>= 2). */
+  L: number;
+}
+
 /**
  * Per-transition negative log-likelihood terms (tf, float32): dx = x_{k+1} - x_k [B, d] (computed in
  * float64 by the caller), bbar [B, d], cov [B | 1, covarianceSize] -> [B]. For general noise S is
  * factorised by an unrolled Cholesky on the d*d entries (d is small: the slow dimension).
+ *
+ * With `debias` (bbar a mean of L fast samples with sample covariance C_k), each term gets
+ * - Delta tr(S_k^{-1} C_k) / (2 L), which makes it an unbiased estimate of the exact term when S is
+ * exact (constant diffusion); see the file header.
  *
  * @example
  * const terms = emNllTermsTf({ noise: 'scalar', slowDim: 1 }, dx, bbar, tf.tensor2d([[0.25]]), 0.01); // [B]
@@ -94,17 +136,31 @@ export function emNllTermsTf(
   bbar: tf.Tensor2D,
   cov: tf.Tensor2D,
   dt: number,
+  debias?: DriftSpread,
 ): tf.Tensor1D {
+  if (debias !== undefined && !(Number.isInteger(debias.L) && debias.L >= 2)) {
+    throw new InvalidArgumentError(
+      'debias.L',
+      `is ${debias.L}; the sample covariance of b needs L >= 2 fast samples`,
+      'use L >= 2 fast samples or drop debias',
+    );
+  }
   return tf.tidy(() => {
     const d = coef.slowDim;
     const r = tf.sub(dx, tf.mul(bbar, dt));
+    // Delta / (2 L) tr(S^{-1} C) is subtracted from each term (unbiased residual; file header).
+    const corr = debias === undefined ? 0 : dt / (2 * debias.L);
     if (coef.noise === 'scalar') {
       const v = tf.reshape(cov, [-1]);
-      const quad = tf.div(tf.sum(tf.square(r), 1), tf.mul(v, 2 * dt));
+      let quad = tf.div(tf.sum(tf.square(r), 1), tf.mul(v, 2 * dt));
+      if (debias !== undefined) {
+        quad = tf.sub(quad, tf.div(tf.mul(tf.reshape(debias.spread, [-1]), corr), v));
+      }
       return tf.add(quad, tf.mul(d / 2, tf.log(tf.mul(v, 2 * Math.PI * dt)))) as tf.Tensor1D;
     }
     if (coef.noise === 'diagonal') {
-      const quad = tf.div(tf.square(r), tf.mul(cov, 2 * dt));
+      let quad = tf.div(tf.square(r), tf.mul(cov, 2 * dt));
+      if (debias !== undefined) quad = tf.sub(quad, tf.div(tf.mul(debias.spread, corr), cov));
       return tf.sum(tf.add(quad, tf.mul(0.5, tf.log(tf.mul(cov, 2 * Math.PI * dt)))), 1) as tf.Tensor1D;
     }
     // General: S = L L^T entry by entry; u = L^{-1} r; nll = |u|^2/(2 dt) + sum log L_ii + (d/2) log(2 pi dt).
@@ -119,17 +175,38 @@ export function emNllTermsTf(
         l[i].push(i === j ? tf.sqrt(acc) : tf.div(acc, l[j][j]));
       }
     }
+    // Forward substitution: L^{-1} v for a vector v given by its d entries.
+    const lowerSolve = (v: tf.Tensor[]): tf.Tensor[] => {
+      const u: tf.Tensor[] = [];
+      for (let i = 0; i < d; i++) {
+        let acc: tf.Tensor = v[i];
+        for (let k = 0; k < i; k++) acc = tf.sub(acc, tf.mul(l[i][k], u[k]));
+        u.push(tf.div(acc, l[i][i]));
+      }
+      return u;
+    };
     let quad: tf.Tensor = tf.zerosLike(rs[0]);
     let logDet: tf.Tensor = tf.zerosLike(rs[0]);
-    const u: tf.Tensor[] = [];
+    const u = lowerSolve(rs);
     for (let i = 0; i < d; i++) {
-      let acc: tf.Tensor = rs[i];
-      for (let k = 0; k < i; k++) acc = tf.sub(acc, tf.mul(l[i][k], u[k]));
-      u.push(tf.div(acc, l[i][i]));
       quad = tf.add(quad, tf.square(u[i]));
       logDet = tf.add(logDet, tf.log(l[i][i]));
     }
-    return tf.add(tf.div(quad, 2 * dt), tf.add(logDet, (d / 2) * (LOG_2PI + Math.log(dt)))) as tf.Tensor1D;
+    quad = tf.div(quad, 2 * dt);
+    if (debias !== undefined) {
+      // tr(S^{-1} C) = tr(L^{-1} C L^{-T}) = sum_i (L^{-1} W_i)_i with W = L^{-1} C (rows W_i).
+      const c = tf.unstack(debias.spread, 1);
+      const w = Array.from({ length: d }, (_, j) =>
+        lowerSolve(Array.from({ length: d }, (_, i) => c[i * d + j])),
+      );
+      let trace: tf.Tensor = tf.zerosLike(rs[0]);
+      for (let i = 0; i < d; i++) {
+        const yi = lowerSolve(Array.from({ length: d }, (_, j) => w[j][i]));
+        trace = tf.add(trace, yi[i]);
+      }
+      quad = tf.sub(quad, tf.mul(trace, corr));
+    }
+    return tf.add(quad, tf.add(logDet, (d / 2) * (LOG_2PI + Math.log(dt)))) as tf.Tensor1D;
   });
 }
 

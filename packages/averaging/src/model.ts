@@ -83,6 +83,13 @@ export interface FlatLikelihoodOptions {
   /** Seed of the stream of inner samples. */
   seed?: number;
   /**
+   * Subtract the Monte Carlo bias Delta tr(S^{-1} C_k) / (2 L) of each squared residual (default
+   * false; needs L >= 2), so the estimate is unbiased for the Euler-Maruyama log-likelihood (constant
+   * diffusion; `emNllTermsTf`). Without it E[estimate] is lower by Delta tr(S^{-1} Cov b) / (2 L)
+   * per transition, which favours parameters where b varies less over the fast samples.
+   */
+  debias?: boolean;
+  /**
    * Transitions per evaluation: all (default) or a random subset of this size, scaled by
    * transitions/batchSize so the estimate of the full-path log-likelihood stays unbiased.
    */
@@ -287,9 +294,9 @@ export class AveragedModel {
    * const value = tf.tidy(() => logLik(tf.tensor1d(model.getParams())));
    */
   logLikelihoodFunction(options: FlatLikelihoodOptions): (theta: tf.Tensor1D) => tf.Scalar {
-    const { path, L = 64, seed = 0, batchSize } = options;
+    const { path, L = 64, seed = 0, batchSize, debias = false } = options;
     const { transitions } = checkPathAndSplit(path, this.slowDim, 0);
-    checkInteger('L', L, 1);
+    checkInteger('L', L, debias ? 2 : 1);
     if (batchSize !== undefined) checkInteger('batchSize', batchSize, 1);
     const d = this.slowDim;
     const m = this.fastDim;
@@ -316,8 +323,11 @@ export class AveragedModel {
       }
       return tf.tidy(() => {
         const y = flow.forwardFlat(tf.tensor2d(z32, [L, m], 'float32'), theta);
-        const { bbar, cov } = averagedCoefficientsTf(coef, tf.tensor2d(xb, [B, d]), y);
-        const terms = emNllTermsTf(coef, tf.tensor2d(dxb, [B, d]), bbar, cov, dt);
+        const { bbar, cov, driftSpread } = averagedCoefficientsTf(coef, tf.tensor2d(xb, [B, d]), y, {
+          driftSpread: debias,
+        });
+        const spread = debias && driftSpread !== null ? { spread: driftSpread, L } : undefined;
+        const terms = emNllTermsTf(coef, tf.tensor2d(dxb, [B, d]), bbar, cov, dt, spread);
         return tf.mul(-scale, tf.sum(terms)) as tf.Scalar;
       });
     };

@@ -41,11 +41,17 @@ export interface AveragedPosteriorOptions {
   L?: number;
   /** Transitions per likelihood evaluation, an unbiased rescaled random subset (default: all). */
   batchSize?: number;
+  /**
+   * Remove the Monte Carlo bias of the L-sample likelihood estimate (default false; see
+   * `FlatLikelihoodOptions.debias` of @sdekit/averaging).
+   */
+  debias?: boolean;
   /** Prior N(centre, s0^2 I): centre 'fitted' (default) or 'zero'; s0 default 1. */
   prior?: { centre?: 'fitted' | 'zero'; std?: number };
   /**
-   * Standard deviation of the initial q around theta_hat (default 1e-2). The location is trained
-   * relative to the current width (fitPosterior's location: 'relative').
+   * Standard deviation of the initial q around theta_hat (default 1e-2; with `subspace`, the
+   * linearised widths 1 / sqrt(lambda_i + 1 / s0^2) of the eigen-directions). The location is
+   * trained relative to the current width (fitPosterior's location: 'relative').
    */
   initStd?: number;
   /** Variational flow shape (default: no sinh-arcsinh layer, rank 2). */
@@ -314,6 +320,7 @@ export function averagedPosterior(
     path,
     L: options.L ?? 32,
     batchSize: options.batchSize,
+    debias: options.debias,
     seed: options.seed,
   });
   const s0 = options.prior?.std ?? 1;
@@ -350,7 +357,18 @@ export function averagedPosterior(
             logLik(tf.reshape(tf.add(anchor, matMul(V, tf.reshape(c, [rank, 1]))), [dim]) as tf.Tensor1D),
           ),
         prior: { mean: 0, std: s0 },
-        init: { mean: 0, std: options.initStd ?? 0.1 * s0 },
+        // q starts at the linearised (Laplace) widths of the eigen-directions, 1 / sqrt(lambda_i +
+        // 1 / s0^2) (exact for a likelihood linear-Gaussian in c): from 0.1 s0 the weakly
+        // constrained directions (posterior sd ~ s0) were still growing at the last step (U1, M2).
+        init: {
+          mean: 0,
+          std:
+            options.initStd ??
+            Float64Array.from(
+              eigenvalues.subarray(0, rank),
+              (lambda) => 1 / Math.sqrt(lambda + 1 / (s0 * s0)),
+            ),
+        },
         flow: { layers: 0, rank, ...options.flow },
         ...common,
       });
