@@ -16,7 +16,7 @@ import { CASE_IDS } from './cases/index.js';
 import { type RunReport, validateRunReport } from './metrics.js';
 import { runPerf } from './perf.js';
 import { terminalProgress } from './progress.js';
-import { markdownTable, summaryTable } from './report.js';
+import { configurationTables, markdownTable, summaryTable } from './report.js';
 import { runSuite } from './runner.js';
 
 const USAGE = `usage:
@@ -80,7 +80,8 @@ async function main(argv: string[]): Promise<number> {
     const problems = validateRunReport(doc);
     if (problems.length > 0)
       throw new Error(`${file} does not match the metrics.json schema:\n${problems.join('\n')}`);
-    process.stdout.write(`${markdownTable(doc as RunReport)}\n`);
+    const grids = configurationTables(doc as RunReport);
+    process.stdout.write(`${grids ? `${grids}\n` : ''}${markdownTable(doc as RunReport)}\n`);
     return 0;
   }
   if (command === 'perf') {

@@ -62,6 +62,47 @@ export function markdownTable(report: RunReport): string {
   return lines.join('\n');
 }
 
+/** 'd=1 N=10 n=100: drift MSE (flow)' -> its configuration tag and metric name (null: untagged). */
+function splitConfiguration(name: string): { tag: string; metric: string } | null {
+  const m = /^((?:[A-Za-z]\w*=[\w.]+ )*[A-Za-z]\w*=[\w.]+): (.+)$/.exec(name);
+  return m ? { tag: m[1], metric: m[2] } : null;
+}
+
+/**
+ * For every case that ran several configurations (metric names 'k=v ...: metric', as M1 and M2 in
+ * the full profile), a Markdown table with one row per configuration and one column per metric
+ * (failed values marked FAIL): the layout of [SG] Table 1 for M2's drift MSEs. Empty when no case has
+ * configurations.
+ */
+export function configurationTables(report: RunReport): string {
+  const out: string[] = [];
+  for (const c of report.cases) {
+    const tags: string[] = [];
+    const metrics: string[] = [];
+    const cells = new Map<string, string>();
+    for (const m of c.metrics) {
+      const split = splitConfiguration(m.name);
+      if (!split) continue;
+      if (!tags.includes(split.tag)) tags.push(split.tag);
+      if (!metrics.includes(split.metric)) metrics.push(split.metric);
+      cells.set(
+        `${split.tag}\u0000${split.metric}`,
+        `${formatValue(m.value)}${m.pass === false ? ' FAIL' : ''}`,
+      );
+    }
+    if (tags.length < 2) continue;
+    out.push(
+      `${c.id} by configuration:`,
+      '',
+      `| configuration | ${metrics.join(' | ')} |`,
+      `| --- |${metrics.map(() => ' ---: |').join('')}`,
+      ...tags.map((t) => `| ${t} | ${metrics.map((m) => cells.get(`${t}\u0000${m}`) ?? '').join(' | ')} |`),
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
 const esc = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateTarget, type RunReport, validateRunReport } from '../src/metrics';
+import { configurationTables } from '../src/report';
 
 function validReport(): RunReport {
   return {
@@ -65,5 +66,34 @@ describe('metrics.json schema', () => {
     expect(evaluateTarget(Number.NaN, { op: '>', value: 1 })).toBe(false);
     expect(evaluateTarget(2, { op: '>=', value: 2 })).toBe(true);
     expect(evaluateTarget(2, null)).toBeNull();
+  });
+});
+
+describe('configuration tables', () => {
+  it('pivots tagged metrics into configuration x metric, marking failures; untagged cases give none', () => {
+    const r = validReport();
+    expect(configurationTables(r)).toBe('');
+    const metric = (name: string, value: number, pass: boolean | null) => ({
+      name,
+      value,
+      target: pass === null ? null : { op: '<' as const, value: 0.01 },
+      pass,
+    });
+    r.cases[0].metrics = [
+      metric('d=1 N=10 n=100: drift MSE (flow)', 0.001, true),
+      metric('d=1 N=10 n=100: drift MSE (MLP baseline)', 0.2, null),
+      metric('d=2 N=10 n=1000: drift MSE (flow)', 0.05, false),
+      metric('d=2 N=10 n=1000: drift MSE (MLP baseline)', 0.3, null),
+      metric('Phi relative error: z', 0.5, null),
+    ];
+    expect(configurationTables(r).split('\n')).toEqual([
+      'T2 by configuration:',
+      '',
+      '| configuration | drift MSE (flow) | drift MSE (MLP baseline) |',
+      '| --- | ---: | ---: |',
+      '| d=1 N=10 n=100 | 0.001 | 0.2 |',
+      '| d=2 N=10 n=1000 | 0.05 FAIL | 0.3 |',
+      '',
+    ]);
   });
 });
