@@ -79,14 +79,22 @@ describe('configuration tables', () => {
       target: pass === null ? null : { op: '<' as const, value: 0.01 },
       pass,
     });
-    r.cases[0].metrics = [
-      metric('d=1 N=10 n=100: drift MSE (flow)', 0.001, true),
-      metric('d=1 N=10 n=100: drift MSE (MLP baseline)', 0.2, null),
-      metric('d=2 N=10 n=1000: drift MSE (flow)', 0.05, false),
-      metric('d=2 N=10 n=1000: drift MSE (MLP baseline)', 0.3, null),
-      metric('Phi relative error: z', 0.5, null),
-    ];
-    expect(configurationTables(r).split('\n')).toEqual([
+    const tagged: RunReport = {
+      ...r,
+      cases: [
+        {
+          ...r.cases[0],
+          metrics: [
+            metric('d=1 N=10 n=100: drift MSE (flow)', 0.001, true),
+            metric('d=1 N=10 n=100: drift MSE (MLP baseline)', 0.2, null),
+            metric('d=2 N=10 n=1000: drift MSE (flow)', 0.05, false),
+            metric('d=2 N=10 n=1000: drift MSE (MLP baseline)', 0.3, null),
+            metric('Phi relative error: z', 0.5, null),
+          ],
+        },
+      ],
+    };
+    expect(configurationTables(tagged).split('\n')).toEqual([
       'T2 by configuration:',
       '',
       '| configuration | drift MSE (flow) | drift MSE (MLP baseline) |',
