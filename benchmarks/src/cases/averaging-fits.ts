@@ -3,7 +3,31 @@
  * averaged model and the unstructured MLP drift, fitted to the same slow path with progress.
  */
 import { fitAveraged, fitMlpDriftBaseline, type SlowCoefficients } from '@sdekit/averaging';
+import * as sde from '@sdekit/sde';
 import type { AveragingSpec } from './averaging-common.js';
+
+/**
+ * The `generate` step of averagingCase: the slow path of the full slow-fast system from x = 0 with
+ * the fast state drawn from pi_0 (`drawFast`), fast Euler-Maruyama step 0.02 / n and observation
+ * spacing Delta (benchmarks.md M1, M2).
+ */
+export function slowPathOf(
+  system: sde.SlowFastSystem,
+  drawFast: (rng: sde.Rng) => Float64Array,
+  n: number,
+  Delta: number,
+): AveragingSpec['generate'] {
+  return (T, seed, progress) =>
+    sde.simulateSlowFast(system, {
+      x0: new Float64Array(system.slowDim),
+      y0: drawFast(sde.Rng.fromSeed(seed, 1)),
+      fastStep: 0.02 / n,
+      Delta,
+      T,
+      seed,
+      onProgress: progress,
+    }).slow;
+}
 
 /**
  * The `fit` and `baseline` callbacks of averagingCase: fitAveraged with the case's coefficients

@@ -9,7 +9,7 @@ import { m1Coefficients } from '@sdekit/averaging';
 import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
 import { type AveragingSizes, averagingCase } from './averaging-common.js';
-import { averagingFits } from './averaging-fits.js';
+import { averagingFits, slowPathOf } from './averaging-fits.js';
 
 /**
  * Sizes per profile; `ms` x `ns` are the configurations (benchmarks.md: full runs every n and m).
@@ -84,19 +84,7 @@ export const m1Case: BenchCase = {
         acfTarget: 0.1,
         tag,
         plots: i === 0 || n === ns[ns.length - 1],
-        generate: (T, seed, progress) => {
-          const system = sde.m1System({ m, n, beta });
-          const y0 = sde.sampleM1Fast(sde.Rng.fromSeed(seed, 1), 1, m);
-          return sde.simulateSlowFast(system, {
-            x0: new Float64Array([0]),
-            y0,
-            fastStep: 0.02 / n,
-            Delta: s.Delta,
-            T,
-            seed,
-            onProgress: progress,
-          }).slow;
-        },
+        generate: slowPathOf(sde.m1System({ m, n, beta }), (rng) => sde.sampleM1Fast(rng, 1, m), n, s.Delta),
         trueDrift: (grid) =>
           sde.m1TrueDrift(grid, { m, beta, samples: s.truthSamples, seed: ctx.seedFor(9) }),
         ...averagingFits(() => m1Coefficients({ m, beta }), 0.5, s),

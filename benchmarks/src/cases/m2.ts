@@ -8,7 +8,7 @@ import { m2Coefficients } from '@sdekit/averaging';
 import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
 import { averagingCase } from './averaging-common.js';
-import { averagingFits } from './averaging-fits.js';
+import { averagingFits, slowPathOf } from './averaging-fits.js';
 
 const COMMON = {
   Delta: 0.01,
@@ -85,19 +85,12 @@ export const m2Case: BenchCase = {
         slowDim: d,
         tag,
         plots: i === 0 || d === 2 ? true : n === ns[0],
-        generate: (T, seed, progress) => {
-          const system = sde.m2System({ d, N, n });
-          const y0 = sde.sampleM2Fast(sde.Rng.fromSeed(seed, 1), 1, { d, N });
-          return sde.simulateSlowFast(system, {
-            x0: new Float64Array(d),
-            y0,
-            fastStep: 0.02 / n,
-            Delta: s.Delta,
-            T,
-            seed,
-            onProgress: progress,
-          }).slow;
-        },
+        generate: slowPathOf(
+          sde.m2System({ d, N, n }),
+          (rng) => sde.sampleM2Fast(rng, 1, { d, N }),
+          n,
+          s.Delta,
+        ),
         trueDrift: (grid) => sde.m2TrueDrift(grid, { d, N }),
         ...averagingFits(() => m2Coefficients({ d, N }), 0.5, s),
       });
