@@ -82,8 +82,10 @@ export interface LangevinOptions {
   /** Points used for the Stein matrix (evenly strided subsample). Default 200000. */
   steinSamples?: number;
   /**
-   * Tail quantile q of the score continuation used by `system()` (see `TailBox`). Default 1e-3;
-   * 0 simulates with the raw learned score everywhere.
+   * Tail quantile q of the score continuation used by `system()` (see `TailBox`). Default 1e-3 / D,
+   * so that the box holds all but about 0.2 % of the points whatever D (in 32-D KS, q = 1e-3 per
+   * coordinate left 5.6 % of the points outside and raised the mean marginal KL from 0.061 to
+   * 0.067); 0 simulates with the raw learned score everywhere.
    */
   tailQuantile?: number;
   seed: number;
@@ -552,7 +554,7 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
       'pass a longer series or a larger pMin',
     );
   }
-  const tailQuantile = options.tailQuantile ?? 1e-3;
+  const tailQuantile = options.tailQuantile ?? 1e-3 / dim;
   if (!(tailQuantile >= 0 && tailQuantile < 0.5)) {
     throw new InvalidArgumentError(
       'tailQuantile',

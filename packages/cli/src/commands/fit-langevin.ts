@@ -74,7 +74,7 @@ export const fitLangevinCommand: CommandSpec = {
       type: 'string',
       value: 'Q',
       help: 'beyond the Q and 1-Q data quantiles the simulated score is continued by a restoring term (0: off)',
-      defaultText: '1e-3',
+      defaultText: '1e-3/D',
     },
     seed: {
       type: 'string',
@@ -99,7 +99,7 @@ export const fitLangevinCommand: CommandSpec = {
     const hiddenText = stringOption(args, 'hidden');
     const hiddenDims =
       hiddenText === undefined ? undefined : numberList('hidden', hiddenText, { integer: true, min: 1 });
-    const tailQuantile = numberOption(args, 'tail-quantile', 1e-3, { min: 0, below: 0.5 });
+    const tailQuantile = numberOption(args, 'tail-quantile', undefined, { min: 0, below: 0.5 });
     const input = { dataPath, outPath, dt };
     const { seed, quiet, out, table, series, selection } = await readFitInput(args, io, input);
 
@@ -109,7 +109,7 @@ export const fitLangevinCommand: CommandSpec = {
       score: score === 'dsm' ? 'dsm-mlp' : 'kgmm',
       sigma,
       pMin,
-      tailQuantile,
+      ...(tailQuantile !== undefined ? { tailQuantile } : {}),
       seed,
       ...(score === 'dsm' ? { dsm: network } : { kgmm: network }),
       onProgress: (p) => {
