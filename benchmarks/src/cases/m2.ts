@@ -40,7 +40,7 @@ const PROFILES = {
     baselineIterations: 3000,
     simT: 2000,
     refFactor: 2,
-    // --set M2.nMax=1000 leaves out the n = 15000 column (one slow-fast path at fast step
+    // Sub-grids: --set M2.nMax=1000 leaves out the n = 15000 column (one slow-fast path at fast step
     // 0.02 / 15000 is hours on 2 cores).
     nMax: 15000,
   },
@@ -63,10 +63,20 @@ export const m2Case: BenchCase = {
       simT: p.simT,
       refFactor: p.refFactor,
       nMax: p.nMax,
+      nMin: 0,
+      dMax: 2,
+      NMin: 0,
+      NMax: 1000,
       ...COMMON,
     });
-    const ns = p.ns.filter((n) => n <= s0.nMax);
-    const configs = p.ds.flatMap((d) => p.Ns.flatMap((N) => ns.map((n) => ({ d, N, n }))));
+    // --set M2.nMin=15000 --set M2.dMax=1 --set M2.NMax=10 runs one part of the grid
+    // (n in [nMin, nMax], N in [NMin, NMax], d <= dMax).
+    const ns = p.ns.filter((n) => n <= s0.nMax && n >= s0.nMin);
+    const configs = p.ds
+      .filter((d) => d <= s0.dMax)
+      .flatMap((d) =>
+        p.Ns.filter((N) => N >= s0.NMin && N <= s0.NMax).flatMap((N) => ns.map((n) => ({ d, N, n }))),
+      );
     for (const [i, { d, N, n }] of configs.entries()) {
       const tag = configs.length > 1 ? `d=${d} N=${N} n=${n}` : '';
       const s = { ...s0, n, m: N * d };
