@@ -109,6 +109,11 @@ describe('command-line errors (exit code 2)', () => {
       /--tail-quantile: expected a number >= 0 < 0.5, got '0.5'/,
     );
     expectFailure(
+      await sdekit([...FIT, 'good.csv', '--cdot', 'lagged'], dir),
+      2,
+      /--cdot: expected one of richardson, generator, got 'lagged'/,
+    );
+    expectFailure(
       await sdekit(['fit-langevin', 'good.csv', '--out', 'm.json', '--dt'], dir),
       2,
       /option '--dt' needs a value/,
@@ -339,6 +344,8 @@ describe('help and version', () => {
         '--steps',
         '--hidden',
         '--tail-quantile',
+        '--cdot',
+        '--perturb-series',
       ],
       simulate: [
         '--T T',

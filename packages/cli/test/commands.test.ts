@@ -297,6 +297,45 @@ describe('fit-langevin with KGMM on a 1-D float32 .npy series', () => {
     expect(Math.abs(model.original.phi.data[0] - 1)).toBeLessThan(0.12);
     expect(Math.abs(model.original.sigma.data[0] - 1)).toBeLessThan(0.06);
     model.dispose();
+
+    // --cdot generator with and without --perturb-series: the same score (same seed), so Phi (z units)
+    // moves by exactly the white-noise dissipation sigma^2 / dt = 0.01 / 0.05 = 0.2 up to the noise's
+    // cross term, standard deviation sigma / (sqrt(N) dt) = 0.01 for N = 4e4 samples (measured 0.188).
+    const phiZ = async (extra: string[]) => {
+      const out = await sdekit(
+        [
+          'fit-langevin',
+          'ou1.npy',
+          '--dt',
+          String(DT),
+          '--score',
+          'kgmm',
+          '--sigma',
+          '0.1',
+          '--steps',
+          '300',
+          '--hidden',
+          '32,32',
+          '--seed',
+          '3',
+          '--cdot',
+          'generator',
+          ...extra,
+          '--out',
+          'g.json',
+        ],
+        dir,
+      );
+      expect(out.code).toBe(0);
+      const m = LangevinModel.fromJSON(JSON.parse(await readFile(join(dir, 'g.json'), 'utf8')));
+      const phi = m.phi.data[0];
+      m.dispose();
+      return { phi, stdout: out.stdout };
+    };
+    const clean = await phiZ([]);
+    const perturbed = await phiZ(['--perturb-series']);
+    expect(perturbed.stdout).toMatch(/Cdot estimator +generator, on the series perturbed at sigma/);
+    expect(Math.abs(perturbed.phi - clean.phi - 0.2)).toBeLessThan(0.04);
   });
 });
 

@@ -21,6 +21,7 @@ import {
   InvalidArgumentError,
   Matrix,
   quantiles,
+  Rng,
   type SdeSystem,
   type TimeSeries,
   ZScore,
@@ -31,7 +32,7 @@ import { type KgmmOptions, kgmm } from './kgmm.js';
 import { NetworkScore, type NetworkScoreJSON } from './network-score.js';
 import { langevinCoefficients } from './phi.js';
 import type { ScoreModel } from './score-model.js';
-import { steinMatrix } from './stein.js';
+import { perturb, steinMatrix } from './stein.js';
 
 /** A score supplied by the caller, in original data units or in z-scored units. */
 export interface GivenScore {
@@ -79,6 +80,15 @@ export interface LangevinOptions {
    * M Q diag(pi) M^T (see cdot.ts for the derivation and measured errors).
    */
   cdotEstimator?: CdotEstimator;
+  /**
+   * Estimate Cdot from the perturbed series y~_t = y_t + sigma z_t (fresh z ~ N(0, I) per sample,
+   * sigma the score's noise level): its marginal is p_sigma, the density the learned score belongs to
+   * and the model's invariant law, so the generator then describes the same smoothed process. For
+   * smooth (deterministic) data such as KS the clean series gives Cdot -> 0 in every direction the
+   * cells do not resolve; the perturbation adds the dissipation -sigma^2 / dt I of the white noise
+   * (as ScoreUNet1D's KS estimator does). Default false.
+   */
+  perturbSeries?: boolean;
   /** Points used for the Stein matrix (evenly strided subsample). Default 200000. */
   steinSamples?: number;
   /**
@@ -117,6 +127,8 @@ export interface LangevinDiagnostics {
    * increment; 'richardson' needs it well below 1 and warns above 1 (cdot.ts).
    */
   cellStepRatio: number;
+  /** True when Cdot came from the series perturbed at the score's sigma (`perturbSeries`). */
+  perturbedSeries: boolean;
   /** Number of partition cells. */
   cells: number;
   /** ||Phi_S||_F^2 / ||Phi||_F^2 and ||Phi_A||_F^2 / ||Phi||_F^2. */
@@ -473,6 +485,7 @@ export class LangevinModel {
         ...rest,
         // Files written before this diagnostic existed lack it.
         cellStepRatio: rest.cellStepRatio ?? Number.NaN,
+        perturbedSeries: rest.perturbedSeries ?? false,
         warnings: [...rest.warnings],
         stein: Matrix.from(stein),
         cdot: Matrix.from(c),
@@ -579,6 +592,13 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
     );
   }
   const choice = options.score ?? 'dsm-mlp';
+  if (options.perturbSeries === true && typeof choice === 'object' && !((choice.sigma ?? 0) > 0)) {
+    throw new InvalidArgumentError(
+      'perturbSeries',
+      'perturbs the series at the score noise level, and the given score has sigma 0',
+      'pass options.score.sigma (the noise level of the density the score belongs to) or leave perturbSeries off',
+    );
+  }
   if (typeof choice === 'object') {
     if (!choice.model || typeof choice.model.score !== 'function') {
       throw new InvalidArgumentError(
@@ -671,11 +691,12 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
 
   // 3. Partition, labels, generator, pi, centroids, Cdot.
   options.onProgress?.({ stage: 'partition' });
-  const partition = buildTreePartition(y, dim, { pMin, seed, maxBuildPoints: options.maxBuildPoints });
-  const labels = partition.assign(y);
+  const yGen = options.perturbSeries === true ? perturb(y, scoreSigma, Rng.fromSeed(seed + 2)) : y;
+  const partition = buildTreePartition(yGen, dim, { pMin, seed, maxBuildPoints: options.maxBuildPoints });
+  const labels = partition.assign(yGen);
   options.onProgress?.({ stage: 'generator' });
   const K = partition.size;
-  const est = estimateCdot(y, dim, labels, K, series.dt, { estimator, correction });
+  const est = estimateCdot(yGen, dim, labels, K, series.dt, { estimator, correction });
   // The generator's "leave fraction > 0.3" warning assumes a jump process on coarse cells; fine cells
   // with leave fractions near 1 are the consistent regime for diffusions (README, "Choosing the
   // partition"), so that one warning is only passed on when a finite-dt correction was requested.
@@ -701,6 +722,7 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
     lambdaMin: coeff.lambdaMin,
     leaveFraction: est.leaveFraction,
     cellStepRatio: est.cellStepRatio,
+    perturbedSeries: yGen !== y,
     cells: K,
     energyShareS: coeff.energyShareS,
     energyShareA: coeff.energyShareA,

@@ -122,6 +122,50 @@ describe('fitLangevin with exact scores', () => {
     expect(plain.diagnostics.warnings.some((w) => w.includes("'richardson'"))).toBe(false);
   });
 
+  it('perturbSeries adds the white-noise dissipation sigma^2 / dt I to Phi (z units)', () => {
+    // The perturbed series y + sigma z_t has lag covariances C(tau) + sigma^2 I [tau = 0], so the
+    // one-lag generator estimate of Cdot moves by -sigma^2 / dt I, and Phi = Cdot V^{-1} (V = -I for
+    // the score of p_sigma) by +sigma^2 / dt I = 0.25 I here; Phi_A is unchanged.
+    const sigma = 0.05;
+    const dt = ou.dt;
+    // Score of p_sigma in z units: N(0, R + sigma^2 I) with R the correlation matrix of C0.
+    const r = C0.get(0, 1) / Math.sqrt(C0.get(0, 0) * C0.get(1, 1));
+    const cov = Matrix.from([
+      [1 + sigma ** 2, r],
+      [r, 1 + sigma ** 2],
+    ]);
+    const prec = solve(cov, Matrix.identity(2));
+    const smoothedScore = analyticScore(2, (x, out) => {
+      out[0] = -(prec.data[0] * x[0] + prec.data[1] * x[1]);
+      out[1] = -(prec.data[2] * x[0] + prec.data[3] * x[1]);
+    });
+    const fit = (perturbSeries: boolean) =>
+      fitLangevin(ou, {
+        score: { model: smoothedScore, units: 'z', sigma },
+        cdotEstimator: 'generator',
+        perturbSeries,
+        seed: 6,
+      });
+    const clean = fit(false);
+    const perturbed = fit(true);
+    const shift = addScaled(perturbed.phi, 1, clean.phi, -1);
+    const expected = sigma ** 2 / dt;
+    // Measured: diagonal 0.254 and 0.253, off-diagonal 0.0004 and -0.004, Phi_A moved by 0.3 %. The
+    // noise's cross term (1/N) sum y_t sigma z_{t+1} / dt has standard deviation sigma / (sqrt(N) dt)
+    // = 0.008 for N = 4e5, hence the 0.03 (about 3 standard deviations).
+    for (let i = 0; i < 2; i++) expect(Math.abs(shift.get(i, i) - expected)).toBeLessThan(0.03);
+    expect(Math.abs(shift.get(0, 1))).toBeLessThan(0.03);
+    expect(Math.abs(shift.get(1, 0))).toBeLessThan(0.03);
+    expect(relErr(perturbed.phiA, clean.phiA)).toBeLessThan(0.05);
+    expect([clean.diagnostics.perturbedSeries, perturbed.diagnostics.perturbedSeries]).toEqual([false, true]);
+    const restored = LangevinModel.fromJSON(perturbed.toJSON(), { score: smoothedScore });
+    expect(restored.diagnostics.perturbedSeries).toBe(true);
+    // An exact score (sigma 0) gives nothing to perturb with: a typed error, not a silent no-op.
+    expect(() =>
+      fitLangevin(ou, { score: { model: ouScore, units: 'original' }, perturbSeries: true, seed: 6 }),
+    ).toThrow(/perturbSeries/);
+  });
+
   it('builds an SdeSystem in original units: f = Phi_x s_x, G = sqrt(2) Sigma_x', () => {
     const model = ouModel;
     const sys = model.system();

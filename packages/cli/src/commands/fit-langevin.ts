@@ -70,6 +70,16 @@ export const fitLangevinCommand: CommandSpec = {
       help: "hidden widths of the score MLP, e.g. '128,128'",
       defaultText: '128,128 (dsm), 128,64 (kgmm)',
     },
+    cdot: {
+      type: 'string',
+      value: 'richardson|generator',
+      help: 'Cdot estimator: bias-corrected two-lag (diffusive data) or the plain generator (smooth data)',
+      defaultText: 'richardson',
+    },
+    'perturb-series': {
+      type: 'boolean',
+      help: 'estimate Cdot on the series perturbed at sigma (smooth, deterministic data; use with --cdot generator)',
+    },
     'tail-quantile': {
       type: 'string',
       value: 'Q',
@@ -100,6 +110,8 @@ export const fitLangevinCommand: CommandSpec = {
     const hiddenDims =
       hiddenText === undefined ? undefined : numberList('hidden', hiddenText, { integer: true, min: 1 });
     const tailQuantile = numberOption(args, 'tail-quantile', undefined, { min: 0, below: 0.5 });
+    const cdotEstimator = choiceOption(args, 'cdot', ['richardson', 'generator'] as const, 'richardson');
+    const perturbSeries = args.values['perturb-series'] === true;
     const input = { dataPath, outPath, dt };
     const { seed, quiet, out, table, series, selection } = await readFitInput(args, io, input);
 
@@ -109,6 +121,8 @@ export const fitLangevinCommand: CommandSpec = {
       score: score === 'dsm' ? 'dsm-mlp' : 'kgmm',
       sigma,
       pMin,
+      cdotEstimator,
+      perturbSeries,
       ...(tailQuantile !== undefined ? { tailQuantile } : {}),
       seed,
       ...(score === 'dsm' ? { dsm: network } : { kgmm: network }),
@@ -138,7 +152,7 @@ export const fitLangevinCommand: CommandSpec = {
         'diagnostics:',
         `  Stein error ||V + I||_F / sqrt(D)   ${num(d.steinError, 4)}`,
         `  partition cells                     ${d.cells}`,
-        `  Cdot estimator                      ${d.cdotEstimator}`,
+        `  Cdot estimator                      ${d.cdotEstimator}${d.perturbedSeries ? ', on the series perturbed at sigma' : ''}`,
         `  leave fraction                      ${num(d.leaveFraction, 4)}`,
         `  tail continuation                   ${model.tailBox ? `beyond the ${num(model.tailBox.quantile)} / ${num(1 - model.tailBox.quantile)} quantiles` : 'off'}`,
         `  Phi_S shift                         ${d.shifted ? `${num(d.shift, 4)} (lambda_min was ${num(d.lambdaMin, 4)})` : `none (lambda_min ${num(d.lambdaMin, 4)})`}`,
