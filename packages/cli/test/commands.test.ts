@@ -270,25 +270,16 @@ describe('fit-langevin with KGMM on a 1-D float32 .npy series', () => {
       seed: 21,
     });
     await writeNpy(join(dir, 'ou1.npy'), Float32Array.from(b.data), [b.length]); // shape [N]: one coordinate
-    const r = await sdekit(
-      [
-        'fit-langevin',
-        'ou1.npy',
-        '--dt',
-        String(DT),
-        '--score',
-        'kgmm',
-        '--steps',
-        '300',
-        '--hidden',
-        '32,32',
-        '--seed',
-        '3',
-        '--out',
-        'k.json',
-      ],
-      dir,
-    );
+    // KGMM fit of ou1.npy with a small MLP and a fixed seed, plus extra options.
+    const fitKgmm = (out: string, extra: string[] = []) =>
+      sdekit(
+        [
+          ...['fit-langevin', 'ou1.npy', '--dt', String(DT), '--score', 'kgmm'],
+          ...['--steps', '300', '--hidden', '32,32', '--seed', '3', ...extra, '--out', out],
+        ],
+        dir,
+      );
+    const r = await fitKgmm('k.json');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/score {5}KGMM/);
     const model = LangevinModel.fromJSON(JSON.parse(await readFile(join(dir, 'k.json'), 'utf8')));
@@ -302,30 +293,7 @@ describe('fit-langevin with KGMM on a 1-D float32 .npy series', () => {
     // moves by exactly the white-noise dissipation sigma^2 / dt = 0.01 / 0.05 = 0.2 up to the noise's
     // cross term, standard deviation sigma / (sqrt(N) dt) = 0.01 for N = 4e4 samples (measured 0.188).
     const phiZ = async (extra: string[]) => {
-      const out = await sdekit(
-        [
-          'fit-langevin',
-          'ou1.npy',
-          '--dt',
-          String(DT),
-          '--score',
-          'kgmm',
-          '--sigma',
-          '0.1',
-          '--steps',
-          '300',
-          '--hidden',
-          '32,32',
-          '--seed',
-          '3',
-          '--cdot',
-          'generator',
-          ...extra,
-          '--out',
-          'g.json',
-        ],
-        dir,
-      );
+      const out = await fitKgmm('g.json', ['--sigma', '0.1', '--cdot', 'generator', ...extra]);
       expect(out.code).toBe(0);
       const m = LangevinModel.fromJSON(JSON.parse(await readFile(join(dir, 'g.json'), 'utf8')));
       const phi = m.phi.data[0];
