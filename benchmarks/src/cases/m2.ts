@@ -64,16 +64,17 @@ export const m2Case: BenchCase = {
       refFactor: p.refFactor,
       nMax: p.nMax,
       nMin: 0,
+      dMin: 1,
       dMax: 2,
       NMin: 0,
       NMax: 1000,
       ...COMMON,
     });
     // --set M2.nMin=15000 --set M2.dMax=1 --set M2.NMax=10 runs one part of the grid
-    // (n in [nMin, nMax], N in [NMin, NMax], d <= dMax).
+    // (n in [nMin, nMax], N in [NMin, NMax], d in [dMin, dMax]).
     const ns = p.ns.filter((n) => n <= s0.nMax && n >= s0.nMin);
     const configs = p.ds
-      .filter((d) => d <= s0.dMax)
+      .filter((d) => d >= s0.dMin && d <= s0.dMax)
       .flatMap((d) =>
         p.Ns.filter((N) => N >= s0.NMin && N <= s0.NMax).flatMap((N) => ns.map((n) => ({ d, N, n }))),
       );
