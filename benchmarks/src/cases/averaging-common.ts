@@ -19,6 +19,7 @@ import {
   plotMarginals,
   plotPaths,
   seriesAcf,
+  startsFromSeries,
 } from './common.js';
 
 export interface AveragingSizes extends Record<string, number> {
@@ -165,11 +166,7 @@ export async function averagingCase(
   });
 
   const sim = await ctx.stage(stage('simulate'), (progress) => {
-    const x0 = new Float64Array(d * s.simPaths);
-    for (let p = 0; p < s.simPaths; p++) {
-      const k = Math.floor(((p + 0.5) * observed.length) / s.simPaths);
-      x0.set(observed.data.subarray(k * d, k * d + d), p * d);
-    }
+    const x0 = startsFromSeries(observed, s.simPaths);
     return sde.simulate(model.system({ samples: s.simSamples, seed: ctx.seedFor(5) }), {
       x0,
       paths: s.simPaths,

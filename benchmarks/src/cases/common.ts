@@ -173,15 +173,17 @@ export function simulateLikeModel(
   return simulateSaved(system, x0, { paths: s.simPaths, T: s.simT, dt: s.dt, ...run });
 }
 
-/**
- * Starts of `paths` simulated paths: observed points spread evenly over the series, path p at
- * index floor((p + offset) length / paths).
- */
+/** Index in a series of `length` samples where path p of `paths` starts: floor((p + offset) length / paths). */
+export function startIndex(p: number, length: number, paths: number, offset = 0.5): number {
+  return Math.floor(((p + offset) * length) / paths);
+}
+
+/** Starts of `paths` simulated paths: observed points spread evenly over the series (`startIndex`). */
 export function startsFromSeries(observed: TimeSeries, paths: number, offset = 0.5): Float64Array {
   const dim = observed.dim;
   const x0 = new Float64Array(paths * dim);
   for (let p = 0; p < paths; p++) {
-    const k = Math.floor(((p + offset) * observed.length) / paths);
+    const k = startIndex(p, observed.length, paths, offset);
     x0.set(observed.data.subarray(k * dim, (k + 1) * dim), p * dim);
   }
   return x0;

@@ -23,6 +23,7 @@ import {
   recordLangevinFit,
   seriesAcf,
   simulateLearned,
+  startIndex,
   startsFromSeries,
 } from './common.js';
 
@@ -129,7 +130,7 @@ export const t3Case: BenchCase = {
       const smoothed = compareMarginals(z, perturb(z, s.sigma, sde.Rng.fromSeed(ctx.seedFor(4))), D);
       ctx.metric(
         'mean marginal KL of the data smoothed at sigma (floor for a model of p_sigma)',
-        smoothed.kl.reduce((a, b) => a + b, 0) / D,
+        sde.mean(smoothed.kl)[0],
         null,
         `data vs data + sigma z, sigma = ${s.sigma} in z units`,
       );
@@ -141,7 +142,7 @@ export const t3Case: BenchCase = {
       const skip = Math.round(burnIn / observed.dt);
       const rows: number[] = [];
       for (let p = 0; p < s.simPaths; p++) {
-        const k0 = Math.floor(((p + 0.5) * observed.length) / s.simPaths) + skip;
+        const k0 = startIndex(p, observed.length, s.simPaths) + skip;
         for (let i = 0; i < sim.length && k0 + i * step < observed.length; i++) rows.push(k0 + i * step);
       }
       const sampled = new Float64Array(rows.length * D);
@@ -149,7 +150,7 @@ export const t3Case: BenchCase = {
       const design = compareMarginals(z, perturb(sampled, s.sigma, sde.Rng.fromSeed(ctx.seedFor(5))), D);
       ctx.metric(
         'mean marginal KL of data windows drawn like the model paths, smoothed at sigma (floor)',
-        design.kl.reduce((a, b) => a + b, 0) / D,
+        sde.mean(design.kl)[0],
         null,
         `${s.simPaths} windows of ${s.simT} time units after the model's burn-in, + sigma z`,
       );
