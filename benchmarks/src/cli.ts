@@ -2,7 +2,7 @@
 /**
  * sdekit-bench: the benchmark suite's command line.
  *
- *   sdekit-bench run [cases...] [--profile quick|full] [--out DIR] [--seed S] [--backend auto|wasm|cpu|node] [--no-fail] [--set NAME=VALUE]
+ *   sdekit-bench run [cases...] [--profile quick|full] [--out DIR] [--seed S] [--backend auto|wasm|cpu|node] [--no-fail] [--resume] [--set NAME=VALUE]
  *   sdekit-bench perf [--out FILE] [--packages sde,partition,...]
  *
  * `run` executes the selected cases (default: all), shows progress on stderr, prints a summary
@@ -21,11 +21,13 @@ import { runSuite } from './runner.js';
 
 const USAGE = `usage:
   sdekit-bench run [${CASE_IDS.join('|')} ...] [--profile quick|full] [--out DIR] [--seed S]
-                   [--backend auto|wasm|cpu|node] [--no-fail] [--set NAME=VALUE ...]
+                   [--backend auto|wasm|cpu|node] [--no-fail] [--resume] [--set NAME=VALUE ...]
   sdekit-bench perf [--out FILE] [--packages sde,ks-solver,...]
   sdekit-bench table [results/quick/metrics.json]   (Markdown table of a finished run)
 Defaults: every case, profile quick, out results/<profile>, seed 20260101, backend auto.
---set overrides a size of the profile (e.g. --set T=500, or --set T2.T=500 for one case) for exploration.`;
+--set overrides a size of the profile (e.g. --set T=500, or --set T2.T=500 for one case) for exploration.
+--resume continues an interrupted run in the same --out folder from its checkpoints (T3's score training
+writes one every checkpointEvery steps; the other stages are recomputed, deterministically).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -43,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
         seed: { type: 'string', default: '20260101' },
         backend: { type: 'string', default: 'auto' },
         'no-fail': { type: 'boolean', default: false },
+        resume: { type: 'boolean', default: false },
         set: { type: 'string', multiple: true },
       },
     });
@@ -66,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
       backend: values.backend as BackendPreference,
       progress,
       overrides,
+      resume: values.resume,
       onCase: (r) =>
         process.stderr.write(
           `${r.id}: ${r.status} in ${r.seconds.toFixed(1)} s${r.error ? ` (${r.error})` : ''}\n`,

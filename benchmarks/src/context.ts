@@ -3,9 +3,10 @@
  * metric recording against targets, and writers for series (.npy), models (.json) and plots (.svg)
  * into the run folder. The runner turns a finished context into a CaseResult for metrics.json.
  */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atomicWrite, writeNpy } from '@sdekit/cli';
+import { atomicWrite, atomicWriteSync, writeNpy } from '@sdekit/cli';
 import type { TopLevelSpec } from 'vega-lite';
 import {
   type CaseResult,
@@ -25,6 +26,14 @@ export type Profile = 'quick' | 'full';
 /** Per-stage progress callback: fraction in [0, 1] and an optional short detail. */
 export type StageProgress = (fraction: number, detail?: string) => void;
 
+/** A checkpoint file of one long stage (see `CaseContext.checkpoint`). */
+export interface CheckpointStore<T> {
+  /** The saved state when the run resumes and one exists, else null. */
+  load(): T | null;
+  /** Writes the state atomically (synchronous: callers save from inside long synchronous loops). */
+  save(state: T): void;
+}
+
 export class CaseContext {
   readonly id: string;
   readonly title: string;
@@ -34,6 +43,8 @@ export class CaseContext {
   readonly runDir: string;
   /** Size overrides (tests run cases at reduced size): 'NAME' for every case, 'ID.NAME' for one. */
   readonly overrides: Readonly<Record<string, number>>;
+  /** Resume long stages from the checkpoints of an interrupted run in the same folder (`--resume`). */
+  readonly resume: boolean;
   private readonly progress: ProgressSink;
   private readonly metrics: Metric[] = [];
   private readonly stages: StageTiming[] = [];
@@ -50,6 +61,7 @@ export class CaseContext {
     seed: number;
     runDir: string;
     overrides?: Record<string, number>;
+    resume?: boolean;
     progress: ProgressSink;
   }) {
     this.id = o.id;
@@ -58,6 +70,7 @@ export class CaseContext {
     this.seed = o.seed;
     this.runDir = o.runDir;
     this.overrides = o.overrides ?? {};
+    this.resume = o.resume ?? false;
     this.progress = o.progress;
   }
 
@@ -77,6 +90,26 @@ export class CaseContext {
   /** Records extra sizes / settings shown in metrics.json. */
   recordSizes(s: Record<string, number | string | boolean>): void {
     this.sizes = { ...this.sizes, ...s };
+  }
+
+  /**
+   * The checkpoint file `checkpoints/<ID>-<name>.json` of the run folder. A checkpoint is only read
+   * back when the run resumes (`--resume`); the stage itself checks that it belongs to the same
+   * settings. Saving never happens in the background, so a killed run leaves the last whole file.
+   */
+  checkpoint<T>(name: string): CheckpointStore<T> {
+    const file = this.checkpointFile(`${name}.json`);
+    return {
+      load: () => (this.resume && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null),
+      save: (state: T) => atomicWriteSync(file, JSON.stringify(state)),
+    };
+  }
+
+  /** Path of a checkpoint file `checkpoints/<ID>-<name>` (the folder is created). */
+  checkpointFile(name: string): string {
+    const dir = join(this.runDir, 'checkpoints');
+    mkdirSync(dir, { recursive: true });
+    return join(dir, `${this.id}-${name}`);
   }
 
   /** A derived seed for one purpose of this case, so that stages are independent but reproducible. */

@@ -26,6 +26,8 @@ export interface RunOptions {
   readonly progress?: ProgressSink;
   /** Size overrides applied to every selected case (tests use them for reduced sizes). */
   readonly overrides?: Record<string, number>;
+  /** Resume long stages from the checkpoints in `out` (the cases that write them: T3's DSM training). */
+  readonly resume?: boolean;
   /** Called after each case with its result (the CLI prints a line). */
   readonly onCase?: (result: CaseResult) => void;
 }
@@ -100,6 +102,7 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
       seed,
       runDir: out,
       overrides: o.overrides,
+      resume: o.resume,
       progress: o.progress ?? silentProgress,
     });
     const c0 = performance.now();

@@ -4,6 +4,8 @@
  * here) and drawing the standard plots (marginal PDFs, ACFs, sample paths).
  */
 
+import { createHash } from 'node:crypto';
+import { readNpy, writeNpy } from '@sdekit/cli';
 import { fitLangevin, type LangevinModel, type LangevinOptions, type LangevinProgress } from '@sdekit/score';
 import type { PathBundle, SdeSystem, TimeSeries } from '@sdekit/sde';
 import * as sde from '@sdekit/sde';
@@ -135,6 +137,8 @@ export interface SavedRun {
   /** Time integrated and discarded before the first saved point. */
   burnIn: number;
   seed: number;
+  /** Start time of the integration (default 0). */
+  t0?: number;
   progress?: StageProgress;
 }
 
@@ -149,6 +153,7 @@ export function simulateSaved(system: SdeSystem, x0: Float64Array, run: SavedRun
     saveEvery: Math.round(run.dt / run.h),
     burnIn: Math.round(run.burnIn / run.h),
     seed: run.seed,
+    t0: run.t0,
     onProgress: progress ? (d, t) => progress(d / t) : undefined,
   });
 }
@@ -200,19 +205,154 @@ export function learnLangevin(
   );
 }
 
+/** Progress of a chunked simulation, written after every chunk (see `simulateInChunks`). */
+interface SimulationCheckpoint {
+  format: 'sdekit-bench.simulation-checkpoint';
+  version: 1;
+  /** Settings that must match to resume. */
+  settings: {
+    paths: number;
+    dim: number;
+    length: number;
+    h: number;
+    dt: number;
+    chunkT: number;
+    burnIn: number;
+    seed: number;
+    /** Fingerprint of the simulated model: paths of another model are never continued. */
+    model: string;
+  };
+  chunksDone: number;
+  /** Saved states per path written so far (the rest of the .npy is zeros). */
+  filled: number;
+}
+
+/**
+ * simulateLikeModel in chunks of `chunkT` time units, for runs of hours (T3 full): chunk k continues
+ * from the last state of chunk k - 1 with its own noise stream (seed + k; burn-in in chunk 0 only),
+ * so the result does not depend on where a run was interrupted. After each chunk the paths so far
+ * (`checkpoints/<ID>-simulate.npy`) and the progress (`-simulate.json`) are written; with --resume
+ * an interrupted simulation continues from them. The .npy is written before the .json, so a kill
+ * between the two leaves a consistent (older) progress record.
+ */
+export async function simulateInChunks(
+  ctx: CaseContext,
+  system: SdeSystem,
+  x0: Float64Array,
+  s: SimulationSizes & { simH: number; simChunkT: number },
+  burnIn: number,
+  progress: StageProgress,
+  modelKey: string,
+): Promise<PathBundle> {
+  const dim = system.dim;
+  const paths = s.simPaths;
+  const chunkT = s.simChunkT;
+  const chunks = Math.ceil(s.simT / chunkT - 1e-9);
+  const length = Math.round(s.simT / s.dt) + 1;
+  const settings = {
+    paths,
+    dim,
+    length,
+    h: s.simH,
+    dt: s.dt,
+    chunkT,
+    burnIn,
+    seed: ctx.seedFor(3),
+    model: modelKey,
+  };
+  const store = ctx.checkpoint<SimulationCheckpoint>('simulate');
+  const npyFile = ctx.checkpointFile('simulate.npy');
+  const data = new Float64Array(paths * length * dim);
+  let chunksDone = 0;
+  let filled = 0;
+  const saved = store.load();
+  if (saved !== null) {
+    const differ = (Object.keys(settings) as (keyof typeof settings)[]).filter(
+      (k) => saved.settings?.[k] !== settings[k],
+    );
+    if (saved.format !== 'sdekit-bench.simulation-checkpoint' || differ.length > 0) {
+      throw new sde.InvalidArgumentError(
+        'resume',
+        `the simulation checkpoint ${npyFile} belongs to another run (differs in ${differ.join(', ') || 'format'})`,
+        'resume with the sizes and seed of the interrupted run, or run without --resume',
+      );
+    }
+    const npy = await readNpy(npyFile);
+    if (npy.data.length !== data.length) {
+      throw new sde.DimensionError(
+        'resume',
+        `${npyFile} holds ${npy.data.length} values, expected ${data.length}`,
+        'run without --resume',
+      );
+    }
+    data.set(npy.data);
+    chunksDone = saved.chunksDone;
+    filled = saved.filled;
+  }
+  const state = new Float64Array(paths * dim);
+  const lastState = () => {
+    for (let p = 0; p < paths; p++)
+      state.set(data.subarray((p * length + filled - 1) * dim, (p * length + filled) * dim), p * dim);
+    return state;
+  };
+  // Time of the first saved state (the burn-in rounded to whole steps, as simulate does).
+  const start = Math.round(burnIn / s.simH) * s.simH;
+  for (let k = chunksDone; k < chunks; k++) {
+    const T = Math.min(chunkT, s.simT - k * chunkT);
+    const part = simulateSaved(system, k === 0 ? x0 : lastState(), {
+      paths,
+      T,
+      dt: s.dt,
+      h: s.simH,
+      burnIn: k === 0 ? burnIn : 0,
+      t0: k === 0 ? 0 : start + k * chunkT,
+      seed: settings.seed + k,
+      progress: (f) => progress((k + f) / chunks, `chunk ${k + 1}/${chunks}`),
+    });
+    // Chunk k > 0 starts at the state that ends chunk k - 1: skip its first saved state.
+    const skip = k === 0 ? 0 : 1;
+    const take = Math.min(part.length - skip, length - filled);
+    for (let p = 0; p < paths; p++) {
+      const from = (p * part.length + skip) * dim;
+      data.set(part.data.subarray(from, from + take * dim), (p * length + filled) * dim);
+    }
+    filled += take;
+    await writeNpy(npyFile, data, [paths, length, dim]);
+    store.save({
+      format: 'sdekit-bench.simulation-checkpoint',
+      version: 1,
+      settings,
+      chunksDone: k + 1,
+      filled,
+    });
+  }
+  return { data, dim, length, paths, dt: s.dt, t0: start };
+}
+
+/** SHA-256 of a model's JSON text: the fingerprint that ties a simulation checkpoint to its model. */
+export function modelFingerprint(json: unknown): string {
+  return createHash('sha256').update(JSON.stringify(json)).digest('hex');
+}
+
 /**
  * The 'simulate' stage of T1-T3: paths of the learned model's system (seedFor(3), step simH) from
- * x0, saved as the 'simulated' series.
+ * x0, saved as the 'simulated' series. With `simChunkT` > 0 the paths are simulated in resumable
+ * chunks of that many time units (`simulateInChunks`), tied to the model by `modelKey`
+ * (`modelFingerprint` of its JSON).
  */
 export async function simulateLearned(
   ctx: CaseContext,
   learned: SdeSystem,
   x0: Float64Array,
-  s: SimulationSizes & { simH: number },
+  s: SimulationSizes & { simH: number; simChunkT?: number },
   burnIn: number,
+  modelKey = '',
 ): Promise<PathBundle> {
+  const chunkT = s.simChunkT ?? 0;
   const sim = await ctx.stage('simulate', (progress) =>
-    simulateLikeModel(learned, x0, s, { h: s.simH, burnIn, seed: ctx.seedFor(3), progress }),
+    chunkT > 0
+      ? simulateInChunks(ctx, learned, x0, { ...s, simChunkT: chunkT }, burnIn, progress, modelKey)
+      : simulateLikeModel(learned, x0, s, { h: s.simH, burnIn, seed: ctx.seedFor(3), progress }),
   );
   await ctx.saveSeries(
     'simulated',

@@ -7,7 +7,7 @@
  * bivariate densities of neighbouring coordinates.
  */
 import { simulateKs } from '@sdekit/ks-solver';
-import { perturb } from '@sdekit/score';
+import { type DsmCheckpoint, perturb } from '@sdekit/score';
 import * as sde from '@sdekit/sde';
 import type { BenchCase, CaseContext } from '../context.js';
 import { densityPanels, heatmaps, lineChart } from '../plots.js';
@@ -18,6 +18,7 @@ import {
   coordinate,
   GENERATOR,
   learnLangevin,
+  modelFingerprint,
   plotAcf,
   plotPaths,
   recordLangevinFit,
@@ -41,9 +42,11 @@ const SIZES = {
     hidden: 256,
     pMin: 0.001,
     dsmSteps: 3000,
+    checkpointEvery: 0,
     simPaths: 50,
     simT: 50,
     simH: 0.002,
+    simChunkT: 0,
     acfT: 20,
   },
   full: {
@@ -56,9 +59,13 @@ const SIZES = {
     hidden: 0,
     pMin: 3e-4,
     dsmSteps: 40000,
+    // ~0.36 s per U-Net step on wasm: a checkpoint every ~6 minutes (--resume picks it up).
+    checkpointEvery: 1000,
     simPaths: 50,
     simT: 2000,
     simH: 0.002,
+    // ~3 h of simulation on 2 cores: resumable chunks of 200 time units (--resume).
+    simChunkT: 200,
     acfT: 20,
   },
 };
@@ -91,6 +98,7 @@ export const t3Case: BenchCase = {
       [observed.length, D],
       `u at x = ${ks.grid[1].toFixed(4)} k, k < ${D}; dt = ${observed.dt}`,
     );
+    const dsmCheckpoint = ctx.checkpoint<DsmCheckpoint>('dsm');
     const model = await learnLangevin(ctx, observed, {
       sigma: s.sigma,
       score: s.network === 'unet' ? 'dsm-unet' : 'dsm-mlp',
@@ -105,12 +113,20 @@ export const t3Case: BenchCase = {
       // so the small-variance modes hardly decorrelated (quick ACF error 0.32-0.38 over three seeds,
       // 0.12-0.15 perturbed; packages/score/README.md).
       perturbSeries: true,
-      dsm: { steps: s.dsmSteps, ...(s.network === 'mlp' ? { hiddenDims: [s.hidden, s.hidden] } : {}) },
+      dsm: {
+        steps: s.dsmSteps,
+        ...(s.network === 'mlp' ? { hiddenDims: [s.hidden, s.hidden] } : {}),
+        ...(s.checkpointEvery > 0
+          ? { checkpoint: { every: s.checkpointEvery, save: dsmCheckpoint.save } }
+          : {}),
+        resume: dsmCheckpoint.load() ?? undefined,
+      },
     });
-    await ctx.saveModel('langevin', model.toJSON(), 'learned 32-D score-based Langevin model');
+    const modelJson = model.toJSON();
+    await ctx.saveModel('langevin', modelJson, 'learned 32-D score-based Langevin model');
     const x0 = startsFromSeries(observed, s.simPaths);
     const burnIn = 10;
-    const sim = await simulateLearned(ctx, model.system(), x0, s, burnIn);
+    const sim = await simulateLearned(ctx, model.system(), x0, s, burnIn, modelFingerprint(modelJson));
 
     await ctx.stage('metrics', async () => {
       const cmp = compareMarginals(observed.data, sim.data, D);

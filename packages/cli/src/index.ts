@@ -11,6 +11,7 @@ export {
 } from './commands/main.js';
 export {
   atomicWrite,
+  atomicWriteSync,
   type CsvReadOptions,
   type CsvTable,
   DataFormatError,

@@ -15,6 +15,7 @@
  * const { data, shape } = await readNpy('x.npy'); // Float64Array [1..6], [3, 2]
  */
 import { randomBytes } from 'node:crypto';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { checkFinite, checkInteger, DimensionError, InvalidArgumentError, SdekitError } from '@sdekit/sde';
@@ -242,7 +243,7 @@ function fortranToC<T extends Float32Array | Float64Array>(src: T, shape: readon
  * await atomicWrite('metrics.json', JSON.stringify(metrics, null, 2));
  */
 export async function atomicWrite(path: string, content: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = temporaryPath(path);
   try {
     await writeFile(tmp, content);
     await rename(tmp, path);
@@ -250,6 +251,29 @@ export async function atomicWrite(path: string, content: string | Uint8Array): P
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * `atomicWrite` for callers inside a synchronous loop (checkpoints of a long training run, where an
+ * asynchronous write would not run until the loop ends).
+ *
+ * @example
+ * trainDsm(data, dim, { ..., checkpoint: { every: 1000, save: (c) => atomicWriteSync('dsm.json', JSON.stringify(c)) } });
+ */
+export function atomicWriteSync(path: string, content: string | Uint8Array): void {
+  const tmp = temporaryPath(path);
+  try {
+    writeFileSync(tmp, content);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** A unique temporary file next to `path` (same folder, so the final rename stays atomic). */
+function temporaryPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /**

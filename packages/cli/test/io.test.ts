@@ -5,6 +5,7 @@ import { Rng } from '@sdekit/sde';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   atomicWrite,
+  atomicWriteSync,
   DataFormatError,
   decodeNpy,
   encodeNpy,
@@ -180,6 +181,15 @@ describe('atomicWrite', () => {
     expect(await readFile(p, 'utf8')).toBe('new');
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     await expect(atomicWrite(join(dir, 'missing-dir', 'x'), 'x')).rejects.toThrow();
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('has a synchronous twin with the same guarantees', async () => {
+    const p = join(dir, 'b.json');
+    atomicWriteSync(p, 'old');
+    atomicWriteSync(p, 'new');
+    expect(await readFile(p, 'utf8')).toBe('new');
+    expect(() => atomicWriteSync(join(dir, 'missing-dir', 'x'), 'x')).toThrow();
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -29,6 +29,16 @@ export interface AdamOptions {
   clipNorm?: number;
 }
 
+/** Serialisable state of `Adam`, for checkpoints (`Adam.state()` / `Adam.restore()`). */
+export interface AdamState {
+  /** Updates applied so far (the schedule's step index and the bias-correction exponent). */
+  t: number;
+  skippedSteps: number;
+  /** First and second moments, flattened in the order of the variables (float32 values). */
+  m: number[];
+  v: number[];
+}
+
 /**
  * Adam optimiser.
  *
@@ -141,6 +151,51 @@ export class Adam {
     });
     g.dispose();
     return lossValue;
+  }
+
+  /**
+   * The optimiser's state (step count, skipped steps, moments). With the model's weights and the
+   * caller's random stream it resumes training exactly: `restore(state())` on an optimiser over the
+   * same variables continues bit for bit.
+   */
+  state(): AdamState {
+    return {
+      t: this.t,
+      skippedSteps: this.skippedSteps,
+      m: Array.from(this.m.dataSync()),
+      v: Array.from(this.v.dataSync()),
+    };
+  }
+
+  /** Restores a state from `state()` of an optimiser over variables of the same sizes. */
+  restore(state: AdamState): void {
+    const total = this.m.size;
+    if (
+      !state ||
+      !Number.isInteger(state.t) ||
+      state.t < 0 ||
+      !Number.isInteger(state.skippedSteps) ||
+      state.skippedSteps < 0
+    ) {
+      throw new InvalidArgumentError(
+        'state',
+        'needs integer t >= 0 and skippedSteps >= 0',
+        'pass the value returned by Adam.state()',
+      );
+    }
+    if (state.m?.length !== total || state.v?.length !== total) {
+      throw new InvalidArgumentError(
+        'state',
+        `holds moments of length ${state.m?.length} / ${state.v?.length}, this optimiser has ${total} parameters`,
+        'restore into an optimiser over the same variables',
+      );
+    }
+    tf.tidy(() => {
+      this.m.assign(tf.tensor1d(state.m));
+      this.v.assign(tf.tensor1d(state.v));
+    });
+    this.t = state.t;
+    this.skippedSteps = state.skippedSteps;
   }
 
   /** Frees the moment estimates (not the model's variables). */

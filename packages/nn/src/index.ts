@@ -3,7 +3,14 @@
  */
 
 export { ACTIVATIONS, type ActivationName, activation, checkActivation } from './activation.js';
-export { Adam, type AdamOptions, type LearningRate, type WarmupCosineOptions, warmupCosine } from './adam.js';
+export {
+  Adam,
+  type AdamOptions,
+  type AdamState,
+  type LearningRate,
+  type WarmupCosineOptions,
+  warmupCosine,
+} from './adam.js';
 export { circularPad1d, conv1dCircular } from './conv1d.js';
 export { dense, matMul } from './dense.js';
 export { assignFlat, flatten, numElements, unflatten } from './flat.js';

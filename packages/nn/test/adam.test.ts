@@ -77,6 +77,31 @@ describe('Adam', () => {
     expect(tf.memory().numTensors).toBe(before - net.variables.length - 2 /* m, v */ - 2 /* x, y */);
   });
 
+  it('resumes bit for bit from state() restored into a fresh optimiser over copied weights', () => {
+    const a = tf.tensor1d([1, 10, 0.1]);
+    const loss = (w: tf.Variable) => () => tf.sum(tf.mul(a, tf.square(tf.sub(w, 0.5)))) as tf.Scalar;
+    const lr = warmupCosine({ peak: 0.05, warmupSteps: 5, totalSteps: 40, floor: 1e-3 });
+    const straight = tf.variable(tf.tensor1d([3, 2, -1]));
+    const opt = new Adam([straight], { lr, clipNorm: 1 });
+    for (let i = 0; i < 40; i++) opt.step(loss(straight));
+    const first = tf.variable(tf.tensor1d([3, 2, -1]));
+    const optA = new Adam([first], { lr, clipNorm: 1 });
+    for (let i = 0; i < 25; i++) optA.step(loss(first));
+    const saved = JSON.parse(JSON.stringify(optA.state()));
+    const second = tf.variable(tf.tensor1d(Array.from(first.dataSync())));
+    const optB = new Adam([second], { lr, clipNorm: 1 });
+    const before = tf.memory().numTensors;
+    optB.restore(saved);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(optB.iterations).toBe(25);
+    for (let i = 0; i < 15; i++) optB.step(loss(second));
+    expect(Array.from(second.dataSync())).toEqual(Array.from(straight.dataSync()));
+    expect(() => optB.restore({ ...saved, m: saved.m.slice(1) })).toThrow(InvalidArgumentError);
+    expect(() => optB.restore({ ...saved, t: -1 })).toThrow(/state/);
+    for (const o of [opt, optA, optB]) o.dispose();
+    tf.dispose([a, straight, first, second]);
+  });
+
   it('skips the update on a non-finite loss and reports it', () => {
     const w = tf.variable(tf.tensor1d([1]));
     const opt = new Adam([w], { lr: 0.1 });

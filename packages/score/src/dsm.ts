@@ -5,24 +5,26 @@
  * so s_sigma = -eps_theta / sigma is the score of p_sigma = p * N(0, sigma^2 I).
  */
 
-import { Adam, warmupCosine } from '@sdekit/nn';
+import { Adam, type AdamState, type MlpJSON, warmupCosine } from '@sdekit/nn';
 import {
   checkBatch,
   checkInteger,
   checkOpenInterval,
   checkPositive,
+  FormatError,
   InvalidArgumentError,
   Rng,
 } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type EpsNetwork,
+  epsNetworkFromJSON,
   MlpEpsNetwork,
   NetworkScore,
   type TrainingRecord,
   UNetEpsNetwork,
 } from './network-score.js';
-import { UNet1d, type UNet1dConfig } from './unet.js';
+import { UNet1d, type UNet1dConfig, type UNet1dJSON } from './unet.js';
 
 /** Progress report of a training loop. */
 export interface TrainingProgress {
@@ -65,6 +67,37 @@ export interface DsmOptions {
   evalEvery?: number;
   seed: number;
   onProgress?: (p: TrainingProgress) => void;
+  /**
+   * Hand a checkpoint to `save` every `every` steps (and after the last step), for runs that may be
+   * interrupted (the full KS profile trains for hours). `save` is called synchronously; persist the
+   * object as JSON (about 3 x 4 bytes x parameters as text digits: ~10 MB for the KS U-Net).
+   */
+  checkpoint?: { every: number; save: (c: DsmCheckpoint) => void };
+  /**
+   * Continue from a checkpoint of a run with the same data, options and seed: the result is identical
+   * to an uninterrupted run (network weights, optimiser moments, random stream and loss bookkeeping
+   * are all restored). A checkpoint of other settings throws.
+   */
+  resume?: DsmCheckpoint;
+}
+
+/** State of `trainDsm` after `step` steps (see `DsmOptions.checkpoint`). */
+export interface DsmCheckpoint {
+  format: 'sdekit.dsm-checkpoint';
+  version: 1;
+  /** Steps completed. */
+  step: number;
+  /** Settings the run must share to resume (checked by `trainDsm`). */
+  settings: { dim: number; points: number; sigma: number; steps: number; batchSize: number; seed: number };
+  network: MlpJSON | UNet1dJSON;
+  optimizer: AdamState;
+  /** xoshiro128** state of the mini-batch stream. */
+  rng: number[];
+  history: TrainingRecord[];
+  /** Loss bookkeeping since the last record. */
+  lossSum: number;
+  lossCount: number;
+  heldOutLoss: number | null;
 }
 
 /** Result of `trainDsm`. */
@@ -100,6 +133,35 @@ function evaluateLoss(net: EpsNetwork, x: Float32Array, z: Float32Array, n: numb
   return total / (n * dim);
 }
 
+/** Throws unless `c` is a DSM checkpoint of a run with these settings and network kind. */
+function checkResume(c: DsmCheckpoint, settings: DsmCheckpoint['settings'], kind: 'mlp' | 'unet'): void {
+  if (c?.format !== 'sdekit.dsm-checkpoint' || c.version !== 1) {
+    throw new FormatError(
+      'resume',
+      `expected format sdekit.dsm-checkpoint version 1, got ${c?.format} ${c?.version}`,
+    );
+  }
+  const differ = (Object.keys(settings) as (keyof typeof settings)[]).filter(
+    (k) => c.settings?.[k] !== settings[k],
+  );
+  const netKind = c.network?.format === 'sdekit.unet1d' ? 'unet' : 'mlp';
+  if (netKind !== kind) differ.push('network' as never);
+  if (differ.length > 0) {
+    throw new InvalidArgumentError(
+      'resume',
+      `is a checkpoint of another run (differs in ${differ.join(', ')})`,
+      'resume with the data, options and seed of the checkpointed run, or start afresh without resume',
+    );
+  }
+  if (!(Number.isInteger(c.step) && c.step >= 0 && c.step <= settings.steps)) {
+    throw new InvalidArgumentError(
+      'resume',
+      `has step ${c.step}, outside [0, ${settings.steps}]`,
+      'pass a checkpoint written by trainDsm',
+    );
+  }
+}
+
 /**
  * Trains eps_theta by denoising score matching and returns the score model s_sigma = -eps_theta / sigma.
  * The last `heldOutFraction` of the points is held out (contiguous, so for a time series the held-out
@@ -123,14 +185,41 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
   const nTrain = nAll - nHeld;
   const sigma = options.sigma;
   const seed = options.seed;
-  const rng = Rng.fromSeed(seed, 11);
-  const net = buildNetwork(dim, options, seed);
+  const settings = { dim, points: nAll, sigma, steps, batchSize, seed };
+  const resume = options.resume;
+  if (resume !== undefined) checkResume(resume, settings, options.network ?? 'mlp');
+  const checkpointEvery = options.checkpoint?.every;
+  if (options.checkpoint !== undefined) {
+    checkInteger('checkpoint.every', checkpointEvery as number, 1);
+    if (typeof options.checkpoint.save !== 'function')
+      throw new InvalidArgumentError(
+        'checkpoint.save',
+        'must be a function',
+        'pass save: (c) => writeFileSync(path, JSON.stringify(c))',
+      );
+  }
+  const rng = resume ? Rng.fromState(Uint32Array.from(resume.rng)) : Rng.fromSeed(seed, 11);
+  const built = buildNetwork(dim, options, seed);
+  if (resume) {
+    // The checkpoint's architecture must be the one these options build.
+    const same = JSON.stringify(built.toJSON().config) === JSON.stringify(resume.network.config);
+    built.dispose();
+    if (!same) {
+      throw new InvalidArgumentError(
+        'resume',
+        'holds a network of another architecture than these options build',
+        'resume with the network options (hiddenDims / unet) of the checkpointed run',
+      );
+    }
+  }
+  const net = resume ? epsNetworkFromJSON(resume.network) : built;
   const peak = options.lr ?? 2e-3;
   const warmupSteps = options.warmupSteps ?? Math.min(500, Math.floor(steps / 10));
   const adam = new Adam(net.variables, {
     lr: warmupCosine({ peak, warmupSteps, totalSteps: steps, floor: options.lrFloor ?? 1e-5 }),
     clipNorm: options.clipNorm ?? 10,
   });
+  if (resume) adam.restore(resume.optimizer);
 
   // Held-out set: fixed noise, evenly spread over the held-out block.
   const heldCount = Math.min(nHeld, options.maxHeldOut ?? 4096);
@@ -150,11 +239,25 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
   const evalEvery = options.evalEvery ?? Math.max(1, Math.floor(steps / 10));
   const xb = new Float32Array(batchSize * dim);
   const zb = new Float32Array(batchSize * dim);
-  const history: TrainingRecord[] = [];
-  let lossSum = 0;
-  let lossCount = 0;
-  let heldOutLoss = Number.NaN;
-  for (let step = 1; step <= steps; step++) {
+  const history: TrainingRecord[] = resume ? resume.history.map((r) => ({ ...r })) : [];
+  let lossSum = resume?.lossSum ?? 0;
+  let lossCount = resume?.lossCount ?? 0;
+  let heldOutLoss = resume?.heldOutLoss ?? Number.NaN;
+  const saveCheckpoint = (step: number) =>
+    options.checkpoint!.save({
+      format: 'sdekit.dsm-checkpoint',
+      version: 1,
+      step,
+      settings,
+      network: net.toJSON(),
+      optimizer: adam.state(),
+      rng: Array.from(rng.state()),
+      history: history.map((r) => ({ ...r })),
+      lossSum,
+      lossCount,
+      heldOutLoss: Number.isFinite(heldOutLoss) ? heldOutLoss : null,
+    });
+  for (let step = (resume?.step ?? 0) + 1; step <= steps; step++) {
     for (let i = 0; i < batchSize; i++) {
       // Antithetic pairs (rows 2k, 2k+1 share x and use z, -z): the loss is unchanged in expectation,
       // while the part of the gradient linear in z cancels, which matters at small sigma, where the
@@ -195,6 +298,8 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
       lossSum = 0;
       lossCount = 0;
     }
+    if (checkpointEvery !== undefined && (step % checkpointEvery === 0 || step === steps))
+      saveCheckpoint(step);
   }
   const skippedSteps = adam.skippedSteps;
   adam.dispose();

@@ -74,6 +74,13 @@ export class UNetEpsNetwork implements EpsNetwork {
   }
 }
 
+/** Restores an eps network written by `EpsNetwork.toJSON()` (MLP or U-Net, with its running statistics). */
+export function epsNetworkFromJSON(json: MlpJSON | UNet1dJSON): EpsNetwork {
+  return json.format === 'sdekit.unet1d'
+    ? new UNetEpsNetwork(UNet1d.fromJSON(json))
+    : new MlpEpsNetwork(Mlp.fromJSON(json as MlpJSON));
+}
+
 /** One logged point of training. */
 export interface TrainingRecord {
   step: number;
@@ -167,10 +174,7 @@ export class NetworkScore implements SerializableScoreModel {
         `expected format sdekit.network-score version 1, got ${json?.format} ${json?.version}`,
       );
     }
-    const net: EpsNetwork =
-      json.network.format === 'sdekit.unet1d'
-        ? new UNetEpsNetwork(UNet1d.fromJSON(json.network))
-        : new MlpEpsNetwork(Mlp.fromJSON(json.network as MlpJSON));
+    const net = epsNetworkFromJSON(json.network);
     if (net.kind === 'unet' && (net as UNetEpsNetwork).unet.config.width !== json.dim) {
       throw new DimensionError(
         'network',

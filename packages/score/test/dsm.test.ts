@@ -1,7 +1,7 @@
-import { marginalKL, pathOf, Rng, simulate, t1System, timeSeries } from '@sdekit/sde';
+import { InvalidArgumentError, marginalKL, pathOf, Rng, simulate, t1System, timeSeries } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { fitLangevin, LangevinModel, NetworkScore, trainDsm } from '../src';
+import { type DsmCheckpoint, fitLangevin, LangevinModel, NetworkScore, trainDsm } from '../src';
 
 describe('DSM on T1 (benchmarks.md), test-sized', () => {
   // T = 1000 observed every 0.01: 1e5 points, ~2000 correlation times.
@@ -137,6 +137,62 @@ describe('DSM with the periodic U-Net', () => {
     // (reported to the nn owner); none come from the U-Net or the training loop.
     expect(tf.memory().numTensors - before).toBeLessThanOrEqual(2 * r.model.network.variables.length);
   });
+});
+
+describe('DSM checkpoints', () => {
+  // A run interrupted at a checkpoint and resumed must equal the uninterrupted run exactly: weights
+  // (batch-norm running statistics included), Adam moments, the mini-batch stream and the loss log.
+  const rng = Rng.fromSeed(77);
+  const w = 8;
+  const data = new Float64Array(600 * w);
+  rng.fillNormal(data);
+  for (let i = 1; i < data.length; i++) data[i] += 0.5 * data[i - 1];
+  for (const network of ['mlp', 'unet'] as const) {
+    it(`resumes a ${network} run bit for bit from a JSON round-tripped checkpoint`, () => {
+      const options = {
+        sigma: 0.5,
+        network,
+        hiddenDims: [16, 16],
+        unet: { baseChannels: 4, multipliers: [1, 2] },
+        steps: 30,
+        batchSize: 16,
+        evalEvery: 7,
+        seed: 3,
+      };
+      const straight = trainDsm(data, w, options);
+      const saved: DsmCheckpoint[] = [];
+      const first = trainDsm(data, w, {
+        ...options,
+        checkpoint: { every: 12, save: (c) => saved.push(JSON.parse(JSON.stringify(c))) },
+      });
+      expect(saved.map((c) => c.step)).toEqual([12, 24, 30]);
+      const resumed = trainDsm(data, w, { ...options, resume: saved[0] });
+      const pts = data.subarray(0, 5 * w);
+      expect(Array.from(resumed.model.score(pts))).toEqual(Array.from(straight.model.score(pts)));
+      expect(Array.from(first.model.score(pts))).toEqual(Array.from(straight.model.score(pts)));
+      expect(resumed.history).toEqual(straight.history);
+      expect(resumed.heldOutLoss).toBe(straight.heldOutLoss);
+      // A finished checkpoint resumes to the same model without training.
+      const done = trainDsm(data, w, { ...options, resume: saved[2] });
+      expect(Array.from(done.model.score(pts))).toEqual(Array.from(straight.model.score(pts)));
+      expect(() => trainDsm(data, w, { ...options, seed: 4, resume: saved[0] })).toThrow(/seed/);
+      expect(() => trainDsm(data, w, { ...options, steps: 40, resume: saved[0] })).toThrow(
+        InvalidArgumentError,
+      );
+      expect(() =>
+        trainDsm(data, w, {
+          ...options,
+          hiddenDims: [8],
+          unet: { baseChannels: 2, multipliers: [1, 2] },
+          resume: saved[0],
+        }),
+      ).toThrow(/architecture/);
+      expect(() => trainDsm(data, w, { ...options, checkpoint: { every: 0, save: () => {} } })).toThrow(
+        /checkpoint.every/,
+      );
+      for (const r of [straight, first, resumed, done]) r.model.dispose();
+    });
+  }
 });
 
 describe('fitLangevin with the U-Net (integration)', () => {
