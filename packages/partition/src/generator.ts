@@ -3,7 +3,7 @@
  * interval dt (methods.md §3, [S]). Column convention: Q[j, i] is the rate i -> j, columns sum to 0.
  */
 import { checkPositive, InvalidArgumentError } from '@sdekit/sde';
-import { checkLabels, pairCounts } from './labels.js';
+import { checkLabels, pairCounts, segmentBounds } from './labels.js';
 import { Generator } from './sparse.js';
 
 /** Which rate estimator to use (methods.md §3). */
@@ -21,6 +21,13 @@ export interface GeneratorOptions {
   estimator?: GeneratorEstimator;
   /** 'none' (default): kappa = 1; 'per-state': kappa_i = -ln(p_stay_i) / (1 - p_stay_i); 'global': one factor. */
   correction?: FiniteDtCorrection;
+  /**
+   * Indices at which a new, independent segment of the label sequence begins (several runs
+   * concatenated, or a record with gaps): increasing, in (0, T]. No transition is counted across a
+   * segment boundary, and each segment's last sample ends a (censored) holding time. Default: one
+   * segment.
+   */
+  segmentStarts?: Int32Array;
 }
 
 export interface GeneratorEstimate {
@@ -88,28 +95,43 @@ export function generatorFromLabels(
   checkPositive('dt', dt);
   checkLabels(labels, numStates, 2);
   const K = numStates;
-  const T = labels.length - 1;
+  const bounds = segmentBounds(options.segmentStarts, labels.length);
+  // T: the number of one-step transitions (pairs within a segment).
+  const T = labels.length - (bounds.length - 1);
+  if (T < 1) {
+    throw new InvalidArgumentError(
+      'segmentStarts',
+      'leaves no pair of consecutive samples within a segment',
+      'pass segments of at least 2 samples',
+    );
+  }
   const warnings: string[] = [];
 
   // Off-diagonal transition counts N_ij (column i = origin) and per-state occupation.
-  const N = pairCounts(labels, K, 1, true);
+  const N = pairCounts(labels, K, 1, true, bounds);
   const exits = N.columnSums();
   const occupancy = new Float64Array(K);
   // naiveRate[i]: exit rate without correction.
   const naiveRate = new Float64Array(K);
   if (estimator === 'counts') {
-    for (let t = 0; t < T; t++) occupancy[labels[t]]++;
+    // n_i counts origins of transitions: every sample but the last of each segment.
+    for (let k = 0; k + 1 < bounds.length; k++)
+      for (let t = bounds[k]; t < bounds[k + 1] - 1; t++) occupancy[labels[t]]++;
     for (let i = 0; i < K; i++) if (exits[i] > 0) naiveRate[i] = exits[i] / (occupancy[i] * dt);
   } else {
-    // Holding times: all maximal runs, including the last (censored) one.
+    // Holding times: all maximal runs within each segment, including each segment's last
+    // (censored) one.
     const runs = new Float64Array(K);
-    let start = 0;
-    for (let t = 1; t <= T + 1; t++) {
-      if (t === T + 1 || labels[t] !== labels[t - 1]) {
-        const c = labels[t - 1];
-        runs[c]++;
-        occupancy[c] += t - start;
-        start = t;
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      let start = bounds[k];
+      const end = bounds[k + 1];
+      for (let t = start + 1; t <= end; t++) {
+        if (t === end || labels[t] !== labels[t - 1]) {
+          const c = labels[t - 1];
+          runs[c]++;
+          occupancy[c] += t - start;
+          start = t;
+        }
       }
     }
     // mean holding time tau_i = occupancy_i * dt / runs_i
@@ -191,20 +213,21 @@ export function generatorFromLabels(
     values[diagPos] = -sum;
   }
 
-  let neverLeft = 0;
-  let onlyLast = 0;
-  const lastState = labels[T];
+  // A state whose every sample is the last of a segment is never an origin: zero column, reported
+  // apart from the visited states that were never left.
+  const visits = new Float64Array(K);
+  for (let t = 0; t < labels.length; t++) visits[labels[t]]++;
+  const finals = new Float64Array(K);
+  for (let k = 1; k < bounds.length; k++) finals[labels[bounds[k] - 1]]++;
+  let neverLeftVisited = 0;
   for (let i = 0; i < K; i++) {
-    if (exits[i] === 0 && occupancy[i] > 0) neverLeft++;
+    if (exits[i] > 0 || visits[i] === 0) continue;
+    if (visits[i] === finals[i]) {
+      warnings.push(
+        `state ${i} is visited only at the last sample${bounds.length > 2 ? ' of a segment' : ''}; its column is zero (no exit observed)`,
+      );
+    } else neverLeftVisited++;
   }
-  if (estimator === 'counts' && occupancy[lastState] === 0) onlyLast = 1;
-  if (estimator === 'holding-times' && exits[lastState] === 0 && occupancy[lastState] === 1) onlyLast = 1;
-  if (onlyLast > 0) {
-    warnings.push(
-      `state ${lastState} is visited only at the last sample; its column is zero (no exit observed)`,
-    );
-  }
-  const neverLeftVisited = neverLeft - (estimator === 'holding-times' ? onlyLast : 0);
   if (neverLeftVisited > 0) {
     warnings.push(
       `${neverLeftVisited} visited state(s) were never left; their columns are zero (absorbing in Q). ` +

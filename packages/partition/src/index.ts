@@ -13,7 +13,7 @@ export type {
 export { generatorFromLabels, LEAVE_FRACTION_WARNING } from './generator.js';
 export type { KMeansOptions, KMeansPartitionJSON } from './kmeans.js';
 export { KMeansPartition, kmeansPartition } from './kmeans.js';
-export { checkLabels, stationaryDistribution, transitionMatrix } from './labels.js';
+export { checkLabels, segmentBounds, stationaryDistribution, transitionMatrix } from './labels.js';
 export type { Partition } from './partition.js';
 export { partitionFromJSON } from './partition.js';
 export type { SparseColumnJSON } from './sparse.js';

@@ -107,6 +107,54 @@ describe('generatorFromLabels: exact small cases (methods.md §3)', () => {
     expect(Q.get(2, 1)).toBe(0.5);
   });
 
+  it('counts no transition across segment boundaries (exact, both estimators)', () => {
+    // Segments [0, 0, 1, 1] and [2, 2, 0, 0]: the concatenation's step 1 -> 2 at t = 3 is not a transition.
+    const labels = Int32Array.of(0, 0, 1, 1, 2, 2, 0, 0);
+    const segmentStarts = Int32Array.of(4);
+    // counts: origins 0, 0, 1 | 2, 2, 0 -> n = (3, 1, 2); exits 0 -> 1 once, 2 -> 0 once.
+    const counts = generatorFromLabels(labels, 3, 1, { segmentStarts });
+    expectDense(counts.Q, [
+      [-1 / 3, 0, 1 / 2],
+      [1 / 3, 0, 0],
+      [0, 0, -1 / 2],
+    ]);
+    expect(counts.leaveFraction).toBeCloseTo(2 / 6, 15);
+    expect(counts.warnings.some((w) => w.startsWith('1 visited state(s) were never left'))).toBe(true);
+    // holding times: runs 0 (2) | 1 (2, censored) || 2 (2) | 0 (2, censored): tau_0 = 2, tau_2 = 2.
+    const held = generatorFromLabels(labels, 3, 1, { segmentStarts, estimator: 'holding-times' });
+    expectDense(held.Q, [
+      [-1 / 2, 0, 1 / 2],
+      [1 / 2, 0, 0],
+      [0, 0, -1 / 2],
+    ]);
+    // Without the boundary the step 1 -> 2 is counted: state 1 then has an exit.
+    expect(generatorFromLabels(labels, 3, 1).Q.get(2, 1)).toBe(1 / 2);
+    // A state seen only at a segment's last sample is named.
+    const ends = generatorFromLabels(Int32Array.of(0, 0, 2, 1, 1, 0), 3, 1, {
+      segmentStarts: Int32Array.of(3),
+    });
+    expect(ends.warnings).toContain(
+      'state 2 is visited only at the last sample of a segment; its column is zero (no exit observed)',
+    );
+  });
+
+  it('transitionMatrix skips pairs across segments; bad segmentStarts are typed errors', () => {
+    const labels = Int32Array.of(0, 1, 0, 1, 1, 0);
+    const P = transitionMatrix(labels, 2, 2, Int32Array.of(3));
+    // lag-2 pairs within [0, 1, 0] and [1, 1, 0]: (0 -> 0) and (1 -> 0).
+    expectDense(P, [
+      [1, 1],
+      [0, 0],
+    ]);
+    for (const bad of [Int32Array.of(0), Int32Array.of(6), Int32Array.of(3, 3), Int32Array.of(4, 2)]) {
+      expect(() => generatorFromLabels(labels, 2, 1, { segmentStarts: bad })).toThrow(InvalidArgumentError);
+      expect(() => generatorFromLabels(labels, 2, 1, { segmentStarts: bad })).toThrow(/segmentStarts/);
+    }
+    expect(() => generatorFromLabels(Int32Array.of(0, 1), 2, 1, { segmentStarts: Int32Array.of(1) })).toThrow(
+      /no pair of consecutive samples/,
+    );
+  });
+
   it('columns sum to zero for random label sequences, every estimator and correction', () => {
     const rng = Rng.fromSeed(11);
     const K = 60;

@@ -28,7 +28,13 @@
  * 1.5 C_r / dt outweighs G and turns the symmetric part of Cdot positive definite: an
  * anti-dissipative Cdot that only the Phi_S shift hides). Above 1 a warning is returned.
  */
-import { cdot, cellCentroids, generatorFromLabels, stationaryDistribution } from '@sdekit/partition';
+import {
+  cdot,
+  cellCentroids,
+  generatorFromLabels,
+  segmentBounds,
+  stationaryDistribution,
+} from '@sdekit/partition';
 import { Matrix } from '@sdekit/sde';
 
 /** How Cdot is estimated from the labels. */
@@ -53,10 +59,22 @@ export interface CdotEstimate {
   warnings: string[];
 }
 
-function decimate(labels: Int32Array, start: number): Int32Array {
-  const out = new Int32Array(Math.floor((labels.length - start + 1) / 2));
-  for (let i = 0; i < out.length; i++) out[i] = labels[start + 2 * i];
-  return out;
+/**
+ * Every second label from offset `start` (0 or 1) within each segment of `bounds`, with the starts of
+ * the segments in the decimated sequence: the label sequence at sampling interval 2 dt.
+ */
+function decimate(
+  labels: Int32Array,
+  bounds: Int32Array,
+  start: number,
+): { labels: Int32Array; starts: Int32Array } {
+  const out: number[] = [];
+  const starts: number[] = [];
+  for (let k = 0; k + 1 < bounds.length; k++) {
+    if (k > 0 && out.length > 0 && bounds[k] + start < bounds[k + 1]) starts.push(out.length);
+    for (let t = bounds[k] + start; t < bounds[k + 1]; t += 2) out.push(labels[t]);
+  }
+  return { labels: Int32Array.from(out), starts: Int32Array.from(starts) };
 }
 
 /**
@@ -73,14 +91,21 @@ export function estimateCdot(
   labels: Int32Array,
   K: number,
   dt: number,
-  options: { estimator?: CdotEstimator; correction?: 'none' | 'per-state' | 'global' } = {},
+  options: {
+    estimator?: CdotEstimator;
+    correction?: 'none' | 'per-state' | 'global';
+    /** Starts of independent segments (`concatSeries` of @sdekit/sde); no step across them is used. */
+    segmentStarts?: Int32Array;
+  } = {},
 ): CdotEstimate {
   const estimator = options.estimator ?? 'richardson';
   const n = labels.length;
+  const bounds = segmentBounds(options.segmentStarts, n);
   const M = cellCentroids(y, labels, dim, K);
   const g1 = generatorFromLabels(labels, K, dt, {
     correction: options.correction ?? 'none',
     estimator: 'counts',
+    segmentStarts: options.segmentStarts,
   });
   const cdotGenerator = cdot(M, g1.Q, stationaryDistribution(labels, K));
   const withinCell = new Matrix(dim, dim);
@@ -93,9 +118,10 @@ export function estimateCdot(
   }
   for (let k = 0; k < w.length; k++) w[k] /= n;
   let increment = 0;
-  for (let t = 0; t + 1 < n; t++)
-    for (let a = 0; a < dim; a++) increment += (y[(t + 1) * dim + a] - y[t * dim + a]) ** 2;
-  increment /= Math.max(1, n - 1);
+  for (let k = 0; k + 1 < bounds.length; k++)
+    for (let t = bounds[k]; t + 1 < bounds[k + 1]; t++)
+      for (let a = 0; a < dim; a++) increment += (y[(t + 1) * dim + a] - y[t * dim + a]) ** 2;
+  increment /= Math.max(1, n - (bounds.length - 1));
   let traceWithin = 0;
   for (let a = 0; a < dim; a++) traceWithin += w[a * dim + a];
   const cellStepRatio = increment > 0 ? traceWithin / increment : Number.POSITIVE_INFINITY;
@@ -120,9 +146,13 @@ export function estimateCdot(
   }
   const g2 = new Matrix(dim, dim);
   for (const start of [0, 1]) {
-    const seq = decimate(labels, start);
-    const q = generatorFromLabels(seq, K, 2 * dt, { correction: 'none', estimator: 'counts' }).Q;
-    const part = cdot(M, q, stationaryDistribution(seq, K));
+    const seq = decimate(labels, bounds, start);
+    const q = generatorFromLabels(seq.labels, K, 2 * dt, {
+      correction: 'none',
+      estimator: 'counts',
+      segmentStarts: seq.starts,
+    }).Q;
+    const part = cdot(M, q, stationaryDistribution(seq.labels, K));
     for (let k = 0; k < part.data.length; k++) g2.data[k] += 0.5 * part.data[k];
   }
   const out = new Matrix(dim, dim);

@@ -16,6 +16,7 @@ import {
   checkOpenInterval,
   checkPositive,
   column,
+  concatSeries,
   DimensionError,
   FormatError,
   InvalidArgumentError,
@@ -131,6 +132,8 @@ export interface LangevinDiagnostics {
   perturbedSeries: boolean;
   /** Number of partition cells. */
   cells: number;
+  /** Number of independent series the model was fitted to (1 for a single series). */
+  segments: number;
   /** ||Phi_S||_F^2 / ||Phi||_F^2 and ||Phi_A||_F^2 / ||Phi||_F^2. */
   energyShareS: number;
   energyShareA: number;
@@ -486,6 +489,7 @@ export class LangevinModel {
         // Files written before this diagnostic existed lack it.
         cellStepRatio: rest.cellStepRatio ?? Number.NaN,
         perturbedSeries: rest.perturbedSeries ?? false,
+        segments: rest.segments ?? 1,
         warnings: [...rest.warnings],
         stein: Matrix.from(stein),
         cdot: Matrix.from(c),
@@ -525,7 +529,9 @@ function tailBoxOf(y: Float64Array, dim: number, q: number): TailBox {
 }
 
 /**
- * Fits a score-based effective Langevin model to a stationary time series (methods.md section 1).
+ * Fits a score-based effective Langevin model to a stationary time series, or to several independent
+ * series of one process (an array: runs of an ensemble, a record with gaps), whose samples are pooled
+ * for the score and the partition while no transition is counted across series (methods.md section 1).
  * Throws typed errors for bad input (non-finite data, wrong lengths, a series too short for the
  * partition, a score of the wrong dimension); returns warnings in `diagnostics.warnings`
  * (non-stationary-looking input, coarse sampling, shift of Phi_S).
@@ -535,7 +541,26 @@ function tailBoxOf(y: Float64Array, dim: number, q: number): TailBox {
  * model.original.phi;              // Phi in original units
  * model.diagnostics.steinError;    // ||V + I||_F / sqrt(D)
  */
-export function fitLangevin(series: TimeSeries, options: LangevinOptions): LangevinModel {
+export function fitLangevin(
+  input: TimeSeries | readonly TimeSeries[],
+  options: LangevinOptions,
+): LangevinModel {
+  // Several independent series: one joined series whose segment starts keep the generator (and the
+  // one-step increments of Cdot's validity check) from pairing samples of different series.
+  let series: TimeSeries;
+  let segmentStarts: Int32Array | undefined;
+  if (Array.isArray(input)) {
+    for (const [k, s] of input.entries()) {
+      if (s?.data instanceof Float64Array && s.data.length < 3 * s.dim) {
+        throw new InvalidArgumentError(
+          `series[${k}]`,
+          `has ${s.data.length / s.dim} samples; every series needs at least 3 (the Cdot estimate uses steps of 1 and 2 samples)`,
+          'drop or merge very short series',
+        );
+      }
+    }
+    ({ series, segmentStarts } = concatSeries(input));
+  } else series = input as TimeSeries;
   if (!series || !(series.data instanceof Float64Array)) {
     throw new InvalidArgumentError(
       'series',
@@ -696,7 +721,7 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
   const labels = partition.assign(yGen);
   options.onProgress?.({ stage: 'generator' });
   const K = partition.size;
-  const est = estimateCdot(yGen, dim, labels, K, series.dt, { estimator, correction });
+  const est = estimateCdot(yGen, dim, labels, K, series.dt, { estimator, correction, segmentStarts });
   // The generator's "leave fraction > 0.3" warning assumes a jump process on coarse cells; fine cells
   // with leave fractions near 1 are the consistent regime for diffusions (README, "Choosing the
   // partition"), so that one warning is only passed on when a finite-dt correction was requested.
@@ -724,6 +749,7 @@ export function fitLangevin(series: TimeSeries, options: LangevinOptions): Lange
     cellStepRatio: est.cellStepRatio,
     perturbedSeries: yGen !== y,
     cells: K,
+    segments: (segmentStarts?.length ?? 0) + 1,
     energyShareS: coeff.energyShareS,
     energyShareA: coeff.energyShareA,
     heldOutLoss,

@@ -722,6 +722,76 @@ export function timeSeries(data: Float64Array, dim: number, dt: number, t0 = 0):
   return { data, dim, length: data.length / dim, dt, t0 };
 }
 
+/** Several independent series of one process joined into one, with the index where each begins. */
+export interface SegmentedSeries {
+  /** The samples of every segment, one after the other (t0 of the first segment). */
+  series: TimeSeries;
+  /** Index of the first sample of every segment after the first (increasing, in (0, length)). */
+  segmentStarts: Int32Array;
+}
+
+/**
+ * Joins independent series of the same process (same dim and sampling interval) into one, keeping
+ * where each begins, so that estimators of transitions (the generator of @sdekit/partition, the Cdot
+ * of @sdekit/score) never pair the last sample of one series with the first of the next.
+ * Throws DimensionError / InvalidArgumentError naming the offending series.
+ *
+ * @example
+ * const { series, segmentStarts } = concatSeries([pathOf(bundle, 0), pathOf(bundle, 1)]);
+ * // segmentStarts = [bundle.length]
+ */
+export function concatSeries(list: readonly TimeSeries[]): SegmentedSeries {
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new InvalidArgumentError(
+      'series',
+      'must be a non-empty array of TimeSeries',
+      'pass [series1, series2, ...]',
+    );
+  }
+  const { dim, dt } = list[0];
+  let length = 0;
+  for (const [k, s] of list.entries()) {
+    if (!(s?.data instanceof Float64Array)) {
+      throw new InvalidArgumentError(
+        `series[${k}]`,
+        'must be a TimeSeries with a Float64Array `data`',
+        'build it with timeSeries(data, dim, dt)',
+      );
+    }
+    if (s.dim !== dim) {
+      throw new DimensionError(
+        `series[${k}]`,
+        `has dim ${s.dim}, series[0] has ${dim}`,
+        'join series of one process only',
+      );
+    }
+    if (Math.abs(s.dt - dt) > 1e-12 * dt) {
+      throw new InvalidArgumentError(
+        `series[${k}]`,
+        `has dt ${s.dt}, series[0] has ${dt}`,
+        'resample to a common sampling interval first',
+      );
+    }
+    if (s.data.length === 0 || s.data.length % dim !== 0) {
+      throw new DimensionError(
+        `series[${k}].data`,
+        `length ${s.data.length} is not a positive multiple of dim = ${dim}`,
+        'pass non-empty series',
+      );
+    }
+    length += s.data.length / dim;
+  }
+  const data = new Float64Array(length * dim);
+  const segmentStarts = new Int32Array(list.length - 1);
+  let at = 0;
+  for (const [k, s] of list.entries()) {
+    if (k > 0) segmentStarts[k - 1] = at;
+    data.set(s.data, at * dim);
+    at += s.data.length / dim;
+  }
+  return { series: { data, dim, length, dt, t0: list[0].t0 ?? 0 }, segmentStarts };
+}
+
 /**
  * Path p of a bundle as a TimeSeries (a view: no copy).
  *

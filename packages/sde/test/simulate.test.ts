@@ -6,6 +6,7 @@ import {
   acf,
   BlowUpError,
   cholesky,
+  concatSeries,
   DimensionError,
   eulerMaruyama,
   fourWellSystem,
@@ -417,5 +418,21 @@ describe('simulate', () => {
     const a = simulate(batched, opts);
     const b = simulate(plain, opts);
     for (let i = 0; i < a.data.length; i++) expect(b.data[i]).toBeCloseTo(a.data[i], 13);
+  });
+});
+
+describe('concatSeries', () => {
+  it('joins series and records where each begins; mismatches are typed errors naming the series', () => {
+    const a = timeSeries(Float64Array.of(1, 2, 3, 4), 2, 0.1, 5);
+    const b = timeSeries(Float64Array.of(5, 6), 2, 0.1);
+    const c = timeSeries(Float64Array.of(7, 8, 9, 10, 11, 12), 2, 0.1);
+    const { series, segmentStarts } = concatSeries([a, b, c]);
+    expect(Array.from(series.data)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect([series.length, series.dim, series.dt, series.t0]).toEqual([6, 2, 0.1, 5]);
+    expect(Array.from(segmentStarts)).toEqual([2, 3]);
+    expect(concatSeries([a]).segmentStarts.length).toBe(0);
+    expect(() => concatSeries([a, timeSeries(Float64Array.of(1, 2, 3), 3, 0.1)])).toThrow(DimensionError);
+    expect(() => concatSeries([a, timeSeries(Float64Array.of(1, 2), 2, 0.2)])).toThrow(/series\[1\].*dt/s);
+    expect(() => concatSeries([])).toThrow(InvalidArgumentError);
   });
 });
