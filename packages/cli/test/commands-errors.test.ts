@@ -35,6 +35,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'short.csv'), formatCsv(normalRows(50, 1, 4), 1));
   await writeFile(join(dir, 'two.csv'), '0.1\n0.2\n');
   await writeFile(join(dir, 'cube.npy'), encodeNpy(new Float64Array(8), [2, 2, 2]));
+  await writeFile(join(dir, 'tesseract.npy'), encodeNpy(new Float64Array(16), [2, 2, 2, 2]));
   await writeFile(join(dir, 'coef.mjs'), AFFINE_MODULE);
   await writeFile(join(dir, 'coef-none.mjs'), 'export const b = 1;\n');
   await writeFile(join(dir, 'coef-2d.mjs'), AFFINE_MODULE.replace('slowDim: 1', 'slowDim: 2'));
@@ -185,9 +186,15 @@ describe('data errors (exit code 1)', () => {
     expectFailure(await sdekit([...FIT, 'nan.npy'], dir), 1, /nan.npy: value at row 3, column 2 is NaN/);
     expectFailure(await sdekit([...FIT, 'inf.npy'], dir), 1, /inf.npy: value at row 5, column 1 is Infinity/);
     expectFailure(
+      await sdekit([...FIT, 'tesseract.npy'], dir),
+      1,
+      /tesseract.npy: array has shape \[2, 2, 2, 2\]; a time series is \[N\] or \[N, D\] \(rows = time\), R runs are \[R, N, D\]/,
+    );
+    // [R, N, D] is R runs; runs of 2 samples are too short for the Cdot estimate.
+    expectFailure(
       await sdekit([...FIT, 'cube.npy'], dir),
       1,
-      /cube.npy: array has shape \[2, 2, 2\]; a time series is \[N\] or \[N, D\]/,
+      /series\[0\]: has 2 samples; every series needs at least 3/,
     );
     expectFailure(
       await sdekit(['compare', 'good.csv', 'nope.npy'], dir),

@@ -74,6 +74,11 @@ export interface Table {
   readonly cols: number;
   /** Column names: the CSV header, or x1..xD. */
   readonly names: string[];
+  /**
+   * Row of the first sample of every run after the first, when the file holds R independent runs
+   * (a [R, N, D] .npy: rows = R N, runs of N rows each); absent for one run.
+   */
+  readonly runStarts?: Int32Array;
 }
 
 /** Column names x1..xD, used when a file or model names none. */
@@ -101,24 +106,26 @@ function checkNpyFinite(arr: NpyArray, path: string, cols: number): void {
 
 /**
  * Reads a time series: CSV (header optional, detected; '#' comments and blank lines skipped) or .npy
- * (float32/float64; shape [N] is one coordinate, [N, D] is N samples of D coordinates). Every value
- * must be finite; ragged rows and non-numeric cells are reported with line and column.
+ * (float32/float64; shape [N] is one coordinate, [N, D] is N samples of D coordinates, [R, N, D] is R
+ * independent runs of N samples, stacked as R N rows with `runStarts`). Every value must be finite;
+ * ragged rows and non-numeric cells are reported with line and column.
  */
 export async function readTable(io: CliIo, path: string, role: string): Promise<Table> {
   const bytes = await readInput(io, path, role);
   if (extname(path).toLowerCase() === '.npy') {
     const arr = decodeNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
-    if (arr.shape.length !== 1 && arr.shape.length !== 2) {
+    if (arr.shape.length < 1 || arr.shape.length > 3) {
       throw new DataFormatError(
         path,
         0,
         0,
-        `array has shape [${arr.shape.join(', ')}]; a time series is [N] or [N, D] (rows = time)`,
-        'save a 1-D or 2-D array',
+        `array has shape [${arr.shape.join(', ')}]; a time series is [N] or [N, D] (rows = time), R runs are [R, N, D]`,
+        'save a 1-D, 2-D or 3-D array',
       );
     }
-    const cols = arr.shape.length === 1 ? 1 : arr.shape[1];
-    const rows = arr.shape[0];
+    const cols = arr.shape.length === 1 ? 1 : arr.shape[arr.shape.length - 1];
+    const runs = arr.shape.length === 3 ? arr.shape[0] : 1;
+    const rows = arr.shape.length === 3 ? arr.shape[0] * arr.shape[1] : arr.shape[0];
     if (cols === 0 || rows === 0) {
       throw new DataFormatError(
         path,
@@ -129,7 +136,9 @@ export async function readTable(io: CliIo, path: string, role: string): Promise<
       );
     }
     checkNpyFinite(arr, path, cols);
-    return { data: Float64Array.from(arr.data), rows, cols, names: defaultNames(cols) };
+    const table = { data: Float64Array.from(arr.data), rows, cols, names: defaultNames(cols) };
+    if (runs === 1) return table;
+    return { ...table, runStarts: Int32Array.from({ length: runs - 1 }, (_, r) => (r + 1) * (rows / runs)) };
   }
   // parseCsv reports ragged rows and non-numeric or non-finite cells with line and column.
   const t = parseCsv(bytes.toString('utf8'), { source: path });
@@ -164,7 +173,7 @@ export function selectColumns(table: Table, spec: string | undefined, source: st
   const data = new Float64Array(table.rows * cols);
   for (let r = 0; r < table.rows; r++)
     for (let j = 0; j < cols; j++) data[r * cols + j] = table.data[r * table.cols + idx[j]];
-  return { data, rows: table.rows, cols, names: idx.map((i) => table.names[i]) };
+  return { data, rows: table.rows, cols, names: idx.map((i) => table.names[i]), runStarts: table.runStarts };
 }
 
 /** A simulation read back: `paths` paths of `length` samples of `dim` coordinates, path-major like a PathBundle. */

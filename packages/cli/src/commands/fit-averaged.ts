@@ -16,6 +16,7 @@ import {
   QUIET_OPTION,
   requiredString,
   toNumber,
+  UsageError,
 } from './spec.js';
 
 export const fitAveragedCommand: CommandSpec = {
@@ -91,7 +92,12 @@ export const fitAveragedCommand: CommandSpec = {
     const hidden = numberOption(args, 'flow-hidden', 32, { integer: true, min: 1 });
     const validationFraction = numberOption(args, 'validation', 0.1, { min: 0, below: 1 });
     const input = { dataPath, outPath, dt };
-    const { seed, quiet, out, table, series, selection } = await readFitInput(args, io, input);
+    const { seed, quiet, out, table, series, runs, selection } = await readFitInput(args, io, input);
+    if (runs.length > 1) {
+      throw new UsageError(
+        `DATA: ${dataPath} holds ${runs.length} runs (a [R, N, D] .npy); fit-averaged fits one path of the slow variable: pass [N] or [N, D]`,
+      );
+    }
     const moduleAbs = resolvePath(io, modulePath);
     const coefficients = await loadCoefficientsModule(moduleAbs, modulePath, {
       slowDim: table.cols,

@@ -24,7 +24,10 @@ export const fitLangevinCommand: CommandSpec = {
     'Fits the score-based Langevin model dx = Phi s(x) dt + sqrt(2) Sigma dW (s = grad log p) to a stationary\n' +
     'time series, prints Phi, Sigma and diagnostics, and saves the model as JSON.',
   positionals: [
-    { name: 'DATA', help: 'CSV (header optional) or .npy (float32/float64, [N] or [N, D]); rows = time' },
+    {
+      name: 'DATA',
+      help: 'CSV (header optional) or .npy (float32/float64, [N] or [N, D]; [R, N, D]: R independent runs); rows = time',
+    },
   ],
   options: {
     dt: {
@@ -113,7 +116,7 @@ export const fitLangevinCommand: CommandSpec = {
     const cdotEstimator = choiceOption(args, 'cdot', ['richardson', 'generator'] as const, 'richardson');
     const perturbSeries = args.values['perturb-series'] === true;
     const input = { dataPath, outPath, dt };
-    const { seed, quiet, out, table, series, selection } = await readFitInput(args, io, input);
+    const { seed, quiet, out, table, series, runs, selection } = await readFitInput(args, io, input);
 
     const bar = commandProgress(io, quiet, 'training score');
     const network = { ...(steps !== undefined ? { steps } : {}), ...(hiddenDims ? { hiddenDims } : {}) };
@@ -130,14 +133,15 @@ export const fitLangevinCommand: CommandSpec = {
         if (p.training) bar.update(p.training.step, p.training.steps, `loss ${num(p.training.loss, 4)}`);
       },
     };
-    const model = fitLangevin(series, options);
+    // Several runs: pooled, with no transition counted from one run into the next.
+    const model = fitLangevin(runs.length > 1 ? runs : series, options);
     bar.finish();
     try {
       await saveFittedModel(out, model.toJSON(), 'fit-langevin', dataPath, table);
       if (quiet) return;
       const d = model.diagnostics;
       const lines = [
-        `data      ${dataPath}: ${table.rows} samples x ${table.cols} coordinate${table.cols > 1 ? 's' : ''} (${table.names.join(', ')}), dt = ${num(dt)}`,
+        `data      ${dataPath}: ${table.rows} samples x ${table.cols} coordinate${table.cols > 1 ? 's' : ''} (${table.names.join(', ')})${runs.length > 1 ? ` in ${runs.length} runs` : ''}, dt = ${num(dt)}`,
         `score     ${score === 'dsm' ? 'denoising score matching (MLP)' : 'KGMM'}, sigma = ${num(sigma)} (z units), seed ${seed}, backend ${selection.name}`,
         '',
         'Phi (data units; drift Phi s(x)):',

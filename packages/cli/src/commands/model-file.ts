@@ -62,6 +62,8 @@ export interface FitInput {
   readonly table: Table;
   /** The table as a time series with the command's sampling interval. */
   readonly series: TimeSeries;
+  /** The independent runs of the table (one series unless DATA is a [R, N, D] .npy). */
+  readonly runs: TimeSeries[];
   /** The TensorFlow.js backend chosen by --backend. */
   readonly selection: BackendSelection;
 }
@@ -84,8 +86,14 @@ export async function readFitInput(
 
   const table = await readColumns(io, input.dataPath, 'DATA', stringOption(args, 'columns'));
   const series = timeSeries(table.data, table.cols, input.dt);
+  const bounds = [0, ...(table.runStarts ?? []), table.rows];
+  const runs = bounds
+    .slice(1)
+    .map((end, r) =>
+      timeSeries(table.data.slice(bounds[r] * table.cols, end * table.cols), table.cols, input.dt),
+    );
   const selection = await selectBackend(backend);
-  return { seed, quiet, out, table, series, selection };
+  return { seed, quiet, out, table, series, runs, selection };
 }
 
 /**
