@@ -16,7 +16,7 @@ import {
 } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { emNll64, emNllTermsTf } from './likelihood.js';
-import { checkPathAndSplit, increments } from './path.js';
+import { pathTransitions } from './path.js';
 import { type AdamSettings, adamWithDefaults, readSumAndDispose, TransitionBatches } from './training.js';
 
 export const MLP_DRIFT_FORMAT = 'sdekit.mlp-drift-baseline';
@@ -24,7 +24,7 @@ export const MLP_DRIFT_VERSION = 1;
 
 /** Options of `fitMlpDriftBaseline`. */
 export interface MlpDriftBaselineOptions {
-  path: TimeSeries;
+  path: TimeSeries | readonly TimeSeries[];
   /** Known constant diffusion: a scalar s (sigma = s I) or d diagonal entries. Omitted: learned (constant, diagonal). */
   sigma?: number | Float64Array;
   /** Hidden layer widths (default [64, 64]). */
@@ -65,19 +65,20 @@ export function fitMlpDriftBaseline(options: MlpDriftBaselineOptions): MlpDriftM
     seed = 0,
     onProgress,
   } = options;
-  const d = path?.dim;
+  const d = (Array.isArray(path) ? path[0] : (path as TimeSeries))?.dim;
   checkInteger('path.dim', d, 1);
-  const { transitions, trainEnd } = checkPathAndSplit(path, d, validationFraction);
+  const observed = pathTransitions(path, d, validationFraction);
+  const { transitions, trainEnd } = observed;
   checkInteger('batchSize', batchSize, 1);
   checkInteger('iterations', iterations, 1);
   const known = options.sigma === undefined ? undefined : diagonalSigma(options.sigma, d);
-  const dt = path.dt;
+  const dt = observed.dt;
   const mlp = new Mlp(
     { inputDim: d, hiddenDims: hidden, outputDim: d, activation, zeroInitOutput: true },
     seed,
   );
   // Learned log s_j, started at the quadratic-variation estimate s_j^2 = sum dx_j^2 / (M Delta).
-  const dxAll = increments(path.data, d, 0, transitions);
+  const dxAll = observed.dx;
   const logS = known
     ? undefined
     : tf.variable(
@@ -87,7 +88,7 @@ export function fitMlpDriftBaseline(options: MlpDriftBaselineOptions): MlpDriftM
       );
   const variables = logS ? [...mlp.variables, logS] : [...mlp.variables];
   const adam = adamWithDefaults(variables, options.adam, iterations, 1e-2);
-  const batches = new TransitionBatches(path.data, dxAll, d, trainEnd, batchSize, Rng.fromSeed(seed, 3));
+  const batches = new TransitionBatches(observed.x, dxAll, d, trainEnd, batchSize, Rng.fromSeed(seed, 3));
   const B = batches.size;
   const knownCov = known ? Float32Array.from(known, (s) => s * s) : undefined;
   const noise = { noise: 'diagonal' as const, slowDim: d };
@@ -124,7 +125,8 @@ export function fitMlpDriftBaseline(options: MlpDriftBaselineOptions): MlpDriftM
       let validationNll: number | undefined;
       if (it === iterations - 1 && trainEnd < transitions) {
         const tmp = new MlpDriftModel(mlp, currentSigma(known, logS), dt);
-        validationNll = tmp.negLogLikelihood(path.data, trainEnd, transitions) / (transitions - trainEnd);
+        validationNll =
+          tmp.negLogLikelihood(observed.x, observed.dx, trainEnd, transitions) / (transitions - trainEnd);
       }
       onProgress?.({ iteration: it, iterations, trainNll: sum / B, validationNll });
     }
@@ -199,13 +201,16 @@ export class MlpDriftModel {
     return values;
   }
 
-  /** Float64 NLL (sum) of transitions [from, to) of a path (data row-major). */
-  negLogLikelihood(data: Float64Array, from: number, to: number): number {
+  /**
+   * Float64 NLL (sum) of transitions [from, to) with origins x and increments dx (row-major; for one
+   * path, x = its data and dx its increments).
+   */
+  negLogLikelihood(x: Float64Array, dx: Float64Array, from: number, to: number): number {
     const d = this.dim;
-    const bbar = this.drift(data.slice(from * d, to * d));
+    const bbar = this.drift(x.slice(from * d, to * d));
     const cov = new Float64Array((to - from) * d);
     for (let i = 0; i < to - from; i++) for (let j = 0; j < d; j++) cov[i * d + j] = this.sigma[j] ** 2;
-    return emNll64({ noise: 'diagonal', slowDim: d }, data, from, to, bbar, cov, this.dt);
+    return emNll64({ noise: 'diagonal', slowDim: d }, dx, from, to, bbar, cov, this.dt);
   }
 
   /** SdeSystem with batched drift (one network call per step for all paths), constant diagonal noise. */

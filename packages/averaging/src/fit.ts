@@ -24,7 +24,7 @@ import type { SlowCoefficients } from './coefficients.js';
 import { checkCoefficients } from './coefficients.js';
 import { averageCoefficients64, averagedCoefficientsTf, emNll64, emNllTermsTf } from './likelihood.js';
 import { AveragedModel, type TrainingRecord } from './model.js';
-import { checkPathAndSplit, increments } from './path.js';
+import { type PathTransitions, pathTransitions } from './path.js';
 import { type AdamSettings, adamWithDefaults, readSumAndDispose, TransitionBatches } from './training.js';
 
 export type { AdamSettings };
@@ -42,8 +42,11 @@ export type FitProgress = TrainingRecord & { iterations: number };
 
 /** Options of `fitAveraged`. */
 export interface FitAveragedOptions {
-  /** One observed slow path x_0..x_M at spacing Delta = path.dt. */
-  path: TimeSeries;
+  /**
+   * One observed slow path x_0..x_M at spacing Delta = path.dt, or several independent paths of the
+   * same process (an array, one Delta): their transitions are pooled, none across two paths.
+   */
+  path: TimeSeries | readonly TimeSeries[];
   /** The known slow coefficients b, sigma. */
   coefficients: SlowCoefficients;
   /** Fast dimension m; optional check against coefficients.fastDim. */
@@ -127,7 +130,8 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
       'make them agree',
     );
   }
-  const { transitions, trainEnd } = checkPathAndSplit(path, d, validationFraction);
+  const observed = pathTransitions(path, d, validationFraction);
+  const { transitions, trainEnd } = observed;
   checkInteger('L', L, debias ? 2 : 1);
   checkInteger('batchSize', batchSize, 1);
   checkInteger('iterations', iterations, 1);
@@ -136,7 +140,7 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
     throw new InvalidArgumentError('p', `must be >= 1, got ${p}`, 'use p = 2');
   const validateEvery = options.validateEvery ?? Math.max(1, Math.floor(iterations / 20));
   checkInteger('validateEvery', validateEvery, 1);
-  const dt = path.dt;
+  const dt = observed.dt;
   const lambdaAt = lambdaFunction(options.lambda, trainEnd, dt, iterations);
 
   const flow: Flow =
@@ -153,10 +157,16 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
 
   // Shape and agreement check of the user's coefficients on the first path points and flow samples.
   const probe = Math.min(4, trainEnd);
-  checkCoefficients(coef, path.data.slice(0, probe * d), flow.sample(probe, seed + 101));
+  checkCoefficients(coef, observed.x.slice(0, probe * d), flow.sample(probe, seed + 101));
 
-  const dxTrain = increments(path.data, d, 0, trainEnd);
-  const batches = new TransitionBatches(path.data, dxTrain, d, trainEnd, batchSize, Rng.fromSeed(seed, 1));
+  const batches = new TransitionBatches(
+    observed.x,
+    observed.dx,
+    d,
+    trainEnd,
+    batchSize,
+    Rng.fromSeed(seed, 1),
+  );
   const B = batches.size;
   const zRng = Rng.fromSeed(seed, 2);
   const z = new Float64Array(L * m);
@@ -204,7 +214,7 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
       if (trainEnd < transitions && ((it + 1) % validateEvery === 0 || it === iterations - 1)) {
         flow.setParams(Float64Array.from(theta.dataSync()));
         record.validationNll =
-          validationNll(coef, flow, path.data, trainEnd, transitions, dt, validationSamples, seed + 202) /
+          validationNll(coef, flow, observed, trainEnd, transitions, validationSamples, seed + 202) /
           (transitions - trainEnd);
       }
       history.push(record);
@@ -234,16 +244,15 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
 function validationNll(
   coef: SlowCoefficients,
   flow: Flow,
-  data: Float64Array,
+  observed: PathTransitions,
   from: number,
   to: number,
-  dt: number,
   samples: number,
   seed: number,
 ): number {
   const d = coef.slowDim;
-  const a = averageCoefficients64(coef, data.subarray(from * d, to * d), flow.sample(samples, seed));
-  return emNll64(coef, data, from, to, a.bbar, a.cov, dt);
+  const a = averageCoefficients64(coef, observed.x.subarray(from * d, to * d), flow.sample(samples, seed));
+  return emNll64(coef, observed.dx, from, to, a.bbar, a.cov, observed.dt);
 }
 
 function checkLambdaAt(v: number, it: number): void {

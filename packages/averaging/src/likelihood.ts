@@ -304,16 +304,17 @@ export function averageCoefficients64(
 }
 
 /**
- * Float64 negative log-likelihood of the transitions k in [from, to) of a path (data of k*d), given
- * bbar and S at x_k (indexed from `from`). Returns the sum over transitions (methods.md §4).
+ * Float64 negative log-likelihood of the transitions k in [from, to) with increments dx
+ * (dx_k = x_{k+1} - x_k at k*d), given bbar and S at x_k (indexed from `from`). Returns the sum over
+ * transitions (methods.md §4).
  *
  * @example
- * // one transition of dX = 0.7 dt + 0.5 dW observed at Delta = 0.01
- * emNll64({ noise: 'scalar', slowDim: 1 }, Float64Array.of(0.3, 0.35), 0, 1, Float64Array.of(0.7), Float64Array.of(0.25), 0.01);
+ * // one transition 0.3 -> 0.35 of dX = 0.7 dt + 0.5 dW observed at Delta = 0.01
+ * emNll64({ noise: 'scalar', slowDim: 1 }, Float64Array.of(0.05), 0, 1, Float64Array.of(0.7), Float64Array.of(0.25), 0.01);
  */
 export function emNll64(
   coef: Pick<SlowCoefficients, 'noise' | 'slowDim'>,
-  data: Float64Array,
+  dx: Float64Array,
   from: number,
   to: number,
   bbar: Float64Array,
@@ -327,7 +328,7 @@ export function emNll64(
   let total = 0;
   for (let k = from; k < to; k++) {
     const i = k - from;
-    for (let j = 0; j < d; j++) r[j] = data[(k + 1) * d + j] - data[k * d + j] - bbar[i * d + j] * dt;
+    for (let j = 0; j < d; j++) r[j] = dx[k * d + j] - bbar[i * d + j] * dt;
     if (coef.noise === 'scalar') {
       const v = cov[i];
       let r2 = 0;

@@ -23,7 +23,7 @@ import {
   emNll64,
   emNllTermsTf,
 } from './likelihood.js';
-import { checkPathAndSplit, increments } from './path.js';
+import { pathTransitions } from './path.js';
 
 /** Format name and version written by `AveragedModel.toJSON`. */
 export const AVERAGED_MODEL_FORMAT = 'sdekit.averaged-model';
@@ -76,8 +76,8 @@ export interface AverageOptions {
 
 /** Options of the flat-parameter path log-likelihood used by variational inference. */
 export interface FlatLikelihoodOptions {
-  /** The observed slow path (same Delta and dimension as training). */
-  path: TimeSeries;
+  /** The observed slow path, or several independent paths (same Delta and dimension as training). */
+  path: TimeSeries | readonly TimeSeries[];
   /** Inner fast samples per evaluation (default 64), fresh at every call. */
   L?: number;
   /** Seed of the stream of inner samples. */
@@ -276,11 +276,13 @@ export class AveragedModel {
    * Float64 Euler-Maruyama log-likelihood of a path under the averaged SDE (methods.md §4), with bbar
    * and S from `samples` flow samples. Returns the sum over transitions and the mean per transition.
    */
-  logLikelihood(path: TimeSeries, options: AverageOptions = {}): { total: number; perTransition: number } {
-    const { transitions } = checkPathAndSplit(path, this.slowDim, 0);
-    const xs = path.data.subarray(0, transitions * this.slowDim);
-    const a = this.averages(xs, options);
-    const nll = emNll64(this.coefficients, path.data, 0, transitions, a.bbar, a.cov, path.dt);
+  logLikelihood(
+    path: TimeSeries | readonly TimeSeries[],
+    options: AverageOptions = {},
+  ): { total: number; perTransition: number } {
+    const { x, dx, transitions, dt } = pathTransitions(path, this.slowDim, 0);
+    const a = this.averages(x, options);
+    const nll = emNll64(this.coefficients, dx, 0, transitions, a.bbar, a.cov, dt);
     return { total: -nll, perTransition: -nll / transitions };
   }
 
@@ -295,14 +297,14 @@ export class AveragedModel {
    */
   logLikelihoodFunction(options: FlatLikelihoodOptions): (theta: tf.Tensor1D) => tf.Scalar {
     const { path, L = 64, seed = 0, batchSize, debias = false } = options;
-    const { transitions } = checkPathAndSplit(path, this.slowDim, 0);
+    const observed = pathTransitions(path, this.slowDim, 0);
+    const { transitions, dt } = observed;
     checkInteger('L', L, debias ? 2 : 1);
     if (batchSize !== undefined) checkInteger('batchSize', batchSize, 1);
     const d = this.slowDim;
     const m = this.fastDim;
     const coef = this.coefficients;
-    const dt = path.dt;
-    const dxAll = increments(path.data, d, 0, transitions);
+    const dxAll = observed.dx;
     const rng = Rng.fromSeed(seed, 11);
     const z = new Float64Array(L * m);
     const z32 = new Float32Array(L * m);
@@ -317,7 +319,7 @@ export class AveragedModel {
       for (let i = 0; i < B; i++) {
         const k = B === transitions ? i : rng.integer(transitions);
         for (let j = 0; j < d; j++) {
-          xb[i * d + j] = path.data[k * d + j];
+          xb[i * d + j] = observed.x[k * d + j];
           dxb[i * d + j] = dxAll[k * d + j];
         }
       }

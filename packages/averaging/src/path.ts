@@ -1,6 +1,8 @@
 /**
- * Validation of an observed slow path and its split into training transitions (the start) and
- * held-out transitions (the END of the path, so validation measures extrapolation in time).
+ * Validation of observed slow paths and their transitions (x_k, x_{k+1} - x_k): one path, or several
+ * independent paths whose transitions are pooled (none across two paths), split into training
+ * transitions (the start) and held-out transitions (the END, so validation measures extrapolation
+ * in time).
  */
 import type { TimeSeries } from '@sdekit/sde';
 import { checkFinite, checkInteger, checkPositive, DimensionError, InvalidArgumentError } from '@sdekit/sde';
@@ -16,30 +18,42 @@ export interface PathSplit {
  * its transitions. Throws InvalidArgumentError, DimensionError or NonFiniteError naming `path`.
  */
 export function checkPathAndSplit(path: TimeSeries, dim: number, validationFraction: number): PathSplit {
+  checkPath(path, dim, 'path');
+  checkInteger('path.length', path.length, 3);
+  const transitions = path.length - 1;
+  return { transitions, trainEnd: splitTransitions(transitions, validationFraction) };
+}
+
+/** Checks one path (a TimeSeries of finite values, dt > 0, consistent length, dimension `dim`). */
+function checkPath(path: TimeSeries, dim: number, name: string): void {
   if (path === null || typeof path !== 'object' || !(path.data instanceof Float64Array)) {
     throw new InvalidArgumentError(
-      'path',
+      name,
       'must be a TimeSeries with a Float64Array data field',
       "build it with timeSeries(data, dim, dt) from '@sdekit/sde'",
     );
   }
-  checkPositive('path.dt (Delta)', path.dt);
-  checkInteger('path.length', path.length, 3);
+  checkPositive(`${name}.dt (Delta)`, path.dt);
+  checkInteger(`${name}.length`, path.length, 1);
   if (path.dim !== dim) {
     throw new DimensionError(
-      'path.dim',
+      `${name}.dim`,
       `is ${path.dim} but the coefficients have slowDim = ${dim}`,
       'observe exactly the slow variable X',
     );
   }
   if (path.data.length !== path.length * dim) {
     throw new DimensionError(
-      'path.data',
+      `${name}.data`,
       `has ${path.data.length} values, expected length*dim = ${path.length * dim}`,
       'pass a row-major series',
     );
   }
-  checkFinite('path.data', path.data);
+  checkFinite(`${name}.data`, path.data);
+}
+
+/** trainEnd of `transitions` with the last `validationFraction` held out (at least 2 train). */
+function splitTransitions(transitions: number, validationFraction: number): number {
   if (!(validationFraction >= 0 && validationFraction < 1)) {
     throw new InvalidArgumentError(
       'validationFraction',
@@ -47,7 +61,6 @@ export function checkPathAndSplit(path: TimeSeries, dim: number, validationFract
       'pass e.g. 0.1',
     );
   }
-  const transitions = path.length - 1;
   const trainEnd = transitions - Math.floor(transitions * validationFraction);
   if (trainEnd < 2) {
     throw new InvalidArgumentError(
@@ -56,7 +69,89 @@ export function checkPathAndSplit(path: TimeSeries, dim: number, validationFract
       'use a longer path or a smaller validationFraction',
     );
   }
-  return { transitions, trainEnd };
+  return trainEnd;
+}
+
+/** The transitions of one or several observed paths (`pathTransitions`). */
+export interface PathTransitions {
+  /** Origins x_k, row-major (transitions x dim); for one path a view of its data. */
+  readonly x: Float64Array;
+  /** Increments dx_k = x_{k+1} - x_k, row-major (transitions x dim), float64. */
+  readonly dx: Float64Array;
+  readonly transitions: number;
+  /** Transitions [0, trainEnd) train; [trainEnd, transitions) are held out. */
+  readonly trainEnd: number;
+  /** The sampling interval Delta shared by the paths. */
+  readonly dt: number;
+  /** Number of paths. */
+  readonly paths: number;
+}
+
+/**
+ * The transitions of one observed path, or of several independent paths of the same process (an
+ * array: pooled in order, no transition from the end of one path to the start of the next), split
+ * as `checkPathAndSplit` does (the held-out ones are the last `validationFraction` of all). Throws
+ * the errors of `checkPathAndSplit`, naming `path[i]` for an array, and InvalidArgumentError for
+ * paths with different Delta or fewer than 2 samples.
+ *
+ * @example
+ * const t = pathTransitions([run1, run2], 1, 0.1);
+ * t.transitions; // run1.length - 1 + run2.length - 1
+ */
+export function pathTransitions(
+  path: TimeSeries | readonly TimeSeries[],
+  dim: number,
+  validationFraction: number,
+): PathTransitions {
+  if (!Array.isArray(path)) {
+    const single = path as TimeSeries;
+    const { transitions, trainEnd } = checkPathAndSplit(single, dim, validationFraction);
+    return {
+      x: single.data.subarray(0, transitions * dim),
+      dx: increments(single.data, dim, 0, transitions),
+      transitions,
+      trainEnd,
+      dt: single.dt,
+      paths: 1,
+    };
+  }
+  if (path.length === 0) {
+    throw new InvalidArgumentError(
+      'path',
+      'is an empty array',
+      'pass one TimeSeries or a non-empty array of them',
+    );
+  }
+  let transitions = 0;
+  for (const [i, p] of path.entries()) {
+    checkPath(p, dim, `path[${i}]`);
+    if (p.length < 2) {
+      throw new InvalidArgumentError(
+        `path[${i}]`,
+        `has ${p.length} sample(s)`,
+        'pass paths of at least 2 samples',
+      );
+    }
+    if (Math.abs(p.dt - path[0].dt) > 1e-12 * path[0].dt) {
+      throw new InvalidArgumentError(
+        `path[${i}].dt`,
+        `is ${p.dt}, path[0].dt is ${path[0].dt}`,
+        'pass paths observed at one spacing Delta',
+      );
+    }
+    transitions += p.length - 1;
+  }
+  const trainEnd = splitTransitions(transitions, validationFraction);
+  const x = new Float64Array(transitions * dim);
+  const dx = new Float64Array(transitions * dim);
+  let at = 0;
+  for (const p of path) {
+    const n = p.length - 1;
+    x.set(p.data.subarray(0, n * dim), at * dim);
+    dx.set(increments(p.data, dim, 0, n), at * dim);
+    at += n;
+  }
+  return { x, dx, transitions, trainEnd, dt: path[0].dt, paths: path.length };
 }
 
 /** Increments dx_k = x_{k+1} - x_k in float64 for transitions [from, to). */

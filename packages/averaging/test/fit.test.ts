@@ -8,6 +8,7 @@ import {
   m1TrueDrift,
   NonFiniteError,
   pathOf,
+  Rng,
   type SdeSystem,
   type SlowFastSystem,
   simulate,
@@ -91,6 +92,48 @@ function affineOuSystem(n: number): SlowFastSystem {
   };
 }
 
+/** fitAveraged settings of the affine tests: no penalty, 250 iterations reach the likelihood optimum. */
+const AFFINE_FIT = {
+  coefficients: affineCoefficients,
+  L: 32,
+  iterations: 250,
+  batchSize: 512,
+  adam: { lr: warmupCosine({ peak: 2e-2, warmupSteps: 10, totalSteps: 250, floor: 1e-4 }) },
+  lambda: 0,
+  validationFraction: 0.1,
+  seed: 3,
+};
+
+/**
+ * The averaged model bbar = a + c x of the affine problem with free (a, c) is a linear regression: its
+ * exact MLE on transitions x -> x' is OLS of z = (x' - x)/dt + x on [1, x] (the -x is known).
+ * v = sigma^2 / dt / det is the scale of the OLS covariance sigma^2/dt (X^T X)^{-1}.
+ */
+function affineOls(x: Float64Array, next: Float64Array, dt: number) {
+  let s1 = 0;
+  let sx = 0;
+  let sxx = 0;
+  let sz = 0;
+  let sxz = 0;
+  for (let k = 0; k < x.length; k++) {
+    const z = (next[k] - x[k]) / dt + x[k];
+    s1++;
+    sx += x[k];
+    sxx += x[k] * x[k];
+    sz += z;
+    sxz += x[k] * z;
+  }
+  const det = s1 * sxx - sx * sx;
+  return {
+    a: (sxx * sz - sx * sxz) / det,
+    c: (s1 * sxz - sx * sz) / det,
+    s1,
+    sx,
+    sxx,
+    v: 0.25 / dt / det,
+  };
+}
+
 describe('fitAveraged (methods.md §4)', () => {
   it('affine b and OU fast process: learned bbar matches the exact bbar and the closed-form MLE', () => {
     const n = 100;
@@ -103,39 +146,9 @@ describe('fitAveraged (methods.md §4)', () => {
       T: 100,
       seed: 11,
     });
-    const model = fitAveraged({
-      path: slow,
-      coefficients: affineCoefficients,
-      L: 32,
-      iterations: 250,
-      batchSize: 512,
-      adam: { lr: warmupCosine({ peak: 2e-2, warmupSteps: 10, totalSteps: 250, floor: 1e-4 }) },
-      lambda: 0,
-      validationFraction: 0.1,
-      seed: 3,
-    });
-    // The averaged model bbar = a + c x with free (a, c) is a linear regression: its exact MLE on the
-    // training transitions is OLS of z_k = dx_k/dt + x_k on [1, x_k] (the -x is known).
+    const model = fitAveraged({ path: slow, ...AFFINE_FIT });
     const M = model.training.trainTransitions;
-    let s1 = 0;
-    let sx = 0;
-    let sxx = 0;
-    let sz = 0;
-    let sxz = 0;
-    for (let k = 0; k < M; k++) {
-      const x = slow.data[k];
-      const z = (slow.data[k + 1] - x) / dt + x;
-      s1++;
-      sx += x;
-      sxx += x * x;
-      sz += z;
-      sxz += x * z;
-    }
-    const det = s1 * sxx - sx * sx;
-    const a = (sxx * sz - sx * sxz) / det;
-    const c = (s1 * sxz - sx * sz) / det;
-    // OLS covariance sigma^2/dt (X^T X)^{-1}: the statistical error of any estimator of (a, c).
-    const v = 0.25 / dt / det;
+    const { a, c, s1, sx, sxx, v } = affineOls(slow.data.subarray(0, M), slow.data.subarray(1, M + 1), dt);
     const xs = Float64Array.from({ length: 15 }, (_, i) => sx / s1 - 0.5 + (i / 14) * 1.0);
     const learned = model.bbar(xs, { samples: 8192, seed: 5 });
     for (let i = 0; i < xs.length; i++) {
@@ -162,6 +175,59 @@ describe('fitAveraged (methods.md §4)', () => {
       Array.from(model.bbar(xs, { samples: 64, seed: 2 }).value),
     );
     restored.dispose();
+    model.dispose();
+  });
+
+  it('several independent paths: transitions pooled, none across paths (affine problem, exact MLE)', () => {
+    // 100 paths of 1 time unit from independent starts: 10000 transitions, as the single path above.
+    // Joined as one path, the 99 jumps between independent states (dx / dt ~ 40) would bias the
+    // slope of the regression by about -(99 / 10000) / dt = -1. Measured: pooled MLE (a, c) = (0.488,
+    // -0.365) against the truth (0.5, -0.3), joined (0.859, -1.475); learned bbar within 0.015 of the MLE.
+    const dt = 0.01;
+    const rng = Rng.fromSeed(21);
+    const paths = Array.from(
+      { length: 100 },
+      (_, r) =>
+        simulateSlowFast(affineOuSystem(100), {
+          x0: Float64Array.of(0.38 + 0.3 * rng.normal()),
+          y0: Float64Array.from(MU),
+          fastStep: 0.02 / 100,
+          Delta: dt,
+          T: 1,
+          seed: 100 + r,
+        }).slow,
+    );
+    const options = AFFINE_FIT;
+    const model = fitAveraged({ path: paths, ...options });
+    const M = model.training.trainTransitions;
+    expect(M + model.training.validationTransitions).toBe(100 * 100);
+    // Exact MLE over the training transitions: the first M of the pooled within-path transitions.
+    const x = new Float64Array(M);
+    const next = new Float64Array(M);
+    let k = 0;
+    for (const p of paths)
+      for (let t = 0; t + 1 < p.length && k < M; t++, k++) {
+        x[k] = p.data[t];
+        next[k] = p.data[t + 1];
+      }
+    const { a, c, sx, s1 } = affineOls(x, next, dt);
+    const xs = Float64Array.from({ length: 11 }, (_, i) => sx / s1 - 0.5 + i * 0.1);
+    const learned = model.bbar(xs, { samples: 8192, seed: 5 });
+    for (let i = 0; i < xs.length; i++)
+      expect(Math.abs(learned.value[i] - (a + (c - 1) * xs[i]))).toBeLessThan(0.03);
+    // The path log-likelihood of several paths is the sum over the paths.
+    const each = paths
+      .slice(0, 3)
+      .reduce((acc, p) => acc + model.logLikelihood(p, { samples: 256, seed: 4 }).total, 0);
+    expect(model.logLikelihood(paths.slice(0, 3), { samples: 256, seed: 4 }).total).toBeCloseTo(each, 8);
+    // Joined naively, the regression slope is off by about -1 (what the pooling avoids).
+    const joinedData = Float64Array.from(paths.flatMap((p) => Array.from(p.data)));
+    const naive = affineOls(joinedData.subarray(0, joinedData.length - 1), joinedData.subarray(1), dt);
+    expect(naive.c - c).toBeLessThan(-0.5);
+    expect(() => fitAveraged({ path: [paths[0], { ...paths[1], dt: 0.02 }], ...options })).toThrow(
+      /path\[1\]\.dt/,
+    );
+    expect(() => fitAveraged({ path: [], ...options })).toThrow(InvalidArgumentError);
     model.dispose();
   });
 

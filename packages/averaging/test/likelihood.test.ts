@@ -68,9 +68,9 @@ describe('Euler-Maruyama likelihood (methods.md §4)', () => {
       const path = randomBatch(1, (B + 1) * d, 0.8);
       const ys = randomBatch(2, L * m);
       const a = averageCoefficients64(coef, path.subarray(0, B * d), ys);
-      const nll64 = emNll64(coef, path, 0, B, a.bbar, a.cov, dt);
       const dx = new Float64Array(B * d);
       for (let i = 0; i < B * d; i++) dx[i] = path[i + d] - path[i];
+      const nll64 = emNll64(coef, dx, 0, B, a.bbar, a.cov, dt);
       const [terms, bbarTf] = tf.tidy(() => {
         const { bbar, cov } = averagedCoefficientsTf(
           coef,
@@ -113,8 +113,15 @@ describe('Euler-Maruyama likelihood (methods.md §4)', () => {
   it('float64 terms equal the closed form for scalar noise', () => {
     // One transition, d = 1: nll = r^2/(2 dt s^2) + log(2 pi dt s^2)/2 with r = dx - bbar dt.
     const coef = m1Coefficients({ m: 2 });
-    const data = new Float64Array([0.3, 0.35]);
-    const nll = emNll64(coef, data, 0, 1, new Float64Array([0.7]), new Float64Array([0.25]), 0.01);
+    const nll = emNll64(
+      coef,
+      new Float64Array([0.35 - 0.3]),
+      0,
+      1,
+      new Float64Array([0.7]),
+      new Float64Array([0.25]),
+      0.01,
+    );
     const r = 0.05 - 0.007;
     expect(nll).toBeCloseTo((r * r) / (2 * 0.01 * 0.25) + 0.5 * Math.log(2 * Math.PI * 0.01 * 0.25), 12);
   });

@@ -16,7 +16,6 @@ import {
   QUIET_OPTION,
   requiredString,
   toNumber,
-  UsageError,
 } from './spec.js';
 
 export const fitAveragedCommand: CommandSpec = {
@@ -27,7 +26,10 @@ export const fitAveragedCommand: CommandSpec = {
     'b(x, y) and sigma(x, y) come from your module; the law of the unobserved fast variable y (dimension\n' +
     '--fast-dim) is learned as a normalizing flow by penalised Euler-Maruyama likelihood.',
   positionals: [
-    { name: 'DATA', help: 'the slow path: CSV or .npy, rows = time, one column per slow coordinate' },
+    {
+      name: 'DATA',
+      help: 'the slow path: CSV or .npy, rows = time, one column per slow coordinate ([R, N, D] .npy: R independent paths)',
+    },
   ],
   options: {
     dt: { type: 'string', value: 'DT', help: 'sampling interval Delta of DATA', required: true },
@@ -93,11 +95,6 @@ export const fitAveragedCommand: CommandSpec = {
     const validationFraction = numberOption(args, 'validation', 0.1, { min: 0, below: 1 });
     const input = { dataPath, outPath, dt };
     const { seed, quiet, out, table, series, runs, selection } = await readFitInput(args, io, input);
-    if (runs.length > 1) {
-      throw new UsageError(
-        `DATA: ${dataPath} holds ${runs.length} runs (a [R, N, D] .npy); fit-averaged fits one path of the slow variable: pass [N] or [N, D]`,
-      );
-    }
     const moduleAbs = resolvePath(io, modulePath);
     const coefficients = await loadCoefficientsModule(moduleAbs, modulePath, {
       slowDim: table.cols,
@@ -106,7 +103,8 @@ export const fitAveragedCommand: CommandSpec = {
 
     const bar = commandProgress(io, quiet, 'training flow');
     const model = fitAveraged({
-      path: series,
+      // Several runs: their transitions are pooled, none from one run into the next.
+      path: runs.length > 1 ? runs : series,
       coefficients,
       fastDim,
       flow: { layers, hidden },
@@ -149,7 +147,7 @@ export const fitAveragedCommand: CommandSpec = {
         rows.push([x, b, s]);
       }
       const lines = [
-        `data      ${dataPath}: ${table.rows} samples x ${d} slow coordinate${d > 1 ? 's' : ''} (${table.names.join(', ')}), Delta = ${num(dt)}`,
+        `data      ${dataPath}: ${table.rows} samples x ${d} slow coordinate${d > 1 ? 's' : ''} (${table.names.join(', ')})${runs.length > 1 ? ` in ${runs.length} paths` : ''}, Delta = ${num(dt)}`,
         `model     coefficients ${modulePath} (fast dim ${fastDim}, noise ${coefficients.noise}), RealNVP ${layers} x ${hidden}, L = ${L}`,
         `training  ${iterations} iterations, ${t.trainTransitions} training / ${t.validationTransitions} held-out transitions, seed ${seed}, backend ${selection.name}`,
         `          final training NLL per transition ${num(last.trainNll, 5)}${lastValidation !== undefined ? `, held-out ${num(lastValidation, 5)}` : ''}`,
