@@ -8,3 +8,4 @@ export * from './coefficients.js';
 export * from './fit.js';
 export * from './likelihood.js';
 export * from './model.js';
+export { type PathTransitions, pathTransitions } from './path.js';

@@ -16,7 +16,7 @@
  * variational q starts as N(theta_hat, initStd^2 I).
  */
 import type { AveragedModel } from '@sdekit/averaging';
-import { averagedCoefficientsTf } from '@sdekit/averaging';
+import { averagedCoefficientsTf, pathTransitions } from '@sdekit/averaging';
 import { matMul, warmupCosine } from '@sdekit/nn';
 import type { TimeSeries } from '@sdekit/sde';
 import {
@@ -297,8 +297,9 @@ export class AveragedPosterior {
 }
 
 /**
- * Fits a variational posterior over the flow parameters of an AveragedModel to one slow path
- * (methods.md section 5; U1 of benchmarks.md).
+ * Fits a variational posterior over the flow parameters of an AveragedModel to one slow path, or to
+ * several independent paths (an array; transitions pooled as in `fitAveraged`) (methods.md
+ * section 5; U1 of benchmarks.md).
  *
  * @example
  * const model = fitAveraged({ path, coefficients: m1Coefficients({ m: 2 }), iterations: 300, seed: 1 });
@@ -307,7 +308,7 @@ export class AveragedPosterior {
  */
 export function averagedPosterior(
   model: AveragedModel,
-  path: TimeSeries,
+  path: TimeSeries | readonly TimeSeries[],
   options: AveragedPosteriorOptions,
 ): AveragedPosterior {
   const fitted = model.getParams();
@@ -402,7 +403,7 @@ export function averagedPosterior(
  */
 function gaussNewtonSubspace(
   model: AveragedModel,
-  path: TimeSeries,
+  path: TimeSeries | readonly TimeSeries[],
   s0: number,
   options: NonNullable<AveragedPosteriorOptions['subspace']>,
   seed: number,
@@ -410,7 +411,8 @@ function gaussNewtonSubspace(
   const d = model.slowDim;
   const m = model.fastDim;
   const P = model.numParams;
-  const transitions = path.length - 1;
+  // Transition origins of the path (or of every path of an array), as the likelihood sees them.
+  const { x: origins, transitions } = pathTransitions(path, d, 0);
   const points = Math.min(options.points ?? 128, transitions);
   checkInteger('subspace.points', points, 1);
   const fastSamples = options.fastSamples ?? 1024;
@@ -423,7 +425,7 @@ function gaussNewtonSubspace(
   const xs = new Float64Array(points * d);
   for (let i = 0; i < points; i++) {
     const k = rng.integer(transitions);
-    for (let j = 0; j < d; j++) xs[i * d + j] = path.data[k * d + j];
+    for (let j = 0; j < d; j++) xs[i * d + j] = origins[k * d + j];
   }
   // Noise variances diag(S(x_k)) from the fitted model (float64).
   const cov = model.sigmabar(xs, { samples: fastSamples, seed }).covariance;

@@ -53,5 +53,24 @@ describe('averagedPosterior subspace: q starts at the linearised (Laplace) width
       // The widths differ across directions (otherwise the check could not tell them apart).
       expect(1 / Math.sqrt(lambda[0] + 1 / (s0 * s0))).toBeLessThan(0.8 * s0);
     }
+    // Several paths: an array of one path is the path itself (same subspace, same q); two halves
+    // (one transition fewer, none across the cut) give a subspace of the same kind.
+    const options = { subspace: {}, samples: 2, steps: 1, adam: { lr: 1e-12 }, batchSize: 128, seed: 4 };
+    const single = averagedPosterior(model, slow, options);
+    const asArray = averagedPosterior(model, [slow], options);
+    expect(Array.from(asArray.eigenvalues as Float64Array)).toEqual(
+      Array.from(single.eigenvalues as Float64Array),
+    );
+    expect(Array.from(asArray.posterior.sample(5, 1))).toEqual(Array.from(single.posterior.sample(5, 1)));
+    const half = Math.floor(slow.length / 2);
+    const part = (from: number, to: number) => ({
+      ...slow,
+      data: slow.data.slice(from, to),
+      length: to - from,
+    });
+    const halves = averagedPosterior(model, [part(0, half), part(half, slow.length)], options);
+    const l0 = (halves.eigenvalues as Float64Array)[0];
+    expect(l0 / (single.eigenvalues as Float64Array)[0]).toBeGreaterThan(0.5);
+    expect(l0 / (single.eigenvalues as Float64Array)[0]).toBeLessThan(2);
   });
 });
