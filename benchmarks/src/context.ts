@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { atomicWrite, atomicWriteSync, writeNpy } from '@sdekit/cli';
 import type { TopLevelSpec } from 'vega-lite';
 import {
@@ -101,15 +101,19 @@ export class CaseContext {
     const file = this.checkpointFile(`${name}.json`);
     return {
       load: () => (this.resume && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null),
-      save: (state: T) => atomicWriteSync(file, JSON.stringify(state)),
+      save: (state: T) => {
+        mkdirSync(dirname(file), { recursive: true });
+        atomicWriteSync(file, JSON.stringify(state));
+      },
     };
   }
 
-  /** Path of a checkpoint file `checkpoints/<ID>-<name>` (the folder is created). */
+  /**
+   * Path of a checkpoint file `checkpoints/<ID>-<name>`. Nothing is created: a run that never
+   * saves a checkpoint leaves no folder; writers create it (`checkpoint().save` does).
+   */
   checkpointFile(name: string): string {
-    const dir = join(this.runDir, 'checkpoints');
-    mkdirSync(dir, { recursive: true });
-    return join(dir, `${this.id}-${name}`);
+    return join(this.runDir, 'checkpoints', `${this.id}-${name}`);
   }
 
   /** A derived seed for one purpose of this case, so that stages are independent but reproducible. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Matrix, ouSystem, type SdeSystem, simulate } from '@sdekit/sde';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simulateInChunks } from '../src/cases/common';
+import { simulateInChunks, simulateLearned } from '../src/cases/common';
 import { CaseContext } from '../src/context';
 import type { RunReport } from '../src/metrics';
 import { silentProgress } from '../src/progress';
@@ -101,6 +101,34 @@ describe('chunked, resumable simulation', () => {
     });
   const x0 = Float64Array.of(1, 0, 0, 1, -1, -1);
   const ou = (noise: number[][]) => ouSystem(theta, Matrix.from(noise));
+
+  it('reading a missing checkpoint creates nothing; a chunked simulation needs the model key', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'sdekit-nocheckpoint-'));
+    const ctx = new CaseContext({
+      id: 'X',
+      title: 'x',
+      profile: 'quick',
+      seed: 5,
+      runDir: fresh,
+      resume: true,
+      progress: silentProgress,
+    });
+    expect(ctx.checkpoint('dsm').load()).toBeNull();
+    expect(existsSync(join(fresh, 'checkpoints'))).toBe(false);
+    await expect(
+      simulateLearned(
+        ctx,
+        ou([
+          [0.5, 0],
+          [0.2, 0.5],
+        ]),
+        x0,
+        sizes,
+        0.3,
+      ),
+    ).rejects.toThrow(/modelKey/);
+    await rm(fresh, { recursive: true, force: true });
+  });
 
   it('stitches chunks exactly: without noise it equals one uninterrupted simulation', async () => {
     const quiet = ou([

@@ -5,6 +5,8 @@
  */
 
 import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { readNpy, writeNpy } from '@sdekit/cli';
 import { fitLangevin, type LangevinModel, type LangevinOptions, type LangevinProgress } from '@sdekit/score';
 import type { PathBundle, SdeSystem, TimeSeries } from '@sdekit/sde';
@@ -317,6 +319,7 @@ export async function simulateInChunks(
       data.set(part.data.subarray(from, from + take * dim), (p * length + filled) * dim);
     }
     filled += take;
+    await mkdir(dirname(npyFile), { recursive: true });
     await writeNpy(npyFile, data, [paths, length, dim]);
     store.save({
       format: 'sdekit-bench.simulation-checkpoint',
@@ -349,6 +352,13 @@ export async function simulateLearned(
   modelKey = '',
 ): Promise<PathBundle> {
   const chunkT = s.simChunkT ?? 0;
+  if (chunkT > 0 && modelKey === '') {
+    throw new sde.InvalidArgumentError(
+      'modelKey',
+      'is empty, but a chunked simulation ties its checkpoint to the model',
+      'pass modelFingerprint(model.toJSON())',
+    );
+  }
   const sim = await ctx.stage('simulate', (progress) =>
     chunkT > 0
       ? simulateInChunks(ctx, learned, x0, { ...s, simChunkT: chunkT }, burnIn, progress, modelKey)

@@ -83,8 +83,6 @@ export interface PathTransitions {
   readonly trainEnd: number;
   /** The sampling interval Delta shared by the paths. */
   readonly dt: number;
-  /** Number of paths. */
-  readonly paths: number;
 }
 
 /**
@@ -112,7 +110,6 @@ export function pathTransitions(
       transitions,
       trainEnd,
       dt: single.dt,
-      paths: 1,
     };
   }
   if (path.length === 0) {
@@ -151,7 +148,7 @@ export function pathTransitions(
     dx.set(increments(p.data, dim, 0, n), at * dim);
     at += n;
   }
-  return { x, dx, transitions, trainEnd, dt: path[0].dt, paths: path.length };
+  return { x, dx, transitions, trainEnd, dt: path[0].dt };
 }
 
 /** Increments dx_k = x_{k+1} - x_k in float64 for transitions [from, to). */

@@ -56,8 +56,8 @@ export class TransitionBatches {
   private readonly batches: ShuffledBatches;
 
   /**
-   * @param data the path, row-major (at least count+1 points)
-   * @param increments float64 increments of (at least) transitions [0, count)
+   * @param data origins x_k of (at least) transitions [0, count), row-major (`PathTransitions.x`)
+   * @param increments float64 increments of (at least) transitions [0, count) (`PathTransitions.dx`)
    */
   constructor(
     private readonly data: Float64Array,

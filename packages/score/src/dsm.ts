@@ -70,7 +70,8 @@ export interface DsmOptions {
   /**
    * Hand a checkpoint to `save` every `every` steps (and after the last step), for runs that may be
    * interrupted (the full KS profile trains for hours). `save` is called synchronously; persist the
-   * object as JSON (about 3 x 4 bytes x parameters as text digits: ~10 MB for the KS U-Net).
+   * object as JSON (weights and two Adam moments as text, about 66 bytes per parameter: measured
+   * 18.8 MB for the KS U-Net's 282449 weights).
    */
   checkpoint?: { every: number; save: (c: DsmCheckpoint) => void };
   /**

@@ -86,12 +86,15 @@ export async function readFitInput(
 
   const table = await readColumns(io, input.dataPath, 'DATA', stringOption(args, 'columns'));
   const series = timeSeries(table.data, table.cols, input.dt);
+  // Several runs: views of the table, one per run (no copy); one run is the series itself.
   const bounds = [0, ...(table.runStarts ?? []), table.rows];
-  const runs = bounds
-    .slice(1)
-    .map((end, r) =>
-      timeSeries(table.data.slice(bounds[r] * table.cols, end * table.cols), table.cols, input.dt),
-    );
+  const runs = table.runStarts
+    ? bounds
+        .slice(1)
+        .map((end, r) =>
+          timeSeries(table.data.subarray(bounds[r] * table.cols, end * table.cols), table.cols, input.dt),
+        )
+    : [series];
   const selection = await selectBackend(backend);
   return { seed, quiet, out, table, series, runs, selection };
 }
