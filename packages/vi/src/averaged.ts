@@ -26,6 +26,7 @@ import {
   FormatError,
   InvalidArgumentError,
   Matrix,
+  quantile,
   Rng,
   simulate,
   symmetricEigen,
@@ -105,6 +106,35 @@ export interface ForecastBandOptions {
   fastSamples?: number;
   levels?: number[];
   seed?: number;
+}
+
+/** Options of `AveragedPosterior.likelihoodCheck`. */
+export interface LikelihoodCheckOptions {
+  /** Posterior draws (default 64). */
+  draws?: number;
+  /** Fast samples for bbar and S, the same base samples at every draw and at theta_hat (default 512). */
+  fastSamples?: number;
+  seed?: number;
+}
+
+/** Result of `AveragedPosterior.likelihoodCheck`; log-likelihoods in nats, float64. */
+export interface LikelihoodCheck {
+  /** Path log-likelihood at theta_hat. */
+  readonly atFitted: number;
+  /** loglik(theta_hat) - loglik(theta_s) for each posterior draw theta_s, ascending. */
+  readonly gaps: Float64Array;
+  readonly medianGap: number;
+  /**
+   * Half the median of chi^2_r, r = the posterior's dimension: the median gap of the exact posterior
+   * of a likelihood quadratic in those r coordinates under a flat prior. A prior only shrinks it.
+   */
+  readonly bound: number;
+  /** Mean gap of the linearised (Laplace) posterior, 1/2 sum lambda_i / (lambda_i + 1 / s0_i^2); null without a subspace. */
+  readonly laplaceMeanGap: number | null;
+  /** medianGap > bound: the typical draw of q fits the data worse than an exact posterior's would. */
+  readonly displaced: boolean;
+  /** A message for displaced posteriors, null otherwise. */
+  readonly warning: string | null;
 }
 
 /** Pointwise forecast bands on the saved time grid. */
@@ -257,6 +287,62 @@ export class AveragedPosterior {
     const bands = bandsFromDraws(values, draws * perDraw, outputs, options.levels ?? [0.95]);
     const times = Float64Array.from({ length }, (_, k) => k * h * saveEvery);
     return { ...bands, times, dim: d };
+  }
+
+  /**
+   * Checks that q sits where the data put the posterior: the float64 path log-likelihood at
+   * theta_hat against its value at `draws` draws of q, with common fast samples. Under a posterior
+   * close to Gaussian around theta_hat (Bernstein-von Mises), the gap loglik(theta_hat) -
+   * loglik(theta) of a draw is 1/2 sum_i w_i chi^2_1 with weights w_i = lambda_i / (lambda_i +
+   * 1 / s0^2) <= 1, so its median is at most `bound` = 1/2 median(chi^2_r) (Wilson-Hilferty:
+   * r (1 - 2 / (9 r))^3 / 2). A larger median gap means q's draws are typically less likely than an
+   * exact posterior's: a displaced or over-wide q, whose bands cannot be trusted even when they are
+   * narrow (the ELBO does not show it). With a full-space posterior r is the number of flow weights,
+   * and the check catches only gross displacements. When theta_hat is not the exact maximum (gradient
+   * g), draws towards the maximum gain up to 1/2 g^T H^{-1} g and the gaps shrink by as much, so the
+   * check errs towards passing. Cost: draws + 1 float64 likelihood evaluations over the whole path.
+   *
+   * @example
+   * const check = post.likelihoodCheck(path, { draws: 64, seed: 3 });
+   * if (check.displaced) console.warn(check.warning);
+   */
+  likelihoodCheck(
+    path: TimeSeries | readonly TimeSeries[],
+    options: LikelihoodCheckOptions = {},
+  ): LikelihoodCheck {
+    const draws = options.draws ?? 64;
+    checkInteger('draws', draws, 2);
+    const fastSamples = options.fastSamples ?? 512;
+    checkInteger('fastSamples', fastSamples, 2);
+    const seed = options.seed ?? 0;
+    const logLikelihood = () =>
+      this.model.logLikelihood(path, { samples: fastSamples, seed: seed + 1 }).total;
+    // The model holds theta_hat between calls.
+    const atFitted = logLikelihood();
+    const r = this.posterior.dim;
+    const thetas = this.posterior.sample(draws, seed);
+    const gaps = new Float64Array(draws);
+    for (let s = 0; s < draws; s++) {
+      gaps[s] = atFitted - this.withParams(thetas.subarray(s * r, (s + 1) * r), logLikelihood);
+    }
+    gaps.sort();
+    const medianGap = quantile(gaps, 0.5);
+    const bound = 0.5 * r * (1 - 2 / (9 * r)) ** 3;
+    let laplaceMeanGap: number | null = null;
+    if (this.eigenvalues !== null) {
+      laplaceMeanGap = 0;
+      for (let i = 0; i < r; i++) {
+        const lambda = this.eigenvalues[i];
+        laplaceMeanGap += (0.5 * lambda) / (lambda + 1 / this.posterior.prior.std[i] ** 2);
+      }
+    }
+    const displaced = medianGap > bound;
+    const warning = displaced
+      ? `q is displaced from the data: its median draw has a path log-likelihood ${medianGap.toFixed(2)} nats ` +
+        `below theta_hat, more than the ${bound.toFixed(2)} of an exact posterior in ${r} dimensions; ` +
+        'its bands are not credible (try a smaller prior.std, more steps or a lower learning rate)'
+      : null;
+    return { atFitted, gaps, medianGap, bound, laplaceMeanGap, displaced, warning };
   }
 
   toJSON(): {

@@ -2,7 +2,7 @@ import { type AveragedModel, fitAveraged, m1Coefficients } from '@sdekit/averagi
 import { InvalidArgumentError, m1System, m1TrueDrift, simulateSlowFast, type TimeSeries } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { AveragedPosterior, averagedPosterior } from '../src/index.js';
+import { AveragedPosterior, averagedPosterior, Posterior } from '../src/index.js';
 
 const GRID = Float64Array.from({ length: 31 }, (_, i) => -1.5 + 0.1 * i);
 /** M1 of both tests: fast dimension m and coupling beta. */
@@ -157,6 +157,50 @@ describe('averagedPosterior with a Gauss-Newton subspace (M1, m = 2, n = 100, te
     );
     expect(total).toBeGreaterThanOrEqual(10);
     expect(covered / total).toBeGreaterThanOrEqual(0.8);
+
+    // likelihoodCheck. (a) The fitted q is not displaced: its median gap is below the bound
+    // 1/2 median(chi^2_r), and the model is back at theta_hat afterwards.
+    const fitted = model.getParams();
+    const check = post.likelihoodCheck(slow, { draws: 48, fastSamples: 256, seed: 2 });
+    expect(Array.from(model.getParams())).toEqual(Array.from(fitted));
+    expect(check.gaps.length).toBe(48);
+    for (let k = 1; k < 48; k++) expect(check.gaps[k]).toBeGreaterThanOrEqual(check.gaps[k - 1]);
+    expect(check.bound).toBeCloseTo(0.5 * r * (1 - 2 / (9 * r)) ** 3, 12);
+    expect(check.displaced).toBe(false);
+    expect(check.warning).toBeNull();
+    // (b) Point-like q at c = delta e_1 (sd 1e-6). Near theta_hat the log-likelihood along e_1 is
+    // g c_1 - 1/2 h c_1^2 + O(c_1^3) (theta_hat, fitted for 250 iterations, is not its exact
+    // maximum, so g != 0), and the mean of the gaps at +delta and -delta is 1/2 h delta^2 + O(delta^4):
+    // the curvature from delta = 1/2 and 1 Laplace width must agree (measured within 1 %; 5 %
+    // allowed). h is near the Gauss-Newton lambda_1: measured 0.77 lambda_1 at every delta from 1/4
+    // to 2 widths, so the difference is lambda_1's estimate from 128 path states, not a
+    // non-quadratic likelihood; 0.6-1.2 is allowed. At +5 widths the gap is 1/2 h (5 width)^2 - 5 g width,
+    // about 7 nats here, far above the bound: displaced.
+    const pointLikeGap = (delta: number) => {
+      const shape = post.posterior.shape;
+      // Layout [mu | logScale | U | V] (layers = 0): mu = delta e_1, scale 1e-6, q's own mixing.
+      const params = Float64Array.from(post.posterior.params);
+      params.fill(0, 0, shape.dim);
+      params[0] = delta;
+      params.fill(Math.log(1e-6), shape.dim, 2 * shape.dim);
+      const q = new Posterior(shape, params, post.posterior.prior);
+      const moved = new AveragedPosterior(model, q, post.fitted, post.basis, post.eigenvalues);
+      return moved.likelihoodCheck(slow, { draws: 2, fastSamples: 256, seed: 2 });
+    };
+    const width = 1 / Math.sqrt(lambda[0]);
+    const curvature = (delta: number) =>
+      (pointLikeGap(delta).medianGap + pointLikeGap(-delta).medianGap) / (delta * delta);
+    const h = curvature(width);
+    console.log(
+      `likelihoodCheck: fitted q median gap ${check.medianGap.toFixed(2)} (bound ${check.bound.toFixed(2)}, Laplace mean ${check.laplaceMeanGap?.toFixed(2)}); curvature along e_1 / lambda_1: ${(h / lambda[0]).toFixed(3)}`,
+    );
+    expect(Math.abs(curvature(0.5 * width) / h - 1)).toBeLessThan(0.05);
+    expect(h / lambda[0]).toBeGreaterThan(0.6);
+    expect(h / lambda[0]).toBeLessThan(1.2);
+    const far = pointLikeGap(5 * width);
+    expect(far.displaced).toBe(true);
+    expect(far.warning).toMatch(/displaced/);
+    expect(() => post.likelihoodCheck(slow, { draws: 1 })).toThrow(InvalidArgumentError);
 
     const back = AveragedPosterior.fromJSON(JSON.parse(JSON.stringify(post.toJSON())), model);
     const c = post.posterior.sample(1, 3);
