@@ -269,9 +269,7 @@ export async function simulateInChunks(
   let filled = 0;
   const saved = store.load();
   if (saved !== null) {
-    const differ = (Object.keys(settings) as (keyof typeof settings)[]).filter(
-      (k) => saved.settings?.[k] !== settings[k],
-    );
+    const differ = sde.differingSettings(settings, saved.settings);
     if (saved.format !== 'sdekit-bench.simulation-checkpoint' || differ.length > 0) {
       throw new sde.InvalidArgumentError(
         'resume',

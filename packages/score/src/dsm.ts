@@ -11,6 +11,7 @@ import {
   checkInteger,
   checkOpenInterval,
   checkPositive,
+  differingSettings,
   FormatError,
   InvalidArgumentError,
   Rng,
@@ -142,11 +143,9 @@ function checkResume(c: DsmCheckpoint, settings: DsmCheckpoint['settings'], kind
       `expected format sdekit.dsm-checkpoint version 1, got ${c?.format} ${c?.version}`,
     );
   }
-  const differ = (Object.keys(settings) as (keyof typeof settings)[]).filter(
-    (k) => c.settings?.[k] !== settings[k],
-  );
+  const differ: string[] = differingSettings(settings, c.settings);
   const netKind = c.network?.format === 'sdekit.unet1d' ? 'unet' : 'mlp';
-  if (netKind !== kind) differ.push('network' as never);
+  if (netKind !== kind) differ.push('network');
   if (differ.length > 0) {
     throw new InvalidArgumentError(
       'resume',

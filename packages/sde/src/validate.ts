@@ -109,3 +109,17 @@ export function checkBatch(name: string, data: Float64Array, dim: number, minPoi
   checkFinite(name, data);
   return n;
 }
+
+/**
+ * Keys of `expected` whose value in `saved` differs (strict equality; a missing `saved` differs in
+ * every key). Resuming from a checkpoint needs the same settings: an empty list means it is this run's.
+ *
+ * @example
+ * differingSettings({ steps: 10, seed: 1 }, { steps: 10, seed: 2 }); // ['seed']
+ */
+export function differingSettings<T extends Record<string, unknown>>(
+  expected: T,
+  saved: Partial<T> | null | undefined,
+): (keyof T & string)[] {
+  return (Object.keys(expected) as (keyof T & string)[]).filter((k) => saved?.[k] !== expected[k]);
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../src/errors.js';
-import { checkNonNegative, wholeMultiple } from '../src/validate.js';
+import { checkNonNegative, differingSettings, wholeMultiple } from '../src/validate.js';
 
 describe('checkNonNegative', () => {
   it('accepts finite numbers >= 0, including 0', () => {
@@ -31,5 +31,17 @@ describe('wholeMultiple', () => {
     expect(() => wholeMultiple('T', 0, 0.1, 'h')).toThrow(InvalidArgumentError); // min 1 by default
     expect(() => wholeMultiple('T', Number.NaN, 0.1, 'h')).toThrow(InvalidArgumentError);
     expect(() => wholeMultiple('dt', 0.15, 0.1, 'h', { fix: 'pass dt = m * h' })).toThrow(/pass dt = m \* h/);
+  });
+});
+
+describe('differingSettings', () => {
+  it('lists the keys whose saved value differs, every key when nothing was saved', () => {
+    const expected = { steps: 10, seed: 1, model: 'abc', chunked: true };
+    expect(differingSettings(expected, { ...expected })).toEqual([]);
+    expect(differingSettings(expected, { ...expected, seed: 2, model: 'abd' })).toEqual(['seed', 'model']);
+    expect(differingSettings(expected, { steps: 10 })).toEqual(['seed', 'model', 'chunked']);
+    expect(differingSettings(expected, null)).toEqual(['steps', 'seed', 'model', 'chunked']);
+    // strict: a number saved as a string is another setting
+    expect(differingSettings(expected, { ...expected, steps: '10' as unknown as number })).toEqual(['steps']);
   });
 });
