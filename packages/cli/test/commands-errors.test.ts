@@ -353,6 +353,7 @@ describe('help and version', () => {
         '--tail-quantile',
         '--cdot',
         '--perturb-series',
+        '--perturb-sigma',
       ],
       simulate: [
         '--T T',

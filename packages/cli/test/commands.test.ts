@@ -302,8 +302,14 @@ describe('fit-langevin with KGMM on a 1-D float32 .npy series', () => {
     };
     const clean = await phiZ([]);
     const perturbed = await phiZ(['--perturb-series']);
-    expect(perturbed.stdout).toMatch(/Cdot estimator +generator, on the series perturbed at sigma/);
+    expect(perturbed.stdout).toMatch(
+      /Cdot estimator +generator, on the series perturbed at sigma_c = 0\.1\b/,
+    );
     expect(Math.abs(perturbed.phi - clean.phi - 0.2)).toBeLessThan(0.04);
+    // --perturb-sigma 0.2: dissipation 0.04 / 0.05 = 0.8, cross-term sd 0.02; 0.08 is 4 sd.
+    const wider = await phiZ(['--perturb-sigma', '0.2']);
+    expect(wider.stdout).toMatch(/perturbed at sigma_c = 0\.2\b/);
+    expect(Math.abs(wider.phi - clean.phi - 0.8)).toBeLessThan(0.08);
   });
 });
 

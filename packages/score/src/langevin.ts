@@ -21,10 +21,13 @@ import {
   FormatError,
   InvalidArgumentError,
   Matrix,
+  matmul,
   quantiles,
   Rng,
   type SdeSystem,
+  symmetricEigen,
   type TimeSeries,
+  transpose,
   ZScore,
 } from '@sdekit/sde';
 import { type CdotEstimator, estimateCdot } from './cdot.js';
@@ -34,6 +37,9 @@ import { NetworkScore, type NetworkScoreJSON } from './network-score.js';
 import { langevinCoefficients } from './phi.js';
 import type { ScoreModel } from './score-model.js';
 import { perturb, steinMatrix } from './stein.js';
+
+/** fitLangevin warns when the smallest singular value of the Stein matrix V is below this (exact: 1). */
+const STEIN_MIN_SINGULAR_WARN = 0.5;
 
 /** A score supplied by the caller, in original data units or in z-scored units. */
 export interface GivenScore {
@@ -87,9 +93,12 @@ export interface LangevinOptions {
    * and the model's invariant law, so the generator then describes the same smoothed process. For
    * smooth (deterministic) data such as KS the clean series gives Cdot -> 0 in every direction the
    * cells do not resolve; the perturbation adds the dissipation -sigma^2 / dt I of the white noise
-   * (as ScoreUNet1D's KS estimator does). Default false.
+   * (as ScoreUNet1D's KS estimator does). A number sigma_c > 0 perturbs at sigma_c instead: the
+   * dissipation becomes sigma_c^2 / dt I, a regularisation of the unresolved directions beyond the
+   * score's smoothing, to be chosen by a statistic of the data such as its ACF (benchmark T3 full:
+   * sigma_c = 2 sigma). Default false.
    */
-  perturbSeries?: boolean;
+  perturbSeries?: boolean | number;
   /** Points used for the Stein matrix (evenly strided subsample). Default 200000. */
   steinSamples?: number;
   /**
@@ -107,6 +116,12 @@ export interface LangevinOptions {
 export interface LangevinDiagnostics {
   /** ||V + I||_F / sqrt(D): 0 when the score satisfies Stein's identity exactly. */
   steinError: number;
+  /**
+   * Smallest singular value of V (1 for an exact score). Phi = Cdot V^{-1} multiplies Cdot by up to
+   * its inverse along the direction where the learned score barely responds; below 0.5 a warning
+   * is given. NaN in files written before this diagnostic existed.
+   */
+  steinMinSingularValue: number;
   /** The Stein matrix V (z units). */
   stein: Matrix;
   /** The Cdot used for Phi (z units). */
@@ -128,8 +143,10 @@ export interface LangevinDiagnostics {
    * increment; 'richardson' needs it well below 1 and warns above 1 (cdot.ts).
    */
   cellStepRatio: number;
-  /** True when Cdot came from the series perturbed at the score's sigma (`perturbSeries`). */
+  /** True when Cdot came from a perturbed series (`perturbSeries`). */
   perturbedSeries: boolean;
+  /** Noise level (z units) of that perturbation: the score's sigma, sigma_c, or 0 when unperturbed. */
+  perturbSigma: number;
   /** Number of partition cells. */
   cells: number;
   /** Number of independent series the model was fitted to (1 for a single series). */
@@ -488,7 +505,9 @@ export class LangevinModel {
         ...rest,
         // Files written before this diagnostic existed lack it.
         cellStepRatio: rest.cellStepRatio ?? Number.NaN,
+        steinMinSingularValue: rest.steinMinSingularValue ?? Number.NaN,
         perturbedSeries: rest.perturbedSeries ?? false,
+        perturbSigma: rest.perturbSigma ?? (rest.perturbedSeries === true ? json.scoreSigma : 0),
         segments: rest.segments ?? 1,
         warnings: [...rest.warnings],
         stein: Matrix.from(stein),
@@ -617,7 +636,16 @@ export function fitLangevin(
     );
   }
   const choice = options.score ?? 'dsm-mlp';
-  if (options.perturbSeries === true && typeof choice === 'object' && !((choice.sigma ?? 0) > 0)) {
+  const perturbOption = options.perturbSeries ?? false;
+  if (typeof perturbOption === 'number') checkPositive('perturbSeries', perturbOption);
+  else if (typeof perturbOption !== 'boolean') {
+    throw new InvalidArgumentError(
+      'perturbSeries',
+      `must be a boolean or a noise level > 0, got ${String(perturbOption)}`,
+      "pass true (the score's sigma), a number sigma_c > 0 in z units, or false",
+    );
+  }
+  if (perturbOption === true && typeof choice === 'object' && !((choice.sigma ?? 0) > 0)) {
     throw new InvalidArgumentError(
       'perturbSeries',
       'perturbs the series at the score noise level, and the given score has sigma 0',
@@ -713,10 +741,19 @@ export function fitLangevin(
   for (let i = 0; i < dim; i++)
     for (let j = 0; j < dim; j++) steinError += (v.data[i * dim + j] + (i === j ? 1 : 0)) ** 2;
   steinError = Math.sqrt(steinError / dim);
+  const steinMinSingularValue = Math.sqrt(Math.max(0, symmetricEigen(matmul(transpose(v), v)).values[0]));
+  if (steinMinSingularValue < STEIN_MIN_SINGULAR_WARN) {
+    warnings.push(
+      `the Stein matrix V has a singular value of ${steinMinSingularValue.toExponential(2)} (1 for an exact score): ` +
+        `Phi = Cdot V^{-1} amplifies Cdot up to ${(1 / steinMinSingularValue).toExponential(2)}x along a direction the score barely ` +
+        'resolves, which can make the model stiff or blow up; train the score longer, or perturb less (perturbSeries)',
+    );
+  }
 
   // 3. Partition, labels, generator, pi, centroids, Cdot.
   options.onProgress?.({ stage: 'partition' });
-  const yGen = options.perturbSeries === true ? perturb(y, scoreSigma, Rng.fromSeed(seed + 2)) : y;
+  const perturbSigma = perturbOption === true ? scoreSigma : perturbOption === false ? 0 : perturbOption;
+  const yGen = perturbSigma > 0 ? perturb(y, perturbSigma, Rng.fromSeed(seed + 2)) : y;
   const partition = buildTreePartition(yGen, dim, { pMin, seed, maxBuildPoints: options.maxBuildPoints });
   const labels = partition.assign(yGen);
   options.onProgress?.({ stage: 'generator' });
@@ -738,6 +775,7 @@ export function fitLangevin(
   }
   const diagnostics: LangevinDiagnostics = {
     steinError,
+    steinMinSingularValue,
     stein: v,
     cdot: c,
     cdotGenerator: est.cdotGenerator,
@@ -748,6 +786,7 @@ export function fitLangevin(
     leaveFraction: est.leaveFraction,
     cellStepRatio: est.cellStepRatio,
     perturbedSeries: yGen !== y,
+    perturbSigma,
     cells: K,
     segments: (segmentStarts?.length ?? 0) + 1,
     energyShareS: coeff.energyShareS,

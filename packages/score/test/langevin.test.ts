@@ -84,6 +84,32 @@ describe('fitLangevin with exact scores', () => {
     expect(model.diagnostics.cdotGenerator.get(0, 0)).toBeLessThan(model.diagnostics.cdot.get(0, 0));
   });
 
+  it('reports the smallest singular value of V and warns when the score barely responds along a direction', () => {
+    // Exact score: V = -I up to sampling (||V + I|| < 0.05 above), so its smallest singular value is ~1.
+    expect(Math.abs(ouModel.diagnostics.steinMinSingularValue - 1)).toBeLessThan(0.05);
+    expect(ouModel.diagnostics.warnings.some((w) => w.includes('singular value'))).toBe(false);
+    // A score (z units) scaled by 0.2 along the second coordinate: s(y) = -diag(1, 0.2) R^{-1} y with
+    // R the correlation matrix of C0, so V = -diag(1, 0.2) R^{-1} R_hat, R_hat the sample correlation
+    // (|R_hat - R| ~ 0.02 over ~4000 relaxation times): smallest singular value 0.2 within 0.03.
+    const r = C0.get(0, 1) / Math.sqrt(C0.get(0, 0) * C0.get(1, 1));
+    const rInv = solve(
+      Matrix.from([
+        [1, r],
+        [r, 1],
+      ]),
+      Matrix.identity(2),
+    );
+    const flawed = analyticScore(2, (y, out) => {
+      out[0] = -(rInv.data[0] * y[0] + rInv.data[1] * y[1]);
+      out[1] = -0.2 * (rInv.data[2] * y[0] + rInv.data[3] * y[1]);
+    });
+    const model = fitLangevin(ou, { score: { model: flawed, units: 'z' }, seed: 2 });
+    expect(Math.abs(model.diagnostics.steinMinSingularValue - 0.2)).toBeLessThan(0.03);
+    expect(model.diagnostics.warnings.some((w) => w.includes('singular value'))).toBe(true);
+    const restored = LangevinModel.fromJSON(model.toJSON(), { score: flawed });
+    expect(restored.diagnostics.steinMinSingularValue).toBe(model.diagnostics.steinMinSingularValue);
+  });
+
   it('fits an ensemble of short independent runs: no transition across runs', () => {
     // 1000 runs of 4 time units (401 samples, 4e5 in all, as the single series above), started from
     // exact stationary draws. Joined naively, the 999 jumps between independent states (each
@@ -182,7 +208,7 @@ describe('fitLangevin with exact scores', () => {
       out[0] = -(prec.data[0] * x[0] + prec.data[1] * x[1]);
       out[1] = -(prec.data[2] * x[0] + prec.data[3] * x[1]);
     });
-    const fit = (perturbSeries: boolean) =>
+    const fit = (perturbSeries: boolean | number) =>
       fitLangevin(ou, {
         score: { model: smoothedScore, units: 'z', sigma },
         cdotEstimator: 'generator',
@@ -201,8 +227,18 @@ describe('fitLangevin with exact scores', () => {
     expect(Math.abs(shift.get(1, 0))).toBeLessThan(0.03);
     expect(relErr(perturbed.phiA, clean.phiA)).toBeLessThan(0.05);
     expect([clean.diagnostics.perturbedSeries, perturbed.diagnostics.perturbedSeries]).toEqual([false, true]);
-    const restored = LangevinModel.fromJSON(perturbed.toJSON(), { score: smoothedScore });
+    expect([clean.diagnostics.perturbSigma, perturbed.diagnostics.perturbSigma]).toEqual([0, sigma]);
+    // perturbSeries = sigma_c = 2 sigma: the dissipation is sigma_c^2 / dt = 1.0 I; cross-term sd
+    // sigma_c / (sqrt(N) dt) = 0.016, hence 0.06.
+    const wider = fit(2 * sigma);
+    const shift2 = addScaled(wider.phi, 1, clean.phi, -1);
+    for (let i = 0; i < 2; i++) expect(Math.abs(shift2.get(i, i) - (2 * sigma) ** 2 / dt)).toBeLessThan(0.06);
+    expect(Math.abs(shift2.get(0, 1))).toBeLessThan(0.06);
+    expect(wider.diagnostics.perturbSigma).toBe(2 * sigma);
+    for (const bad of [0, -0.1, Number.NaN]) expect(() => fit(bad)).toThrow(/perturbSeries/);
+    const restored = LangevinModel.fromJSON(wider.toJSON(), { score: smoothedScore });
     expect(restored.diagnostics.perturbedSeries).toBe(true);
+    expect(restored.diagnostics.perturbSigma).toBe(2 * sigma);
     // An exact score (sigma 0) gives nothing to perturb with: a typed error, not a silent no-op.
     expect(() =>
       fitLangevin(ou, { score: { model: ouScore, units: 'original' }, perturbSeries: true, seed: 6 }),

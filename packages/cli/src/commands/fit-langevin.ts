@@ -83,6 +83,11 @@ export const fitLangevinCommand: CommandSpec = {
       type: 'boolean',
       help: 'estimate Cdot on the series perturbed at sigma (smooth, deterministic data; use with --cdot generator)',
     },
+    'perturb-sigma': {
+      type: 'string',
+      value: 'S',
+      help: 'perturb at S (z units) instead of sigma: more dissipation in the directions the cells do not resolve (implies --perturb-series)',
+    },
     'tail-quantile': {
       type: 'string',
       value: 'Q',
@@ -114,7 +119,8 @@ export const fitLangevinCommand: CommandSpec = {
       hiddenText === undefined ? undefined : numberList('hidden', hiddenText, { integer: true, min: 1 });
     const tailQuantile = numberOption(args, 'tail-quantile', undefined, { min: 0, below: 0.5 });
     const cdotEstimator = choiceOption(args, 'cdot', ['richardson', 'generator'] as const, 'richardson');
-    const perturbSeries = args.values['perturb-series'] === true;
+    const perturbSigma = numberOption(args, 'perturb-sigma', undefined, { positive: true });
+    const perturbSeries = perturbSigma ?? args.values['perturb-series'] === true;
     const input = { dataPath, outPath, dt };
     const { seed, quiet, out, table, series, runs, selection } = await readFitInput(args, io, input);
 
@@ -156,7 +162,7 @@ export const fitLangevinCommand: CommandSpec = {
         'diagnostics:',
         `  Stein error ||V + I||_F / sqrt(D)   ${num(d.steinError, 4)}`,
         `  partition cells                     ${d.cells}`,
-        `  Cdot estimator                      ${d.cdotEstimator}${d.perturbedSeries ? ', on the series perturbed at sigma' : ''}`,
+        `  Cdot estimator                      ${d.cdotEstimator}${d.perturbedSeries ? `, on the series perturbed at sigma_c = ${num(d.perturbSigma, 4)}` : ''}`,
         `  leave fraction                      ${num(d.leaveFraction, 4)}`,
         `  tail continuation                   ${model.tailBox ? `beyond the ${num(model.tailBox.quantile)} / ${num(1 - model.tailBox.quantile)} quantiles` : 'off'}`,
         `  Phi_S shift                         ${d.shifted ? `${num(d.shift, 4)} (lambda_min was ${num(d.lambdaMin, 4)})` : `none (lambda_min ${num(d.lambdaMin, 4)})`}`,
