@@ -372,8 +372,8 @@ export async function simulateLearned(
 }
 
 /**
- * Records a Langevin fit's sizes (observations, `extra`, Phi_S shift, partition cells) and passes
- * its warnings on.
+ * Records a Langevin fit's sizes (observations, `extra`, Phi_S shift, partition cells, the Stein
+ * matrix's smallest singular value) and passes its warnings on.
  */
 export function recordLangevinFit(
   ctx: CaseContext,
@@ -382,7 +382,14 @@ export function recordLangevinFit(
   extra: Record<string, number> = {},
 ): void {
   const d = model.diagnostics;
-  ctx.recordSizes({ observations: observed.length, ...extra, phiShift: d.shift, cells: d.cells });
+  ctx.recordSizes({
+    observations: observed.length,
+    ...extra,
+    phiShift: d.shift,
+    cells: d.cells,
+    // NaN (not JSON) only for models read from files older than the diagnostic.
+    ...(Number.isFinite(d.steinMinSingularValue) ? { steinMinSingularValue: d.steinMinSingularValue } : {}),
+  });
   for (const w of d.warnings) ctx.warn(`fitLangevin: ${w}`);
 }
 
