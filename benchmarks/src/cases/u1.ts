@@ -33,8 +33,9 @@ const PROFILES = {
     priorStd: 3,
     viBatch: 512,
     bandDraws: 100,
-    // likelihoodCheck of q (packages/vi): draws and fast samples. One M2 evaluation at T = 100 takes
-    // ~0.7 s at 256 fast samples, ~5x that at 5T, so quick checks the window T only.
+    // likelihoodCheck of q (packages/vi): draws and fast samples. The M2 check at T = 100 took 14 s
+    // (33 evaluations at 256 fast samples), and the cost grows with the window (5x at 5T), so quick
+    // checks the window T only.
     checkDraws: 32,
     checkFastSamples: 256,
     checkLongWindow: false,
