@@ -6,11 +6,13 @@
 
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
-import { readNpy, writeNpy } from '@sdekit/cli';
+import { backendPreference, readNpy, savedModelSystemSpec, writeNpy } from '@sdekit/cli';
 import { fitLangevin, type LangevinModel, type LangevinOptions, type LangevinProgress } from '@sdekit/score';
 import type { PathBundle, SdeSystem, TimeSeries } from '@sdekit/sde';
 import * as sde from '@sdekit/sde';
+import * as tf from '@tensorflow/tfjs-core';
 import type { CaseContext, StageProgress } from '../context.js';
 import { type Curve, lineChart } from '../plots.js';
 
@@ -144,10 +146,10 @@ export interface SavedRun {
   progress?: StageProgress;
 }
 
-/** sde.simulate with the run given in time units (steps and saving stride rounded from h). */
-export function simulateSaved(system: SdeSystem, x0: Float64Array, run: SavedRun): PathBundle {
+/** The sde.simulate options of a run given in time units (steps and saving stride rounded from h). */
+function simulateOptions(x0: Float64Array, run: SavedRun): sde.SimulateOptions {
   const { progress } = run;
-  return sde.simulate(system, {
+  return {
     x0,
     paths: run.paths,
     h: run.h,
@@ -157,7 +159,43 @@ export function simulateSaved(system: SdeSystem, x0: Float64Array, run: SavedRun
     seed: run.seed,
     t0: run.t0,
     onProgress: progress ? (d, t) => progress(d / t) : undefined,
-  });
+  };
+}
+
+/** sde.simulate with the run given in time units (steps and saving stride rounded from h). */
+export function simulateSaved(system: SdeSystem, x0: Float64Array, run: SavedRun): PathBundle {
+  return sde.simulate(system, simulateOptions(x0, run));
+}
+
+/**
+ * What a learned-model simulation integrates: a system in this thread, or a system that worker
+ * threads build (`sde.simulateParallel`; the paths are bit-identical for any thread count).
+ */
+export type SimulationTarget = SdeSystem | { spec: sde.SystemSpec; threads: number };
+
+/** The learned Langevin model as a worker-built target: every core (at most one per path) simulates a share. */
+export function workerTarget(modelJson: Record<string, unknown>, paths: number): SimulationTarget {
+  return {
+    spec: savedModelSystemSpec(modelJson, { backend: backendPreference(tf.getBackend()) }),
+    threads: Math.min(paths, availableParallelism()),
+  };
+}
+
+/** simulateSaved of a target: in this thread, or over its worker threads. */
+export async function simulateTarget(
+  target: SimulationTarget,
+  x0: Float64Array,
+  run: SavedRun,
+): Promise<PathBundle> {
+  if ('spec' in target) {
+    // A network drift has a large cost per call: each worker advances its paths in one batch.
+    return sde.simulateParallel(target.spec, {
+      ...simulateOptions(x0, run),
+      threads: target.threads,
+      chunkPaths: run.paths,
+    });
+  }
+  return simulateSaved(target, x0, run);
 }
 
 /** The model-path sizes of T1-T3: simPaths paths of simT time units, saved every dt. */
@@ -239,15 +277,15 @@ interface SimulationCheckpoint {
  */
 export async function simulateInChunks(
   ctx: CaseContext,
-  system: SdeSystem,
+  target: SimulationTarget,
   x0: Float64Array,
   s: SimulationSizes & { simH: number; simChunkT: number },
   burnIn: number,
   progress: StageProgress,
   modelKey: string,
 ): Promise<PathBundle> {
-  const dim = system.dim;
   const paths = s.simPaths;
+  const dim = 'spec' in target ? x0.length / paths : target.dim;
   const chunkT = s.simChunkT;
   const chunks = Math.ceil(s.simT / chunkT - 1e-9);
   const length = Math.round(s.simT / s.dt) + 1;
@@ -299,7 +337,7 @@ export async function simulateInChunks(
   const start = Math.round(burnIn / s.simH) * s.simH;
   for (let k = chunksDone; k < chunks; k++) {
     const T = Math.min(chunkT, s.simT - k * chunkT);
-    const part = simulateSaved(system, k === 0 ? x0 : lastState(), {
+    const part = await simulateTarget(target, k === 0 ? x0 : lastState(), {
       paths,
       T,
       dt: s.dt,
@@ -336,14 +374,14 @@ export function modelFingerprint(json: unknown): string {
 }
 
 /**
- * The 'simulate' stage of T1-T3: paths of the learned model's system (seedFor(3), step simH) from
- * x0, saved as the 'simulated' series. With `simChunkT` > 0 the paths are simulated in resumable
- * chunks of that many time units (`simulateInChunks`), tied to the model by `modelKey`
- * (`modelFingerprint` of its JSON).
+ * The 'simulate' stage of T1-T3: paths of the learned model (its system, or a `workerTarget`;
+ * seedFor(3), step simH) from x0 (one start per path), saved as the 'simulated' series. With
+ * `simChunkT` > 0 the paths are simulated in resumable chunks of that many time units
+ * (`simulateInChunks`), tied to the model by `modelKey` (`modelFingerprint` of its JSON).
  */
 export async function simulateLearned(
   ctx: CaseContext,
-  learned: SdeSystem,
+  learned: SimulationTarget,
   x0: Float64Array,
   s: SimulationSizes & { simH: number; simChunkT?: number },
   burnIn: number,
@@ -360,7 +398,15 @@ export async function simulateLearned(
   const sim = await ctx.stage('simulate', (progress) =>
     chunkT > 0
       ? simulateInChunks(ctx, learned, x0, { ...s, simChunkT: chunkT }, burnIn, progress, modelKey)
-      : simulateLikeModel(learned, x0, s, { h: s.simH, burnIn, seed: ctx.seedFor(3), progress }),
+      : simulateTarget(learned, x0, {
+          paths: s.simPaths,
+          T: s.simT,
+          dt: s.dt,
+          h: s.simH,
+          burnIn,
+          seed: ctx.seedFor(3),
+          progress,
+        }),
   );
   await ctx.saveSeries(
     'simulated',

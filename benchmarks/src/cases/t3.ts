@@ -26,6 +26,7 @@ import {
   simulateLearned,
   startIndex,
   startsFromSeries,
+  workerTarget,
 } from './common.js';
 
 const SIZES = {
@@ -137,7 +138,9 @@ export const t3Case: BenchCase = {
     await ctx.saveModel('langevin', modelJson, 'learned 32-D score-based Langevin model');
     const x0 = startsFromSeries(observed, s.simPaths);
     const burnIn = 10;
-    const sim = await simulateLearned(ctx, model.system(), x0, s, burnIn, modelFingerprint(modelJson));
+    // Worker threads rebuild the model from its JSON; the paths do not depend on their number.
+    const target = workerTarget(modelJson as unknown as Record<string, unknown>, s.simPaths);
+    const sim = await simulateLearned(ctx, target, x0, s, burnIn, modelFingerprint(modelJson));
 
     await ctx.stage('metrics', async () => {
       const cmp = compareMarginals(observed.data, sim.data, D);

@@ -112,3 +112,21 @@ export async function selectBackend(preference: BackendPreference = 'auto'): Pro
     'install @tensorflow/tfjs-backend-cpu',
   );
 }
+
+/**
+ * The preference that selects an active backend again (e.g. in a worker thread): 'tensorflow'
+ * (tfjs-node) -> 'node', 'wasm' -> 'wasm', 'cpu' -> 'cpu'.
+ *
+ * @example
+ * const { name } = await selectBackend('auto');
+ * const again = backendPreference(name); // pass to a worker's selectBackend
+ */
+export function backendPreference(name: string): Exclude<BackendPreference, 'auto'> {
+  if (name === 'tensorflow') return 'node';
+  if (name === 'wasm' || name === 'cpu') return name;
+  throw new InvalidArgumentError(
+    'name',
+    `'${name}' is not a backend selectBackend loads`,
+    "pass the name selectBackend returned: 'tensorflow', 'wasm' or 'cpu'",
+  );
+}

@@ -1,4 +1,9 @@
-export { type BackendPreference, type BackendSelection, selectBackend } from './backend.js';
+export {
+  type BackendPreference,
+  type BackendSelection,
+  backendPreference,
+  selectBackend,
+} from './backend.js';
 export {
   type CliIo,
   type CliMetadata,
@@ -26,3 +31,11 @@ export {
   writeCsv,
   writeNpy,
 } from './io.js';
+export {
+  LANGEVIN_MODEL_FORMAT,
+  loadSavedModel,
+  type SavedModel,
+  type SavedModelSystemOptions,
+  savedModelSystem,
+  savedModelSystemSpec,
+} from './model-system.js';

@@ -153,6 +153,8 @@ describe('command-line errors (exit code 2)', () => {
       2,
       /--T 1.05 is not a whole number of output intervals --dt \(0.1\)/,
     );
+    expectFailure(await sdekit([...sim, '--out', 's.npy', '--threads', '0'], dir), 2, /--threads/);
+    expectFailure(await sdekit([...sim, '--out', 's.npy', '--threads', '1.5'], dir), 2, /--threads/);
   });
 });
 

@@ -130,6 +130,14 @@ describe('fit-langevin -> simulate -> compare on an OU series', () => {
       for (let p = 0; p < 2; p++)
         for (let j = 0; j < 2; j++)
           expect(csv.data[k * 4 + p * 2 + j]).toBe(npy.data[(p * 8001 + k) * 2 + j]);
+    // --threads 2: each worker rebuilds the network score from the file (savedModelSystem, which
+    // imports the built sibling packages) and integrates one path with that path's share of the
+    // noise block; the paths are bit-identical.
+    const threaded = await sdekit([...simArgs, '--threads', '2', '--out', 'sim-threads.npy'], dir);
+    expect(threaded.stderr).toBe('');
+    expect(threaded.stdout).toMatch(/Euler-Maruyama, 2 threads/);
+    const fromThreads = await readNpy(join(dir, 'sim-threads.npy'));
+    expect(fromThreads.data.every((v, i) => v === npy.data[i])).toBe(true);
 
     // Compare: model paths against the data (PDFs and ACFs). The model's stationary law is N(0, I)
     // and its ACF exp(-t) cos t up to the errors above. Effective sample sizes: integrated
@@ -465,23 +473,19 @@ describe('fit-averaged with a user coefficients module', () => {
     model.dispose();
 
     // simulate finds the module through the path saved relative to the model file.
-    const sim = await sdekit(
-      [
-        'simulate',
-        join(dir, 'avg.json'),
-        '--T',
-        '50',
-        '--dt',
-        '0.1',
-        '--paths',
-        '64',
-        '--seed',
-        '6',
-        '--out',
-        join(dir, 'avg-sim.npy'),
-      ],
-      '/',
-    );
+    const simArgs = [
+      'simulate',
+      join(dir, 'avg.json'),
+      '--T',
+      '50',
+      '--dt',
+      '0.1',
+      '--paths',
+      '64',
+      '--seed',
+      '6',
+    ];
+    const sim = await sdekit([...simArgs, '--out', join(dir, 'avg-sim.npy')], '/');
     expect(sim.stderr).toBe('');
     expect(sim.code).toBe(0);
     expect(sim.stdout).toMatch(/last observed point/);
@@ -497,5 +501,14 @@ describe('fit-averaged with a user coefficients module', () => {
         count++;
       }
     expect(Math.abs(s / count - value[0])).toBeLessThan(0.05);
+    // Three worker threads load the user's coefficients module (resolved here to an absolute path)
+    // and draw the same fast samples (seed + 1): the paths are bit-identical.
+    const simThreads = await sdekit(
+      [...simArgs, '--threads', '3', '--out', join(dir, 'avg-sim-threads.npy')],
+      '/',
+    );
+    expect(simThreads.stderr).toBe('');
+    const threaded = await readNpy(join(dir, 'avg-sim-threads.npy'));
+    expect(threaded.data.every((v, i) => v === out.data[i])).toBe(true);
   });
 });

@@ -13,7 +13,8 @@
  *
  * Reproducibility: noise is drawn per fixed block of NOISE_BLOCK = 256 paths from the stream
  * `Rng.fromSeed(seed, blockIndex)`, so the output does not depend on how the paths are split over
- * worker threads (`simulateParallel` gives bit-identical bundles for any thread count).
+ * worker threads, even inside a block (`simulateParallel` gives bit-identical bundles for any thread
+ * count).
  *
  * References: P. E. Kloeden & E. Platen, "Numerical Solution of Stochastic Differential Equations"
  * (Springer 1992), sections 10.2 (Euler-Maruyama), 10.3 (Milstein); A. Roessler, "Runge-Kutta methods
@@ -528,8 +529,9 @@ function checkSolver(solver: Solver, system: SdeSystem): void {
 
 /**
  * Integrates paths [pathStart, pathStart + pathCount) of a plan and writes them to `out` (laid out as
- * a PathBundle of pathCount paths). pathStart must be a multiple of NOISE_BLOCK. Used by `simulate`
- * and by the worker threads of `simulateParallel`.
+ * a PathBundle of pathCount paths). The range may start or end inside a noise block: such a block's
+ * stream is drawn whole and the range's share of it used, so any split of the paths gives the same
+ * output. Used by `simulate` and by the worker threads of `simulateParallel`.
  */
 export function integrateRange(
   system: SdeSystem,
@@ -551,25 +553,33 @@ export function integrateRange(
   } else {
     state.set(x0.subarray(pathStart * d, (pathStart + n) * d));
   }
-  // Paths are advanced in chunks of whole noise blocks, so that state, noise and drift of a chunk
-  // stay in cache; block b (global paths [b * NOISE_BLOCK, ...)) draws set 0, then set 1, ... of its
-  // paths from its own stream, so neither the chunking nor the thread split changes the output.
-  const chunk = Math.min(n, plan.chunkPaths);
-  const ws = createWorkspace(system, chunk);
+  // Paths are advanced in chunks (global paths [k * chunkPaths, (k + 1) * chunkPaths) cut to the
+  // range), so that state, noise and drift of a chunk stay in cache; block b (global paths
+  // [b * NOISE_BLOCK, ...)) draws set 0, then set 1, ... of its paths from its own stream, so neither
+  // the chunking nor the thread split changes the output.
+  const ws = createWorkspace(system, Math.min(n, plan.chunkPaths));
   const sets = solver.normalsPerStep;
-  const firstBlock = Math.floor(pathStart / NOISE_BLOCK);
+  const end = pathStart + n;
   const chunks: { n: number; x: Float64Array; z: Float64Array; blocks: BlockNoise[] }[] = [];
-  for (let c0 = 0; c0 < n; c0 += chunk) {
-    const cn = Math.min(chunk, n - c0);
+  for (let g0 = pathStart; g0 < end; ) {
+    const g1 = Math.min(end, (Math.floor(g0 / plan.chunkPaths) + 1) * plan.chunkPaths);
+    const cn = g1 - g0;
     const z = new Float64Array(sets * cn * m);
     const blocks: BlockNoise[] = [];
-    for (let lo = 0; lo < cn; lo += NOISE_BLOCK) {
-      const hi = Math.min(cn, lo + NOISE_BLOCK);
+    for (let lo = g0; lo < g1; ) {
+      const b = Math.floor(lo / NOISE_BLOCK);
+      const blockStart = b * NOISE_BLOCK;
+      const hi = Math.min(g1, blockStart + NOISE_BLOCK);
       const views: Float64Array[] = [];
-      for (let s = 0; s < sets; s++) views.push(z.subarray(s * cn * m + lo * m, s * cn * m + hi * m));
-      blocks.push(new BlockNoise(Rng.fromSeed(plan.seed, firstBlock + (c0 + lo) / NOISE_BLOCK), views));
+      for (let s = 0; s < sets; s++) {
+        views.push(z.subarray((s * cn + lo - g0) * m, (s * cn + hi - g0) * m));
+      }
+      const blockPaths = Math.min(NOISE_BLOCK, plan.paths - blockStart);
+      blocks.push(new BlockNoise(Rng.fromSeed(plan.seed, b), views, blockPaths * m, (lo - blockStart) * m));
+      lo = hi;
     }
-    chunks.push({ n: cn, x: state.subarray(c0 * d, (c0 + cn) * d), z, blocks });
+    chunks.push({ n: cn, x: state.subarray((g0 - pathStart) * d, (g1 - pathStart) * d), z, blocks });
+    g0 = g1;
   }
   const h = plan.h;
   const total = plan.burnIn + plan.steps;
@@ -600,23 +610,34 @@ export function integrateRange(
 
 /**
  * The standard normals of one noise block, step after step: set 0 of its paths, then set 1, ...
- * from the block's own stream. Blocks needing at most 64 normals per step (a few paths, e.g. one
- * long path) draw many steps ahead in one `fillNormal` call and copy them out; as the stream is
- * sequential, the values are exactly those of one fill per step, only cheaper. Larger blocks fill
- * their views directly (a copy would cost more than the call overhead it saves).
+ * from the block's own stream, written to `views` (one per set: the share [offset, offset +
+ * view length) of the set's `perSet` normals that this range of paths uses). A whole block of more
+ * than 64 normals per step fills its views directly. Small blocks (e.g. one long path) draw many
+ * steps ahead in one `fillNormal` call, and a block shared with another range draws whole steps, to
+ * copy out their share; as the stream is sequential, the values are exactly those of one fill per
+ * set and step.
  */
 class BlockNoise {
   private readonly rng: Rng;
   private readonly views: Float64Array[];
+  private readonly perSet: number;
+  private readonly offset: number;
   private readonly ahead: Float64Array | undefined;
   private pos: number;
 
-  constructor(rng: Rng, views: Float64Array[]) {
+  constructor(rng: Rng, views: Float64Array[], perSet: number, offset: number) {
     this.rng = rng;
     this.views = views;
-    let perStep = 0;
-    for (const v of views) perStep += v.length;
-    this.ahead = perStep <= 64 ? new Float64Array(perStep * Math.ceil(4096 / perStep)) : undefined;
+    this.perSet = perSet;
+    this.offset = offset;
+    const perStep = perSet * views.length;
+    const whole = offset === 0 && views[0].length === perSet;
+    this.ahead =
+      perStep <= 64
+        ? new Float64Array(perStep * Math.ceil(4096 / perStep))
+        : whole
+          ? undefined
+          : new Float64Array(perStep);
     this.pos = this.ahead ? this.ahead.length : 0;
   }
 
@@ -631,12 +652,12 @@ class BlockNoise {
       this.rng.fillNormal(ahead);
       this.pos = 0;
     }
-    let p = this.pos;
     for (let s = 0; s < this.views.length; s++) {
       const v = this.views[s];
-      for (let i = 0; i < v.length; i++) v[i] = ahead[p++];
+      const from = this.pos + this.offset;
+      for (let i = 0; i < v.length; i++) v[i] = ahead[from + i];
+      this.pos += this.perSet;
     }
-    this.pos = p;
   }
 }
 

@@ -3,9 +3,12 @@
  *
  * Functions cannot be sent to a worker, so the system is named by a module and an export:
  * `{ module, exportName, args }`. Each worker imports the module, calls the export with `args` (or
- * uses it as is when it is not a function) and integrates a contiguous range of noise blocks. Noise
- * is drawn per block of NOISE_BLOCK paths from `Rng.fromSeed(seed, block)`, so the bundle is
- * bit-identical to `simulate` with the same options, for any number of threads.
+ * uses it as is when it is not a function; an async factory is awaited, e.g. one that first selects
+ * a TensorFlow.js backend) and integrates a contiguous range of paths: whole noise blocks when there
+ * are at least as many blocks as threads, else an even share of the paths. Noise is drawn per block
+ * of NOISE_BLOCK paths from `Rng.fromSeed(seed, block)` (a block split between threads is drawn by
+ * each), so the bundle is bit-identical to `simulate` with the same options, for any number of
+ * threads, provided the system's drift of a path does not depend on the other paths of its batch.
  *
  * The worker entry `simulate-worker.mjs` ships next to the built bundle (dist/) and next to this
  * source file; when running from TypeScript sources (tests), workers load the sources through tsx.
@@ -15,7 +18,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BlowUpError, InvalidArgumentError, SdekitError } from './errors.js';
-import { NOISE_BLOCK, planSimulation, type SimulateOptions } from './integrators.js';
+import { NOISE_BLOCK, planSimulation, type SimulateOptions, type SimulationPlan } from './integrators.js';
 import type { PathBundle, SdeSystem } from './types.js';
 import { checkInteger } from './validate.js';
 
@@ -26,7 +29,10 @@ export interface SystemSpec {
    * path, an installed package name, or '@sdekit/sde' for the built-in systems.
    */
   module: string;
-  /** Export to use: a factory function called with `args`, or an SdeSystem object. */
+  /**
+   * Export to use: a factory function (sync or async) called with `args`, or an SdeSystem object.
+   * A built system with a `dispose()` method (one that holds tensors) is disposed when done with.
+   */
   exportName: string;
   /** Arguments of the factory; must be structured-cloneable (numbers, arrays, plain objects). */
   args?: unknown[];
@@ -34,7 +40,7 @@ export interface SystemSpec {
 
 /** Options of `simulateParallel`: those of `simulate`, plus the number of threads. */
 export interface ParallelSimulateOptions extends SimulateOptions {
-  /** Worker threads (default: min(available cores, number of noise blocks)). */
+  /** Worker threads (default: min(available cores, paths)). */
   threads?: number;
 }
 
@@ -86,7 +92,9 @@ async function loadSystem(spec: SystemSpec, url: string): Promise<SdeSystem> {
     );
   }
   return (
-    typeof exp === 'function' ? (exp as (...a: unknown[]) => SdeSystem)(...(spec.args ?? [])) : exp
+    typeof exp === 'function'
+      ? await (exp as (...a: unknown[]) => SdeSystem | Promise<SdeSystem>)(...(spec.args ?? []))
+      : exp
   ) as SdeSystem;
 }
 
@@ -129,8 +137,14 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
   }
   const { coreUrl, workerUrl, useTsx } = locateCore();
   const systemUrl = resolveModule(spec.module, coreUrl);
+  // The caller's own copy of the system serves only to validate and plan.
   const system = await loadSystem(spec, systemUrl);
-  const plan = planSimulation(system, opts);
+  let plan: SimulationPlan;
+  try {
+    plan = planSimulation(system, opts);
+  } finally {
+    (system as { dispose?: () => void }).dispose?.();
+  }
   const solver = opts.solver;
   const solverName = solver ? SOLVER_EXPORTS[solver.name] : 'eulerMaruyama';
   if (!solverName) {
@@ -141,9 +155,14 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
     );
   }
   const blocks = Math.ceil(plan.paths / NOISE_BLOCK);
-  const threads = opts.threads ?? Math.max(1, Math.min(availableParallelism(), blocks));
+  const threads = opts.threads ?? Math.max(1, Math.min(availableParallelism(), plan.paths));
   checkInteger('threads', threads, 1);
-  const used = Math.min(threads, blocks);
+  const used = Math.min(threads, plan.paths);
+  // Worker w's first path: whole blocks while there are enough of them (no block drawn twice).
+  const firstPath = (w: number) =>
+    blocks >= used
+      ? Math.min(plan.paths, Math.floor((w * blocks) / used) * NOISE_BLOCK)
+      : Math.floor((w * plan.paths) / used);
   const d = system.dim;
   const L = plan.length;
   const data = new Float64Array(plan.paths * L * d);
@@ -153,10 +172,8 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
   const jobs: Promise<void>[] = [];
   const workers: Worker[] = [];
   for (let w = 0; w < used; w++) {
-    const b0 = Math.floor((w * blocks) / used);
-    const b1 = Math.floor(((w + 1) * blocks) / used);
-    const pathStart = b0 * NOISE_BLOCK;
-    const pathCount = Math.min(plan.paths, b1 * NOISE_BLOCK) - pathStart;
+    const pathStart = firstPath(w);
+    const pathCount = firstPath(w + 1) - pathStart;
     pathsByWorker[w] = pathCount;
     const x0 = opts.x0.length === d ? opts.x0 : opts.x0.slice(0, plan.paths * d);
     jobs.push(

@@ -14,16 +14,20 @@ async function main() {
   const core = await import(coreUrl);
   const mod = systemUrl === coreUrl ? core : await import(systemUrl);
   const factory = mod[exportName];
-  const system = typeof factory === 'function' ? factory(...args) : factory;
+  const system = typeof factory === 'function' ? await factory(...args) : factory;
   const solver = core[solverName];
   const out = new Float64Array(pathCount * plan.length * dim);
   let last = 0;
-  core.integrateRange(system, plan, solver, x0, pathStart, pathCount, out, (done) => {
-    if (done !== last) {
-      last = done;
-      parentPort.postMessage({ type: 'progress', done });
-    }
-  });
+  try {
+    core.integrateRange(system, plan, solver, x0, pathStart, pathCount, out, (done) => {
+      if (done !== last) {
+        last = done;
+        parentPort.postMessage({ type: 'progress', done });
+      }
+    });
+  } finally {
+    system.dispose?.();
+  }
   parentPort.postMessage({ type: 'done', data: out }, [out.buffer]);
 }
 

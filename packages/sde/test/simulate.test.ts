@@ -169,9 +169,48 @@ describe('simulate', () => {
     const ou = await simulateParallel(
       { module: '@sdekit/sde', exportName: 'ouSystem', args: [theta, Matrix.identity(2)] },
       { ...ouOpts, threads: 2 },
-    ); // one noise block: one worker
+    ); // one noise block shared by both workers
     const ouSerial = simulate(ouSystem(theta, Matrix.identity(2)), ouOpts);
     expect(ou.data.every((v, i) => v === ouSerial.data[i])).toBe(true);
+  });
+
+  it('simulateParallel splits fewer blocks than threads inside blocks, bit-identical to simulate', async () => {
+    const fourWell = { module: '@sdekit/sde', exportName: 'fourWellSystem' };
+    // 50 paths (one block) on 2 and 3 threads; 266 paths on 3 threads: the last worker's paths
+    // [177, 266) take the end of block 0 and the start of block 1. sra1 draws two sets per step,
+    // so each share is cut from both sets; dim 2 x 50 paths > 64 normals per step, 1 path < 64.
+    for (const [paths, threads] of [
+      [50, 2],
+      [50, 3],
+      [NOISE_BLOCK + 10, 3],
+      [3, 2],
+    ] as const) {
+      const opts = {
+        x0: Float64Array.of(0.2, 0.1),
+        paths,
+        h: 1e-3,
+        steps: 120,
+        saveEvery: 40,
+        seed: 4,
+        solver: sra1,
+      };
+      const serial = simulate(fourWellSystem(), opts);
+      const split = await simulateParallel(fourWell, { ...opts, threads });
+      expect(split.data.length).toBe(serial.data.length);
+      expect(split.data.every((v, i) => v === serial.data[i])).toBe(true);
+    }
+    // An async factory is awaited (in the caller and in every worker); the caller's copy, used only
+    // for planning, is disposed.
+    const fixture = new URL('./async-system.ts', import.meta.url).href;
+    const { disposals } = (await import(fixture)) as { disposals: { count: number } };
+    const opts = { x0: Float64Array.of(0.5, -0.5), paths: 20, h: 1e-3, steps: 50, saveEvery: 25, seed: 8 };
+    const delayed = await simulateParallel(
+      { module: fixture, exportName: 'fourWellAfterDelay', args: [20] },
+      { ...opts, threads: 2 },
+    );
+    const serial = simulate(fourWellSystem(), opts);
+    expect(delayed.data.every((v, i) => v === serial.data[i])).toBe(true);
+    expect(disposals.count).toBe(1);
   });
 
   // The built package (dist/, made by `npx tsup` / the monorepo build) must find its worker entry

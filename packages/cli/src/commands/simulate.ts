@@ -3,18 +3,20 @@
  * from fit-averaged; the JSON `format` field says which) with @sdekit/sde's `simulate`.
  */
 import { dirname, extname, resolve } from 'node:path';
-import {
-  AVERAGED_MODEL_FORMAT,
-  AveragedModel,
-  type AveragedModelJSON,
-  type SlowCoefficients,
-} from '@sdekit/averaging';
-import { LangevinModel, type LangevinModelJSON } from '@sdekit/score';
-import { type SdeSystem, simulate } from '@sdekit/sde';
-import { selectBackend } from '../backend.js';
+import { AVERAGED_MODEL_FORMAT, type AveragedModelJSON } from '@sdekit/averaging';
+import type { LangevinModelJSON } from '@sdekit/score';
+import { simulate, simulateParallel } from '@sdekit/sde';
+import { backendPreference, selectBackend } from '../backend.js';
 import { writeCsv, writeNpy } from '../io.js';
+import {
+  LANGEVIN_MODEL_FORMAT,
+  loadSavedModel,
+  type SavedModel,
+  type SavedModelSystemOptions,
+  savedModelSystemSpec,
+} from '../model-system.js';
 import { checkOutputFile, defaultNames, FileError, readJson, resolvePath } from './files.js';
-import { cliMetadata, loadCoefficientsModule } from './model-file.js';
+import { cliMetadata } from './model-file.js';
 import { commandProgress, num } from './report.js';
 import {
   BACKEND_OPTION,
@@ -31,8 +33,6 @@ import {
   UsageError,
 } from './spec.js';
 
-const LANGEVIN_FORMAT = 'sdekit.langevin-model';
-
 /** Largest relative mismatch accepted when a time is a whole number of steps (T = k h). */
 const GRID_TOLERANCE = 1e-9;
 
@@ -44,15 +44,13 @@ function stepsOf(name: string, time: number, h: number, what: string): number {
   return k;
 }
 
-/** A loaded model: its system, dimension, column names and default start. */
-interface LoadedModel {
-  kind: 'langevin' | 'averaged';
-  system: SdeSystem;
-  dim: number;
+/** A loaded model: its system, dimension, column names, default start, and how to rebuild it in a worker. */
+interface LoadedModel extends SavedModel {
   names: string[];
   defaultX0: Float64Array | null;
   x0Source: string;
-  dispose(): void;
+  /** `loadSavedModel`'s options that rebuild the same system (worker threads). */
+  rebuild: SavedModelSystemOptions;
 }
 
 async function loadModel(
@@ -63,7 +61,7 @@ async function loadModel(
 ): Promise<LoadedModel> {
   const meta = cliMetadata(json);
   const format = json.format;
-  if (format === LANGEVIN_FORMAT) {
+  if (format === LANGEVIN_MODEL_FORMAT) {
     if (opts.coefficients !== undefined)
       throw new UsageError('--coefficients applies to averaged models only');
     const saved = json as unknown as LangevinModelJSON;
@@ -72,20 +70,22 @@ async function loadModel(
         `MODEL: '${modelPath}' was fitted with a caller-supplied score, which the file does not contain; simulate it from a program with LangevinModel.fromJSON(json, { score })`,
       );
     }
-    const model = LangevinModel.fromJSON(saved);
+    const model = await loadSavedModel(json);
     return {
-      kind: 'langevin',
-      system: model.system(),
-      dim: model.dim,
+      ...model,
       names: meta?.columns ?? defaultNames(model.dim),
-      defaultX0: Float64Array.from(model.zscore.mean),
+      defaultX0: Float64Array.from(saved.zscore.mean),
       x0Source: 'the mean of the data',
-      dispose: () => model.dispose(),
+      rebuild: {},
     };
   }
   if (format === AVERAGED_MODEL_FORMAT) {
     const saved = json as unknown as AveragedModelJSON;
-    let coefficients: SlowCoefficients | undefined;
+    const rebuild: SavedModelSystemOptions = {
+      samples: opts.samples,
+      // Fast samples of the averaged drift from seed + 1: independent of the path noise (seed).
+      samplesSeed: opts.seed + 1,
+    };
     const modulePath = opts.coefficients ?? meta?.coefficientsModule;
     if (saved.coefficients === null) {
       if (modulePath === undefined) {
@@ -94,35 +94,28 @@ async function loadModel(
         );
       }
       // A module given on the command line is relative to the working folder; a saved one to the model file.
-      const abs =
+      rebuild.coefficientsModule =
         opts.coefficients !== undefined
           ? resolvePath(io, opts.coefficients)
           : resolve(dirname(resolvePath(io, modelPath)), modulePath);
-      coefficients = await loadCoefficientsModule(abs, opts.coefficients ?? modulePath, {
-        slowDim: saved.slowDim,
-        fastDim: saved.fastDim,
-      });
+      rebuild.coefficientsLabel = opts.coefficients ?? modulePath;
     } else if (opts.coefficients !== undefined) {
       throw new UsageError(
         `${modelPath} uses built-in coefficients (${saved.coefficients.kind}); drop --coefficients`,
       );
     }
-    const model = AveragedModel.fromJSON(saved, { coefficients });
-    // Fast samples of the averaged drift from seed + 1: independent of the path noise (seed).
-    const system = model.system({ samples: opts.samples, seed: opts.seed + 1 });
+    const model = await loadSavedModel(json, rebuild);
     const last = meta?.lastPoint;
     return {
-      kind: 'averaged',
-      system,
-      dim: model.slowDim,
-      names: meta?.columns ?? defaultNames(model.slowDim),
-      defaultX0: last && last.length === model.slowDim ? Float64Array.from(last) : null,
+      ...model,
+      names: meta?.columns ?? defaultNames(model.dim),
+      defaultX0: last && last.length === model.dim ? Float64Array.from(last) : null,
       x0Source: 'the last observed point',
-      dispose: () => model.dispose(),
+      rebuild,
     };
   }
   throw new FileError(
-    `MODEL: '${modelPath}' has format '${String(format)}'; expected '${LANGEVIN_FORMAT}' (fit-langevin) or '${AVERAGED_MODEL_FORMAT}' (fit-averaged)`,
+    `MODEL: '${modelPath}' has format '${String(format)}'; expected '${LANGEVIN_MODEL_FORMAT}' (fit-langevin) or '${AVERAGED_MODEL_FORMAT}' (fit-averaged)`,
   );
 }
 
@@ -175,6 +168,12 @@ export const simulateCommand: CommandSpec = {
       help: 'averaged models: coefficients module',
       defaultText: 'the module saved by fit-averaged',
     },
+    threads: {
+      type: 'string',
+      value: 'N',
+      help: 'worker threads, each simulating a share of the paths (same output for any N)',
+      defaultText: '1',
+    },
     backend: BACKEND_OPTION,
     quiet: QUIET_OPTION,
   },
@@ -189,6 +188,7 @@ export const simulateCommand: CommandSpec = {
     const h = numberOption(args, 'h', dt, { positive: true });
     const burnInTime = numberOption(args, 'burn-in', 0, { min: 0 });
     const samples = numberOption(args, 'samples', 512, { integer: true, min: 1 });
+    const threads = numberOption(args, 'threads', 1, { integer: true, min: 1 });
     const backend = backendOption(args);
     const quiet = quietFlag(args);
     const saveEvery = stepsOf('dt', dt, h, 'integration steps --h');
@@ -197,7 +197,7 @@ export const simulateCommand: CommandSpec = {
     const out = await checkOutputFile(io, outPath, 'out', ['.npy', '.csv']);
 
     const json = await readJson(io, modelPath, 'MODEL');
-    await selectBackend(backend);
+    const selected = await selectBackend(backend);
     const model = await loadModel(io, modelPath, json, {
       coefficients: stringOption(args, 'coefficients'),
       samples,
@@ -220,7 +220,7 @@ export const simulateCommand: CommandSpec = {
       }
       const bar = commandProgress(io, quiet, 'simulating');
       const started = Date.now();
-      const bundle = simulate(model.system, {
+      const options = {
         x0,
         paths,
         h,
@@ -230,8 +230,16 @@ export const simulateCommand: CommandSpec = {
         seed,
         // A network drift has a large cost per call: advance all paths in one batch per step.
         chunkPaths: model.kind === 'langevin' ? paths : undefined,
-        onProgress: (done, total) => bar.update(done, total),
-      });
+        onProgress: (done: number, total: number) => bar.update(done, total),
+      };
+      // Workers rebuild the model from its JSON on the backend this process selected.
+      const bundle =
+        threads > 1
+          ? await simulateParallel(
+              savedModelSystemSpec(json, { ...model.rebuild, backend: backendPreference(selected.name) }),
+              { ...options, threads },
+            )
+          : simulate(model.system, options);
       bar.finish();
       const { length, dim } = bundle;
       let shape: number[];
@@ -257,7 +265,7 @@ export const simulateCommand: CommandSpec = {
         io.stdout(
           `${[
             `model     ${modelPath} (${model.kind === 'langevin' ? 'score-based Langevin' : 'averaged'}, D = ${dim})`,
-            `simulated ${paths} path${paths > 1 ? 's' : ''}, T = ${num(T)}, h = ${num(h)}, saved every ${num(dt)}${burnIn > 0 ? `, burn-in ${num(burnInTime)}` : ''}, seed ${seed}, Euler-Maruyama`,
+            `simulated ${paths} path${paths > 1 ? 's' : ''}, T = ${num(T)}, h = ${num(h)}, saved every ${num(dt)}${burnIn > 0 ? `, burn-in ${num(burnInTime)}` : ''}, seed ${seed}, Euler-Maruyama${threads > 1 ? `, ${Math.min(threads, paths)} threads` : ''}`,
             `start     ${x0Text !== undefined ? 'from --x0' : model.x0Source}: ${Array.from(x0.subarray(0, dim), (v) => num(v, 5)).join(', ')}`,
             `saved     ${outPath}: shape [${shape.join(', ')}] (${((Date.now() - started) / 1000).toFixed(1)} s)`,
           ].join('\n')}\n`,
