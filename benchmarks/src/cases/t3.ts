@@ -61,7 +61,9 @@ const SIZES = {
     // At the score's sigma = 0.1 the perturbation adds only 0.1 I to Phi and the model decorrelated
     // far too slowly (ACF error 0.265). Measured with the U-Net after 26000 DSM steps, 50 paths x 40
     // time units: sigma_c = 0.1 / 0.2 / 0.3 gave ACF error 0.265 / 0.102 / 0.138, KL 0.021 / 0.016 /
-    // 0.026. Chosen by the ACF of the observed series (benchmarks README).
+    // 0.026. Chosen by the ACF of the observed series (benchmarks README). With the final network
+    // (step 40000) the 1000-time-unit paths gave ACF error 0.240, and 0.3 / 0.45 gave 0.173 / 0.108
+    // with KL 0.015 / 0.030: no level passes both criteria with that network (benchmarks README).
     perturbSigma: 0.2,
     network: 'unet',
     hidden: 0,
@@ -69,10 +71,11 @@ const SIZES = {
     dsmSteps: 40000,
     // ~0.36 s per U-Net step on wasm: a checkpoint every ~6 minutes (--resume picks it up).
     checkpointEvery: 1000,
-    // 50 x 1000 time units, half the data's length: ~2.4 h on one core (~29 min per 200-time-unit
-    // chunk; resumable with --resume). 49 windows of 1000 time units of the true series give mean
-    // marginal KL 0.006 and ACF error 0.031 against the other half of the data, well below the
-    // criteria (benchmarks README), and the run reports this floor for its own windows.
+    // 50 x 1000 time units, half the data's length: ~55 min on two worker threads (10.4-11.9 min
+    // per 200-time-unit chunk; 18-29 min on one; resumable with --resume). 49 windows of 1000 time
+    // units of the true series give mean marginal KL 0.006 and ACF error 0.031 against the other
+    // half of the data, well below the criteria (benchmarks README); the run reports this floor
+    // for its own windows.
     simPaths: 50,
     simT: 1000,
     simH: 0.002,
