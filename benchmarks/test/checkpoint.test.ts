@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Matrix, ouSystem, type SdeSystem, simulate } from '@sdekit/sde';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +46,8 @@ const values = (r: RunReport) => r.cases[0].metrics.map((m) => [m.name, m.value]
 describe('benchmark checkpoints (--resume)', () => {
   it('T3 writes its DSM checkpoint; a resumed run reads it and reproduces the metrics', async () => {
     expect(first.cases[0].error).toBeNull();
+    // T3 simulates on worker threads, one per core, at most one per path.
+    expect(first.cases[0].sizes.simThreads).toBe(Math.min(2, availableParallelism()));
     const file = join(dir, 'checkpoints', 'T3-dsm.json');
     expect(existsSync(file)).toBe(true);
     const saved = JSON.parse(readFileSync(file, 'utf8'));

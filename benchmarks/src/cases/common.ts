@@ -395,6 +395,8 @@ export async function simulateLearned(
       'pass modelFingerprint(model.toJSON())',
     );
   }
+  // The thread count changes the stage's time, not its paths.
+  if ('spec' in learned) ctx.recordSizes({ simThreads: learned.threads });
   const sim = await ctx.stage('simulate', (progress) =>
     chunkT > 0
       ? simulateInChunks(ctx, learned, x0, { ...s, simChunkT: chunkT }, burnIn, progress, modelKey)
