@@ -27,6 +27,8 @@ const TINY = {
   'T3.simPaths': 2,
   'T3.simT': 25,
   'T3.simChunkT': 10,
+  // The worker-thread path of the full profile (two threads where there are two cores).
+  'T3.simThreads': 2,
 };
 
 let dir: string;
@@ -46,7 +48,7 @@ const values = (r: RunReport) => r.cases[0].metrics.map((m) => [m.name, m.value]
 describe('benchmark checkpoints (--resume)', () => {
   it('T3 writes its DSM checkpoint; a resumed run reads it and reproduces the metrics', async () => {
     expect(first.cases[0].error).toBeNull();
-    // T3 simulates on worker threads, one per core, at most one per path.
+    // T3 simulates on worker threads, one per core, at most one per path and simThreads.
     expect(first.cases[0].sizes.simThreads).toBe(Math.min(2, availableParallelism()));
     const file = join(dir, 'checkpoints', 'T3-dsm.json');
     expect(existsSync(file)).toBe(true);

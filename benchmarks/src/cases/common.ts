@@ -173,11 +173,23 @@ export function simulateSaved(system: SdeSystem, x0: Float64Array, run: SavedRun
  */
 export type SimulationTarget = SdeSystem | { spec: sde.SystemSpec; threads: number };
 
-/** The learned Langevin model as a worker-built target: every core (at most one per path) simulates a share. */
-export function workerTarget(modelJson: Record<string, unknown>, paths: number): SimulationTarget {
+/**
+ * The learned Langevin model as a target on min(maxThreads, cores, paths) threads: worker threads
+ * that rebuild it from its JSON when that is more than one, else its system in this thread. Workers
+ * pay off for a compute-bound drift (the full T3 U-Net: 1.5x on two); a small network's time is
+ * per-call overhead, which every worker pays in full.
+ */
+export function learnedTarget(
+  model: LangevinModel,
+  modelJson: Record<string, unknown>,
+  paths: number,
+  maxThreads: number,
+): SimulationTarget {
+  const threads = Math.min(maxThreads, availableParallelism(), paths);
+  if (threads <= 1) return model.system();
   return {
     spec: savedModelSystemSpec(modelJson, { backend: backendPreference(tf.getBackend()) }),
-    threads: Math.min(paths, availableParallelism()),
+    threads,
   };
 }
 
@@ -374,7 +386,7 @@ export function modelFingerprint(json: unknown): string {
 }
 
 /**
- * The 'simulate' stage of T1-T3: paths of the learned model (its system, or a `workerTarget`;
+ * The 'simulate' stage of T1-T3: paths of the learned model (its system, or a `learnedTarget`;
  * seedFor(3), step simH) from x0 (one start per path), saved as the 'simulated' series. With
  * `simChunkT` > 0 the paths are simulated in resumable chunks of that many time units
  * (`simulateInChunks`), tied to the model by `modelKey` (`modelFingerprint` of its JSON).
@@ -396,7 +408,7 @@ export async function simulateLearned(
     );
   }
   // The thread count changes the stage's time, not its paths.
-  if ('spec' in learned) ctx.recordSizes({ simThreads: learned.threads });
+  ctx.recordSizes({ simThreads: 'spec' in learned ? learned.threads : 1 });
   const sim = await ctx.stage('simulate', (progress) =>
     chunkT > 0
       ? simulateInChunks(ctx, learned, x0, { ...s, simChunkT: chunkT }, burnIn, progress, modelKey)

@@ -17,6 +17,7 @@ import {
   compareMarginals,
   coordinate,
   GENERATOR,
+  learnedTarget,
   learnLangevin,
   modelFingerprint,
   plotAcf,
@@ -26,7 +27,6 @@ import {
   simulateLearned,
   startIndex,
   startsFromSeries,
-  workerTarget,
 } from './common.js';
 
 const SIZES = {
@@ -50,6 +50,9 @@ const SIZES = {
     simT: 50,
     simH: 0.002,
     simChunkT: 0,
+    // One thread: the MLP's time per step is call overhead, which workers do not share (measured:
+    // 22 s on two worker threads against 20 s on one).
+    simThreads: 1,
     acfT: 20,
   },
   full: {
@@ -80,6 +83,8 @@ const SIZES = {
     simT: 1000,
     simH: 0.002,
     simChunkT: 200,
+    // Worker threads, at most one per core (the U-Net is compute-bound: 1.5x on two).
+    simThreads: 8,
     acfT: 20,
   },
 };
@@ -141,8 +146,9 @@ export const t3Case: BenchCase = {
     await ctx.saveModel('langevin', modelJson, 'learned 32-D score-based Langevin model');
     const x0 = startsFromSeries(observed, s.simPaths);
     const burnIn = 10;
-    // Worker threads rebuild the model from its JSON; the paths do not depend on their number.
-    const target = workerTarget(modelJson as unknown as Record<string, unknown>, s.simPaths);
+    // The paths do not depend on the number of threads.
+    const json = modelJson as unknown as Record<string, unknown>;
+    const target = learnedTarget(model, json, s.simPaths, s.simThreads);
     const sim = await simulateLearned(ctx, target, x0, s, burnIn, modelFingerprint(modelJson));
 
     await ctx.stage('metrics', async () => {
