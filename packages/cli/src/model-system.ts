@@ -99,15 +99,17 @@ export async function loadSavedModel(
 }
 
 /**
- * The factory that `simulateParallel`'s workers call: selects `options.backend`, then builds the
- * model's system (`loadSavedModel`). The worker's tensors go with the worker.
+ * The factory that `simulateParallel` calls in every worker (and once in the calling thread, to
+ * plan): selects `options.backend`, then builds the model's system (`loadSavedModel`). The system's
+ * `dispose()` frees the model's tensors; `simulateParallel` calls it when done with the system.
  */
 export async function savedModelSystem(
   json: Record<string, unknown>,
   options: SavedModelSystemOptions = {},
-): Promise<SdeSystem> {
+): Promise<SdeSystem & { dispose(): void }> {
   await selectBackend(options.backend ?? 'auto');
-  return (await loadSavedModel(json, options)).system;
+  const model = await loadSavedModel(json, options);
+  return Object.assign(model.system, { dispose: model.dispose });
 }
 
 /**

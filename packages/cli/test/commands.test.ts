@@ -133,7 +133,10 @@ describe('fit-langevin -> simulate -> compare on an OU series', () => {
     // --threads 2: each worker rebuilds the network score from the file (savedModelSystem, which
     // imports the built sibling packages) and integrates one path with that path's share of the
     // noise block; the paths are bit-identical.
+    // The copy of the model that simulateParallel builds in this thread to plan is disposed.
+    const tensorsBefore = tf.memory().numTensors;
     const threaded = await sdekit([...simArgs, '--threads', '2', '--out', 'sim-threads.npy'], dir);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(threaded.stderr).toBe('');
     expect(threaded.stdout).toMatch(/Euler-Maruyama, 2 threads/);
     const fromThreads = await readNpy(join(dir, 'sim-threads.npy'));
