@@ -179,9 +179,13 @@ export const t3Case: BenchCase = {
       // model of p_sigma would show in this design (0.050 quick).
       const step = Math.round(sim.dt / observed.dt);
       const skip = Math.round(burnIn / observed.dt);
+      // First observed index of each window (where model path p starts, after the burn-in).
+      const windowStarts = Array.from(
+        { length: s.simPaths },
+        (_, p) => startIndex(p, observed.length, s.simPaths) + skip,
+      );
       const rows: number[] = [];
-      for (let p = 0; p < s.simPaths; p++) {
-        const k0 = startIndex(p, observed.length, s.simPaths) + skip;
+      for (const k0 of windowStarts) {
         for (let i = 0; i < sim.length && k0 + i * step < observed.length; i++) rows.push(k0 + i * step);
       }
       const sampled = new Float64Array(rows.length * D);
@@ -205,11 +209,7 @@ export const t3Case: BenchCase = {
       // The same data windows as one bundle (those that fit whole): the ACF error a model with the
       // data's exact law would show from paths of this number and length, its sampling noise.
       const windowLength = (sim.length - 1) * step + 1;
-      const whole: number[] = [];
-      for (let p = 0; p < s.simPaths; p++) {
-        const k0 = startIndex(p, observed.length, s.simPaths) + skip;
-        if (k0 + windowLength <= observed.length) whole.push(k0);
-      }
+      const whole = windowStarts.filter((k0) => k0 + windowLength <= observed.length);
       if (whole.length > 0) {
         const windows = new Float64Array(whole.length * sim.length * D);
         for (const [w, k0] of whole.entries()) {

@@ -171,11 +171,12 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
   const pathsByWorker = new Float64Array(used);
   const jobs: Promise<void>[] = [];
   const workers: Worker[] = [];
+  // One start, or one per path (each worker reads its share).
+  const x0 = opts.x0.length === d ? opts.x0 : opts.x0.slice(0, plan.paths * d);
   for (let w = 0; w < used; w++) {
     const pathStart = firstPath(w);
     const pathCount = firstPath(w + 1) - pathStart;
     pathsByWorker[w] = pathCount;
-    const x0 = opts.x0.length === d ? opts.x0 : opts.x0.slice(0, plan.paths * d);
     jobs.push(
       new Promise<void>((resolve, reject) => {
         const worker = new Worker(workerUrl, {
