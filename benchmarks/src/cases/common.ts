@@ -451,6 +451,24 @@ export function recordLangevinFit(
     ...(Number.isFinite(d.steinMinSingularValue) ? { steinMinSingularValue: d.steinMinSingularValue } : {}),
   });
   for (const w of d.warnings) ctx.warn(`fitLangevin: ${w}`);
+  if (d.regime) {
+    ctx.metric(
+      'increment slope (regime)',
+      d.regime.slope,
+      null,
+      `${d.regime.regime}: E|x(t + k dt) - x(t)|^2 ~ k^slope over k = ${d.regime.lags.join(', ')} (1 diffusive, 2 smooth); Cdot by the ${d.cdotEstimator} estimator (${d.cdotChoice})`,
+    );
+  }
+  const u = model.original.uncertainty;
+  if (u) {
+    ctx.metric(
+      'Phi relative standard error',
+      sde.frobeniusNorm(u.phi.se) / sde.frobeniusNorm(model.original.phi),
+      null,
+      `||SE(Phi)||_F / ||Phi||_F, block bootstrap (${u.replicates} replicates of ${u.blocks} ${u.runsAsBlocks ? 'runs' : 'blocks'}), score held fixed`,
+    );
+    ctx.metric('Phi_S relative standard error', u.phiSRelativeSE, null, '||SE(Phi_S)||_F / ||Phi_S||_F');
+  }
 }
 
 /**

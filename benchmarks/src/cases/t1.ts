@@ -65,12 +65,8 @@ export const t1Case: BenchCase = {
       const maxLag = Math.round(s.acfT / s.dt);
       const acfData = seriesAcf(observed.data, 1, maxLag);
       const acfModel = bundleAcf(sim, maxLag);
-      ctx.metric(
-        'ACF error',
-        sde.acfError(acfData, acfModel),
-        { op: '<', value: 0.05 },
-        `lags 0..${s.acfT} time units`,
-      );
+      const acfErr = sde.acfError(acfData, acfModel);
+      ctx.metric('ACF error', acfErr, null, `lags 0..${s.acfT} time units`);
       const twin = simulateLikeModel(truth, x0, s, { h: s.h, burnIn: 5, seed: ctx.seedFor(7) });
       acfNoiseFloorMetric(ctx, acfData, twin);
       // Floor of the model class: the Langevin model with the EXACT score and the exact
@@ -92,11 +88,19 @@ export const t1Case: BenchCase = {
         },
       };
       const exactSim = simulateLikeModel(exactLangevin, x0, s, { h: s.h, burnIn: 5, seed: ctx.seedFor(8) });
+      const floor = sde.acfError(acfData, bundleAcf(exactSim, maxLag));
       ctx.metric(
         'ACF error of the exact-score Langevin model (model-class floor)',
-        sde.acfError(acfData, bundleAcf(exactSim, maxLag)),
+        floor,
         null,
         'exact score, exact Phi = E[g^2]/2, same paths and lengths: the constant-Phi model cannot do better',
+      );
+      // The criterion (docs/benchmarks.md): the learned model's ACF error within 0.02 of the floor.
+      ctx.metric(
+        'ACF error above the model-class floor',
+        acfErr - floor,
+        { op: '<', value: 0.02 },
+        'ACF error of the learned model minus that of the exact-score model',
       );
       ctx.metric('||V + I||_F / sqrt(D)', model.diagnostics.steinError, null);
       recordLangevinFit(ctx, observed, model);

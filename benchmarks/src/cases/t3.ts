@@ -123,10 +123,9 @@ export const t3Case: BenchCase = {
       score: s.network === 'unet' ? 'dsm-unet' : 'dsm-mlp',
       ...GENERATOR,
       pMin: s.pMin,
-      // The within-cell (richardson) correction assumes cells smaller than one step's
-      // displacement; in 32-D KS cells are ~75x larger (diagnostics.cellStepRatio), which made
-      // Phi_S pure shift. The plain generator estimate M Q diag(pi) M^T is used instead.
-      cdotEstimator: 'generator',
+      // KS is smooth at dt = 0.1 (increment slope near 2, recorded below), so 'auto' takes the
+      // finite-volume generator estimator; the lag estimator's symmetric part vanishes on smooth data.
+      cdotEstimator: 'auto',
       // Cdot of the series perturbed at perturbSigma (at the score's sigma this is the reference
       // code's KS estimator; the full profile perturbs more, see SIZES): the
       // clean series of this smooth field gives Cdot ~ 0 in the directions the cells do not resolve,
@@ -158,7 +157,7 @@ export const t3Case: BenchCase = {
       ctx.metric(
         'mean marginal KL',
         klMean,
-        { op: '<', value: full ? 0.02 : 0.05 },
+        full ? { op: '<', value: 0.02 } : null,
         `mean over the ${D} observed coordinates`,
       );
       ctx.metric('max marginal KL', Math.max(...cmp.kl), null);
@@ -191,11 +190,19 @@ export const t3Case: BenchCase = {
       const sampled = new Float64Array(rows.length * D);
       for (const [i, k] of rows.entries()) sampled.set(z.subarray(k * D, (k + 1) * D), i * D);
       const design = compareMarginals(z, perturb(sampled, s.sigma, sde.Rng.fromSeed(ctx.seedFor(5))), D);
+      const klFloor = sde.mean(design.kl)[0];
       ctx.metric(
         'mean marginal KL of data windows drawn like the model paths, smoothed at sigma (floor)',
-        sde.mean(design.kl)[0],
+        klFloor,
         null,
         `${s.simPaths} windows of ${s.simT} time units after the model's burn-in, + sigma z`,
+      );
+      // Quick criterion (docs/benchmarks.md): the KL above the floor of its own design.
+      ctx.metric(
+        'mean marginal KL minus its sampling floor',
+        klMean - klFloor,
+        full ? null : { op: '<', value: 0.02 },
+        'mean marginal KL minus the floor of data windows drawn like the model paths',
       );
       const maxLag = Math.round(s.acfT / s.dt);
       const acfData = seriesAcf(observed.data, D, maxLag);

@@ -40,6 +40,8 @@ export interface SavedModel {
   kind: 'langevin' | 'averaged';
   system: SdeSystem;
   dim: number;
+  /** Langevin models: the box simulations are watched against (the data's range); null otherwise. */
+  watch: { lo: Float64Array; hi: Float64Array } | null;
   dispose(): void;
 }
 
@@ -64,7 +66,13 @@ export async function loadSavedModel(
       );
     }
     const model = LangevinModel.fromJSON(saved);
-    return { kind: 'langevin', system: model.system(), dim: model.dim, dispose: () => model.dispose() };
+    return {
+      kind: 'langevin',
+      system: model.system(),
+      dim: model.dim,
+      watch: model.watchBox(),
+      dispose: () => model.dispose(),
+    };
   }
   if (json.format === AVERAGED_MODEL_FORMAT) {
     const saved = json as unknown as AveragedModelJSON;
@@ -88,6 +96,7 @@ export async function loadSavedModel(
       kind: 'averaged',
       system: model.system({ samples: options.samples ?? 512, seed: options.samplesSeed ?? 0 }),
       dim: model.slowDim,
+      watch: null,
       dispose: () => model.dispose(),
     };
   }

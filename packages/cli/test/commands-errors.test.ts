@@ -112,7 +112,7 @@ describe('command-line errors (exit code 2)', () => {
     expectFailure(
       await sdekit([...FIT, 'good.csv', '--cdot', 'lagged'], dir),
       2,
-      /--cdot: expected one of richardson, generator, got 'lagged'/,
+      /--cdot: expected one of auto, lag, generator, got 'lagged'/,
     );
     expectFailure(
       await sdekit(['fit-langevin', 'good.csv', '--out', 'm.json', '--dt'], dir),
@@ -211,11 +211,11 @@ describe('data errors (exit code 1)', () => {
   });
 
   it('fewer samples than the method needs', async () => {
-    // fitLangevin's partition needs >= 10 / pMin points (pMin = 0.05 at most: 200 points).
+    // fitLangevin needs at least 200 samples.
     expectFailure(
       await sdekit([...FIT, 'short.csv'], dir),
       1,
-      /series: has 50 points, too short for a partition with pMin = 0.05 .*at least 200 points needed/,
+      /series: has 50 samples; fitLangevin needs at least 200/,
     );
     // fitAveraged needs a path of at least 3 points.
     expectFailure(
@@ -320,7 +320,7 @@ describe('data errors (exit code 1)', () => {
     expectFailure(
       await sdekit(['fit-langevin', 'short.csv', '--dt', '0.01', '--out', 'keep.json'], dir),
       1,
-      /too short/,
+      /needs at least 200/,
     );
     expect(await readFile(join(dir, 'keep.json'), 'utf8')).toBe(previous);
     expect((await readdir(dir)).sort()).toEqual(before);

@@ -141,6 +141,40 @@ describe('fit-langevin -> simulate -> compare on an OU series', () => {
     expect(threaded.stdout).toMatch(/Euler-Maruyama, 2 threads/);
     const fromThreads = await readNpy(join(dir, 'sim-threads.npy'));
     expect(fromThreads.data.every((v, i) => v === npy.data[i])).toBe(true);
+    // The fitted model stays on the data's range, and the watch says so.
+    expect(simNpy.stdout).toMatch(/watch {5}every path stayed within 1\.5 half-widths of the data's range/);
+
+    // Runaway detection: the same model with a data range shrunk to 1/20 of the real one. Its
+    // stationary paths (sd 1) then sit far outside: reported with --stop-factor inf, stopped otherwise.
+    const narrow = {
+      ...json,
+      tailBox: null,
+      dataRange: {
+        lo: json.dataRange.lo.map((v: number) => v / 20),
+        hi: json.dataRange.hi.map((v: number) => v / 20),
+      },
+    };
+    await writeFile(join(dir, 'narrow.json'), JSON.stringify(narrow));
+    const shortSim = [
+      'simulate',
+      'narrow.json',
+      '--T',
+      '20',
+      '--dt',
+      String(DT),
+      '--paths',
+      '2',
+      '--seed',
+      '3',
+    ];
+    const reported = await sdekit([...shortSim, '--stop-factor', 'inf', '--out', 'narrow-sim.npy'], dir);
+    expect(reported.code).toBe(0);
+    expect(reported.stdout).toMatch(
+      /warning {3}2 of 2 paths left the data's range by more than 1\.5 half-widths \(first: path \d at t = [0-9.]+, [uv] = /,
+    );
+    const stopped = await sdekit([...shortSim, '--stop-factor', '2', '--out', 'narrow-stop.npy'], dir);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/path \d ran away at t = [0-9.e-]+: coordinate \d = .*stopFactor 2/);
 
     // Compare: model paths against the data (PDFs and ACFs). The model's stationary law is N(0, I)
     // and its ACF exp(-t) cos t up to the errors above. Effective sample sizes: integrated
@@ -293,7 +327,19 @@ describe('fit-langevin with KGMM on a 1-D float32 .npy series', () => {
     const r = await fitKgmm('k.json');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/score {5}KGMM/);
+    // A diffusion: the regime and the estimator 'auto' took, and Phi with its standard error.
+    expect(r.stdout).toMatch(
+      /regime {4}diffusive: E\|x\(t \+ k dt\) - x\(t\)\|\^2 grows like k\^(0\.9|1\.0)/,
+    );
+    expect(r.stdout).toMatch(/Cdot {6}lag estimator \(auto: diffusive data/);
+    expect(r.stdout).toMatch(
+      /Phi \(data units; drift Phi s\(x\)\) \+- standard error, and 95 % interval:\n +[0-9.]+ \+- 0\.0[0-9]+\n +\[[0-9.]+, [0-9.]+\]/,
+    );
     const model = LangevinModel.fromJSON(JSON.parse(await readFile(join(dir, 'k.json'), 'utf8')));
+    // The saved standard error agrees with the sampling error sqrt(2 Var(x) / T) / Phi = 0.032 within 30 %.
+    const se = model.original.uncertainty!.phi.se.data[0];
+    expect(se).toBeGreaterThan(0.032 * 0.7);
+    expect(se).toBeLessThan(0.032 * 1.3);
     // Sampling standard error of Phi: sqrt(2 Var(x) / T) / Phi = 0.032 (as above); KGMM's Stein
     // error is < 0.01 here. Bound 0.12, about 3.5 standard errors; measured 0.011.
     expect(Math.abs(model.original.phi.data[0] - 1)).toBeLessThan(0.12);
@@ -314,7 +360,7 @@ describe('fit-langevin with KGMM on a 1-D float32 .npy series', () => {
     const clean = await phiZ([]);
     const perturbed = await phiZ(['--perturb-series']);
     expect(perturbed.stdout).toMatch(
-      /Cdot estimator +generator, on the series perturbed at sigma_c = 0\.1\b/,
+      /Cdot {6}generator estimator \(asked for\), series perturbed at sigma_c = 0\.1\b/,
     );
     expect(Math.abs(perturbed.phi - clean.phi - 0.2)).toBeLessThan(0.04);
     // --perturb-sigma 0.2: dissipation 0.04 / 0.05 = 0.8, cross-term sd 0.02; 0.08 is 4 sd.

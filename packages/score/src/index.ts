@@ -4,6 +4,8 @@ export * from './kgmm.js';
 export * from './langevin.js';
 export * from './network-score.js';
 export * from './phi.js';
+export * from './regime.js';
 export * from './score-model.js';
 export * from './stein.js';
+export * from './uncertainty.js';
 export * from './unet.js';

@@ -4,15 +4,22 @@
  *     dx = Phi s(x) dt + sqrt(2) Sigma dW,   Sigma Sigma^T = Phi_S,   Phi = Cdot V^{-1}.
  *
  * `fitLangevin` z-scores the series, learns the score (DSM with an MLP or the periodic U-Net, KGMM, or
- * a given score), evaluates the Stein matrix V on (perturbed) samples, estimates Cdot = M Q diag(pi) M^T
- * from a tree partition and the finite-volume generator Q (methods.md section 3), and forms Phi, the
- * shift of Phi_S when it is not positive definite (applied to drift and noise alike), and Sigma.
- * The returned model simulates in ORIGINAL units through `system()`.
+ * a given score), evaluates the Stein matrix V on (perturbed) samples, measures the regime of the
+ * series (`incrementScaling`), estimates Cdot with the estimator that fits it (`LagCdot` for
+ * diffusive data, the finite-volume `GeneratorCdot` for smooth data), and forms Phi, the shift of
+ * Phi_S when it is not positive definite (applied to drift and noise alike), and Sigma, with block-
+ * bootstrap standard errors and intervals of every entry (`bootstrapPhi`). The returned model
+ * simulates in ORIGINAL units through `system()`.
  */
-import { buildTreePartition, type Partition, partitionFromJSON } from '@sdekit/partition';
+import { type Partition, partitionFromJSON, segmentBounds } from '@sdekit/partition';
 import {
+  autocorrelationTimeOf,
   BlowUpError,
+  type BootstrapBlocks,
+  bootstrapBlocks,
   checkBatch,
+  checkInteger,
+  checkKnownOptions,
   checkOpenInterval,
   checkPositive,
   column,
@@ -30,16 +37,54 @@ import {
   transpose,
   ZScore,
 } from '@sdekit/sde';
-import { type CdotEstimator, estimateCdot } from './cdot.js';
+import { type CdotEstimator, GeneratorCdot, LagCdot } from './cdot.js';
 import { type DsmOptions, type TrainingProgress, trainDsm } from './dsm.js';
 import { type KgmmOptions, kgmm } from './kgmm.js';
 import { NetworkScore, type NetworkScoreJSON } from './network-score.js';
 import { langevinCoefficients } from './phi.js';
+import { type IncrementScaling, incrementScaling } from './regime.js';
 import type { ScoreModel } from './score-model.js';
-import { perturb, steinMatrix } from './stein.js';
+import { perturb, steinMatrixByGroup } from './stein.js';
+import {
+  bootstrapPhi,
+  type PhiUncertainty,
+  type PhiUncertaintyJSON,
+  uncertaintyFromJSON,
+  uncertaintyInDataUnits,
+  uncertaintyToJSON,
+} from './uncertainty.js';
 
 /** fitLangevin warns when the smallest singular value of the Stein matrix V is below this (exact: 1). */
 const STEIN_MIN_SINGULAR_WARN = 0.5;
+/** fitLangevin warns ("series too short") when ||SE(Phi_S)||_F / ||Phi_S||_F exceeds this. */
+export const PHI_S_RELATIVE_SE_WARN = 0.1;
+/** The keys of LangevinOptions (unknown keys are rejected, naming the closest). */
+const LANGEVIN_OPTION_KEYS = [
+  'score',
+  'sigma',
+  'dsm',
+  'kgmm',
+  'cdotEstimator',
+  'pMin',
+  'maxBuildPoints',
+  'correction',
+  'perturbSeries',
+  'uncertainty',
+  'steinSamples',
+  'tailQuantile',
+  'seed',
+  'onProgress',
+] as const;
+/** Fewest samples fitLangevin accepts. */
+const MIN_SAMPLES = 200;
+/** Fewest blocks the bootstrap is run with; the default block length aims at MIN_BLOCKS_TARGET. */
+const MIN_BLOCKS = 10;
+const MIN_BLOCKS_TARGET = 20;
+/** Default score noise levels (z units) for diffusive and for smooth data. */
+const DIFFUSIVE_SIGMA = 0.05;
+const SMOOTH_SIGMA = 0.1;
+/** RNG stream (of the fit's seed) of the bootstrap's block draws. */
+const BOOTSTRAP_STREAM = 7;
 
 /** A score supplied by the caller, in original data units or in z-scored units. */
 export interface GivenScore {
@@ -54,7 +99,7 @@ export interface GivenScore {
 
 /** Stage reported by `fitLangevin`'s progress callback. */
 export interface LangevinProgress {
-  stage: 'score' | 'stein' | 'partition' | 'generator' | 'done';
+  stage: 'score' | 'stein' | 'cdot' | 'bootstrap' | 'done';
   /** Training progress during the 'score' stage. */
   training?: TrainingProgress;
 }
@@ -63,42 +108,51 @@ export interface LangevinProgress {
 export interface LangevinOptions {
   /** How to obtain the score. Default 'dsm-mlp'. */
   score?: 'dsm-mlp' | 'dsm-unet' | 'kgmm' | GivenScore;
-  /** Noise level of DSM/KGMM in z-scored units (methods.md: 0.05 for toys, 0.1 for KS). Default 0.05. */
+  /**
+   * Noise level of DSM/KGMM in z-scored units. Default 0.05 for diffusive data and 0.1 for smooth data
+   * (`diagnostics.regime`): the density of a chaotic flow concentrates near its attractor, and its
+   * score needs the stronger smoothing (measured on Lorenz-63, 8 runs of 500 time units: sigma 0.05
+   * gave a model that ran away to |x| ~ 6e3, sigma 0.1 a marginal KL of 0.016).
+   */
   sigma?: number;
   /** Extra DSM options (network sizes, steps, batch size, learning rate). */
   dsm?: Partial<Omit<DsmOptions, 'sigma' | 'network' | 'seed' | 'onProgress'>>;
   /** Extra KGMM options. */
   kgmm?: Partial<Omit<KgmmOptions, 'sigma' | 'seed' | 'onProgress'>>;
   /**
-   * Tree-partition threshold p_min for the generator (about 0.74 / pMin cells). Default
-   * clamp(40 / N, 5e-5, 0.05) for N points: for diffusive data the finite-volume Cdot is consistent
-   * as the cells shrink and strongly biased on coarse partitions (README, "Choosing the partition").
+   * How Cdot is estimated. 'auto' (default) follows the regime of the series (`incrementScaling`):
+   * the direct lag estimator (`LagCdot`, two-lag extrapolation) for diffusive data, the finite-volume
+   * generator estimator of [G] (`GeneratorCdot`, on the series perturbed at the score's sigma unless
+   * `perturbSeries` is given) for smooth data; `diagnostics.cdotReason` says which and why. 'lag' and
+   * 'generator' force one; a `CdotEstimator` object is used as given.
+   */
+  cdotEstimator?: 'auto' | 'lag' | 'generator' | CdotEstimator;
+  /**
+   * Tree-partition threshold p_min of the generator estimator (about 0.74 / pMin cells). Default
+   * clamp(40 / N, 5e-5, 0.05) for N points.
    */
   pMin?: number;
   /** Build the partition on at most this many points. Default 200000. */
   maxBuildPoints?: number;
-  /**
-   * Finite-dt correction of the generator (methods.md section 3). Default 'none': on fine partitions
-   * of diffusive data the per-state jump-process correction over-corrects (README).
-   */
+  /** Finite-dt correction of the generator estimator (docs/methods.md, generators). Default 'none'. */
   correction?: 'none' | 'per-state' | 'global';
-  /**
-   * 'richardson' (default): bias-corrected two-lag estimate; 'generator': methods.md's plain
-   * M Q diag(pi) M^T (see cdot.ts for the derivation and measured errors).
-   */
-  cdotEstimator?: CdotEstimator;
   /**
    * Estimate Cdot from the perturbed series y~_t = y_t + sigma z_t (fresh z ~ N(0, I) per sample,
    * sigma the score's noise level): its marginal is p_sigma, the density the learned score belongs to
-   * and the model's invariant law, so the generator then describes the same smoothed process. For
-   * smooth (deterministic) data such as KS the clean series gives Cdot -> 0 in every direction the
-   * cells do not resolve; the perturbation adds the dissipation -sigma^2 / dt I of the white noise
+   * and the model's invariant law, so Cdot then describes the same smoothed process. For smooth
+   * (deterministic) data such as KS the clean series gives a generator Cdot -> 0 in every direction
+   * the cells do not resolve; the perturbation adds the dissipation -sigma^2 / dt I of the white noise
    * (as ScoreUNet1D's KS estimator does). A number sigma_c > 0 perturbs at sigma_c instead: the
-   * dissipation becomes sigma_c^2 / dt I, a regularisation of the unresolved directions beyond the
-   * score's smoothing, to be chosen by a statistic of the data such as its ACF (benchmark T3 full:
-   * sigma_c = 2 sigma). Default false.
+   * dissipation becomes sigma_c^2 / dt I. Default: true for the generator estimator chosen by 'auto'
+   * on smooth data, false otherwise.
    */
   perturbSeries?: boolean | number;
+  /**
+   * Block-bootstrap uncertainty of Phi (score held fixed). Default { replicates: 200 }; false skips
+   * it. blockLength (samples) defaults to 5 integrated autocorrelation times (down to 2 to reach 20
+   * blocks); runs shorter than a block are whole blocks.
+   */
+  uncertainty?: false | { replicates?: number; blockLength?: number };
   /** Points used for the Stein matrix (evenly strided subsample). Default 200000. */
   steinSamples?: number;
   /**
@@ -126,31 +180,39 @@ export interface LangevinDiagnostics {
   stein: Matrix;
   /** The Cdot used for Phi (z units). */
   cdot: Matrix;
-  /** methods.md's plain generator estimate M Q diag(pi) M^T (z units), for comparison. */
-  cdotGenerator: Matrix;
-  /** Estimator that produced `cdot`. */
-  cdotEstimator: CdotEstimator;
+  /** Estimator that produced `cdot` ('richardson' only in files of format version 1). */
+  cdotEstimator: 'lag' | 'generator' | 'richardson';
+  /** What was asked for: 'auto', 'lag', 'generator' or 'custom' (an estimator object). */
+  cdotChoice: 'auto' | 'lag' | 'generator' | 'custom';
+  /** Why that estimator was used, in words. */
+  cdotReason: string;
+  /** Order in dt of the estimator's leading bias for a diffusion. */
+  cdotBiasOrder: number;
+  /** Estimator-specific numbers (lag, cells, leave fraction, bias estimate). */
+  cdotDetails: Record<string, number>;
+  /** Regime of the (z-scored, unperturbed) series: increment-moment slopes. Null in version-1 files. */
+  regime: IncrementScaling | null;
   /** Diagonal shift added to Phi_S (0 when it was positive definite). */
   shift: number;
   /** True when the shift rule was applied. */
   shifted: boolean;
   /** Smallest eigenvalue of the unshifted Phi_S. */
   lambdaMin: number;
-  /** Fraction of steps on which the label changes. */
-  leaveFraction: number;
-  /**
-   * tr(C_r) / E|y_{t+dt} - y_t|^2 (z units): within-cell variance over the mean squared one-step
-   * increment; 'richardson' needs it well below 1 and warns above 1 (cdot.ts).
-   */
-  cellStepRatio: number;
+  /** Fraction of steps on which the cell label changes (generator estimator; null otherwise). */
+  leaveFraction: number | null;
   /** True when Cdot came from a perturbed series (`perturbSeries`). */
   perturbedSeries: boolean;
   /** Noise level (z units) of that perturbation: the score's sigma, sigma_c, or 0 when unperturbed. */
   perturbSigma: number;
-  /** Number of partition cells. */
+  /** Number of partition cells (0 when no partition was used). */
   cells: number;
   /** Number of independent series the model was fitted to (1 for a single series). */
   segments: number;
+  /**
+   * Block-bootstrap standard errors and intervals (z units; `LangevinModel.original.uncertainty` in
+   * data units). Null when skipped or when the series is too short for it (then a warning says so).
+   */
+  uncertainty: PhiUncertainty | null;
   /** ||Phi_S||_F^2 / ||Phi||_F^2 and ||Phi_A||_F^2 / ||Phi||_F^2. */
   energyShareS: number;
   energyShareA: number;
@@ -165,6 +227,18 @@ interface MatrixSet {
   phiS: Matrix;
   phiA: Matrix;
   sigma: Matrix;
+}
+
+/** The matrices in data units, with their uncertainty. */
+export interface OriginalUnits extends MatrixSet {
+  /** Block-bootstrap uncertainty in data units (null when none was computed). */
+  uncertainty: PhiUncertainty | null;
+}
+
+/** Per-coordinate range [lo, hi] of the data (original units). */
+export interface DataRange {
+  lo: Float64Array;
+  hi: Float64Array;
 }
 
 /**
@@ -184,26 +258,55 @@ export interface TailBox {
   hi: Float64Array;
 }
 
-/** Serialised LangevinModel. */
+type Nested = number[][];
+
+/** Serialised LangevinModel, format version 2: matrices in data units, z-unit ones under `zUnits`. */
 export interface LangevinModelJSON {
+  format: 'sdekit.langevin-model';
+  version: 2;
+  dim: number;
+  dt: number;
+  zscore: ReturnType<ZScore['toJSON']>;
+  /** Phi, Phi_S, Phi_A and Sigma in the units of the data (drift Phi s_x(x), noise sqrt(2) Sigma dW). */
+  phi: Nested;
+  phiS: Nested;
+  phiA: Nested;
+  sigma: Nested;
+  /** The same matrices in z-scored units (Phi_x = S Phi_z S, Sigma_x = S Sigma_z). */
+  zUnits: { phi: Nested; phiS: Nested; phiA: Nested; sigma: Nested };
+  /** Block-bootstrap uncertainty in data units, or null. */
+  uncertainty: PhiUncertaintyJSON | null;
+  /** Per-coordinate data range (original units), watched by simulations for runaway paths. */
+  dataRange: { lo: number[]; hi: number[] };
+  /** Diagnostics (z units); the uncertainty is stored once, above. */
+  diagnostics: Omit<LangevinDiagnostics, 'stein' | 'cdot' | 'uncertainty'> & { stein: Nested; cdot: Nested };
+  scoreSigma: number;
+  score: NetworkScoreJSON | { format: 'external'; units: 'original' | 'z' };
+  /** The partition of the generator estimator, or null when none was used. */
+  partition: ReturnType<Partition['toJSON']> | null;
+  tailBox: { quantile: number; lo: number[]; hi: number[] } | null;
+}
+
+/** Format version 1 (z-unit matrices at the top level, always a partition); read by `fromJSON`. */
+export interface LangevinModelJSONv1 {
   format: 'sdekit.langevin-model';
   version: 1;
   dim: number;
   dt: number;
   zscore: ReturnType<ZScore['toJSON']>;
-  phi: number[][];
-  phiS: number[][];
-  phiA: number[][];
-  sigma: number[][];
-  diagnostics: Omit<LangevinDiagnostics, 'stein' | 'cdot' | 'cdotGenerator'> & {
-    stein: number[][];
-    cdot: number[][];
-    cdotGenerator: number[][];
+  phi: Nested;
+  phiS: Nested;
+  phiA: Nested;
+  sigma: Nested;
+  diagnostics: Record<string, unknown> & {
+    stein: Nested;
+    cdot: Nested;
+    warnings: string[];
+    cdotEstimator: 'richardson' | 'generator';
   };
   scoreSigma: number;
   score: NetworkScoreJSON | { format: 'external'; units: 'original' | 'z' };
   partition: ReturnType<Partition['toJSON']>;
-  /** Absent in files written before the tail continuation existed (then none is applied). */
   tailBox?: { quantile: number; lo: number[]; hi: number[] } | null;
 }
 
@@ -315,15 +418,18 @@ export class LangevinModel {
   readonly phiA: Matrix;
   /** Lower Cholesky factor of Phi_S (z units). */
   readonly sigma: Matrix;
-  /** The same matrices in original units. */
-  readonly original: MatrixSet;
+  /** The same matrices in original (data) units, with their block-bootstrap uncertainty. */
+  readonly original: OriginalUnits;
   readonly diagnostics: LangevinDiagnostics;
   readonly zscore: ZScore;
   /** Score in z-scored units. */
   readonly score: ScoreModel;
   /** Noise level of the score's smoothed density (z units; 0 for an exact score). */
   readonly scoreSigma: number;
-  readonly partition: Partition;
+  /** The partition of the generator estimator (null when the lag estimator was used). */
+  readonly partition: Partition | null;
+  /** Per-coordinate range of the data (original units). */
+  readonly dataRange: DataRange;
   /** Where `system()` continues the score with a restoring term (null: raw score everywhere). */
   readonly tailBox: TailBox | null;
   private readonly externalUnits: 'original' | 'z' | null;
@@ -336,9 +442,12 @@ export class LangevinModel {
     zscore: ZScore;
     score: ScoreModel;
     scoreSigma: number;
-    partition: Partition;
+    partition: Partition | null;
+    dataRange: DataRange;
     externalUnits: 'original' | 'z' | null;
     tailBox: TailBox | null;
+    /** The data-unit uncertainty as stored (so that a JSON round trip is exact); else scaled from z. */
+    originalUncertainty?: PhiUncertainty | null;
   }) {
     this.dim = args.dim;
     this.dt = args.dt;
@@ -353,7 +462,31 @@ export class LangevinModel {
     this.partition = args.partition;
     this.externalUnits = args.externalUnits;
     this.tailBox = args.tailBox;
-    this.original = toOriginal(args.matrices, Float64Array.from(args.zscore.std));
+    this.dataRange = args.dataRange;
+    const std = Float64Array.from(args.zscore.std);
+    const u = args.diagnostics.uncertainty;
+    this.original = {
+      ...toOriginal(args.matrices, std),
+      uncertainty: args.originalUncertainty ?? (u ? uncertaintyInDataUnits(u, std) : null),
+    };
+  }
+
+  /**
+   * The box a simulation of this model is watched against (`simulate`'s `watch`, original units):
+   * the data's range, widened to the tail box where that reaches further.
+   */
+  watchBox(): DataRange {
+    const lo = Float64Array.from(this.dataRange.lo);
+    const hi = Float64Array.from(this.dataRange.hi);
+    if (this.tailBox) {
+      for (let j = 0; j < this.dim; j++) {
+        const m = this.zscore.mean[j];
+        const sd = this.zscore.std[j];
+        lo[j] = Math.min(lo[j], m + sd * this.tailBox.lo[j]);
+        hi[j] = Math.max(hi[j], m + sd * this.tailBox.hi[j]);
+      }
+    }
+    return { lo, hi };
   }
 
   /**
@@ -422,27 +555,35 @@ export class LangevinModel {
       this.externalUnits === null
         ? (this.score as NetworkScore).toJSON()
         : { format: 'external', units: this.externalUnits };
-    const { stein, cdot: c, cdotGenerator, ...rest } = this.diagnostics;
+    const { stein, cdot: c, uncertainty: _z, ...rest } = this.diagnostics;
+    const o = this.original;
     return {
       format: 'sdekit.langevin-model',
-      version: 1,
+      version: 2,
       dim: this.dim,
       dt: this.dt,
       zscore: this.zscore.toJSON(),
-      phi: this.phi.toArray(),
-      phiS: this.phiS.toArray(),
-      phiA: this.phiA.toArray(),
-      sigma: this.sigma.toArray(),
+      phi: o.phi.toArray(),
+      phiS: o.phiS.toArray(),
+      phiA: o.phiA.toArray(),
+      sigma: o.sigma.toArray(),
+      zUnits: {
+        phi: this.phi.toArray(),
+        phiS: this.phiS.toArray(),
+        phiA: this.phiA.toArray(),
+        sigma: this.sigma.toArray(),
+      },
+      uncertainty: o.uncertainty ? uncertaintyToJSON(o.uncertainty) : null,
+      dataRange: { lo: Array.from(this.dataRange.lo), hi: Array.from(this.dataRange.hi) },
       diagnostics: {
         ...rest,
         warnings: [...rest.warnings],
         stein: stein.toArray(),
         cdot: c.toArray(),
-        cdotGenerator: cdotGenerator.toArray(),
       },
       scoreSigma: this.scoreSigma,
       score,
-      partition: this.partition.toJSON(),
+      partition: this.partition ? this.partition.toJSON() : null,
       tailBox:
         this.tailBox === null
           ? null
@@ -455,17 +596,22 @@ export class LangevinModel {
   }
 
   /**
-   * Restores a model written by `toJSON()`, network weights included. A model fitted with a
-   * caller-supplied score stores no score; pass the same score model (same units) as `options.score`.
+   * Restores a model written by `toJSON()` (format version 2, or version 1 of earlier releases),
+   * network weights included. A model fitted with a caller-supplied score stores no score; pass the
+   * same score model (same units) as `options.score`.
    */
-  static fromJSON(json: LangevinModelJSON, options: { score?: ScoreModel } = {}): LangevinModel {
-    if (json?.format !== 'sdekit.langevin-model' || json.version !== 1) {
+  static fromJSON(
+    json: LangevinModelJSON | LangevinModelJSONv1,
+    options: { score?: ScoreModel } = {},
+  ): LangevinModel {
+    if (json?.format !== 'sdekit.langevin-model' || (json.version !== 1 && json.version !== 2)) {
       throw new FormatError(
         'LangevinModel',
-        `expected format sdekit.langevin-model version 1, got ${json?.format} ${json?.version}`,
+        `expected format sdekit.langevin-model version 1 or 2, got ${json?.format} ${json?.version}`,
       );
     }
     const zscore = ZScore.fromJSON(json.zscore);
+    const std = Float64Array.from(zscore.std);
     let score: ScoreModel;
     let externalUnits: 'original' | 'z' | null = null;
     if (json.score.format === 'external') {
@@ -491,41 +637,98 @@ export class LangevinModel {
     } else {
       score = NetworkScore.fromJSON(json.score);
     }
-    const { stein, cdot: c, cdotGenerator, ...rest } = json.diagnostics;
-    return new LangevinModel({
+    const tailBox = json.tailBox
+      ? {
+          quantile: json.tailBox.quantile,
+          lo: Float64Array.from(json.tailBox.lo),
+          hi: Float64Array.from(json.tailBox.hi),
+        }
+      : null;
+    const common = {
       dim: json.dim,
       dt: json.dt,
+      zscore,
+      score,
+      scoreSigma: json.scoreSigma,
+      partition: json.partition ? partitionFromJSON(json.partition) : null,
+      externalUnits,
+      tailBox,
+    };
+    if (json.version === 1) return LangevinModel.fromVersion1(json, common);
+    const { stein, cdot: c, ...rest } = json.diagnostics;
+    const ux = json.uncertainty ? uncertaintyFromJSON(json.uncertainty) : null;
+    const uz = ux
+      ? uncertaintyInDataUnits(
+          ux,
+          std.map((v) => 1 / v),
+        )
+      : null;
+    return new LangevinModel({
+      ...common,
+      originalUncertainty: ux,
+      matrices: {
+        phi: Matrix.from(json.zUnits.phi),
+        phiS: Matrix.from(json.zUnits.phiS),
+        phiA: Matrix.from(json.zUnits.phiA),
+        sigma: Matrix.from(json.zUnits.sigma),
+      },
+      dataRange: { lo: Float64Array.from(json.dataRange.lo), hi: Float64Array.from(json.dataRange.hi) },
+      diagnostics: {
+        ...rest,
+        warnings: [...rest.warnings],
+        stein: Matrix.from(stein),
+        cdot: Matrix.from(c),
+        uncertainty: uz,
+      },
+    });
+  }
+
+  /** Version-1 files: z-unit matrices at the top level, no regime, no uncertainty, no data range. */
+  private static fromVersion1(
+    json: LangevinModelJSONv1,
+    common: Omit<ConstructorParameters<typeof LangevinModel>[0], 'matrices' | 'diagnostics' | 'dataRange'>,
+  ): LangevinModel {
+    const r = json.diagnostics as Record<string, unknown>;
+    const num = (k: string, fallback: number) => (typeof r[k] === 'number' ? (r[k] as number) : fallback);
+    const zscore = common.zscore;
+    // No data range was stored: the 5-sigma box around the mean stands in for it.
+    const lo = Float64Array.from(zscore.mean, (m, j) => m - 5 * zscore.std[j]);
+    const hi = Float64Array.from(zscore.mean, (m, j) => m + 5 * zscore.std[j]);
+    const estimator = json.diagnostics.cdotEstimator;
+    return new LangevinModel({
+      ...common,
       matrices: {
         phi: Matrix.from(json.phi),
         phiS: Matrix.from(json.phiS),
         phiA: Matrix.from(json.phiA),
         sigma: Matrix.from(json.sigma),
       },
+      dataRange: { lo, hi },
       diagnostics: {
-        ...rest,
-        // Files written before this diagnostic existed lack it.
-        cellStepRatio: rest.cellStepRatio ?? Number.NaN,
-        steinMinSingularValue: rest.steinMinSingularValue ?? Number.NaN,
-        perturbedSeries: rest.perturbedSeries ?? false,
-        perturbSigma: rest.perturbSigma ?? (rest.perturbedSeries === true ? json.scoreSigma : 0),
-        segments: rest.segments ?? 1,
-        warnings: [...rest.warnings],
-        stein: Matrix.from(stein),
-        cdot: Matrix.from(c),
-        cdotGenerator: Matrix.from(cdotGenerator),
+        steinError: num('steinError', Number.NaN),
+        steinMinSingularValue: num('steinMinSingularValue', Number.NaN),
+        stein: Matrix.from(json.diagnostics.stein),
+        cdot: Matrix.from(json.diagnostics.cdot),
+        cdotEstimator: estimator,
+        cdotChoice: estimator === 'generator' ? 'generator' : 'auto',
+        cdotReason: 'read from a format-version-1 file',
+        cdotBiasOrder: estimator === 'generator' ? 1 : 2,
+        cdotDetails: {},
+        regime: null,
+        shift: num('shift', 0),
+        shifted: r.shifted === true,
+        lambdaMin: num('lambdaMin', Number.NaN),
+        leaveFraction: num('leaveFraction', Number.NaN),
+        perturbedSeries: r.perturbedSeries === true,
+        perturbSigma: num('perturbSigma', r.perturbedSeries === true ? json.scoreSigma : 0),
+        cells: num('cells', 0),
+        segments: num('segments', 1),
+        energyShareS: num('energyShareS', Number.NaN),
+        energyShareA: num('energyShareA', Number.NaN),
+        heldOutLoss: typeof r.heldOutLoss === 'number' ? r.heldOutLoss : null,
+        uncertainty: null,
+        warnings: [...json.diagnostics.warnings],
       },
-      zscore,
-      score,
-      scoreSigma: json.scoreSigma,
-      partition: partitionFromJSON(json.partition),
-      externalUnits,
-      tailBox: json.tailBox
-        ? {
-            quantile: json.tailBox.quantile,
-            lo: Float64Array.from(json.tailBox.lo),
-            hi: Float64Array.from(json.tailBox.hi),
-          }
-        : null,
     });
   }
 
@@ -597,20 +800,20 @@ export function fitLangevin(
     );
   }
   checkPositive('series.dt', series.dt);
-  const seed = options.seed;
-  const sigma = options.sigma ?? 0.05;
-  checkPositive('sigma', sigma);
-  // Default: cells of about 40 to 80 points (as fine as the data allow; see cdot.ts), within [5e-5, 0.05].
-  const pMin = options.pMin ?? Math.min(0.05, Math.max(5e-5, 40 / n));
-  checkOpenInterval('pMin', pMin, 0, 0.5);
-  const minPoints = Math.ceil(10 / pMin);
-  if (n < minPoints) {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError('options', 'must be an object', 'pass { seed, ... }');
+  }
+  checkKnownOptions('fitLangevin options', options, LANGEVIN_OPTION_KEYS);
+  if (n < MIN_SAMPLES) {
     throw new InvalidArgumentError(
       'series',
-      `has ${n} points, too short for a partition with pMin = ${pMin} (about ${Math.round(0.74 / pMin)} cells; at least ${minPoints} points needed)`,
-      'pass a longer series or a larger pMin',
+      `has ${n} samples; fitLangevin needs at least ${MIN_SAMPLES} (score training, Cdot and its error bars)`,
+      'pass a longer series or more runs',
     );
   }
+  const seed = options.seed;
+  if (options.sigma !== undefined) checkPositive('sigma', options.sigma);
+  if (options.pMin !== undefined) checkOpenInterval('pMin', options.pMin, 0, 0.5);
   const tailQuantile = options.tailQuantile ?? 1e-3 / dim;
   if (!(tailQuantile >= 0 && tailQuantile < 0.5)) {
     throw new InvalidArgumentError(
@@ -620,25 +823,47 @@ export function fitLangevin(
     );
   }
   const correction = options.correction ?? 'none';
-  const estimator = options.cdotEstimator ?? 'richardson';
-  if (estimator !== 'richardson' && estimator !== 'generator') {
+  const cdotOption = options.cdotEstimator ?? 'auto';
+  const isObject = typeof cdotOption === 'object' && cdotOption !== null;
+  if (isObject && typeof (cdotOption as CdotEstimator).estimate !== 'function') {
     throw new InvalidArgumentError(
       'cdotEstimator',
-      `unknown estimator '${estimator}'`,
-      "pass 'richardson' or 'generator'",
+      'is an object without an estimate(input) method',
+      "pass 'auto', 'lag', 'generator' or a CdotEstimator such as new LagCdot({ lag: 2 })",
     );
   }
-  if (estimator === 'richardson' && correction !== 'none') {
+  if (!isObject && cdotOption !== 'auto' && cdotOption !== 'lag' && cdotOption !== 'generator') {
+    throw new InvalidArgumentError(
+      'cdotEstimator',
+      `unknown estimator '${String(cdotOption)}'${String(cdotOption) === 'richardson' ? " (the within-cell-restored 'richardson' estimator was removed: 'lag' is more accurate on diffusive data)" : ''}`,
+      "pass 'auto', 'lag' or 'generator'",
+    );
+  }
+  if (cdotOption === 'lag' && correction !== 'none') {
     throw new InvalidArgumentError(
       'correction',
-      `'${correction}' applies to cdotEstimator 'generator' only`,
+      `'${correction}' applies to the generator estimator only`,
       "use cdotEstimator: 'generator' or correction: 'none'",
     );
   }
+  const uncertaintyOption = options.uncertainty ?? {};
+  if (uncertaintyOption !== false && (typeof uncertaintyOption !== 'object' || uncertaintyOption === null)) {
+    throw new InvalidArgumentError(
+      'uncertainty',
+      `must be false or { replicates?, blockLength? }, got ${String(uncertaintyOption)}`,
+      'pass false to skip the bootstrap, or an object',
+    );
+  }
+  const replicates = uncertaintyOption === false ? 0 : (uncertaintyOption.replicates ?? 200);
+  if (uncertaintyOption !== false) {
+    checkInteger('uncertainty.replicates', replicates, 20);
+    if (uncertaintyOption.blockLength !== undefined)
+      checkInteger('uncertainty.blockLength', uncertaintyOption.blockLength, 1);
+  }
   const choice = options.score ?? 'dsm-mlp';
-  const perturbOption = options.perturbSeries ?? false;
+  const perturbOption = options.perturbSeries;
   if (typeof perturbOption === 'number') checkPositive('perturbSeries', perturbOption);
-  else if (typeof perturbOption !== 'boolean') {
+  else if (perturbOption !== undefined && typeof perturbOption !== 'boolean') {
     throw new InvalidArgumentError(
       'perturbSeries',
       `must be a boolean or a noise level > 0, got ${String(perturbOption)}`,
@@ -697,6 +922,109 @@ export function fitLangevin(
   const y = zscore.apply(series.data);
   const warnings = stationarityWarnings(y, n, dim);
 
+  // Regime of the series, and the score noise level and Cdot estimator that fit it.
+  const regime = incrementScaling(y, dim, segmentStarts);
+  const sigma = options.sigma ?? (regime.regime === 'smooth' ? SMOOTH_SIGMA : DIFFUSIVE_SIGMA);
+  const slopeText = `increment slope ${regime.slope.toFixed(2)} over lags ${regime.lags.join(', ')}`;
+  let estimator: CdotEstimator;
+  let cdotChoice: LangevinDiagnostics['cdotChoice'];
+  let cdotReason: string;
+  let perturbDefault = false;
+  const generator = () =>
+    new GeneratorCdot({ pMin: options.pMin, correction, seed, maxBuildPoints: options.maxBuildPoints });
+  if (isObject) {
+    estimator = cdotOption as CdotEstimator;
+    cdotChoice = 'custom';
+    cdotReason = `the caller's estimator ('${estimator.name}')`;
+  } else if (cdotOption === 'lag') {
+    estimator = new LagCdot();
+    cdotChoice = 'lag';
+    cdotReason = 'asked for';
+  } else if (cdotOption === 'generator') {
+    estimator = generator();
+    cdotChoice = 'generator';
+    cdotReason = 'asked for';
+  } else {
+    cdotChoice = 'auto';
+    if (regime.regime === 'smooth') {
+      estimator = generator();
+      perturbDefault = true;
+      cdotReason =
+        `smooth data (${slopeText}, about 2 for smooth paths): the finite-volume generator estimator, ` +
+        'on the series perturbed at the score noise level';
+    } else {
+      estimator = new LagCdot();
+      cdotReason =
+        regime.regime === 'diffusive'
+          ? `diffusive data (${slopeText}, about 1 for a diffusion): the direct two-lag estimator`
+          : `the series decorrelates within a few samples (${slopeText}): the direct two-lag estimator`;
+    }
+    if (correction !== 'none' && estimator.name === 'lag') {
+      throw new InvalidArgumentError(
+        'correction',
+        `'${correction}' applies to the generator estimator only, and 'auto' chose the lag estimator (${cdotReason})`,
+        "use cdotEstimator: 'generator' or correction: 'none'",
+      );
+    }
+  }
+  if (regime.regime === 'unresolved') {
+    warnings.push(
+      `the series decorrelates within a few samples (${slopeText}; 1 for a resolved diffusion, 2 for smooth data): ` +
+        'the sampling interval dt is too coarse for the dynamics, and Phi (a short-time quantity) is poorly determined; sample more often',
+    );
+  }
+  {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const v of regime.slopes) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    const smoothCoords = regime.slopes.filter((v) => v >= 1.5).length;
+    if (smoothCoords > 0 && smoothCoords < regime.slopes.length) {
+      warnings.push(
+        `the coordinates disagree on the regime (increment slopes ${lo.toFixed(2)} to ${hi.toFixed(2)}; ` +
+          `${smoothCoords} of ${regime.slopes.length} look smooth): ${cdotReason.split(':')[0]} decided; check diagnostics.regime.slopes`,
+      );
+    }
+  }
+
+  // Bootstrap blocks: several integrated autocorrelation times, or whole runs.
+  const bounds = segmentBounds(segmentStarts, n);
+  let blocks: BootstrapBlocks | null = null;
+  let autocorrelationTime = Number.NaN;
+  if (replicates > 0) {
+    autocorrelationTime = autocorrelationTimeOf(y, dim, bounds).tau;
+    const given = uncertaintyOption === false ? undefined : uncertaintyOption.blockLength;
+    const length =
+      given ??
+      Math.max(
+        1,
+        Math.ceil(
+          Math.min(5 * autocorrelationTime, Math.max(2 * autocorrelationTime, n / MIN_BLOCKS_TARGET)),
+        ),
+      );
+    const candidate = bootstrapBlocks(bounds, length);
+    const count = candidate.bounds.length - 1;
+    if (count >= MIN_BLOCKS) blocks = candidate;
+    else if (given !== undefined) {
+      throw new InvalidArgumentError(
+        'uncertainty.blockLength',
+        `${given} samples leaves ${count} blocks; the bootstrap needs at least ${MIN_BLOCKS}`,
+        'pass a shorter blockLength, a longer series, or uncertainty: false',
+      );
+    } else {
+      throw new InvalidArgumentError(
+        'series',
+        `is too short for error bars: it spans ${(n / autocorrelationTime).toFixed(1)} integrated autocorrelation times ` +
+          `(${autocorrelationTime.toFixed(1)} samples each) in ${bounds.length - 1} run${bounds.length > 2 ? 's' : ''}, ` +
+          `and the block bootstrap of Phi needs at least ${MIN_BLOCKS} blocks of 2 or more (or ${MIN_BLOCKS} runs); ` +
+          'Phi is not determined by these data',
+        'pass a longer series or more runs, or uncertainty: false (sdekit fit-langevin --bootstrap 0) to fit without error bars',
+      );
+    }
+  }
+
   // 1. Score in z units.
   options.onProgress?.({ stage: 'score' });
   const onTraining = options.onProgress
@@ -731,12 +1059,31 @@ export function fitLangevin(
     heldOutLoss = r.heldOutLoss;
   }
 
-  // 2. Stein matrix on (perturbed) samples.
+  // 2. Stein matrix on (perturbed) samples, with per-block sums for the bootstrap.
   options.onProgress?.({ stage: 'stein' });
-  const v = steinMatrix(score, subsample(y, n, dim, options.steinSamples ?? 200_000), dim, {
-    sigma: scoreSigma,
-    seed: seed + 1,
-  });
+  const steinMax = options.steinSamples ?? 200_000;
+  const steinPoints = subsample(y, n, dim, steinMax);
+  const steinN = steinPoints.length / dim;
+  let steinGroup: Int32Array | null = null;
+  if (blocks) {
+    steinGroup = new Int32Array(steinN);
+    const b = blocks.bounds;
+    let k = 0;
+    for (let i = 0; i < steinN; i++) {
+      const t = steinN === n ? i : Math.floor((i * n) / steinMax);
+      while (t >= b[k + 1]) k++;
+      steinGroup[i] = k;
+    }
+  }
+  const stein = steinMatrixByGroup(
+    score,
+    steinPoints,
+    dim,
+    steinGroup,
+    blocks ? blocks.bounds.length - 1 : 1,
+    { sigma: scoreSigma, seed: seed + 1 },
+  );
+  const v = stein.v;
   let steinError = 0;
   for (let i = 0; i < dim; i++)
     for (let j = 0; j < dim; j++) steinError += (v.data[i * dim + j] + (i === j ? 1 : 0)) ** 2;
@@ -750,18 +1097,34 @@ export function fitLangevin(
     );
   }
 
-  // 3. Partition, labels, generator, pi, centroids, Cdot.
-  options.onProgress?.({ stage: 'partition' });
-  const perturbSigma = perturbOption === true ? scoreSigma : perturbOption === false ? 0 : perturbOption;
-  const yGen = perturbSigma > 0 ? perturb(y, perturbSigma, Rng.fromSeed(seed + 2)) : y;
-  const partition = buildTreePartition(yGen, dim, { pMin, seed, maxBuildPoints: options.maxBuildPoints });
-  const labels = partition.assign(yGen);
-  options.onProgress?.({ stage: 'generator' });
-  const K = partition.size;
-  const est = estimateCdot(yGen, dim, labels, K, series.dt, { estimator, correction, segmentStarts });
+  // 3. Cdot from the (perturbed) series.
+  options.onProgress?.({ stage: 'cdot' });
+  // 'auto' on smooth data perturbs at the score's noise level; an exact score (sigma 0) has none.
+  const perturbRequest = perturbOption ?? (perturbDefault && scoreSigma > 0);
+  if (perturbDefault && perturbOption === undefined && !(scoreSigma > 0))
+    cdotReason = cdotReason.replace(
+      ', on the series perturbed at the score noise level',
+      ' (the score has noise level 0, so the series is not perturbed)',
+    );
+  const perturbSigma = perturbRequest === true ? scoreSigma : perturbRequest === false ? 0 : perturbRequest;
+  if (perturbRequest === true && !(scoreSigma > 0)) {
+    throw new InvalidArgumentError(
+      'perturbSeries',
+      `perturbs the series at the score noise level, and the given score has sigma 0 (${cdotReason})`,
+      'pass options.score.sigma, a number perturbSeries, or perturbSeries: false',
+    );
+  }
+  const yCdot = perturbSigma > 0 ? perturb(y, perturbSigma, Rng.fromSeed(seed + 2)) : y;
+  const est = estimator.estimate({
+    y: yCdot,
+    dim,
+    dt: series.dt,
+    segmentStarts,
+    blocks: blocks ?? undefined,
+  });
   // The generator's "leave fraction > 0.3" warning assumes a jump process on coarse cells; fine cells
-  // with leave fractions near 1 are the consistent regime for diffusions (README, "Choosing the
-  // partition"), so that one warning is only passed on when a finite-dt correction was requested.
+  // with leave fractions near 1 are the consistent regime for diffusions, so that one warning is only
+  // passed on when a finite-dt correction was requested.
   for (const w of est.warnings)
     if (correction !== 'none' || !w.startsWith('leave fraction')) warnings.push(w);
   const c = est.cdot;
@@ -773,25 +1136,69 @@ export function fitLangevin(
       `Phi_S was not positive definite (lambda_min = ${coeff.lambdaMin.toExponential(3)}); shifted by ${coeff.shift.toExponential(3)} I in drift and noise`,
     );
   }
+
+  // 5. Uncertainty: block bootstrap of Cdot and V with the score held fixed.
+  let uncertainty: PhiUncertainty | null = null;
+  if (blocks) {
+    options.onProgress?.({ stage: 'bootstrap' });
+    uncertainty = bootstrapPhi({
+      cdot: est,
+      stein,
+      point: coeff,
+      blocks,
+      autocorrelationTime,
+      replicates,
+      rng: Rng.fromSeed(seed, BOOTSTRAP_STREAM),
+    });
+    if (uncertainty.phiSRelativeSE > PHI_S_RELATIVE_SE_WARN) {
+      warnings.push(
+        `series too short: Phi_S has a relative standard error of ${(100 * uncertainty.phiSRelativeSE).toFixed(0)} % ` +
+          `(block bootstrap, ${uncertainty.blocks} blocks), above ${100 * PHI_S_RELATIVE_SE_WARN} %; the dissipation and the noise ` +
+          'of the model are not determined to better than that. Use a longer series or more runs',
+      );
+    }
+    if (uncertainty.nonPositiveDefiniteFraction > (1 - uncertainty.level) / 2) {
+      warnings.push(
+        `series too short: ${(100 * uncertainty.nonPositiveDefiniteFraction).toFixed(0)} % of the bootstrap replicates give a ` +
+          'Phi_S that is not positive definite, so its 95 % interval contains models without dissipation in some direction. ' +
+          'Use a longer series or more runs',
+      );
+    }
+  }
+
+  let lo = new Float64Array(dim).fill(Number.POSITIVE_INFINITY);
+  let hi = new Float64Array(dim).fill(Number.NEGATIVE_INFINITY);
+  for (let i = 0; i < series.data.length; i++) {
+    const j = i % dim;
+    const x = series.data[i];
+    if (x < lo[j]) lo[j] = x;
+    if (x > hi[j]) hi[j] = x;
+  }
+  lo = Float64Array.from(lo);
+  hi = Float64Array.from(hi);
   const diagnostics: LangevinDiagnostics = {
     steinError,
     steinMinSingularValue,
     stein: v,
     cdot: c,
-    cdotGenerator: est.cdotGenerator,
-    cdotEstimator: estimator,
+    cdotEstimator: est.estimator,
+    cdotChoice,
+    cdotReason,
+    cdotBiasOrder: est.biasOrder,
+    cdotDetails: est.details,
+    regime,
     shift: coeff.shift,
     shifted: coeff.shift > 0,
     lambdaMin: coeff.lambdaMin,
-    leaveFraction: est.leaveFraction,
-    cellStepRatio: est.cellStepRatio,
-    perturbedSeries: yGen !== y,
+    leaveFraction: est.details.leaveFraction ?? null,
+    perturbedSeries: yCdot !== y,
     perturbSigma,
-    cells: K,
+    cells: est.partition ? est.partition.size : 0,
     segments: (segmentStarts?.length ?? 0) + 1,
     energyShareS: coeff.energyShareS,
     energyShareA: coeff.energyShareA,
     heldOutLoss,
+    uncertainty,
     warnings,
   };
   options.onProgress?.({ stage: 'done' });
@@ -804,7 +1211,8 @@ export function fitLangevin(
     zscore,
     score,
     scoreSigma,
-    partition,
+    partition: est.partition,
+    dataRange: { lo, hi },
     externalUnits,
   });
 }

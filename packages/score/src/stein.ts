@@ -26,6 +26,16 @@ export interface SteinOptions {
   chunk?: number;
 }
 
+/** Result of `steinMatrixByGroup`. */
+export interface SteinGroupSums {
+  /** V over all samples. */
+  v: Matrix;
+  /** Per group g, sum over its samples of s(x) x^T (D x D, row-major, at g * D * D). */
+  sums: Float64Array;
+  /** Samples per group. */
+  counts: Float64Array;
+}
+
 /**
  * V = (1/N) sum_i s(x_i) x_i^T, a D x D matrix (V[a][b] = mean of s_a x_b), accumulated in float64.
  *
@@ -39,6 +49,25 @@ export function steinMatrix(
   dim: number,
   options: SteinOptions = {},
 ): Matrix {
+  return steinMatrixByGroup(score, samples, dim, null, 1, options).v;
+}
+
+/**
+ * `steinMatrix` with the sums of s(x) x^T kept per group of samples (group[i] in [0, groups)): the
+ * sufficient statistics of V for a block bootstrap with the score held fixed. `group` null puts
+ * every sample in group 0.
+ *
+ * @example
+ * const { v, sums, counts } = steinMatrixByGroup(score, samples, 2, blockOfSample, 40);
+ */
+export function steinMatrixByGroup(
+  score: ScoreModel,
+  samples: Float64Array,
+  dim: number,
+  group: Int32Array | null,
+  groups: number,
+  options: SteinOptions = {},
+): SteinGroupSums {
   const n = checkBatch('samples', samples, dim);
   if (score.dim !== dim) {
     throw new DimensionError(
@@ -47,23 +76,38 @@ export function steinMatrix(
       "pass a score model of the samples' dimension",
     );
   }
+  if (group !== null && group.length !== n) {
+    throw new DimensionError(
+      'group',
+      `has ${group.length} entries for ${n} samples`,
+      'pass one group per sample',
+    );
+  }
+  checkInteger('groups', groups, 1);
   const sigma = options.sigma ?? 0;
   const chunk = options.chunk ?? 8192;
   checkInteger('chunk', chunk, 1);
   const rng = Rng.fromSeed(options.seed ?? 0, 1);
-  const v = new Matrix(dim, dim);
+  const dd = dim * dim;
+  const sums = new Float64Array(groups * dd);
+  const counts = new Float64Array(groups);
   for (let start = 0; start < n; start += chunk) {
     const count = Math.min(chunk, n - start);
     let x = samples.subarray(start * dim, (start + count) * dim);
     if (sigma > 0) x = perturb(x, sigma, rng);
     const s = score.score(x);
     for (let i = 0; i < count; i++) {
+      const g = group === null ? 0 : group[start + i];
+      counts[g]++;
+      const o = g * dd;
       for (let a = 0; a < dim; a++) {
         const sa = s[i * dim + a];
-        for (let b = 0; b < dim; b++) v.data[a * dim + b] += sa * x[i * dim + b];
+        for (let b = 0; b < dim; b++) sums[o + a * dim + b] += sa * x[i * dim + b];
       }
     }
   }
-  for (let k = 0; k < v.data.length; k++) v.data[k] /= n;
-  return v;
+  const v = new Matrix(dim, dim);
+  for (let g = 0; g < groups; g++) for (let k = 0; k < dd; k++) v.data[k] += sums[g * dd + k];
+  for (let k = 0; k < dd; k++) v.data[k] /= n;
+  return { v, sums, counts };
 }

@@ -217,7 +217,9 @@ describe('fitLangevin with the U-Net (integration)', () => {
       seed: 2,
     });
     expect(model.dim).toBe(w);
-    expect(model.diagnostics.cells).toBeGreaterThan(10);
+    // An AR(1) field is a sampled diffusion: the lag estimator, no partition.
+    expect(model.diagnostics.regime?.regime).toBe('diffusive');
+    expect(model.diagnostics.cdotEstimator).toBe('lag');
     const again = LangevinModel.fromJSON(JSON.parse(JSON.stringify(model.toJSON())));
     const x = data.slice(100 * w, 102 * w);
     const a = new Float64Array(2 * w);

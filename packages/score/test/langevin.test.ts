@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   addScaled,
   BlowUpError,
@@ -20,7 +22,7 @@ import {
   timeSeries,
 } from '@sdekit/sde';
 import { describe, expect, it } from 'vitest';
-import { analyticScore, fitLangevin, LangevinModel } from '../src';
+import { analyticScore, fitLangevin, LagCdot, LangevinModel } from '../src';
 
 const relErr = (a: Matrix, b: Matrix) => frobeniusNorm(addScaled(a, 1, b, -1)) / frobeniusNorm(b);
 
@@ -70,18 +72,25 @@ describe('fitLangevin with exact scores', () => {
 
   it('recovers Phi of a 2-D OU process within a few per cent', () => {
     const model = ouModel;
-    // Default partition: ~7300 cells for 4e5 points. Measured errors 0.028 and 0.031 for two seeds
-    // (cdot.ts); the statistical error of Cdot over T = 4000 (~4000 relaxation times) is ~2 %.
-    expect(model.diagnostics.cells).toBeGreaterThan(5000);
+    // Diffusive data: 'auto' takes the direct two-lag estimator (no partition). Its statistical
+    // error over T = 4000 (~4000 relaxation times) is ~2 %; the bootstrap says how large.
+    expect(model.diagnostics.regime?.regime).toBe('diffusive');
+    expect(Math.abs((model.diagnostics.regime?.slope ?? 0) - 1)).toBeLessThan(0.1);
+    expect(model.diagnostics.cdotEstimator).toBe('lag');
+    expect(model.diagnostics.cdotReason).toMatch(/diffusive/);
+    expect(model.diagnostics.cells).toBe(0);
+    expect(model.partition).toBeNull();
     expect(relErr(model.original.phi, PHI_OU)).toBeLessThan(0.05);
     expect(model.diagnostics.shifted).toBe(false);
     expect(model.diagnostics.steinError).toBeLessThan(0.05);
     expect(model.diagnostics.energyShareS + model.diagnostics.energyShareA).toBeCloseTo(1, 10);
-    // Cells are much smaller than the one-step displacement here, which 'richardson' requires.
-    expect(model.diagnostics.cellStepRatio).toBeLessThan(0.5);
-    expect(model.diagnostics.warnings.some((w) => w.includes("'richardson'"))).toBe(false);
-    // methods.md's plain generator estimate is reported too; it over-estimates Phi_S on these cells.
-    expect(model.diagnostics.cdotGenerator.get(0, 0)).toBeLessThan(model.diagnostics.cdot.get(0, 0));
+    const u = model.original.uncertainty!;
+    expect(u.blocks).toBeGreaterThanOrEqual(20);
+    for (let k = 0; k < 4; k++) {
+      expect(Math.abs(model.original.phi.data[k] - PHI_OU.data[k])).toBeLessThan(4 * u.phi.se.data[k] + 0.01);
+    }
+    expect(u.phiSRelativeSE).toBeLessThan(0.1);
+    expect(model.diagnostics.warnings.some((w) => w.includes('too short'))).toBe(false);
   });
 
   it('reports the smallest singular value of V and warns when the score barely responds along a direction', () => {
@@ -162,10 +171,8 @@ describe('fitLangevin with exact scores', () => {
     expect(relErr(model.original.phi, fourWellPhi())).toBeLessThan(0.05);
   });
 
-  it("warns when 'richardson' is used on cells larger than the one-step displacement", () => {
-    // A smooth deterministic (quasi-periodic) 2-D signal sampled finely: one step moves ~2e-3 (z units)
-    // while the default cells (~40 points of 1e5) are ~0.1 wide, so tr C_r / E|dx|^2 is in the hundreds
-    // and the within-cell term 1.5 C_r / dt would dominate Cdot (measured ratio 79; OU above: 0.024). The plain generator has no such term.
+  it("classifies a smooth signal as smooth and 'auto' takes the finite-volume generator estimator", () => {
+    // A smooth deterministic (quasi-periodic) 2-D signal sampled finely: increments grow like k^2.
     const n = 100_000;
     const dt = 1e-3;
     const data = new Float64Array(2 * n);
@@ -179,16 +186,22 @@ describe('fitLangevin with exact scores', () => {
       out[0] = -x[0];
       out[1] = -x[1];
     });
-    const rich = fitLangevin(series, { score: { model: gauss, units: 'z' }, seed: 5 });
-    expect(rich.diagnostics.cellStepRatio).toBeGreaterThan(10);
-    expect(rich.diagnostics.warnings.some((w) => w.includes("'richardson'"))).toBe(true);
-    const plain = fitLangevin(series, {
-      score: { model: gauss, units: 'z' },
-      cdotEstimator: 'generator',
-      seed: 5,
-    });
-    expect(plain.diagnostics.cellStepRatio).toBeCloseTo(rich.diagnostics.cellStepRatio, 12);
-    expect(plain.diagnostics.warnings.some((w) => w.includes("'richardson'"))).toBe(false);
+    const model = fitLangevin(series, { score: { model: gauss, units: 'z' }, seed: 5, uncertainty: false });
+    expect(model.diagnostics.regime?.regime).toBe('smooth');
+    expect(model.diagnostics.regime?.slope).toBeGreaterThan(1.9);
+    expect(model.diagnostics.cdotEstimator).toBe('generator');
+    expect(model.diagnostics.cells).toBeGreaterThan(100);
+    // An exact score has noise level 0, so 'auto' does not perturb the series.
+    expect(model.diagnostics.perturbedSeries).toBe(false);
+    expect(model.diagnostics.cdotReason).toMatch(/not perturbed/);
+    // The removed estimator is named in the error.
+    expect(() =>
+      fitLangevin(series, {
+        score: { model: gauss, units: 'z' },
+        seed: 5,
+        cdotEstimator: 'richardson' as unknown as 'lag',
+      }),
+    ).toThrow(/richardson.*removed/);
   });
 
   it('perturbSeries adds the white-noise dissipation sigma^2 / dt I to Phi (z units)', () => {
@@ -278,9 +291,56 @@ describe('fitLangevin with exact scores', () => {
     model.system().drift(0, x, a);
     again.system().drift(0, x, b);
     expect(Array.from(b)).toEqual(Array.from(a));
-    expect(again.partition.assign(ou.data.subarray(0, 200))).toEqual(
-      model.partition.assign(ou.data.subarray(0, 200)),
+    expect(again.partition).toBeNull();
+    expect(again.original.uncertainty!.phi.se.toArray()).toEqual(
+      model.original.uncertainty!.phi.se.toArray(),
     );
+    expect(again.diagnostics.uncertainty!.phiS.lower.data[0]).toBeCloseTo(
+      model.diagnostics.uncertainty!.phiS.lower.data[0],
+      12,
+    );
+    expect(again.diagnostics.regime).toEqual(model.diagnostics.regime);
+    // Format version 2 stores Phi in data units and the z-unit matrices under zUnits.
+    expect(json.version).toBe(2);
+    expect(json.phi).toEqual(model.original.phi.toArray());
+    expect(json.zUnits.phi).toEqual(model.phi.toArray());
+  });
+});
+
+describe('model files of format version 1', () => {
+  it('loads a version-1 file (written by the previous release, z-unit matrices) and saves it as version 2', () => {
+    const json = JSON.parse(
+      readFileSync(fileURLToPath(new URL('./fixtures/langevin-model-v1.json', import.meta.url)), 'utf8'),
+    );
+    expect(json.version).toBe(1);
+    const unit = analyticScore(2, (x, out) => {
+      out[0] = -x[0];
+      out[1] = -x[1];
+    });
+    const model = LangevinModel.fromJSON(json, { score: unit });
+    expect(model.phi.toArray()).toEqual(json.phi);
+    const s = json.zscore.std;
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 2; j++)
+        expect(model.original.phi.get(i, j)).toBeCloseTo(json.phi[i][j] * s[i] * s[j], 14);
+    expect(model.diagnostics.cdotEstimator).toBe('richardson');
+    expect(model.diagnostics.regime).toBeNull();
+    expect(model.original.uncertainty).toBeNull();
+    expect(model.partition?.size).toBeGreaterThan(10);
+    const again = model.toJSON();
+    expect(again.version).toBe(2);
+    expect(again.zUnits.phi).toEqual(json.phi);
+    const f = new Float64Array(2);
+    model.system().drift(0, Float64Array.of(0.5, -0.2), f);
+    expect(f.every(Number.isFinite)).toBe(true);
+  });
+
+  it('a lag longer than every run is a typed error naming the lag', () => {
+    const [run] = [timeSeries(new Float64Array(2 * 40), 2, 0.01)];
+    expect(() => new LagCdot({ lag: 30 }).estimate({ y: run.data, dim: 2, dt: 0.01 })).toThrow(
+      /lag: 60 samples/,
+    );
+    expect(() => new LagCdot({ lag: 0 })).toThrow(/lag/);
   });
 });
 
@@ -387,12 +447,26 @@ describe('fitLangevin input checks', () => {
 
   it('throws typed errors for a series too short for the partition, wrong dimensions, non-finite data', () => {
     const short = timeSeries(ou.data.slice(0, 2 * 500), 2, ou.dt);
+    const exact = { model: ouScore, units: 'original' as const };
     expect(() =>
-      fitLangevin(short, { score: { model: ouScore, units: 'original' }, pMin: 1e-3, seed: 1 }),
+      fitLangevin(short, { score: exact, cdotEstimator: 'generator', pMin: 1e-3, seed: 1 }),
     ).toThrow(InvalidArgumentError);
     expect(() =>
-      fitLangevin(short, { score: { model: ouScore, units: 'original' }, pMin: 1e-3, seed: 1 }),
+      fitLangevin(short, { score: exact, cdotEstimator: 'generator', pMin: 1e-3, seed: 1 }),
     ).toThrow(/too short/);
+    // 5 time units (~5 autocorrelation times): no error bars can be had, a typed error says so and
+    // how to fit without them.
+    expect(() => fitLangevin(short, { score: exact, seed: 1 })).toThrow(
+      /series: is too short for error bars.*uncertainty: false/s,
+    );
+    const brief = fitLangevin(short, { score: exact, seed: 1, uncertainty: false });
+    expect(brief.original.uncertainty).toBeNull();
+    expect(() => fitLangevin(short, { score: exact, seed: 1, uncertainty: { blockLength: 400 } })).toThrow(
+      /uncertainty.blockLength/,
+    );
+    expect(() => fitLangevin(short, { score: exact, seed: 1, uncertainty: { replicates: 5 } })).toThrow(
+      /uncertainty.replicates/,
+    );
     const oneD = analyticScore(1, (x, out) => {
       out[0] = -x[0];
     });
@@ -411,6 +485,10 @@ describe('fitLangevin input checks', () => {
     expect(() =>
       fitLangevin(ou, { score: { model: ouScore, units: 'original' }, correction: 'per-state', seed: 1 }),
     ).toThrow(/generator/);
+    // A misspelt option is an error naming the close match, not silently ignored.
+    expect(() =>
+      fitLangevin(ou, { score: { model: ouScore, units: 'original' }, seed: 1, sigmaa: 0.1 } as never),
+    ).toThrow(/unknown option 'sigmaa'.*did you mean 'sigma'/);
   });
 
   it('returns a warning for a non-stationary-looking series, and none for a stationary one', () => {
@@ -423,9 +501,13 @@ describe('fitLangevin input checks', () => {
     const trend = ou.data.slice();
     const n = ou.length;
     for (let t = 0; t < n; t++) trend[2 * t] += (3 * t) / n;
+    // (A ramp's autocorrelation time spans the record, so the bootstrap refuses it: no error bars.)
+    expect(() =>
+      fitLangevin({ ...ou, data: trend }, { score: { model: ouScore, units: 'original' }, seed: 1 }),
+    ).toThrow(/too short for error bars/);
     const drifting = fitLangevin(
       { ...ou, data: trend },
-      { score: { model: ouScore, units: 'original' }, seed: 1 },
+      { score: { model: ouScore, units: 'original' }, seed: 1, uncertainty: false },
     );
     expect(
       drifting.diagnostics.warnings.some((w) => w.includes('coordinate 0') && w.includes('non-stationary')),

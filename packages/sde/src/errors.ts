@@ -90,6 +90,28 @@ export class BlowUpError extends SdekitError {
   }
 }
 
+/**
+ * A simulated path went far outside the box it was watched against (`simulate`'s `watch`): a model
+ * that runs away from the region of its data.
+ */
+export class RunawayError extends SdekitError {
+  readonly time: number;
+  readonly path: number;
+  readonly coordinate: number;
+  readonly value: number;
+  constructor(time: number, path: number, coordinate: number, value: number, detail: string) {
+    super(
+      'RUNAWAY',
+      `simulation: path ${path} ran away at t = ${time}: coordinate ${coordinate} = ${value.toPrecision(4)}, ${detail}. ` +
+        "Fix: the model leaves the region of its data (check the fit's warnings and diagnostics); raise watch.stopFactor to let it run",
+    );
+    this.time = time;
+    this.path = path;
+    this.coordinate = coordinate;
+    this.value = value;
+  }
+}
+
 /** An iterative algorithm did not converge. */
 export class ConvergenceError extends SdekitError {
   readonly argument: string;

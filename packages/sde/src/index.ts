@@ -1,4 +1,5 @@
 export * from './batches.js';
+export * from './bootstrap.js';
 export * from './errors.js';
 export * from './fft.js';
 export * from './integrators.js';

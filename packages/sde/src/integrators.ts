@@ -21,9 +21,9 @@
  * for the strong approximation of solutions of stochastic differential equations", SIAM J. Numer.
  * Anal. 48 (2010) 922-952 (SRA1).
  */
-import { BlowUpError, DimensionError, InvalidArgumentError } from './errors.js';
+import { BlowUpError, DimensionError, InvalidArgumentError, RunawayError } from './errors.js';
 import { Rng } from './rng.js';
-import type { NoiseKind, PathBundle, SdeSystem, TimeSeries } from './types.js';
+import type { Excursion, NoiseKind, PathBundle, SdeSystem, TimeSeries } from './types.js';
 import { checkFinite, checkInteger, checkPositive, wholeMultiple } from './validate.js';
 
 /** Paths per noise stream: block b of paths draws from `Rng.fromSeed(seed, b)`. */
@@ -412,6 +412,32 @@ export interface SimulateOptions {
    * whose batched drift has a large fixed cost per call (a neural network) may prefer all paths.
    */
   chunkPaths?: number;
+  /**
+   * Watch the paths against a box [lo, hi] (for a learned model, the data's range: see
+   * LangevinModel.watchBox). With centre c = (lo + hi) / 2 and half-width r = (hi - lo) / 2 per
+   * coordinate, a saved state with |x_j - c_j| > reportFactor r_j (default 1.5) is reported in
+   * `bundle.excursions` (first time per path), and one with |x_j - c_j| > stopFactor r_j (default 10)
+   * stops the simulation with a RunawayError naming the path, time and coordinate.
+   */
+  watch?: WatchBox;
+}
+
+/** A box the paths are watched against (see `SimulateOptions.watch`). */
+export interface WatchBox {
+  lo: Float64Array;
+  hi: Float64Array;
+  /** Report paths beyond this many half-widths from the centre. Default 1.5. */
+  reportFactor?: number;
+  /** Stop beyond this many half-widths. Default 10; Infinity never stops. */
+  stopFactor?: number;
+}
+
+/** Validated watch box: centre and half-width per coordinate. */
+interface WatchPlan {
+  center: Float64Array;
+  halfWidth: Float64Array;
+  reportFactor: number;
+  stopFactor: number;
 }
 
 /** Validated, normalised simulation parameters (shared with the worker entry). */
@@ -427,6 +453,102 @@ export interface SimulationPlan {
   length: number;
   /** Paths advanced together per solver call (a multiple of NOISE_BLOCK). */
   chunkPaths: number;
+  /** The watch box, or null. */
+  watch: WatchPlan | null;
+}
+
+function planWatch(watch: WatchBox | undefined, d: number): WatchPlan | null {
+  if (watch === undefined) return null;
+  if (!watch || !(watch.lo instanceof Float64Array) || !(watch.hi instanceof Float64Array)) {
+    throw new InvalidArgumentError(
+      'watch',
+      'must be { lo: Float64Array, hi: Float64Array, reportFactor?, stopFactor? }',
+      'pass the box of the data, e.g. model.watchBox()',
+    );
+  }
+  if (watch.lo.length !== d || watch.hi.length !== d) {
+    throw new DimensionError(
+      'watch',
+      `lo and hi have lengths ${watch.lo.length} and ${watch.hi.length}, the system has dim ${d}`,
+      'pass one bound per coordinate',
+    );
+  }
+  checkFinite('watch.lo', watch.lo);
+  checkFinite('watch.hi', watch.hi);
+  const reportFactor = watch.reportFactor ?? 1.5;
+  const stopFactor = watch.stopFactor ?? 10;
+  if (!(reportFactor >= 1) || Number.isNaN(reportFactor)) {
+    throw new InvalidArgumentError(
+      'watch.reportFactor',
+      `must be >= 1, got ${reportFactor}`,
+      'pass a factor such as 1.5',
+    );
+  }
+  if (!(stopFactor >= reportFactor)) {
+    throw new InvalidArgumentError(
+      'watch.stopFactor',
+      `must be >= reportFactor (${reportFactor}), got ${stopFactor}`,
+      'pass a factor such as 10, or Infinity to never stop',
+    );
+  }
+  const center = new Float64Array(d);
+  const halfWidth = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    if (!(watch.hi[j] >= watch.lo[j])) {
+      throw new InvalidArgumentError('watch', `hi[${j}] < lo[${j}]`, 'pass lo <= hi in every coordinate');
+    }
+    center[j] = 0.5 * (watch.lo[j] + watch.hi[j]);
+    // A degenerate coordinate gets a tiny width rather than none (any move is then an excursion).
+    halfWidth[j] = Math.max(0.5 * (watch.hi[j] - watch.lo[j]), 1e-12 * Math.max(1, Math.abs(center[j])));
+  }
+  return { center, halfWidth, reportFactor, stopFactor };
+}
+
+/** Largest |x_j - c_j| / r_j of a state and its coordinate. */
+function watchFactor(
+  w: WatchPlan,
+  x: Float64Array,
+  o: number,
+  d: number,
+): { factor: number; coordinate: number } {
+  let factor = 0;
+  let coordinate = 0;
+  for (let j = 0; j < d; j++) {
+    const f = Math.abs(x[o + j] - w.center[j]) / w.halfWidth[j];
+    if (f > factor) {
+      factor = f;
+      coordinate = j;
+    }
+  }
+  return { factor, coordinate };
+}
+
+/**
+ * The first saved state of each path outside the watch box widened by its reportFactor (see
+ * `SimulateOptions.watch`), from the saved data of a bundle.
+ */
+export function findExcursions(plan: SimulationPlan, data: Float64Array, d: number): Excursion[] {
+  const w = plan.watch;
+  if (!w) return [];
+  const out: Excursion[] = [];
+  const L = plan.length;
+  for (let p = 0; p < plan.paths; p++) {
+    for (let k = 0; k < L; k++) {
+      const o = (p * L + k) * d;
+      const { factor, coordinate } = watchFactor(w, data, o, d);
+      if (factor > w.reportFactor) {
+        out.push({
+          path: p,
+          time: plan.t0 + (plan.burnIn + k * plan.saveEvery) * plan.h,
+          coordinate,
+          value: data[o + coordinate],
+          factor,
+        });
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 /** Validates simulate options against a system; throws typed errors naming the argument. */
@@ -497,7 +619,8 @@ export function planSimulation(system: SdeSystem, opts: SimulateOptions): Simula
   const chunkRequest = opts.chunkPaths ?? 4 * NOISE_BLOCK;
   checkInteger('chunkPaths', chunkRequest, 1);
   const chunkPaths = Math.ceil(chunkRequest / NOISE_BLOCK) * NOISE_BLOCK;
-  return { paths, h, steps, saveEvery, burnIn, seed, t0, length: steps / saveEvery + 1, chunkPaths };
+  const watch = planWatch(opts.watch, d);
+  return { paths, h, steps, saveEvery, burnIn, seed, t0, length: steps / saveEvery + 1, chunkPaths, watch };
 }
 
 function checkSolver(solver: Solver, system: SdeSystem): void {
@@ -589,7 +712,10 @@ export function integrateRange(
     const t = plan.t0 + k * h;
     const sinceBurn = k - plan.burnIn;
     const isSave = sinceBurn >= 0 && sinceBurn % plan.saveEvery === 0;
-    if (isSave || (sinceBurn < 0 && k % plan.saveEvery === 0)) checkState(state, n, d, t, pathStart);
+    if (isSave || (sinceBurn < 0 && k % plan.saveEvery === 0)) {
+      checkState(state, n, d, t, pathStart);
+      if (plan.watch) checkRunaway(plan.watch, state, n, d, t, pathStart);
+    }
     if (isSave) {
       for (let p = 0; p < n; p++) {
         const o = (p * L + saved) * d;
@@ -675,6 +801,30 @@ function checkState(state: Float64Array, n: number, d: number, t: number, pathSt
   }
 }
 
+/** Throws RunawayError when a state is beyond the watch box's stopFactor. */
+function checkRunaway(
+  w: WatchPlan,
+  state: Float64Array,
+  n: number,
+  d: number,
+  t: number,
+  pathStart: number,
+): void {
+  if (!Number.isFinite(w.stopFactor)) return;
+  for (let p = 0; p < n; p++) {
+    const { factor, coordinate } = watchFactor(w, state, p * d, d);
+    if (factor > w.stopFactor) {
+      throw new RunawayError(
+        t,
+        pathStart + p,
+        coordinate,
+        state[p * d + coordinate],
+        `${factor.toPrecision(3)} half-widths from the centre of the watched box (stopFactor ${w.stopFactor})`,
+      );
+    }
+  }
+}
+
 /**
  * Simulates `paths` independent paths of dX = f dt + G dW with a fixed step and returns the saved
  * states as a PathBundle: coordinate j of path p at save k is data[(p * length + k) * dim + j], at time
@@ -711,6 +861,7 @@ export function simulate(system: SdeSystem, opts: SimulateOptions): PathBundle {
     paths: plan.paths,
     dt: plan.h * plan.saveEvery,
     t0: plan.t0 + plan.burnIn * plan.h,
+    ...(plan.watch ? { excursions: findExcursions(plan, data, system.dim) } : {}),
   };
 }
 

@@ -17,8 +17,14 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { BlowUpError, InvalidArgumentError, SdekitError } from './errors.js';
-import { NOISE_BLOCK, planSimulation, type SimulateOptions, type SimulationPlan } from './integrators.js';
+import { BlowUpError, InvalidArgumentError, RunawayError, SdekitError } from './errors.js';
+import {
+  findExcursions,
+  NOISE_BLOCK,
+  planSimulation,
+  type SimulateOptions,
+  type SimulationPlan,
+} from './integrators.js';
 import type { PathBundle, SdeSystem } from './types.js';
 import { checkInteger } from './validate.js';
 
@@ -104,11 +110,15 @@ interface WorkerFailure {
   time?: number;
   path?: number;
   argument?: string;
+  coordinate?: number;
+  value?: number;
 }
 
 function rebuildError(f: WorkerFailure): Error {
   if (f.name === 'BlowUpError' && typeof f.time === 'number' && typeof f.path === 'number')
     return new BlowUpError(f.time, f.path, 'in a worker thread');
+  if (f.name === 'RunawayError' && typeof f.time === 'number' && typeof f.path === 'number')
+    return new RunawayError(f.time, f.path, f.coordinate ?? 0, f.value ?? Number.NaN, 'in a worker thread');
   const e = new SdekitError('WORKER', `simulateParallel worker failed: ${f.message}`);
   return e;
 }
@@ -243,5 +253,6 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
     paths: plan.paths,
     dt: plan.h * plan.saveEvery,
     t0: plan.t0 + plan.burnIn * plan.h,
+    ...(plan.watch ? { excursions: findExcursions(plan, data, d) } : {}),
   };
 }

@@ -40,5 +40,7 @@ main().catch((error) => {
     time: e.time,
     path: e.path,
     argument: e.argument,
+    coordinate: e.coordinate,
+    value: e.value,
   });
 });

@@ -521,6 +521,75 @@ export function ouCorrelation(theta: Matrix, noise: Matrix, t: number): Matrix {
   return t >= 0 ? c : transpose(c);
 }
 
+/** Options of `ouExactPath`. */
+export interface OuExactPathOptions {
+  /** Sampling interval. */
+  dt: number;
+  /** Number of samples. */
+  length: number;
+  seed: number;
+  /** RNG stream of the seed (one per independent run). Default 0. */
+  stream?: number;
+  /** Start: a state, or a draw from the stationary law N(0, C0) (default). */
+  x0?: Float64Array;
+}
+
+/**
+ * An exact sample path of dX = -Theta X dt + Sigma dW at sampling interval dt (no discretisation
+ * error): X_{t+dt} = A X_t + L xi with A = exp(-Theta dt), L L^T = C0 - A C0 A^T, xi ~ N(0, I), C0
+ * the stationary covariance. Returns `length` samples (row-major, length x D).
+ *
+ * @example
+ * const x = ouExactPath(Matrix.from([[1]]), Matrix.from([[Math.SQRT2]]), { dt: 0.01, length: 1e5, seed: 1 });
+ */
+export function ouExactPath(theta: Matrix, noise: Matrix, options: OuExactPathOptions): Float64Array {
+  const d = checkOu(theta, noise);
+  checkPositive('dt', options.dt);
+  checkInteger('length', options.length, 1);
+  const c0 = ouStationaryCovariance(theta, noise);
+  const scaled = new Matrix(d, d);
+  for (let i = 0; i < d * d; i++) scaled.data[i] = -theta.data[i] * options.dt;
+  const a = expm(scaled, 'theta * dt');
+  const q = matmul(matmul(a, c0), transpose(a));
+  for (let i = 0; i < d * d; i++) q.data[i] = c0.data[i] - q.data[i];
+  // Symmetrise against round-off before the factorisation.
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < i; j++)
+      q.data[i * d + j] = q.data[j * d + i] = 0.5 * (q.data[i * d + j] + q.data[j * d + i]);
+  const l = cholesky(q, 'C0 - A C0 A^T');
+  const rng = Rng.fromSeed(options.seed, options.stream ?? 0);
+  const out = new Float64Array(options.length * d);
+  const xi = new Float64Array(d);
+  if (options.x0) {
+    if (options.x0.length !== d)
+      throw new DimensionError('x0', `has length ${options.x0.length}, expected ${d}`, 'pass one state');
+    checkFinite('x0', options.x0);
+    out.set(options.x0);
+  } else {
+    const l0 = cholesky(c0, 'C0');
+    rng.fillNormal(xi);
+    for (let i = 0; i < d; i++) {
+      let s = 0;
+      for (let k = 0; k <= i; k++) s += l0.data[i * d + k] * xi[k];
+      out[i] = s;
+    }
+  }
+  const A = a.data;
+  const L = l.data;
+  for (let t = 1; t < options.length; t++) {
+    rng.fillNormal(xi);
+    const o = t * d;
+    const p = o - d;
+    for (let i = 0; i < d; i++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += A[i * d + k] * out[p + k];
+      for (let k = 0; k <= i; k++) s += L[i * d + k] * xi[k];
+      out[o + i] = s;
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // M1: multiscale double-well (averaging with a flow)
 // ---------------------------------------------------------------------------------------------

@@ -28,6 +28,21 @@ export interface PathBundle {
   readonly paths: number;
   readonly dt: number;
   readonly t0: number;
+  /**
+   * With `simulate`'s `watch`: the paths that left the watched box (widened by its reportFactor),
+   * one entry per such path at its first saved state outside; empty when none did.
+   */
+  readonly excursions?: readonly Excursion[];
+}
+
+/** The first saved state at which a watched path was outside its box. */
+export interface Excursion {
+  path: number;
+  time: number;
+  coordinate: number;
+  value: number;
+  /** |value - centre| / half-width of the box in that coordinate. */
+  factor: number;
 }
 
 /**

@@ -123,3 +123,41 @@ export function differingSettings<T extends Record<string, unknown>>(
 ): (keyof T & string)[] {
   return (Object.keys(expected) as (keyof T & string)[]).filter((k) => saved?.[k] !== expected[k]);
 }
+
+/** Edit distance between two strings (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length];
+}
+
+/**
+ * Throws InvalidArgumentError for a key of `options` that is not in `known`, naming the closest known
+ * key (a misspelt option would otherwise be ignored silently).
+ *
+ * @example
+ * checkKnownOptions('fitLangevin options', { sigmaa: 0.1 }, ['sigma', 'seed']);
+ * // throws: fitLangevin options: unknown option 'sigmaa'. Fix: did you mean 'sigma'?
+ */
+export function checkKnownOptions(name: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    let best = known[0];
+    for (const k of known) if (editDistance(key, k) < editDistance(key, best)) best = k;
+    throw new InvalidArgumentError(
+      name,
+      `unknown option '${key}'`,
+      best !== undefined && editDistance(key, best) <= Math.max(2, Math.floor(key.length / 3))
+        ? `did you mean '${best}'? (known: ${known.join(', ')})`
+        : `pass only the known options: ${known.join(', ')}`,
+    );
+  }
+}

@@ -2,9 +2,10 @@
  * `sdekit fit-langevin`: a score-based effective Langevin model dx = Phi s(x) dt + sqrt(2) Sigma dW
  * (methods.md §1, [G]) fitted to one stationary time series with @sdekit/score's `fitLangevin`.
  */
-import { fitLangevin, type LangevinOptions } from '@sdekit/score';
+import { fitLangevin, type LangevinOptions, type MatrixUncertainty } from '@sdekit/score';
+import { type Matrix, matmul, transpose } from '@sdekit/sde';
 import { MODEL_OUT_OPTION, readFitInput, saveFittedModel } from './model-file.js';
-import { commandProgress, formatMatrix, formatWarnings, num } from './report.js';
+import { commandProgress, formatMatrix, formatMatrixWithErrors, formatWarnings, num } from './report.js';
 import {
   BACKEND_OPTION,
   type CommandSpec,
@@ -15,6 +16,7 @@ import {
   requiredString,
   stringOption,
   toNumber,
+  UsageError,
 } from './spec.js';
 
 export const fitLangevinCommand: CommandSpec = {
@@ -53,12 +55,12 @@ export const fitLangevinCommand: CommandSpec = {
       type: 'string',
       value: 'S',
       help: 'DSM/KGMM noise level in z-scored units',
-      defaultText: '0.05',
+      defaultText: '0.05 for diffusive data, 0.1 for smooth data',
     },
     pmin: {
       type: 'string',
       value: 'P',
-      help: 'tree-partition threshold for Cdot (about 0.74/P cells)',
+      help: 'tree-partition threshold of the generator estimator (about 0.74/P cells)',
       defaultText: 'clamp(40/N, 5e-5, 0.05)',
     },
     steps: {
@@ -75,13 +77,19 @@ export const fitLangevinCommand: CommandSpec = {
     },
     cdot: {
       type: 'string',
-      value: 'richardson|generator',
-      help: 'Cdot estimator: bias-corrected two-lag (diffusive data) or the plain generator (smooth data)',
-      defaultText: 'richardson',
+      value: 'auto|lag|generator',
+      help: 'Cdot estimator: auto follows the increment scaling of the data (lag: direct two-lag, diffusive data; generator: finite-volume, smooth data)',
+      defaultText: 'auto',
     },
     'perturb-series': {
       type: 'boolean',
-      help: 'estimate Cdot on the series perturbed at sigma (smooth, deterministic data; use with --cdot generator)',
+      help: 'estimate Cdot on the series perturbed at sigma (auto does this for smooth data)',
+    },
+    bootstrap: {
+      type: 'string',
+      value: 'N',
+      help: 'block-bootstrap replicates for the standard errors of Phi (0: none)',
+      defaultText: '200',
     },
     'perturb-sigma': {
       type: 'string',
@@ -111,16 +119,19 @@ export const fitLangevinCommand: CommandSpec = {
     const dt = toNumber('dt', requiredString(args, 'dt'), { positive: true });
     const outPath = requiredString(args, 'out');
     const score = choiceOption(args, 'score', ['dsm', 'kgmm'] as const, 'dsm');
-    const sigma = numberOption(args, 'sigma', 0.05, { positive: true });
+    const sigma = numberOption(args, 'sigma', undefined, { positive: true });
     const pMin = numberOption(args, 'pmin', undefined, { positive: true, below: 0.5 });
     const steps = numberOption(args, 'steps', undefined, { integer: true, min: 1 });
     const hiddenText = stringOption(args, 'hidden');
     const hiddenDims =
       hiddenText === undefined ? undefined : numberList('hidden', hiddenText, { integer: true, min: 1 });
     const tailQuantile = numberOption(args, 'tail-quantile', undefined, { min: 0, below: 0.5 });
-    const cdotEstimator = choiceOption(args, 'cdot', ['richardson', 'generator'] as const, 'richardson');
+    const cdotEstimator = choiceOption(args, 'cdot', ['auto', 'lag', 'generator'] as const, 'auto');
     const perturbSigma = numberOption(args, 'perturb-sigma', undefined, { positive: true });
-    const perturbSeries = perturbSigma ?? args.values['perturb-series'] === true;
+    const perturbSeries = perturbSigma ?? (args.values['perturb-series'] === true ? true : undefined);
+    const replicates = numberOption(args, 'bootstrap', 200, { integer: true, min: 0 });
+    if (replicates > 0 && replicates < 20)
+      throw new UsageError('--bootstrap: pass 0 (no error bars) or at least 20 replicates');
     const input = { dataPath, outPath, dt };
     const { seed, quiet, out, table, series, runs, selection } = await readFitInput(args, io, input);
 
@@ -128,10 +139,11 @@ export const fitLangevinCommand: CommandSpec = {
     const network = { ...(steps !== undefined ? { steps } : {}), ...(hiddenDims ? { hiddenDims } : {}) };
     const options: LangevinOptions = {
       score: score === 'dsm' ? 'dsm-mlp' : 'kgmm',
-      sigma,
+      ...(sigma !== undefined ? { sigma } : {}),
       pMin,
       cdotEstimator,
-      perturbSeries,
+      ...(perturbSeries !== undefined ? { perturbSeries } : {}),
+      uncertainty: replicates > 0 ? { replicates } : false,
       ...(tailQuantile !== undefined ? { tailQuantile } : {}),
       seed,
       ...(score === 'dsm' ? { dsm: network } : { kgmm: network }),
@@ -146,31 +158,51 @@ export const fitLangevinCommand: CommandSpec = {
       await saveFittedModel(out, model.toJSON(), 'fit-langevin', dataPath, table);
       if (quiet) return;
       const d = model.diagnostics;
+      const o = model.original;
+      const u = o.uncertainty;
+      const withSe = (name: string, m: Matrix, e: MatrixUncertainty | undefined) =>
+        e
+          ? [`${name} +- standard error, and 95 % interval:`, formatMatrixWithErrors(m, e)]
+          : [`${name}:`, formatMatrix(m)];
+      const regime = d.regime;
       const lines = [
         `data      ${dataPath}: ${table.rows} samples x ${table.cols} coordinate${table.cols > 1 ? 's' : ''} (${table.names.join(', ')})${runs.length > 1 ? ` in ${runs.length} runs` : ''}, dt = ${num(dt)}`,
-        `score     ${score === 'dsm' ? 'denoising score matching (MLP)' : 'KGMM'}, sigma = ${num(sigma)} (z units), seed ${seed}, backend ${selection.name}`,
+        `score     ${score === 'dsm' ? 'denoising score matching (MLP)' : 'KGMM'}, sigma = ${num(model.scoreSigma)} (z units), seed ${seed}, backend ${selection.name}`,
+        `regime    ${regime ? `${regime.regime}: E|x(t + k dt) - x(t)|^2 grows like k^${num(regime.slope, 3)} (per coordinate ${regime.slopes.map((v) => num(v, 3)).join(', ')}; 1 diffusive, 2 smooth)` : 'unknown'}`,
+        `Cdot      ${d.cdotEstimator} estimator (${d.cdotChoice === 'auto' ? `auto: ${d.cdotReason}` : d.cdotReason})${d.perturbedSeries ? `, series perturbed at sigma_c = ${num(d.perturbSigma, 4)}` : ''}`,
         '',
-        'Phi (data units; drift Phi s(x)):',
-        formatMatrix(model.original.phi),
-        'Phi_S (symmetric part):',
-        formatMatrix(model.original.phiS),
-        'Phi_A (antisymmetric part):',
-        formatMatrix(model.original.phiA),
+        ...withSe('Phi (data units; drift Phi s(x))', o.phi, u?.phi),
+        ...withSe('Phi_S (symmetric part)', o.phiS, u?.phiS),
+        ...withSe('Phi_A (antisymmetric part)', o.phiA, u?.phiA),
+        ...withSe(
+          'Sigma Sigma^T (diffusion; = Phi_S after any shift)',
+          matmul(o.sigma, transpose(o.sigma)),
+          u?.diffusion,
+        ),
         'Sigma (lower Cholesky factor of Phi_S; noise sqrt(2) Sigma dW):',
-        formatMatrix(model.original.sigma),
+        formatMatrix(o.sigma),
         '',
         'diagnostics:',
         `  Stein error ||V + I||_F / sqrt(D)   ${num(d.steinError, 4)}`,
-        `  partition cells                     ${d.cells}`,
-        `  Cdot estimator                      ${d.cdotEstimator}${d.perturbedSeries ? `, on the series perturbed at sigma_c = ${num(d.perturbSigma, 4)}` : ''}`,
-        `  leave fraction                      ${num(d.leaveFraction, 4)}`,
+        u
+          ? `  uncertainty                         block bootstrap, ${u.replicates} replicates of ${u.blocks} ${u.runsAsBlocks ? 'runs' : `blocks of ${u.blockLength} samples`} (autocorrelation time ${num(u.autocorrelationTime, 3)} samples); relative SE of Phi_S ${num(u.phiSRelativeSE, 3)}`
+          : '  uncertainty                         none (see warnings)',
+        ...(d.cells > 0
+          ? [
+              `  partition cells                     ${d.cells}`,
+              `  leave fraction                      ${d.leaveFraction === null ? '-' : num(d.leaveFraction, 4)}`,
+            ]
+          : []),
+        ...(Number.isFinite(d.cdotDetails.biasEstimate)
+          ? [`  Cdot bias estimate (relative)       ${num(d.cdotDetails.biasEstimate, 3)}`]
+          : []),
         `  tail continuation                   ${model.tailBox ? `beyond the ${num(model.tailBox.quantile)} / ${num(1 - model.tailBox.quantile)} quantiles` : 'off'}`,
         `  Phi_S shift                         ${d.shifted ? `${num(d.shift, 4)} (lambda_min was ${num(d.lambdaMin, 4)})` : `none (lambda_min ${num(d.lambdaMin, 4)})`}`,
         `  energy shares Phi_S / Phi_A         ${num(d.energyShareS, 3)} / ${num(d.energyShareA, 3)}`,
         ...(d.heldOutLoss !== null ? [`  held-out DSM loss                   ${num(d.heldOutLoss, 4)}`] : []),
         formatWarnings(d.warnings),
         '',
-        `saved ${outPath} (format sdekit.langevin-model v1)`,
+        `saved ${outPath} (format sdekit.langevin-model v2)`,
       ];
       io.stdout(`${lines.join('\n')}\n`);
     } finally {

@@ -25,6 +25,31 @@ export function formatMatrix(m: Matrix, indent = 4, digits = 5): string {
   return cells.map((r) => `${' '.repeat(indent)}${r.map((c) => c.padStart(width)).join('  ')}`).join('\n');
 }
 
+/**
+ * A matrix with the standard error and interval of every entry: each row shows 'value +- se' and,
+ * below it, '[lower, upper]', right-aligned per column.
+ */
+export function formatMatrixWithErrors(
+  m: Matrix,
+  e: { se: Matrix; lower: Matrix; upper: Matrix },
+  indent = 4,
+  digits = 4,
+): string {
+  const rows: string[][] = [];
+  for (let i = 0; i < m.rows; i++) {
+    const a: string[] = [];
+    const b: string[] = [];
+    for (let j = 0; j < m.cols; j++) {
+      const k = i * m.cols + j;
+      a.push(`${num(m.data[k], digits)} +- ${num(e.se.data[k], 2)}`);
+      b.push(`[${num(e.lower.data[k], 3)}, ${num(e.upper.data[k], 3)}]`);
+    }
+    rows.push(a, b);
+  }
+  const width = Math.max(...rows.flat().map((c) => c.length));
+  return rows.map((r) => `${' '.repeat(indent)}${r.map((c) => c.padStart(width)).join('  ')}`).join('\n');
+}
+
 /** An aligned text table: first column left-aligned, the others right-aligned. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));

@@ -5,7 +5,7 @@
 import { dirname, extname, resolve } from 'node:path';
 import { AVERAGED_MODEL_FORMAT, type AveragedModelJSON } from '@sdekit/averaging';
 import type { LangevinModelJSON } from '@sdekit/score';
-import { simulate, simulateParallel } from '@sdekit/sde';
+import { type Excursion, simulate, simulateParallel } from '@sdekit/sde';
 import { backendPreference, selectBackend } from '../backend.js';
 import { writeCsv, writeNpy } from '../io.js';
 import {
@@ -32,6 +32,20 @@ import {
   toNumber,
   UsageError,
 } from './spec.js';
+
+/** What the watch found: nothing, or how many paths left the data's range and the first of them. */
+function watchLines(excursions: readonly Excursion[] | undefined, paths: number, names: string[]): string[] {
+  if (excursions === undefined) return [];
+  if (excursions.length === 0)
+    return [`watch     every path stayed within 1.5 half-widths of the data's range`];
+  const first = excursions.reduce((a, b) => (b.time < a.time ? b : a));
+  const worst = excursions.reduce((a, b) => (b.factor > a.factor ? b : a));
+  return [
+    `warning   ${excursions.length} of ${paths} path${paths > 1 ? 's' : ''} left the data's range by more than 1.5 half-widths ` +
+      `(first: path ${first.path} at t = ${num(first.time, 5)}, ${names[first.coordinate]} = ${num(first.value, 5)}; ` +
+      `farthest: ${num(worst.factor, 3)} half-widths); check the fit's warnings before trusting these paths`,
+  ];
+}
 
 /** Largest relative mismatch accepted when a time is a whole number of steps (T = k h). */
 const GRID_TOLERANCE = 1e-9;
@@ -174,10 +188,19 @@ export const simulateCommand: CommandSpec = {
       help: 'worker threads, each simulating a share of the paths (same output for any N)',
       defaultText: '1',
     },
+    'stop-factor': {
+      type: 'string',
+      value: 'F',
+      help: "Langevin models: stop with an error when a path is F half-widths of the data's range from its centre ('inf': never)",
+      defaultText: '10',
+    },
     backend: BACKEND_OPTION,
     quiet: QUIET_OPTION,
   },
-  notes: 'Example:\n  sdekit simulate model.json --T 1000 --dt 0.01 --paths 8 --seed 1 --out sim.npy',
+  notes:
+    'Example:\n  sdekit simulate model.json --T 1000 --dt 0.01 --paths 8 --seed 1 --out sim.npy\n' +
+    "Langevin models are watched against the data's range: paths beyond 1.5 half-widths of it are reported,\n" +
+    'and the run stops with an error when a path goes beyond --stop-factor half-widths (a runaway model).',
   async run(args, io) {
     const modelPath = args.positionals[0];
     const T = toNumber('T', requiredString(args, 'T'), { positive: true });
@@ -189,6 +212,13 @@ export const simulateCommand: CommandSpec = {
     const burnInTime = numberOption(args, 'burn-in', 0, { min: 0 });
     const samples = numberOption(args, 'samples', 512, { integer: true, min: 1 });
     const threads = numberOption(args, 'threads', 1, { integer: true, min: 1 });
+    const stopText = stringOption(args, 'stop-factor');
+    const stopFactor =
+      stopText === undefined
+        ? 10
+        : stopText === 'inf'
+          ? Number.POSITIVE_INFINITY
+          : toNumber('stop-factor', stopText, { min: 1.5 });
     const backend = backendOption(args);
     const quiet = quietFlag(args);
     const saveEvery = stepsOf('dt', dt, h, 'integration steps --h');
@@ -231,6 +261,7 @@ export const simulateCommand: CommandSpec = {
         // A network drift has a large cost per call: advance all paths in one batch per step.
         chunkPaths: model.kind === 'langevin' ? paths : undefined,
         onProgress: (done: number, total: number) => bar.update(done, total),
+        ...(model.watch ? { watch: { ...model.watch, reportFactor: 1.5, stopFactor } } : {}),
       };
       // Workers rebuild the model from its JSON on the backend this process selected.
       const bundle =
@@ -268,6 +299,7 @@ export const simulateCommand: CommandSpec = {
             `simulated ${paths} path${paths > 1 ? 's' : ''}, T = ${num(T)}, h = ${num(h)}, saved every ${num(dt)}${burnIn > 0 ? `, burn-in ${num(burnInTime)}` : ''}, seed ${seed}, Euler-Maruyama${threads > 1 ? `, ${Math.min(threads, paths)} threads` : ''}`,
             `start     ${x0Text !== undefined ? 'from --x0' : model.x0Source}: ${Array.from(x0.subarray(0, dim), (v) => num(v, 5)).join(', ')}`,
             `saved     ${outPath}: shape [${shape.join(', ')}] (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+            ...watchLines(bundle.excursions, paths, model.names),
           ].join('\n')}\n`,
         );
       }
