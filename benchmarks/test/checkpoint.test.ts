@@ -24,6 +24,8 @@ const TINY = {
   'T3.checkpointEvery': 100,
   'T3.hidden': 64,
   'T3.pMin': 0.01,
+  // 200 time units of KS are ~9 autocorrelation times: too short for error bars.
+  'T3.bootstrap': 0,
   'T3.simPaths': 2,
   'T3.simT': 25,
   'T3.simChunkT': 10,

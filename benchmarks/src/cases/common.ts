@@ -104,8 +104,27 @@ export function langevinProgress(progress: StageProgress): (p: LangevinProgress)
  * learned in z-scored units with sigma = 0.05 (dsmSteps apply when the score is 'dsm-mlp').
  */
 export const SDE_DATA_SIZES = {
-  quick: { T: 2000, h: 1e-3, dt: 0.01, burnIn: 10, sigma: 0.05, score: 'kgmm', dsmSteps: 3000 },
-  full: { T: 20000, h: 1e-3, dt: 0.01, burnIn: 10, sigma: 0.05, score: 'kgmm', dsmSteps: 8000 },
+  // bootstrap: block-bootstrap replicates for the error bars of Phi (0: none, for tiny test runs).
+  quick: {
+    T: 2000,
+    h: 1e-3,
+    dt: 0.01,
+    burnIn: 10,
+    sigma: 0.05,
+    score: 'kgmm',
+    dsmSteps: 3000,
+    bootstrap: 200,
+  },
+  full: {
+    T: 20000,
+    h: 1e-3,
+    dt: 0.01,
+    burnIn: 10,
+    sigma: 0.05,
+    score: 'kgmm',
+    dsmSteps: 8000,
+    bootstrap: 200,
+  },
 };
 
 /**

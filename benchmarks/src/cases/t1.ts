@@ -43,6 +43,7 @@ export const t1Case: BenchCase = {
     const truth = sde.t1System();
     const observed = await observeTruth(ctx, truth, new Float64Array([0.02]), s);
     const model = await learnLangevin(ctx, observed, {
+      uncertainty: s.bootstrap > 0 ? { replicates: s.bootstrap } : false,
       sigma: s.sigma,
       score: s.score as 'kgmm' | 'dsm-mlp',
       ...GENERATOR,

@@ -68,6 +68,7 @@ export const t2Case: BenchCase = {
     const observed = await observeTruth(ctx, truth, new Float64Array([0, 0]), s);
 
     const model = await learnLangevin(ctx, observed, {
+      uncertainty: s.bootstrap > 0 ? { replicates: s.bootstrap } : false,
       sigma: s.sigma,
       score: s.score as 'kgmm' | 'dsm-mlp',
       ...GENERATOR,

@@ -39,6 +39,8 @@ const SIZES = {
     h: 0.05,
     dt: 0.1,
     sigma: 0.3,
+    // Block-bootstrap replicates for the error bars of Phi (0: none, for tiny test runs).
+    bootstrap: 200,
     // Noise level of the series perturbation for Cdot (perturbSeries; z units): the score's sigma.
     perturbSigma: 0.3,
     network: 'mlp',
@@ -61,6 +63,8 @@ const SIZES = {
     h: 0.05,
     dt: 0.1,
     sigma: 0.1,
+    // Block-bootstrap replicates for the error bars of Phi (0: none, for tiny test runs).
+    bootstrap: 200,
     // At the score's sigma = 0.1 the perturbation adds only 0.1 I to Phi and the model decorrelated
     // far too slowly (ACF error 0.265). Measured with the U-Net after 26000 DSM steps, 50 paths x 40
     // time units: sigma_c = 0.1 / 0.2 / 0.3 gave ACF error 0.265 / 0.102 / 0.138, KL 0.021 / 0.016 /
@@ -119,6 +123,7 @@ export const t3Case: BenchCase = {
     );
     const dsmCheckpoint = ctx.checkpoint<DsmCheckpoint>('dsm');
     const model = await learnLangevin(ctx, observed, {
+      uncertainty: s.bootstrap > 0 ? { replicates: s.bootstrap } : false,
       sigma: s.sigma,
       score: s.network === 'unet' ? 'dsm-unet' : 'dsm-mlp',
       ...GENERATOR,

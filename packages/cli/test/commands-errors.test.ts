@@ -3,10 +3,11 @@
  * non-zero exit code (2 for a wrong command line, 1 for bad data or a failed run), and never a
  * partial output file. Also `--help` of every command and `--version`.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng } from '@sdekit/sde';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFolderAtomically } from '../src/commands/files';
 import { VERSION } from '../src/commands/main';
 import { encodeNpy, formatCsv, writeNpy } from '../src/io';
 import { AFFINE_MODULE, type RunResult, sdekit, tempDir } from './commands-helpers';
@@ -318,7 +319,7 @@ describe('data errors (exit code 1)', () => {
     await writeFile(join(dir, 'keep.json'), previous);
     const before = (await readdir(dir)).sort();
     expectFailure(
-      await sdekit(['fit-langevin', 'short.csv', '--dt', '0.01', '--out', 'keep.json'], dir),
+      await sdekit(['fit-langevin', 'short.csv', '--dt', '0.01', '--out', 'keep.json', '--force'], dir),
       1,
       /needs at least 200/,
     );
@@ -331,6 +332,95 @@ describe('data errors (exit code 1)', () => {
       /--out 'no\/such\/dir\/m.json': folder '.*no\/such\/dir' does not exist; create it first/,
     );
     expect(Date.now() - t0).toBeLessThan(2000); // checked before reading data or training
+  });
+});
+
+describe('outputs never replace inputs or existing files', () => {
+  it('refuses an --out that is the DATA file, also through ./ and a symlink; the data stay intact', async () => {
+    const before = await readFile(join(dir, 'good.csv'), 'utf8');
+    for (const out of ['good.csv', './good.csv', `../${dir.split('/').pop()}/good.csv`]) {
+      expectFailure(
+        await sdekit(['fit-langevin', 'good.csv', '--dt', '0.01', '--out', out, '--force'], dir),
+        1,
+        /--out '.*good\.csv' is the DATA file 'good\.csv'; writing there would replace your data/,
+      );
+    }
+    await symlink(join(dir, 'good.csv'), join(dir, 'link.csv'));
+    expectFailure(
+      await sdekit(['fit-langevin', 'link.csv', '--dt', '0.01', '--out', 'good.csv'], dir),
+      1,
+      /is the DATA file 'link\.csv'/,
+    );
+    expectFailure(
+      await sdekit(['fit-langevin', 'good.csv', '--dt', '0.01', '--out', 'link.csv', '--force'], dir),
+      1,
+      /--out 'link\.csv' is the DATA file 'good\.csv'/,
+    );
+    // The coefficients module of fit-averaged is an input too.
+    expectFailure(
+      await sdekit(
+        [
+          'fit-averaged',
+          'slow.csv',
+          '--dt',
+          '0.01',
+          '--coefficients',
+          'coef.mjs',
+          '--fast-dim',
+          '1',
+          '--out',
+          'coef.mjs',
+          '--force',
+        ],
+        dir,
+      ),
+      1,
+      /is the coefficients module file 'coef\.mjs'/,
+    );
+    expect(await readFile(join(dir, 'good.csv'), 'utf8')).toBe(before);
+  });
+
+  it('refuses to replace an existing output without --force, and removes stale temporary files of killed runs', async () => {
+    await writeFile(join(dir, 'exists.json'), 'keep me\n');
+    expectFailure(
+      await sdekit(['fit-langevin', 'good.csv', '--dt', '0.01', '--out', 'exists.json'], dir),
+      1,
+      /--out 'exists\.json' exists\. Fix: pass --force to replace it/,
+    );
+    expect(await readFile(join(dir, 'exists.json'), 'utf8')).toBe('keep me\n');
+    // A run killed mid-write left .NAME.<pid>.<hex>.tmp behind (pid 2^22 + 1 is beyond Linux's pid range).
+    const stale = `.fresh.json.${(1 << 22) + 1}.0123456789ab.tmp`;
+    await writeFile(join(dir, stale), 'partial');
+    expectFailure(
+      await sdekit(['fit-langevin', 'short.csv', '--dt', '0.01', '--out', 'fresh.json'], dir),
+      1,
+      /needs at least 200/,
+    );
+    expect((await readdir(dir)).includes(stale)).toBe(false);
+    // compare: a non-empty report folder is not replaced without --force.
+    await mkdir(join(dir, 'report-full'));
+    await writeFile(join(dir, 'report-full', 'notes.txt'), 'mine');
+    expectFailure(
+      await sdekit(['compare', 'good.csv', 'good.csv', '--out', 'report-full'], dir),
+      1,
+      /--out 'report-full' is a folder that is not empty\. Fix: pass --force/,
+    );
+    expect(await readFile(join(dir, 'report-full', 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
+  it('writes a folder as a whole: a failure leaves neither a partial folder nor the temporary one', async () => {
+    const target = join(dir, 'whole');
+    await expect(
+      writeFolderAtomically(target, async (tmp) => {
+        await writeFile(join(tmp, 'a.svg'), '<svg/>');
+        throw new Error('plot failed');
+      }),
+    ).rejects.toThrow('plot failed');
+    expect((await readdir(dir)).filter((n) => n.includes('whole'))).toEqual([]);
+    await writeFolderAtomically(target, async (tmp) => writeFile(join(tmp, 'index.html'), 'one'));
+    await writeFolderAtomically(target, async (tmp) => writeFile(join(tmp, 'other.html'), 'two'));
+    expect(await readdir(target)).toEqual(['other.html']);
+    expect((await readdir(dir)).filter((n) => n.includes('whole'))).toEqual(['whole']);
   });
 });
 

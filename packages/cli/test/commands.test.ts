@@ -320,7 +320,7 @@ describe('fit-langevin with KGMM on a 1-D float32 .npy series', () => {
       sdekit(
         [
           ...['fit-langevin', 'ou1.npy', '--dt', String(DT), '--score', 'kgmm'],
-          ...['--steps', '300', '--hidden', '32,32', '--seed', '3', ...extra, '--out', out],
+          ...['--steps', '300', '--hidden', '32,32', '--seed', '3', ...extra, '--out', out, '--force'],
         ],
         dir,
       );
@@ -405,7 +405,7 @@ describe('fit-langevin on independent runs ([R, N, D] .npy)', () => {
             '--hidden',
             '32,32',
           ],
-          ...['--seed', '3', '--out', 'r.json'],
+          ...['--seed', '3', '--out', 'r.json', '--force'],
         ],
         dir,
       );

@@ -2,19 +2,11 @@
 // fitLangevin with the default ('auto'), with the finite-volume generator, and the plain lag-1
 // estimator (C(dt) - C(0)) / dt. Relative Frobenius error of Phi in data units, with the bootstrap's
 // standard error of that error. Run: npx tsx bench/cdot-estimators.ts
-import { addScaled, frobeniusNorm } from '@sdekit/sde';
+import { addScaled, frobeniusNorm, type Matrix } from '@sdekit/sde';
 import { fitLangevin, LagCdot } from '../src/index.js';
 import { ouRuns, randomOu } from '../test/ou-family.js';
 
-const relErr = (a: { data: Float64Array }, b: { data: Float64Array }) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.data.length; i++) {
-    num += (a.data[i] - b.data[i]) ** 2;
-    den += b.data[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-};
+const relErr = (a: Matrix, b: Matrix) => frobeniusNorm(addScaled(a, 1, b, -1)) / frobeniusNorm(b);
 
 const cases = [
   { dim: 1, dt: 0.01, runs: 1, length: 200_000 },
@@ -48,7 +40,6 @@ for (const c of cases) {
     });
     const u = auto.original.uncertainty;
     const se = u ? frobeniusNorm(u.phi.se) / frobeniusNorm(ou.phi) : Number.NaN;
-    void addScaled;
     console.log(
       `${c.dim}  ${c.dt.toFixed(3)}  ${String(c.runs).padStart(3)} x ${String(c.length).padEnd(7)} ${seed} | ` +
         `${relErr(auto.original.phi, ou.phi).toFixed(3)} (${se.toFixed(3)}) ${tAuto.toFixed(2)} s ${auto.diagnostics.cdotEstimator} | ` +

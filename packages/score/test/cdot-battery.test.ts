@@ -8,6 +8,7 @@
  */
 import {
   addScaled,
+  cholesky,
   frobeniusNorm,
   Matrix,
   matmul,
@@ -108,15 +109,8 @@ function rotatedGradientSystem(
   const phiS = new Matrix(d, d);
   for (let i = 0; i < d; i++)
     for (let j = 0; j < d; j++) phiS.data[i * d + j] = 0.5 * (phi.data[i * d + j] + phi.data[j * d + i]);
-  const g = new Float64Array(d * d);
   // sqrt(2) chol(Phi_S)
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = phiS.data[i * d + j];
-      for (let k = 0; k < j; k++) s -= g[i * d + k] * g[j * d + k];
-      g[i * d + j] = i === j ? Math.sqrt(s) : s / g[j * d + j];
-    }
-  }
+  const g = cholesky(phiS).data;
   for (let k = 0; k < d * d; k++) g[k] *= Math.SQRT2;
   const score = (x: Float64Array, out: Float64Array) => {
     for (let i = 0; i < d; i++) {

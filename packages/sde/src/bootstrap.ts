@@ -96,7 +96,7 @@ export interface SeriesAutocorrelationTime {
 /**
  * Integrated autocorrelation time (Sokal's window, `integratedAutocorrelationTime`) of every
  * coordinate of a segmented series, estimated on its longest segment (at most `maxSamples` samples
- * of it, default 2^20), in samples.
+ * of it, default 2^17: the block length needs tau to about 20 %, not better), in samples.
  *
  * @example
  * const { tau } = autocorrelationTimeOf(series.data, series.dim, Int32Array.of(0, series.length));
@@ -105,7 +105,7 @@ export function autocorrelationTimeOf(
   data: Float64Array,
   dim: number,
   segBounds: Int32Array,
-  maxSamples = 1 << 20,
+  maxSamples = 1 << 17,
 ): SeriesAutocorrelationTime {
   let best = 0;
   for (let k = 1; k + 1 < segBounds.length; k++)

@@ -4,13 +4,20 @@
  * functions (@sdekit/sde `acfCoordinates`, simulation ACFs averaged over paths) on a common lag grid.
  * Prints tables; with --out also writes compare.json, SVG plots and an index.html that shows them.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acfCoordinates, column, histogram, kde1d, marginalKL, mean, variance } from '@sdekit/sde';
 import { atomicWrite } from '../io.js';
-import { readColumns, readSimulation, resolvePath } from './files.js';
+import { checkOutputFolder, readColumns, readSimulation, writeFolderAtomically } from './files.js';
 import { formatTable, num } from './report.js';
-import { type CommandSpec, choiceOption, numberOption, stringOption, UsageError } from './spec.js';
+import {
+  type CommandSpec,
+  choiceOption,
+  FORCE_OPTION,
+  forceFlag,
+  numberOption,
+  stringOption,
+  UsageError,
+} from './spec.js';
 import { renderLineChart } from './svg.js';
 
 /** Fewest samples per series for which ACFs and histograms are meaningful. */
@@ -75,6 +82,7 @@ export const compareCommand: CommandSpec = {
     },
     bins: { type: 'string', value: 'N', help: 'bins per coordinate for the PDFs', defaultText: '64' },
     pdf: { type: 'string', value: 'histogram|kde', help: 'PDF estimator', defaultText: 'histogram' },
+    force: FORCE_OPTION,
   },
   notes: 'Example:\n  sdekit compare series.csv sim.npy --columns u,v --dt 0.01 --out compare/',
   async run(args, io) {
@@ -86,6 +94,17 @@ export const compareCommand: CommandSpec = {
     const maxLagTime = numberOption(args, 'max-lag', undefined, { positive: true });
     const outDir = stringOption(args, 'out');
     const timeUnit = args.values.dt === undefined ? 'samples' : 'time';
+    // The report folder is checked before any work: never an input, never a non-empty folder without --force.
+    const dir =
+      outDir === undefined
+        ? undefined
+        : await checkOutputFolder(io, outDir, 'out', {
+            inputs: [
+              { path: dataPath, role: 'DATA' },
+              { path: simPath, role: 'SIM' },
+            ],
+            force: forceFlag(args),
+          });
 
     const table = await readColumns(io, dataPath, 'DATA', stringOption(args, 'columns'));
     const D = table.cols;
@@ -193,74 +212,81 @@ export const compareCommand: CommandSpec = {
       ].join('\n'),
     );
 
-    if (outDir === undefined) return;
-    const dir = resolvePath(io, outDir);
-    await mkdir(dir, { recursive: true });
+    if (outDir === undefined || dir === undefined) return;
+    // Written into a temporary folder that replaces DIR as a whole: a failure leaves no partial report.
     const files: string[] = [];
-    for (let j = 0; j < D; j++) {
-      const name = table.names[j];
-      const grid = kl.grids[j];
-      const density = (v: Float64Array) =>
-        pdf === 'histogram' ? histogram(v, grid).density : kde1d(v, grid.centers);
-      const pdfSvg = renderLineChart({
-        title: `Marginal PDF of ${name}: KL = ${num(kl.kl[j], 3)}, Hellinger = ${num(kl.hellinger[j], 3)}`,
-        xLabel: name,
-        yLabel: 'density',
-        series: [
-          { name: 'data', x: grid.centers, y: density(column(table.data, D, j)), color: '#1f77b4' },
-          {
-            name: 'simulation',
-            x: grid.centers,
-            y: density(column(sim.data, D, j)),
-            color: '#d62728',
-            dash: '6 3',
-          },
-        ],
-      });
-      const acfSvg = renderLineChart({
-        title: `ACF of ${name}: max difference ${num(acfErr[j], 3)}`,
-        xLabel: `lag (${timeUnit})`,
-        yLabel: 'autocorrelation',
-        series: [
-          { name: 'data', x: lagTimes, y: dataAcfGrid[j], color: '#1f77b4' },
-          { name: 'simulation', x: lagTimes, y: simAcf[j], color: '#d62728', dash: '6 3' },
-        ],
-      });
-      const pdfFile = `pdf-${fileSafe(name)}.svg`;
-      const acfFile = `acf-${fileSafe(name)}.svg`;
-      await atomicWrite(join(dir, pdfFile), pdfSvg);
-      await atomicWrite(join(dir, acfFile), acfSvg);
-      files.push(pdfFile, acfFile);
-    }
-    const metrics = {
-      data: dataPath,
-      sim: simPath,
-      columns: table.names,
-      samples: { data: table.rows, simPaths: sim.paths, simLength: sim.length },
-      pdf: { method: pdf, bins, kl: Array.from(kl.kl), klMean: kl.mean, hellinger: Array.from(kl.hellinger) },
-      moments: {
-        meanData: Array.from(mData),
-        meanSim: Array.from(mSim),
-        stdData: Array.from(vData, Math.sqrt),
-        stdSim: Array.from(vSim, Math.sqrt),
-      },
-      acf: {
-        lagTimes: Array.from(lagTimes),
-        data: dataAcfGrid.map((a) => Array.from(a)),
-        sim: simAcf.map((a) => Array.from(a)),
-        error: acfErr,
-      },
-    };
-    await atomicWrite(join(dir, 'compare.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-    const html = [
-      '<!doctype html>',
-      '<html><head><meta charset="utf-8"><title>sdekit compare</title></head><body style="font-family:sans-serif">',
-      `<h1>sdekit compare</h1><p>data <code>${escapeHtml(dataPath)}</code> against simulation <code>${escapeHtml(simPath)}</code></p>`,
-      `<pre>${escapeHtml(stats)}</pre>`,
-      ...files.map((f) => `<img src="${f}" alt="${f}">`),
-      '</body></html>',
-    ].join('\n');
-    await atomicWrite(join(dir, 'index.html'), `${html}\n`);
+    await writeFolderAtomically(dir, async (tmp) => {
+      for (let j = 0; j < D; j++) {
+        const name = table.names[j];
+        const grid = kl.grids[j];
+        const density = (v: Float64Array) =>
+          pdf === 'histogram' ? histogram(v, grid).density : kde1d(v, grid.centers);
+        const pdfSvg = renderLineChart({
+          title: `Marginal PDF of ${name}: KL = ${num(kl.kl[j], 3)}, Hellinger = ${num(kl.hellinger[j], 3)}`,
+          xLabel: name,
+          yLabel: 'density',
+          series: [
+            { name: 'data', x: grid.centers, y: density(column(table.data, D, j)), color: '#1f77b4' },
+            {
+              name: 'simulation',
+              x: grid.centers,
+              y: density(column(sim.data, D, j)),
+              color: '#d62728',
+              dash: '6 3',
+            },
+          ],
+        });
+        const acfSvg = renderLineChart({
+          title: `ACF of ${name}: max difference ${num(acfErr[j], 3)}`,
+          xLabel: `lag (${timeUnit})`,
+          yLabel: 'autocorrelation',
+          series: [
+            { name: 'data', x: lagTimes, y: dataAcfGrid[j], color: '#1f77b4' },
+            { name: 'simulation', x: lagTimes, y: simAcf[j], color: '#d62728', dash: '6 3' },
+          ],
+        });
+        const pdfFile = `pdf-${fileSafe(name)}.svg`;
+        const acfFile = `acf-${fileSafe(name)}.svg`;
+        await atomicWrite(join(tmp, pdfFile), pdfSvg);
+        await atomicWrite(join(tmp, acfFile), acfSvg);
+        files.push(pdfFile, acfFile);
+      }
+      const metrics = {
+        data: dataPath,
+        sim: simPath,
+        columns: table.names,
+        samples: { data: table.rows, simPaths: sim.paths, simLength: sim.length },
+        pdf: {
+          method: pdf,
+          bins,
+          kl: Array.from(kl.kl),
+          klMean: kl.mean,
+          hellinger: Array.from(kl.hellinger),
+        },
+        moments: {
+          meanData: Array.from(mData),
+          meanSim: Array.from(mSim),
+          stdData: Array.from(vData, Math.sqrt),
+          stdSim: Array.from(vSim, Math.sqrt),
+        },
+        acf: {
+          lagTimes: Array.from(lagTimes),
+          data: dataAcfGrid.map((a) => Array.from(a)),
+          sim: simAcf.map((a) => Array.from(a)),
+          error: acfErr,
+        },
+      };
+      await atomicWrite(join(tmp, 'compare.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+      const html = [
+        '<!doctype html>',
+        '<html><head><meta charset="utf-8"><title>sdekit compare</title></head><body style="font-family:sans-serif">',
+        `<h1>sdekit compare</h1><p>data <code>${escapeHtml(dataPath)}</code> against simulation <code>${escapeHtml(simPath)}</code></p>`,
+        `<pre>${escapeHtml(stats)}</pre>`,
+        ...files.map((f) => `<img src="${f}" alt="${f}">`),
+        '</body></html>',
+      ].join('\n');
+      await atomicWrite(join(tmp, 'index.html'), `${html}\n`);
+    });
     io.stdout(`wrote ${outDir}: compare.json, index.html, ${files.join(', ')}\n`);
   },
 };

@@ -3,10 +3,17 @@
  * selection and validation, reading a simulation written by `sdekit simulate`, reading a model file,
  * and checking an output path before any expensive work starts.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { SdekitError } from '@sdekit/sde';
-import { DataFormatError, decodeNpy, type NpyArray, parseCsv } from '../io.js';
+import {
+  DataFormatError,
+  decodeNpy,
+  type NpyArray,
+  parseCsv,
+  removeStaleTemporaries,
+  temporaryPath,
+} from '../io.js';
 import type { CliIo } from './spec.js';
 import { UsageError } from './spec.js';
 
@@ -44,15 +51,53 @@ export async function readInput(io: CliIo, path: string, role: string): Promise<
   }
 }
 
+/** What an output must not clobber: the command's inputs, and (without --force) an existing file. */
+export interface OutputGuard {
+  /** The command's input files, with their roles ('DATA', 'MODEL', ...). */
+  inputs?: readonly { path: string; role: string }[];
+  /** Replace an existing output (--force). */
+  force?: boolean;
+}
+
+/** The real path of `abs`, or of its folder joined with its name when it does not exist yet. */
+async function realTarget(abs: string): Promise<string> {
+  const full = await realpath(abs).catch(() => null);
+  if (full !== null) return full;
+  const dir = await realpath(dirname(abs)).catch(() => dirname(abs));
+  return join(dir, basename(abs));
+}
+
+/** Refuses an output that resolves (through symlinks, '.', '..') to one of the inputs. */
+async function refuseInputs(
+  io: CliIo,
+  path: string,
+  option: string,
+  abs: string,
+  guard: OutputGuard,
+): Promise<void> {
+  const target = await realTarget(abs);
+  for (const input of guard.inputs ?? []) {
+    const real = await realpath(resolvePath(io, input.path)).catch(() => null);
+    if (real !== null && real === target) {
+      throw new FileError(
+        `--${option} '${path}' is the ${input.role} file '${input.path}'; writing there would replace your data. Fix: name another output`,
+      );
+    }
+  }
+}
+
 /**
- * Checks that an output file can be created: its folder exists and is a folder, and (when given)
- * its extension is allowed. Called before fitting, so a typo does not cost a training run.
+ * Checks that an output file can be created: its folder exists and is a folder, (when given) its
+ * extension is allowed, it is none of the command's inputs, and it does not exist unless `force`.
+ * Removes the command's own stale temporary files next to it (runs killed mid-write). Called before
+ * fitting, so a typo does not cost a training run.
  */
 export async function checkOutputFile(
   io: CliIo,
   path: string,
   option: string,
   extensions?: readonly string[],
+  guard: OutputGuard = {},
 ): Promise<string> {
   const abs = resolvePath(io, path);
   if (extensions && !extensions.includes(extname(abs).toLowerCase())) {
@@ -62,9 +107,70 @@ export async function checkOutputFile(
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory())
     throw new FileError(`--${option} '${path}': folder '${dir}' does not exist; create it first`);
+  await refuseInputs(io, path, option, abs, guard);
   const target = await stat(abs).catch(() => null);
   if (target?.isDirectory()) throw new FileError(`--${option} '${path}': is a folder; name a file`);
+  if (target && !guard.force)
+    throw new FileError(
+      `--${option} '${path}' exists. Fix: pass --force to replace it, or name another file`,
+    );
+  await removeStaleTemporaries(abs);
   return abs;
+}
+
+/**
+ * Checks an output folder: its parent exists, it is not a file, it is not empty unless `force`
+ * (then it is replaced whole by `writeFolderAtomically`), and it is none of the inputs.
+ */
+export async function checkOutputFolder(
+  io: CliIo,
+  path: string,
+  option: string,
+  guard: OutputGuard = {},
+): Promise<string> {
+  const abs = resolvePath(io, path);
+  const parent = dirname(abs);
+  const info = await stat(parent).catch(() => null);
+  if (!info?.isDirectory())
+    throw new FileError(`--${option} '${path}': folder '${parent}' does not exist; create it first`);
+  await refuseInputs(io, path, option, abs, guard);
+  const target = await stat(abs).catch(() => null);
+  if (target && !target.isDirectory()) throw new FileError(`--${option} '${path}': is a file; name a folder`);
+  if (target && !guard.force && (await readdir(abs)).length > 0)
+    throw new FileError(
+      `--${option} '${path}' is a folder that is not empty. Fix: pass --force to replace it, or name another folder`,
+    );
+  await removeStaleTemporaries(abs);
+  return abs;
+}
+
+/**
+ * Writes a folder as a whole: `fill` writes into a temporary folder next to `dir`, which then
+ * replaces `dir` (an existing one is moved aside first and removed after), so a failed run leaves
+ * no partial folder and the old one untouched.
+ */
+export async function writeFolderAtomically(
+  dir: string,
+  fill: (tmp: string) => Promise<void>,
+): Promise<void> {
+  const tmp = temporaryPath(dir);
+  await mkdir(tmp);
+  try {
+    await fill(tmp);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const old = (await stat(dir).catch(() => null)) ? temporaryPath(dir) : null;
+  if (old) await rename(dir, old);
+  try {
+    await rename(tmp, dir);
+  } catch (err) {
+    if (old) await rename(old, dir);
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  if (old) await rm(old, { recursive: true, force: true });
 }
 
 /** A numeric table read from a data file: rows = time samples, cols = coordinates. */

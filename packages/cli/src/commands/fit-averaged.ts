@@ -12,6 +12,7 @@ import { commandProgress, formatTable, formatWarnings, num } from './report.js';
 import {
   BACKEND_OPTION,
   type CommandSpec,
+  FORCE_OPTION,
   numberOption,
   QUIET_OPTION,
   requiredString,
@@ -76,6 +77,7 @@ export const fitAveragedCommand: CommandSpec = {
     seed: { type: 'string', value: 'S', help: 'seed of every random step', defaultText: '0' },
     backend: BACKEND_OPTION,
     quiet: QUIET_OPTION,
+    force: FORCE_OPTION,
   },
   notes:
     'The module (.mjs, or .js in an ES-module package) default-exports, or exports as `coefficients`,\n' +
@@ -93,7 +95,7 @@ export const fitAveragedCommand: CommandSpec = {
     const layers = numberOption(args, 'flow-layers', 4, { integer: true, min: 1 });
     const hidden = numberOption(args, 'flow-hidden', 32, { integer: true, min: 1 });
     const validationFraction = numberOption(args, 'validation', 0.1, { min: 0, below: 1 });
-    const input = { dataPath, outPath, dt };
+    const input = { dataPath, outPath, dt, otherInputs: [{ path: modulePath, role: 'coefficients module' }] };
     const { seed, quiet, out, table, series, runs, selection } = await readFitInput(args, io, input);
     const moduleAbs = resolvePath(io, modulePath);
     const coefficients = await loadCoefficientsModule(moduleAbs, modulePath, {

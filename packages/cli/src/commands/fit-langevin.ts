@@ -10,6 +10,7 @@ import {
   BACKEND_OPTION,
   type CommandSpec,
   choiceOption,
+  FORCE_OPTION,
   numberList,
   numberOption,
   QUIET_OPTION,
@@ -110,6 +111,7 @@ export const fitLangevinCommand: CommandSpec = {
     },
     backend: BACKEND_OPTION,
     quiet: QUIET_OPTION,
+    force: FORCE_OPTION,
   },
   notes:
     'Example:\n  sdekit fit-langevin series.csv --dt 0.01 --columns u,v --out model.json\n' +

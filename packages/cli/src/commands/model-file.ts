@@ -17,6 +17,7 @@ import { checkOutputFile, FileError, readColumns, type Table } from './files.js'
 import {
   backendOption,
   type CliIo,
+  forceFlag,
   numberOption,
   type OptionSpec,
   type ParsedArgs,
@@ -77,12 +78,15 @@ export interface FitInput {
 export async function readFitInput(
   args: ParsedArgs,
   io: CliIo,
-  input: { dataPath: string; outPath: string; dt: number },
+  input: { dataPath: string; outPath: string; dt: number; otherInputs?: { path: string; role: string }[] },
 ): Promise<FitInput> {
   const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
   const backend = backendOption(args);
   const quiet = quietFlag(args);
-  const out = await checkOutputFile(io, input.outPath, 'out');
+  const out = await checkOutputFile(io, input.outPath, 'out', undefined, {
+    inputs: [{ path: input.dataPath, role: 'DATA' }, ...(input.otherInputs ?? [])],
+    force: forceFlag(args),
+  });
 
   const table = await readColumns(io, input.dataPath, 'DATA', stringOption(args, 'columns'));
   const series = timeSeries(table.data, table.cols, input.dt);

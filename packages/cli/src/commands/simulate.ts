@@ -23,6 +23,8 @@ import {
   backendOption,
   type CliIo,
   type CommandSpec,
+  FORCE_OPTION,
+  forceFlag,
   numberList,
   numberOption,
   QUIET_OPTION,
@@ -196,6 +198,7 @@ export const simulateCommand: CommandSpec = {
     },
     backend: BACKEND_OPTION,
     quiet: QUIET_OPTION,
+    force: FORCE_OPTION,
   },
   notes:
     'Example:\n  sdekit simulate model.json --T 1000 --dt 0.01 --paths 8 --seed 1 --out sim.npy\n' +
@@ -224,7 +227,14 @@ export const simulateCommand: CommandSpec = {
     const saveEvery = stepsOf('dt', dt, h, 'integration steps --h');
     const steps = stepsOf('T', T, dt, 'output intervals --dt') * saveEvery;
     const burnIn = stepsOf('burn-in', burnInTime, h, 'integration steps --h');
-    const out = await checkOutputFile(io, outPath, 'out', ['.npy', '.csv']);
+    const coefficientsPath = stringOption(args, 'coefficients');
+    const out = await checkOutputFile(io, outPath, 'out', ['.npy', '.csv'], {
+      inputs: [
+        { path: modelPath, role: 'MODEL' },
+        ...(coefficientsPath !== undefined ? [{ path: coefficientsPath, role: 'coefficients module' }] : []),
+      ],
+      force: forceFlag(args),
+    });
 
     const json = await readJson(io, modelPath, 'MODEL');
     const selected = await selectBackend(backend);

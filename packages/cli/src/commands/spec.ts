@@ -260,6 +260,17 @@ export function backendOption(args: ParsedArgs): BackendPreference {
 /** `--quiet`, shared by the commands that print a report (read it with `quietFlag`). */
 export const QUIET_OPTION: OptionSpec = { type: 'boolean', help: 'print nothing but errors' };
 
+/** `--force`: replace an existing output (never one of the command's inputs). */
+export const FORCE_OPTION: OptionSpec = {
+  type: 'boolean',
+  help: 'replace an existing output file or folder (an output that is one of the inputs is always refused)',
+};
+
+/** Whether `--force` was given. */
+export function forceFlag(args: ParsedArgs): boolean {
+  return args.values.force === true;
+}
+
 /** Whether `--quiet` was given. */
 export function quietFlag(args: ParsedArgs): boolean {
   return args.values.quiet === true;
