@@ -50,6 +50,10 @@ const values = (r: RunReport) => r.cases[0].metrics.map((m) => [m.name, m.value]
 describe('benchmark checkpoints (--resume)', () => {
   it('T3 writes its DSM checkpoint; a resumed run reads it and reproduces the metrics', async () => {
     expect(first.cases[0].error).toBeNull();
+    // KS is smooth in time: the regime diagnostic says so, and 'auto' took the generator estimator.
+    const regime = first.cases[0].metrics.find((m) => m.name === 'increment slope (regime)');
+    expect(regime?.value).toBeGreaterThan(1.5);
+    expect(regime?.note).toMatch(/^smooth: .*generator estimator \(auto\)/);
     // T3 simulates on worker threads, one per core, at most one per path and simThreads.
     expect(first.cases[0].sizes.simThreads).toBe(Math.min(2, availableParallelism()));
     const file = join(dir, 'checkpoints', 'T3-dsm.json');

@@ -120,6 +120,17 @@ describe('command-line errors (exit code 2)', () => {
       2,
       /option '--dt' needs a value/,
     );
+    // A switch given a value, and an option given twice (not last-wins).
+    expectFailure(
+      await sdekit([...FIT, 'good.csv', '--quiet=yes'], dir),
+      2,
+      /option '--quiet' is a switch and takes no value/,
+    );
+    expectFailure(
+      await sdekit(['fit-langevin', 'good.csv', '--dt', '0.05', '--dt', '0.1', '--out', 'm.json'], dir),
+      2,
+      /option '--dt' is given twice; pass it once/,
+    );
     expectFailure(
       await sdekit([...FIT, 'good.csv', '--score', 'gmm'], dir),
       2,

@@ -6,7 +6,7 @@
  *
  * because the coarse-grained correlation is M exp(Q t) diag(pi) M^T.
  */
-import { checkBatch, checkFinite, DimensionError, Matrix } from '@sdekit/sde';
+import { checkBatch, checkFinite, DimensionError, InvalidArgumentError, Matrix } from '@sdekit/sde';
 import { checkLabels } from './labels.js';
 import type { SparseColumnMatrix } from './sparse.js';
 
@@ -73,6 +73,24 @@ export function cdot(M: Matrix, Q: SparseColumnMatrix, pi: Float64Array): Matrix
     throw new DimensionError('pi', `length ${pi.length} != K = ${K}`, 'pass one probability per state');
   checkFinite('M', M.data);
   checkFinite('pi', pi);
+  let total = 0;
+  for (let i = 0; i < K; i++) {
+    if (pi[i] < 0) {
+      throw new InvalidArgumentError(
+        'pi',
+        `entry ${i} is ${pi[i]} < 0`,
+        'pass a probability vector (stationaryDistribution)',
+      );
+    }
+    total += pi[i];
+  }
+  if (Math.abs(total - 1) > 1e-9) {
+    throw new InvalidArgumentError(
+      'pi',
+      `sums to ${total}, not 1`,
+      'pass a probability vector (stationaryDistribution)',
+    );
+  }
   // W = M Q: column i of W = sum_j Q[j, i] M[:, j]
   const W = new Float64Array(D * K);
   for (let i = 0; i < K; i++) {

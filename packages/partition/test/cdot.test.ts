@@ -41,6 +41,8 @@ describe('cellCentroids and cdot', () => {
     }
     const M = new Matrix(D, K, rng.fillNormal(new Float64Array(D * K)));
     const pi = rng.fillUniform(new Float64Array(K));
+    const total = pi.reduce((a, v) => a + v, 0);
+    for (let i = 0; i < K; i++) pi[i] /= total;
     const ref = matmul(matmul(matmul(M, dense), Matrix.diagonal(pi)), transpose(M));
     const got = cdot(M, Generator.fromDense(dense), pi);
     for (let k = 0; k < D * D; k++) expect(got.data[k]).toBeCloseTo(ref.data[k], 13);
@@ -163,5 +165,14 @@ describe('Cdot of a 2-D OU process from a fine tree partition (methods.md §1)',
     expect(errors[1]).toBeLessThan(0.8 * errors[0]);
     expect(errors[2]).toBeLessThan(0.5 * errors[1]);
     expect(errors[2]).toBeLessThan(0.05);
+  });
+});
+
+describe('cdot input checks', () => {
+  it('refuses a pi that is negative or does not sum to 1', () => {
+    const M = Matrix.from([[0, 1]]);
+    const { Q } = generatorFromLabels(Int32Array.of(0, 1, 0, 1), 2, 1);
+    expect(() => cdot(M, Q, Float64Array.of(0.5, 0.6))).toThrow(/pi: sums to 1.1/);
+    expect(() => cdot(M, Q, Float64Array.of(1.5, -0.5))).toThrow(/pi: entry 1 is -0.5 < 0/);
   });
 });

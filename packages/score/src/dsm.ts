@@ -7,6 +7,7 @@
 
 import { Adam, type AdamState, type MlpJSON, warmupCosine } from '@sdekit/nn';
 import {
+  ConvergenceError,
   checkBatch,
   checkInteger,
   checkOpenInterval,
@@ -35,6 +36,9 @@ export interface TrainingProgress {
   loss: number;
   heldOutLoss?: number;
 }
+
+/** Held-out DSM loss above which training counts as diverged (a network predicting 0 has 1). */
+const DIVERGED_LOSS = 10;
 
 /** Options of `trainDsm`. */
 export interface DsmOptions {
@@ -214,6 +218,14 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
   }
   const net = resume ? epsNetworkFromJSON(resume.network) : built;
   const peak = options.lr ?? 2e-3;
+  if (!(typeof peak === 'number' && peak > 0 && Number.isFinite(peak))) {
+    net.dispose();
+    throw new InvalidArgumentError(
+      'lr',
+      `must be a finite number > 0, got ${String(peak)}`,
+      'pass a learning rate such as 2e-3',
+    );
+  }
   const warmupSteps = options.warmupSteps ?? Math.min(500, Math.floor(steps / 10));
   const adam = new Adam(net.variables, {
     lr: warmupCosine({ peak, warmupSteps, totalSteps: steps, floor: options.lrFloor ?? 1e-5 }),
@@ -257,49 +269,64 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
       lossCount,
       heldOutLoss: Number.isFinite(heldOutLoss) ? heldOutLoss : null,
     });
-  for (let step = (resume?.step ?? 0) + 1; step <= steps; step++) {
-    for (let i = 0; i < batchSize; i++) {
-      // Antithetic pairs (rows 2k, 2k+1 share x and use z, -z): the loss is unchanged in expectation,
-      // while the part of the gradient linear in z cancels, which matters at small sigma, where the
-      // score signal is an O(sigma^2) fraction of the loss.
-      if (antithetic && i % 2 === 1) {
-        for (let j = 0; j < dim; j++) {
-          const z = -zb[(i - 1) * dim + j];
-          zb[i * dim + j] = z;
-          xb[i * dim + j] = xb[(i - 1) * dim + j] + 2 * sigma * z;
+  try {
+    for (let step = (resume?.step ?? 0) + 1; step <= steps; step++) {
+      for (let i = 0; i < batchSize; i++) {
+        // Antithetic pairs (rows 2k, 2k+1 share x and use z, -z): the loss is unchanged in expectation,
+        // while the part of the gradient linear in z cancels, which matters at small sigma, where the
+        // score signal is an O(sigma^2) fraction of the loss.
+        if (antithetic && i % 2 === 1) {
+          for (let j = 0; j < dim; j++) {
+            const z = -zb[(i - 1) * dim + j];
+            zb[i * dim + j] = z;
+            xb[i * dim + j] = xb[(i - 1) * dim + j] + 2 * sigma * z;
+          }
+          continue;
         }
-        continue;
+        const src = rng.integer(nTrain);
+        for (let j = 0; j < dim; j++) {
+          const z = rng.normal();
+          zb[i * dim + j] = z;
+          xb[i * dim + j] = data[src * dim + j] + sigma * z;
+        }
       }
-      const src = rng.integer(nTrain);
-      for (let j = 0; j < dim; j++) {
-        const z = rng.normal();
-        zb[i * dim + j] = z;
-        xb[i * dim + j] = data[src * dim + j] + sigma * z;
+      const xt = tf.tensor2d(xb, [batchSize, dim]);
+      const zt = tf.tensor2d(zb, [batchSize, dim]);
+      const loss = adam.step(() => tf.mean(tf.squaredDifference(net.apply(xt, true), zt)) as tf.Scalar);
+      xt.dispose();
+      zt.dispose();
+      if (Number.isFinite(loss)) {
+        lossSum += loss;
+        lossCount++;
       }
+      if (step % evalEvery === 0 || step === steps) {
+        heldOutLoss = evaluateLoss(net, heldX, heldZ, heldCount, dim);
+        const record: TrainingRecord = {
+          step,
+          loss: lossCount > 0 ? lossSum / lossCount : Number.NaN,
+          heldOutLoss,
+        };
+        history.push(record);
+        options.onProgress?.({ ...record, steps });
+        lossSum = 0;
+        lossCount = 0;
+      }
+      // A network that predicts 0 has loss 1 per component: ten times that means training diverged.
+      if (Number.isFinite(heldOutLoss) && heldOutLoss > DIVERGED_LOSS) {
+        throw new ConvergenceError(
+          'lr',
+          `DSM training diverged: held-out loss ${heldOutLoss.toPrecision(3)} at step ${step} (a network predicting 0 has 1) with lr = ${peak}`,
+          'lower lr (default 2e-3) or clipNorm',
+        );
+      }
+      if (checkpointEvery !== undefined && (step % checkpointEvery === 0 || step === steps))
+        saveCheckpoint(step);
     }
-    const xt = tf.tensor2d(xb, [batchSize, dim]);
-    const zt = tf.tensor2d(zb, [batchSize, dim]);
-    const loss = adam.step(() => tf.mean(tf.squaredDifference(net.apply(xt, true), zt)) as tf.Scalar);
-    xt.dispose();
-    zt.dispose();
-    if (Number.isFinite(loss)) {
-      lossSum += loss;
-      lossCount++;
-    }
-    if (step % evalEvery === 0 || step === steps) {
-      heldOutLoss = evaluateLoss(net, heldX, heldZ, heldCount, dim);
-      const record: TrainingRecord = {
-        step,
-        loss: lossCount > 0 ? lossSum / lossCount : Number.NaN,
-        heldOutLoss,
-      };
-      history.push(record);
-      options.onProgress?.({ ...record, steps });
-      lossSum = 0;
-      lossCount = 0;
-    }
-    if (checkpointEvery !== undefined && (step % checkpointEvery === 0 || step === steps))
-      saveCheckpoint(step);
+  } catch (err) {
+    // No tensor outlives a failed run (a throwing onProgress or checkpoint save, divergence).
+    adam.dispose();
+    net.dispose();
+    throw err;
   }
   const skippedSteps = adam.skippedSteps;
   adam.dispose();

@@ -56,6 +56,8 @@ import {
 
 /** fitLangevin warns when the smallest singular value of the Stein matrix V is below this (exact: 1). */
 const STEIN_MIN_SINGULAR_WARN = 0.5;
+/** fitLangevin warns when ||V + I||_F / sqrt(D) exceeds this (a failed Stein check). */
+const STEIN_ERROR_WARN = 0.5;
 /** fitLangevin warns ("series too short") when ||SE(Phi_S)||_F / ||Phi_S||_F exceeds this. */
 export const PHI_S_RELATIVE_SE_WARN = 0.1;
 /** The keys of LangevinOptions (unknown keys are rejected, naming the closest). */
@@ -610,6 +612,7 @@ export class LangevinModel {
         `expected format sdekit.langevin-model version 1 or 2, got ${json?.format} ${json?.version}`,
       );
     }
+    checkModelJson(json);
     const zscore = ZScore.fromJSON(json.zscore);
     const std = Float64Array.from(zscore.std);
     let score: ScoreModel;
@@ -735,6 +738,54 @@ export class LangevinModel {
   /** Frees the network weights of a learned score (no-op for a caller-supplied score). */
   dispose(): void {
     if (this.externalUnits === null) (this.score as NetworkScore).dispose();
+  }
+}
+
+/**
+ * Checks the fields of a saved model that `fromJSON` reads: a file edited by hand or cut short must
+ * give a FormatError naming the field, not a TypeError or a model with NaN inside.
+ */
+function checkModelJson(json: LangevinModelJSON | LangevinModelJSONv1): void {
+  const bad = (field: string, detail: string) => new FormatError('LangevinModel', `${field} ${detail}`);
+  const d = json.dim;
+  if (!Number.isInteger(d) || d < 1) throw bad('dim', `must be a positive integer, got ${String(d)}`);
+  if (typeof json.dt !== 'number' || !(json.dt > 0) || !Number.isFinite(json.dt))
+    throw bad('dt', `must be a finite number > 0, got ${String(json.dt)}`);
+  if (json.zscore === null || typeof json.zscore !== 'object') throw bad('zscore', 'is missing');
+  const matrix = (field: string, m: unknown) => {
+    if (!Array.isArray(m) || m.length !== d) throw bad(field, `must be a ${d} x ${d} array of numbers`);
+    for (const row of m) {
+      if (
+        !Array.isArray(row) ||
+        row.length !== d ||
+        row.some((v) => typeof v !== 'number' || !Number.isFinite(v))
+      )
+        throw bad(field, `must be a ${d} x ${d} array of finite numbers (found ${JSON.stringify(row)})`);
+    }
+  };
+  const z = json.version === 2 ? json.zUnits : json;
+  if (z === null || typeof z !== 'object') throw bad('zUnits', 'is missing');
+  for (const k of ['phi', 'phiS', 'phiA', 'sigma'] as const)
+    matrix(json.version === 2 ? `zUnits.${k}` : k, z[k]);
+  if (json.score === null || typeof json.score !== 'object' || typeof json.score.format !== 'string')
+    throw bad(
+      'score',
+      "is missing (a network score, or { format: 'external', units } for a caller-supplied one)",
+    );
+  if (typeof json.scoreSigma !== 'number' || !(json.scoreSigma >= 0))
+    throw bad('scoreSigma', `must be a number >= 0, got ${String(json.scoreSigma)}`);
+  if (json.diagnostics === null || typeof json.diagnostics !== 'object')
+    throw bad('diagnostics', 'is missing');
+  matrix('diagnostics.stein', json.diagnostics.stein);
+  matrix('diagnostics.cdot', json.diagnostics.cdot);
+  if (!Array.isArray(json.diagnostics.warnings))
+    throw bad('diagnostics.warnings', 'must be an array of strings');
+  if (json.version === 2) {
+    const r = json.dataRange;
+    const ok = (a: unknown) =>
+      Array.isArray(a) && a.length === d && a.every((v) => typeof v === 'number' && Number.isFinite(v));
+    if (r === null || typeof r !== 'object' || !ok(r.lo) || !ok(r.hi))
+      throw bad('dataRange', `must hold lo and hi, ${d} finite numbers each`);
   }
 }
 
@@ -1089,6 +1140,12 @@ export function fitLangevin(
     for (let j = 0; j < dim; j++) steinError += (v.data[i * dim + j] + (i === j ? 1 : 0)) ** 2;
   steinError = Math.sqrt(steinError / dim);
   const steinMinSingularValue = Math.sqrt(Math.max(0, symmetricEigen(matmul(transpose(v), v)).values[0]));
+  if (steinError > STEIN_ERROR_WARN) {
+    warnings.push(
+      `the score fails Stein's identity: ||V + I||_F / sqrt(D) = ${steinError.toPrecision(3)} (0 for an exact score, below about 0.1 for a good one), ` +
+        'and Phi = Cdot V^{-1} inherits that error; check sigma (z units, typically 0.05-0.3) and train the score longer',
+    );
+  }
   if (steinMinSingularValue < STEIN_MIN_SINGULAR_WARN) {
     warnings.push(
       `the Stein matrix V has a singular value of ${steinMinSingularValue.toExponential(2)} (1 for an exact score): ` +

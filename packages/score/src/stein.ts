@@ -6,7 +6,15 @@
  * smoothed density p_sigma must be evaluated on perturbed samples x~ = x + sigma z (methods.md
  * section 2), which `steinMatrix` does when `sigma > 0`.
  */
-import { checkBatch, checkInteger, DimensionError, Matrix, Rng } from '@sdekit/sde';
+import {
+  checkBatch,
+  checkFinite,
+  checkInteger,
+  checkNonNegative,
+  DimensionError,
+  Matrix,
+  Rng,
+} from '@sdekit/sde';
 import type { ScoreModel } from './score-model.js';
 
 /** x~ = x + sigma z with z ~ N(0, I); returns a new array. */
@@ -85,6 +93,7 @@ export function steinMatrixByGroup(
   }
   checkInteger('groups', groups, 1);
   const sigma = options.sigma ?? 0;
+  checkNonNegative('sigma', sigma, 'pass the noise level of the score (0 for an exact score)');
   const chunk = options.chunk ?? 8192;
   checkInteger('chunk', chunk, 1);
   const rng = Rng.fromSeed(options.seed ?? 0, 1);
@@ -96,6 +105,7 @@ export function steinMatrixByGroup(
     let x = samples.subarray(start * dim, (start + count) * dim);
     if (sigma > 0) x = perturb(x, sigma, rng);
     const s = score.score(x);
+    checkFinite('score(samples)', s);
     for (let i = 0; i < count; i++) {
       const g = group === null ? 0 : group[start + i];
       counts[g]++;

@@ -102,3 +102,17 @@ describe('langevinCoefficients (methods.md section 1)', () => {
     for (let k = 0; k < 4; k++) expect(ss.data[k]).toBeCloseTo(c.phiS.data[k], 12);
   });
 });
+
+describe('steinMatrix input checks', () => {
+  it('refuses a negative noise level and a score that returns NaN', () => {
+    const samples = Float64Array.of(0.1, -0.2, 0.3, 0.4);
+    const good = analyticScore(1, (x, out) => {
+      out[0] = -x[0];
+    });
+    expect(() => steinMatrix(good, samples, 1, { sigma: -0.1 })).toThrow(/sigma/);
+    const nan = analyticScore(1, (x, out) => {
+      out[0] = x[0] > 0.35 ? Number.NaN : -x[0];
+    });
+    expect(() => steinMatrix(nan, samples, 1)).toThrow(/score\(samples\): element 3 is NaN/);
+  });
+});

@@ -233,3 +233,44 @@ describe('fitLangevin with the U-Net (integration)', () => {
     again.dispose();
   });
 });
+
+describe('trainDsm failures: typed errors, no tensor left behind', () => {
+  const data = Rng.fromSeed(5).fillNormal(new Float64Array(2000 * 2));
+  const small = { sigma: 0.1, hiddenDims: [16, 16], batchSize: 64, seed: 1 };
+
+  it('names lr for a bad learning rate and detects divergence (lr = 1e6)', () => {
+    const before = tf.memory().numTensors;
+    expect(() => trainDsm(data, 2, { ...small, steps: 10, lr: -1 })).toThrow(/^lr: must be a finite number > 0/);
+    expect(() => trainDsm(data, 2, { ...small, steps: 200, lr: 1e6, evalEvery: 20 })).toThrow(
+      /lr: DSM training diverged: held-out loss .* \(a network predicting 0 has 1\)/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a throwing onProgress or checkpoint save leaks no tensor', () => {
+    const before = tf.memory().numTensors;
+    expect(() =>
+      trainDsm(data, 2, {
+        ...small,
+        steps: 20,
+        evalEvery: 5,
+        onProgress: () => {
+          throw new Error('stop');
+        },
+      }),
+    ).toThrow('stop');
+    expect(() =>
+      trainDsm(data, 2, {
+        ...small,
+        steps: 20,
+        checkpoint: {
+          every: 5,
+          save: () => {
+            throw new Error('disk full');
+          },
+        },
+      }),
+    ).toThrow('disk full');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -115,6 +115,16 @@ describe('fitLangevin with exact scores', () => {
     const model = fitLangevin(ou, { score: { model: flawed, units: 'z' }, seed: 2 });
     expect(Math.abs(model.diagnostics.steinMinSingularValue - 0.2)).toBeLessThan(0.03);
     expect(model.diagnostics.warnings.some((w) => w.includes('singular value'))).toBe(true);
+    // A score off by a factor 5 fails Stein's identity (||V + I|| = 4 sqrt(2) / sqrt(2) = 4): warned.
+    const scaled = analyticScore(2, (x, out) => {
+      const s = ouScore.score(x);
+      out[0] = 5 * s[0];
+      out[1] = 5 * s[1];
+    });
+    const off = fitLangevin(ou, { score: { model: scaled, units: 'original' }, seed: 2 });
+    expect(off.diagnostics.steinError).toBeGreaterThan(3);
+    expect(off.diagnostics.warnings.some((w) => w.startsWith("the score fails Stein's identity"))).toBe(true);
+    expect(ouModel.diagnostics.warnings.some((w) => w.startsWith("the score fails Stein's identity"))).toBe(false);
     const restored = LangevinModel.fromJSON(model.toJSON(), { score: flawed });
     expect(restored.diagnostics.steinMinSingularValue).toBe(model.diagnostics.steinMinSingularValue);
   });
@@ -169,6 +179,23 @@ describe('fitLangevin with exact scores', () => {
     // Default partition: ~15000 cells for 8e5 points; measured 0.014-0.024 at T = 4000 (cdot.ts), the
     // plain generator gives ~5 %.
     expect(relErr(model.original.phi, fourWellPhi())).toBeLessThan(0.05);
+    expect(model.diagnostics.regime?.regime).toBe('diffusive');
+    expect(model.diagnostics.cdotEstimator).toBe('lag');
+  });
+
+  it('warns in plain words when Phi_S is not determined to 10 % (a short record)', () => {
+    // 60 time units of the OU process above: the relative standard error of Phi_S is ~ 1/sqrt(T) ~ 0.15.
+    const short = ouSeries(60, 9);
+    const model = fitLangevin(short, { score: { model: ouScore, units: 'original' }, seed: 9 });
+    const u = model.diagnostics.uncertainty!;
+    expect(u.phiSRelativeSE).toBeGreaterThan(0.1);
+    expect(
+      model.diagnostics.warnings.some((w) =>
+        /^series too short: Phi_S has a relative standard error of/.test(w),
+      ),
+    ).toBe(true);
+    // The long record above gives no such warning.
+    expect(ouModel.diagnostics.warnings.some((w) => w.startsWith('series too short'))).toBe(false);
   });
 
   it("classifies a smooth signal as smooth and 'auto' takes the finite-volume generator estimator", () => {
@@ -300,6 +327,18 @@ describe('fitLangevin with exact scores', () => {
       12,
     );
     expect(again.diagnostics.regime).toEqual(model.diagnostics.regime);
+    // A hand-edited or truncated file is a FormatError naming the field.
+    const broken = (edit: (j: Record<string, unknown>) => void) => {
+      const j = JSON.parse(JSON.stringify(json));
+      edit(j);
+      return () => LangevinModel.fromJSON(j, { score: ouScore });
+    };
+    expect(broken((j) => delete j.score)).toThrow(/LangevinModel: score is missing/);
+    expect(broken((j) => (j.dt = -0.01))).toThrow(/LangevinModel: dt must be a finite number > 0/);
+    expect(broken((j) => ((j.zUnits as { phi: unknown[][] }).phi[0][1] = null))).toThrow(
+      /zUnits.phi must be a 2 x 2 array of finite numbers/,
+    );
+    expect(broken((j) => delete j.dataRange)).toThrow(/dataRange/);
     // Format version 2 stores Phi in data units and the z-unit matrices under zUnits.
     expect(json.version).toBe(2);
     expect(json.phi).toEqual(model.original.phi.toArray());

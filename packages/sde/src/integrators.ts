@@ -21,6 +21,8 @@
  * for the strong approximation of solutions of stochastic differential equations", SIAM J. Numer.
  * Anal. 48 (2010) 922-952 (SRA1).
  */
+import { constants as bufferConstants } from 'node:buffer';
+import { totalmem } from 'node:os';
 import { BlowUpError, DimensionError, InvalidArgumentError, RunawayError } from './errors.js';
 import { Rng } from './rng.js';
 import type { Excursion, NoiseKind, PathBundle, SdeSystem, TimeSeries } from './types.js';
@@ -620,7 +622,26 @@ export function planSimulation(system: SdeSystem, opts: SimulateOptions): Simula
   checkInteger('chunkPaths', chunkRequest, 1);
   const chunkPaths = Math.ceil(chunkRequest / NOISE_BLOCK) * NOISE_BLOCK;
   const watch = planWatch(opts.watch, d);
+  checkOutputSize(paths, steps / saveEvery + 1, d);
   return { paths, h, steps, saveEvery, burnIn, seed, t0, length: steps / saveEvery + 1, chunkPaths, watch };
+}
+
+/**
+ * Refuses a simulation whose saved states would not fit in memory (a typo such as T = 1e12), before
+ * anything is allocated, saying how much it would need.
+ */
+function checkOutputSize(paths: number, length: number, d: number): void {
+  const values = paths * length * d;
+  const bytes = 8 * values;
+  const limit = Math.min(totalmem() / 2, bufferConstants.MAX_LENGTH);
+  if (bytes > limit) {
+    const gb = (b: number) => `${(b / 2 ** 30).toPrecision(3)} GiB`;
+    throw new InvalidArgumentError(
+      'T/steps',
+      `the run would save ${paths} paths x ${length} states x ${d} coordinates = ${values.toExponential(3)} values (${gb(bytes)}), more than the ${gb(limit)} one simulation may hold here`,
+      'simulate a shorter time, fewer paths, or save less often (saveEvery)',
+    );
+  }
 }
 
 function checkSolver(solver: Solver, system: SdeSystem): void {

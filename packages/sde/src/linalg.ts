@@ -14,6 +14,7 @@ import {
   ConvergenceError,
   DimensionError,
   InvalidArgumentError,
+  NonFiniteError,
   NotPositiveDefiniteError,
   SingularMatrixError,
 } from './errors.js';
@@ -58,7 +59,19 @@ export class Matrix {
           'pass rows of equal length',
         );
       }
-      for (let j = 0; j < c; j++) m.data[i * c + j] = rows[i][j];
+      for (let j = 0; j < c; j++) {
+        const v = rows[i][j];
+        // A null or a string would become 0 or NaN silently in a Float64Array.
+        if (typeof v === 'number' && !Number.isFinite(v)) throw new NonFiniteError(`rows[${i}]`, j, v);
+        if (typeof v !== 'number') {
+          throw new InvalidArgumentError(
+            `rows[${i}][${j}]`,
+            `must be a finite number, got ${v === null ? 'null' : typeof v === 'string' ? `'${v}'` : String(v)}`,
+            'pass rows of finite numbers',
+          );
+        }
+        m.data[i * c + j] = v;
+      }
     }
     return m;
   }
@@ -320,6 +333,20 @@ export interface SymmetricEigen {
 export function symmetricEigen(a: Matrix, name = 'matrix'): SymmetricEigen {
   const n = requireSquare(name, a);
   checkFinite(name, a.data);
+  let scale = 0;
+  for (let k = 0; k < n * n; k++) scale = Math.max(scale, Math.abs(a.data[k]));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      const gap = Math.abs(a.data[i * n + j] - a.data[j * n + i]);
+      if (gap > 1e-10 * Math.max(scale, Number.MIN_VALUE)) {
+        throw new InvalidArgumentError(
+          name,
+          `is not symmetric (entries (${i}, ${j}) and (${j}, ${i}) differ by ${gap.toExponential(3)})`,
+          'pass symmetricPart(a), or use eigenvalues(a) for a general matrix',
+        );
+      }
+    }
+  }
   const A = symmetricPart(a).data;
   const V = Matrix.identity(n).data;
   for (let sweep = 0; sweep < 100; sweep++) {

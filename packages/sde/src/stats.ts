@@ -425,6 +425,15 @@ export function histogram(values: Float64Array, grid: HistogramGrid): Histogram 
 export function quantile(sorted: Float64Array, p: number): number {
   const n = sorted.length;
   if (n === 0) throw new InvalidArgumentError('sorted', 'is empty', 'pass at least one value');
+  for (let i = 1; i < n; i++) {
+    if (!(sorted[i] >= sorted[i - 1])) {
+      throw new InvalidArgumentError(
+        'sorted',
+        `is not sorted ascending (entry ${i} = ${sorted[i]} after ${sorted[i - 1]})`,
+        'sort it first (Float64Array.from(values).sort()), or use quantiles(values, probs)',
+      );
+    }
+  }
   if (!(p >= 0 && p <= 1))
     throw new InvalidArgumentError('p', `must lie in [0, 1], got ${p}`, 'pass a probability');
   const r = p * (n - 1);
@@ -526,6 +535,25 @@ function checkPair(p: Float64Array, q: Float64Array): void {
         `p/q[${i}]`,
         `must be finite and >= 0, got ${p[i]}, ${q[i]}`,
         'pass bin probabilities (histogram(...).mass)',
+      );
+    }
+  }
+  let sp = 0;
+  let sq = 0;
+  for (let i = 0; i < p.length; i++) {
+    sp += p[i];
+    sq += q[i];
+  }
+  // Probability vectors: a density (mass / width) or counts would give a meaningless distance.
+  for (const [name, sum] of [
+    ['p', sp],
+    ['q', sq],
+  ] as const) {
+    if (Math.abs(sum - 1) > 1e-6) {
+      throw new InvalidArgumentError(
+        name,
+        `sums to ${sum}, not 1`,
+        'pass bin probabilities that sum to 1 (histogram(...).mass, or divide by the sum)',
       );
     }
   }

@@ -198,3 +198,12 @@ describe('simulate watch: runaway paths', () => {
     ).rejects.toThrow(/ran away/);
   });
 });
+
+describe('simulate refuses a run that cannot fit in memory', () => {
+  it('names the values and bytes it would need before allocating anything', () => {
+    const stable = ouSystem(Matrix.from([[1]]), Matrix.from([[1]]));
+    expect(() => simulate(stable, { x0: Float64Array.of(0), h: 0.01, T: 1e12, seed: 1 })).toThrow(
+      /T\/steps: the run would save 1 paths x 1\.000e\+14 states|T\/steps: the run would save 1 paths x 100000000000001 states/,
+    );
+  });
+});

@@ -110,9 +110,19 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const [k, o] of Object.entries(spec.options)) options[k] = { type: o.type };
   const hint = `run 'sdekit ${spec.name} --help'`;
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let parsed: {
+    values: Record<string, string | boolean | undefined>;
+    positionals: string[];
+    tokens: { kind: string; name?: string; rawName?: string }[];
+  };
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true }) as typeof parsed;
+    parsed = parseArgs({
+      args: argv,
+      options,
+      strict: true,
+      allowPositionals: true,
+      tokens: true,
+    }) as typeof parsed;
   } catch (err) {
     const e = err as { code?: string; message?: string };
     const quoted = /'([^']+)'/.exec(e.message ?? '')?.[1] ?? '';
@@ -121,11 +131,21 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
     }
     if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const flag = quoted.split(' ')[0];
+      if (options[flag.replace(/^--/, '')]?.type === 'boolean') {
+        throw new UsageError(`option '${flag}' is a switch and takes no value; write ${flag} alone`);
+      }
       throw new UsageError(
         `option '${flag}' needs a value (a value starting with '-' must be written ${flag}=VALUE, e.g. --x0=-1.5)`,
       );
     }
     throw new UsageError(`${(e.message ?? String(err)).split('\n')[0]}; ${hint}`);
+  }
+  // A repeated option is an error, not last-wins: '--dt 0.05 --dt 0.1' is ambiguous.
+  const seen = new Set<string>();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || t.name === undefined) continue;
+    if (seen.has(t.name)) throw new UsageError(`option '--${t.name}' is given twice; pass it once`);
+    seen.add(t.name);
   }
   const help = parsed.values.help === true;
   if (!help) {
