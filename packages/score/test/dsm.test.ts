@@ -240,7 +240,9 @@ describe('trainDsm failures: typed errors, no tensor left behind', () => {
 
   it('names lr for a bad learning rate and detects divergence (lr = 1e6)', () => {
     const before = tf.memory().numTensors;
-    expect(() => trainDsm(data, 2, { ...small, steps: 10, lr: -1 })).toThrow(/^lr: must be a finite number > 0/);
+    expect(() => trainDsm(data, 2, { ...small, steps: 10, lr: -1 })).toThrow(
+      /^lr: must be a finite number > 0/,
+    );
     expect(() => trainDsm(data, 2, { ...small, steps: 200, lr: 1e6, evalEvery: 20 })).toThrow(
       /lr: DSM training diverged: held-out loss .* \(a network predicting 0 has 1\)/,
     );

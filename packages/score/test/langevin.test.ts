@@ -124,7 +124,9 @@ describe('fitLangevin with exact scores', () => {
     const off = fitLangevin(ou, { score: { model: scaled, units: 'original' }, seed: 2 });
     expect(off.diagnostics.steinError).toBeGreaterThan(3);
     expect(off.diagnostics.warnings.some((w) => w.startsWith("the score fails Stein's identity"))).toBe(true);
-    expect(ouModel.diagnostics.warnings.some((w) => w.startsWith("the score fails Stein's identity"))).toBe(false);
+    expect(ouModel.diagnostics.warnings.some((w) => w.startsWith("the score fails Stein's identity"))).toBe(
+      false,
+    );
     const restored = LangevinModel.fromJSON(model.toJSON(), { score: flawed });
     expect(restored.diagnostics.steinMinSingularValue).toBe(model.diagnostics.steinMinSingularValue);
   });
