@@ -195,7 +195,7 @@ export class CaseContext {
   }
 }
 
-/** A benchmark case of benchmarks.md. */
+/** A benchmark case of docs/benchmarks.md. */
 export interface BenchCase {
   readonly id: string;
   readonly title: string;

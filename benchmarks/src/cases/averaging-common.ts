@@ -1,5 +1,5 @@
 /**
- * The common run of the averaging cases M1 and M2 (benchmarks.md): generate the slow path with the
+ * The common run of the averaging cases M1 and M2 (docs/benchmarks.md): generate the slow path with the
  * full slow-fast system, fit the averaged model and the MLP baseline on the observed slow path only,
  * compare drifts with the Monte Carlo truth on a grid, simulate the learned model and compare its
  * stationary PDF and ACF with the data.

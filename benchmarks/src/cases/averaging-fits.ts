@@ -1,5 +1,5 @@
 /**
- * The `fit` and `baseline` steps of the averaging cases M1 and M2 (benchmarks.md): the flow-based
+ * The `fit` and `baseline` steps of the averaging cases M1 and M2 (docs/benchmarks.md): the flow-based
  * averaged model and the unstructured MLP drift, fitted to the same slow path with progress.
  */
 import { fitAveraged, fitMlpDriftBaseline, type SlowCoefficients } from '@sdekit/averaging';
@@ -9,7 +9,7 @@ import type { AveragingSpec } from './averaging-common.js';
 /**
  * The `generate` step of averagingCase: the slow path of the full slow-fast system from x = 0 with
  * the fast state drawn from pi_0 (`drawFast`), fast Euler-Maruyama step 0.02 / n and observation
- * spacing Delta (benchmarks.md M1, M2).
+ * spacing Delta (docs/benchmarks.md M1, M2).
  */
 export function slowPathOf(
   system: sde.SlowFastSystem,

@@ -99,7 +99,7 @@ export function langevinProgress(progress: StageProgress): (p: LangevinProgress)
 }
 
 /**
- * Data and learning sizes of T1 and T2, which benchmarks.md gives alike: Euler-Maruyama step 1e-3,
+ * Data and learning sizes of T1 and T2, which docs/benchmarks.md gives alike: Euler-Maruyama step 1e-3,
  * observed every dt = 0.01 for T = 2e3 (quick) or 2e4 (full) time units (after our burn-in of 10),
  * learned in z-scored units with sigma = 0.05 (dsmSteps apply when the score is 'dsm-mlp').
  */

@@ -1,5 +1,5 @@
 /**
- * The registry of benchmark cases (benchmarks.md), in run order. Each case is loaded lazily, so a
+ * The registry of benchmark cases (docs/benchmarks.md), in run order. Each case is loaded lazily, so a
  * case whose package is broken or missing is reported as an error without stopping the others.
  */
 import type { BenchCase } from '../context.js';

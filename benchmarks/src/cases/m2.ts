@@ -1,7 +1,7 @@
 /**
- * M2 (benchmarks.md): a tagged particle X in R^d among N solvent particles that are fast (scale n)
+ * M2 (docs/benchmarks.md): a tagged particle X in R^d among N solvent particles that are fast (scale n)
  * and Gaussian-distributed at equilibrium. pi_0 is learned as a flow from the slow path only
- * (methods.md section 4) and compared with the exact bbar (exact Gaussian samples of pi_0) and the
+ * (docs/methods.md section 4) and compared with the exact bbar (exact Gaussian samples of pi_0) and the
  * unstructured MLP baseline. The full profile fills the [SG] Table 1 layout: rows (d, N), columns n.
  */
 import { m2Coefficients } from '@sdekit/averaging';
@@ -89,7 +89,7 @@ export const m2Case: BenchCase = {
         gridHi: 1.5,
         mseTarget: SG_MSE_UPPER,
         ratioTarget: null,
-        // benchmarks.md sets no ACF criterion for M2, and at these lags the ACF measures how often
+        // docs/benchmarks.md sets no ACF criterion for M2, and at these lags the ACF measures how often
         // the particle visits the shallow right well (2 % of the time in the quick reference run,
         // a handful of excursions), so the error is reported with its noise floor, not judged.
         acfTarget: null,

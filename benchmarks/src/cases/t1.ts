@@ -1,8 +1,8 @@
 /**
- * T1 (benchmarks.md): one-dimensional SDE with multiplicative noise (a reduced triad model) [G].
- * dX = f(X) dt + g(X) dW with the cubic f and g^2 = (A - B x)^2 + s^2 of benchmarks.md; the exact
+ * T1 (docs/benchmarks.md): one-dimensional SDE with multiplicative noise (a reduced triad model) [G].
+ * dX = f(X) dt + g(X) dW with the cubic f and g^2 = (A - B x)^2 + s^2 of docs/benchmarks.md; the exact
  * stationary density and score are known. The learned model is the score-based Langevin model
- * dx = Phi s(x) dt + sqrt(2 Phi) dW (methods.md section 1), with Phi a scalar near
+ * dx = Phi s(x) dt + sqrt(2 Phi) dW (docs/methods.md section 1), with Phi a scalar near
  * E[g^2]/2 / var(x) = 1.8304 in z-scored units.
  */
 import * as sde from '@sdekit/sde';
@@ -31,7 +31,7 @@ const SIZES = {
   full: { ...SDE_DATA_SIZES.full, simPaths: 100, simT: 200, simH: 0.005, acfT: 5 },
 };
 
-/** E[g^2]/2 / var(x) in z-scored units (benchmarks.md T1). */
+/** E[g^2]/2 / var(x) in z-scored units (docs/benchmarks.md T1). */
 const PHI_Z_EXPECTED = 1.8304;
 
 export const t1Case: BenchCase = {

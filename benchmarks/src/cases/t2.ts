@@ -1,8 +1,8 @@
 /**
- * T2 (benchmarks.md): two-dimensional asymmetric four-well potential with rotation [G].
+ * T2 (docs/benchmarks.md): two-dimensional asymmetric four-well potential with rotation [G].
  * U(x) = sum_i (x_i^2 - A_i^2)^2 + B_i x_i, drift Phi_true (-grad U), Phi_true = [[1, -0.8], [0.8, 1]],
  * noise sqrt(2) dW: p = exp(-U)/Z exactly and Phi constant, so the system is in the model class of
- * methods.md section 1. Learn the Langevin model from the observed series only, then compare Phi,
+ * docs/methods.md section 1. Learn the Langevin model from the observed series only, then compare Phi,
  * marginal PDFs, ACF, and path tracking under the same noise realisation.
  */
 import * as sde from '@sdekit/sde';

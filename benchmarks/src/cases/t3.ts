@@ -1,7 +1,7 @@
 /**
- * T3 (benchmarks.md): Kuramoto-Sivashinsky u_t = -u u_x - u_xx - u_xxxx on [0, 34) with N = 64
+ * T3 (docs/benchmarks.md): Kuramoto-Sivashinsky u_t = -u u_x - u_xx - u_xxxx on [0, 34) with N = 64
  * (ETDRK4, h = 0.05), spin-up 1000, observed every dt = 0.1 at every second grid point (D = 32),
- * z-scored. The score-based Langevin model (methods.md section 1; DSM score with sigma = 0.1) is
+ * z-scored. The score-based Langevin model (docs/methods.md section 1; DSM score with sigma = 0.1) is
  * learned from the observed series and simulated; compare marginal PDFs, ACF over 20 time units,
  * Stein residual ||V + I||_F / sqrt(D), the Phi_A share (reflection symmetry makes it small) and
  * bivariate densities of neighbouring coordinates.

@@ -1,6 +1,6 @@
 /**
- * U1 (benchmarks.md): uncertainty of the averaged models of M1 and M2 by variational inference
- * (methods.md section 5). For an observation window T and a 5x longer one: fit the averaged model,
+ * U1 (docs/benchmarks.md): uncertainty of the averaged models of M1 and M2 by variational inference
+ * (docs/methods.md section 5). For an observation window T and a 5x longer one: fit the averaged model,
  * fit a flow posterior over its flow parameters (doubly stochastic ELBO with the model's path
  * log-likelihood), draw 95 % pointwise bands of bbar on a grid, check that the true bbar lies inside
  * on >= 90 % of the grid points where the data put mass, that the mean band width shrinks with 5T,

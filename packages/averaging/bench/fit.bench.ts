@@ -1,4 +1,4 @@
-// Training iterations per second of fitAveraged on M1 (benchmarks.md M1) for m = 2 and m = 20:
+// Training iterations per second of fitAveraged on M1 (docs/benchmarks.md M1) for m = 2 and m = 20:
 // each bench sample runs ITERS Adam iterations (L = 64 fast samples, mini-batch of 512 transitions,
 // default RealNVP 4 x 32) on a fixed synthetic path; iterations/s = ITERS / (mean time in s).
 import { m1System, Rng, sampleM1Fast, simulateSlowFast, type TimeSeries } from '@sdekit/sde';

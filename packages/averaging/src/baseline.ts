@@ -1,6 +1,6 @@
 /**
- * The baseline the averaging method must beat (benchmarks.md M1/M2): an unstructured MLP drift
- * dX = g_w(X) dt + s dW fitted to the same path by the same Euler-Maruyama likelihood (methods.md §4
+ * The baseline the averaging method must beat (docs/benchmarks.md M1/M2): an unstructured MLP drift
+ * dX = g_w(X) dt + s dW fitted to the same path by the same Euler-Maruyama likelihood (docs/methods.md §4
  * with bbar replaced by the network and a constant diagonal diffusion, known or learned).
  */
 import { Mlp } from '@sdekit/nn';

@@ -1,5 +1,5 @@
 /**
- * The known slow coefficients b(x, y) and sigma(x, y) of a slow-fast system (methods.md §4):
+ * The known slow coefficients b(x, y) and sigma(x, y) of a slow-fast system (docs/methods.md §4):
  *
  *     dX = b(X, Y) dt + sigma(X, Y) dW,   X in R^d observed, Y in R^m fast and never observed.
  *
@@ -214,16 +214,16 @@ function compareProbe(name: string, f64: Float64Array, f32: ArrayLike<number>, o
   }
 }
 
-/** Options of the M1 benchmark coefficients (benchmarks.md M1). */
+/** Options of the M1 benchmark coefficients (docs/benchmarks.md M1). */
 export interface M1CoefficientOptions {
   /** Fast dimension m (even, >= 2). */
   m: number;
-  /** Strength of the tanh coupling (benchmarks.md: 0.5). */
+  /** Strength of the tanh coupling (docs/benchmarks.md: 0.5). */
   beta?: number;
 }
 
 /**
- * M1 slow coefficients (benchmarks.md M1), d = 1, h = m/2:
+ * M1 slow coefficients (docs/benchmarks.md M1), d = 1, h = m/2:
  *
  *     b(x, y) = (x - x^3) / (1 + (1/h) sum_{i<=h} y_i^2) + (beta/h) sum_{i>h} tanh(x - y_i),  sigma = 0.5.
  *
@@ -274,7 +274,7 @@ export function m1Coefficients({ m, beta = 0.5 }: M1CoefficientOptions): SlowCoe
   };
 }
 
-/** Options of the M2 benchmark coefficients (benchmarks.md M2). */
+/** Options of the M2 benchmark coefficients (docs/benchmarks.md M2). */
 export interface M2CoefficientOptions {
   /** Slow dimension d (1 or 2 in the benchmark; any d >= 1 works). */
   d: number;
@@ -283,7 +283,7 @@ export interface M2CoefficientOptions {
 }
 
 /**
- * M2 slow coefficients (benchmarks.md M2): a tagged particle X in R^d among N solvent particles
+ * M2 slow coefficients (docs/benchmarks.md M2): a tagged particle X in R^d among N solvent particles
  * Y_j in R^d (y stored particle-major: y[j*d + c]):
  *
  *     b(x, y) = -grad V(x) - (1/N) sum_j grad phi(x - y_j),  V = |x|^4/4 - |x|^2/2,

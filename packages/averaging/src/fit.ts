@@ -1,6 +1,6 @@
 /**
  * fitAveraged: learn pi_0 as a normalizing flow by minimising the Euler-Maruyama negative
- * log-likelihood of the averaged SDE plus a moment penalty (methods.md §4, [SG]):
+ * log-likelihood of the averaged SDE plus a moment penalty (docs/methods.md §4, [SG]):
  *
  *     loss(theta) = sum_k [ r_k^T S_k^{-1} r_k / (2 Delta) + (1/2) log det(2 pi Delta S_k) ]
  *                   + lambda (1/L) sum_l |f_theta(z_l)|^p,
@@ -65,7 +65,7 @@ export interface FitAveragedOptions {
    */
   debias?: boolean;
   /**
-   * Penalty weight, on the scale of the full-path loss of methods.md §4 (a constant or a function of
+   * Penalty weight, on the scale of the full-path loss of docs/methods.md §4 (a constant or a function of
    * the iteration). Default: 0.01 T (T = training transitions * Delta, the observed time span)
    * decreasing linearly to 0 at half of the iterations. The likelihood's curvature in bbar grows like
    * T / sigma^2, so a penalty proportional to T keeps the same relative weight for every Delta.
@@ -90,7 +90,7 @@ export interface FitAveragedOptions {
 }
 
 /**
- * Fits the averaged SDE of methods.md §4 to one slow path. The objective handed to Adam is the loss
+ * Fits the averaged SDE of docs/methods.md §4 to one slow path. The objective handed to Adam is the loss
  * above divided by the number of training transitions (Adam is invariant to the scale up to eps),
  * estimated on a mini-batch as mean_k nll_k + lambda/M (1/L) sum_l |f(z_l)|^p. Losses are recorded
  * as float64 sums of the per-transition float32 terms; validation is pure float64.
@@ -228,7 +228,7 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
   const last = history[history.length - 1];
   if (last.lambda > 0) {
     warnings.push(
-      `lambda = ${last.lambda} at the last iteration: the penalty still biases pi_0 (methods.md §4 takes lambda -> 0)`,
+      `lambda = ${last.lambda} at the last iteration: the penalty still biases pi_0 (docs/methods.md §4 takes lambda -> 0)`,
     );
   }
   return new AveragedModel(flow, coef, dt, {

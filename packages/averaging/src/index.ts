@@ -1,6 +1,6 @@
 /**
  * @sdekit/averaging: reduced models of multiscale SDEs with a flow-parameterised invariant measure of
- * the fast process (methods.md §4, Saha & Ganguly arXiv:2605.09718).
+ * the fast process (docs/methods.md §4, Saha & Ganguly arXiv:2605.09718).
  */
 
 export * from './baseline.js';

@@ -1,5 +1,5 @@
 /**
- * The Euler-Maruyama Gaussian likelihood of the averaged SDE (methods.md §4), in two precisions:
+ * The Euler-Maruyama Gaussian likelihood of the averaged SDE (docs/methods.md §4), in two precisions:
  *
  *     r_k = x_{k+1} - x_k - bbar(x_k) Delta,   S_k = sigmabar(x_k) sigmabar(x_k)^T,
  *     nll_k = r_k^T S_k^{-1} r_k / (2 Delta) + (1/2) log det(2 pi Delta S_k).
@@ -306,7 +306,7 @@ export function averageCoefficients64(
 /**
  * Float64 negative log-likelihood of the transitions k in [from, to) with increments dx
  * (dx_k = x_{k+1} - x_k at k*d), given bbar and S at x_k (indexed from `from`). Returns the sum over
- * transitions (methods.md §4).
+ * transitions (docs/methods.md §4).
  *
  * @example
  * // one transition 0.3 -> 0.35 of dX = 0.7 dt + 0.5 dW observed at Delta = 0.01

@@ -1,5 +1,5 @@
 /**
- * The fitted reduced model dX = bbar(X) dt + sigmabar(X) dW of methods.md §4, with pi_0 represented
+ * The fitted reduced model dX = bbar(X) dt + sigmabar(X) dW of docs/methods.md §4, with pi_0 represented
  * by a normalizing flow (push-forward of N(0, I_m)).
  */
 import { Flow } from '@sdekit/flows';
@@ -98,7 +98,7 @@ export interface FlatLikelihoodOptions {
 
 /**
  * The averaged SDE learned by `fitAveraged`. bbar and sigmabar are Monte Carlo averages of the known
- * coefficients over samples of the learned flow; they are what is identifiable (methods.md §4), so
+ * coefficients over samples of the learned flow; they are what is identifiable (docs/methods.md §4), so
  * evaluate by them, by paths and by statistics, not by the learned density itself.
  *
  * @example
@@ -159,7 +159,7 @@ export class AveragedModel {
 
   /**
    * bbar(x) = E_{y ~ pi_theta} b(x, y) at the points xs (n*d), with Monte Carlo standard errors over
-   * `samples` flow samples (float64 coefficients; methods.md §4).
+   * `samples` flow samples (float64 coefficients; docs/methods.md §4).
    */
   bbar(xs: Float64Array, options: AverageOptions = {}): MonteCarloEstimate {
     const a = this.averages(xs, options);
@@ -273,7 +273,7 @@ export class AveragedModel {
   }
 
   /**
-   * Float64 Euler-Maruyama log-likelihood of a path under the averaged SDE (methods.md §4), with bbar
+   * Float64 Euler-Maruyama log-likelihood of a path under the averaged SDE (docs/methods.md §4), with bbar
    * and S from `samples` flow samples. Returns the sum over transitions and the mean per transition.
    */
   logLikelihood(
@@ -289,7 +289,7 @@ export class AveragedModel {
   /**
    * A doubly-stochastic estimator of the path log-likelihood as a differentiable function of the
    * flow's flat parameter vector theta (for @sdekit/vi): each call draws L fresh base samples z
-   * (from its own seeded stream) and returns -sum_k nll_k(theta) (methods.md §4-5), float32 tf.
+   * (from its own seeded stream) and returns -sum_k nll_k(theta) (docs/methods.md §4-5), float32 tf.
    *
    * @example
    * const logLik = model.logLikelihoodFunction({ path, L: 32, seed: 3 });

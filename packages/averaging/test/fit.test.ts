@@ -134,7 +134,7 @@ function affineOls(x: Float64Array, next: Float64Array, dt: number) {
   };
 }
 
-describe('fitAveraged (methods.md §4)', () => {
+describe('fitAveraged (docs/methods.md §4)', () => {
   it('affine b and OU fast process: learned bbar matches the exact bbar and the closed-form MLE', () => {
     const n = 100;
     const dt = 0.01;

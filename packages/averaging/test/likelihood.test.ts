@@ -51,7 +51,7 @@ function randomBatch(seed: number, n: number, scale = 1): Float64Array {
   return v;
 }
 
-describe('Euler-Maruyama likelihood (methods.md §4)', () => {
+describe('Euler-Maruyama likelihood (docs/methods.md §4)', () => {
   // The tf (float32) and float64 implementations are independent codes for the same formula; they
   // must agree to float32 rounding (relative 1e-4 on O(10) terms).
   for (const [name, coef] of [
@@ -126,7 +126,7 @@ describe('Euler-Maruyama likelihood (methods.md §4)', () => {
     expect(nll).toBeCloseTo((r * r) / (2 * 0.01 * 0.25) + 0.5 * Math.log(2 * Math.PI * 0.01 * 0.25), 12);
   });
 
-  it('M1 float64 drift equals the benchmarks.md formula at a hand-computed point', () => {
+  it('M1 float64 drift equals the docs/benchmarks.md formula at a hand-computed point', () => {
     // m = 4, h = 2: b = (x - x^3)/(1 + (y1^2 + y2^2)/2) + (beta/2)(tanh(x - y3) + tanh(x - y4)).
     const coef = m1Coefficients({ m: 4, beta: 0.5 });
     const out = new Float64Array(1);

@@ -4,7 +4,7 @@
  * (write a temporary file in the same folder, then rename it over the target, so a reader never
  * sees a half-written file).
  *
- * A time series of N samples in R^D is stored as an N x D array (row-major, methods.md section 0),
+ * A time series of N samples in R^D is stored as an N x D array (row-major, docs/methods.md section 0),
  * which is what numpy's `np.load` returns for a C-order file.
  *
  * Format reference: numpy/lib/format.py ("NEP 1 - A Simple File Format for NumPy Arrays").

@@ -11,7 +11,7 @@
  * - tensors, differentiable in the flow's own tf.Variables: forward, inverse, forwardTensor,
  *   logProbTensor, sampleAndLogProbTensor;
  * - functional, differentiable in a flat parameter vector theta laid out as getParams():
- *   forwardFlat, logProbFlat, sampleAndLogProbFlat (the reparameterised samples of methods.md §4 and
+ *   forwardFlat, logProbFlat, sampleAndLogProbFlat (the reparameterised samples of docs/methods.md §4 and
  *   the variational posterior of §5 need derivatives in theta).
  * The base log-density of the array APIs is evaluated in float64 from the float32 latent values.
  */

@@ -9,7 +9,7 @@
  *
  * Parameters are passed explicitly (`params`), so one implementation serves the variable API
  * (params = the transform's own tf.Variables) and the functional API (params = slices of a flat
- * theta; methods.md §4-5 need derivatives in theta).
+ * theta; docs/methods.md §4-5 need derivatives in theta).
  */
 
 import type { ActivationName } from '@sdekit/nn';

@@ -5,7 +5,7 @@ import { randomSmoothField } from '../src/simulate.js';
 import { createKsSolver } from '../src/solver.js';
 
 for (const N of [64, 128]) {
-  // L scaled with N (34 at N = 64, as in benchmarks.md T3) so the resolution per unit length is fixed.
+  // L scaled with N (34 at N = 64, as in docs/benchmarks.md T3) so the resolution per unit length is fixed.
   const L = (34 * N) / 64;
   describe(`KS ETDRK4, N = ${N}, L = ${L}, h = 0.05 (1000 steps per iteration)`, () => {
     for (const dealias of [false, true]) {

@@ -1,4 +1,4 @@
-// Statistics of the benchmarks.md T3 series quoted in the README:
+// Statistics of the docs/benchmarks.md T3 series quoted in the README:
 //   npx tsx scripts/t3-statistics.ts [T=100000] [seed=1]
 // L = 34, N = 64, h = 0.05, spin-up 1000, dt = 0.1, stride 2 (32 coordinates).
 import { acf, integratedAutocorrelationTime, mean, variance } from '@sdekit/sde';

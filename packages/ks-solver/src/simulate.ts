@@ -1,5 +1,5 @@
 /**
- * Data generation for the Kuramoto-Sivashinsky benchmark (benchmarks.md T3): spin up from a random
+ * Data generation for the Kuramoto-Sivashinsky benchmark (docs/benchmarks.md T3): spin up from a random
  * smooth initial condition, then observe every dt time units at every stride-th grid point.
  */
 import {
@@ -120,7 +120,7 @@ function stepsFor(name: string, a: number, h: number, min: number): number {
 
 /**
  * Simulates KS (ETDRK4) and returns the partially observed series as a TimeSeries
- * (benchmarks.md T3: L = 34, N = 64, h = 0.05, spinUp = 1000, dt = 0.1, stride = 2 -> dim 32).
+ * (docs/benchmarks.md T3: L = 34, N = 64, h = 0.05, spinUp = 1000, dt = 0.1, stride = 2 -> dim 32).
  *
  * @example
  * const { series, grid } = simulateKs({ L: 34, N: 64, h: 0.05, seed: 1, spinUp: 1000, dt: 0.1, T: 2000, stride: 2 });

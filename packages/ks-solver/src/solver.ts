@@ -1,7 +1,7 @@
 /**
  * Pseudo-spectral ETDRK4 solver of the Kuramoto-Sivashinsky equation
  *   u_t = -u u_x - u_xx - u_xxxx,   x in [0, L) periodic
- * (benchmarks.md T3; Kassam & Trefethen 2005, section 5 and their program kursiv.m).
+ * (docs/benchmarks.md T3; Kassam & Trefethen 2005, section 5 and their program kursiv.m).
  *
  * In Fourier space, with k_j = 2 pi j / L and v_j the coefficients of u,
  *   dv_j/dt = (k_j^2 - k_j^4) v_j - (i k_j / 2) FFT(u^2)_j,
@@ -38,7 +38,7 @@ export interface KsSolverOptions {
   readonly h: number;
   /** Zero the nonlinear term above 2/3 of the resolved wavenumbers (default false). */
   readonly dealias?: boolean;
-  /** Points on the contour for the ETDRK4 coefficients (default 32, as in benchmarks.md T3). */
+  /** Points on the contour for the ETDRK4 coefficients (default 32, as in docs/benchmarks.md T3). */
   readonly contourPoints?: number;
 }
 

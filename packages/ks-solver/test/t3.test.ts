@@ -6,7 +6,7 @@ import { simulateKs } from '../src/simulate.js';
 // In its own file so that vitest runs it in parallel with the Lyapunov test (diagnostics.test.ts).
 describe('T3 configuration (L = 34, N = 64, h = 0.05, stride 2)', () => {
   it('gives a statistically stationary, chaotic 32-dimensional series', () => {
-    // T = 2e4 time units after a spin-up of 1000 (benchmarks.md T3). Measured over 4 seeds: the
+    // T = 2e4 time units after a spin-up of 1000 (docs/benchmarks.md T3). Measured over 4 seeds: the
     // coordinate-averaged variance is 2.01 +- 0.03; ACF (averaged over coordinates) 0.983 at 1 time
     // unit, ~0.48 at 10, 1/e at ~31, first zero at ~300 (slow drift of the cellular pattern).
     // Between halves of one run the averaged variance differed by <= 6.2 % (block-to-block spread of

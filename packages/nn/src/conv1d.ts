@@ -1,7 +1,7 @@
 /**
  * One-dimensional convolution with circular (periodic) padding and explicit gradients.
  *
- * Used by the periodic 1-D U-Net of @sdekit/score (methods.md section 2: "all convolutions use
+ * Used by the periodic 1-D U-Net of @sdekit/score (docs/methods.md section 2: "all convolutions use
  * circular padding"; strided down-sampling is a k = 2, s = 2 convolution). The wasm backend of
  * TensorFlow.js has no Conv2DBackpropFilter kernel and a slow Conv2DBackpropInput, so the gradients
  * are written here: for stride 1 both are forward convolutions (the adjoint of a circular correlation

@@ -1,6 +1,6 @@
 /**
  * Flat parameter vectors: a list of tensors laid out one after another, each in row-major order.
- * The variational posterior (methods.md §5) and other functional code treat a model's parameters as
+ * The variational posterior (docs/methods.md §5) and other functional code treat a model's parameters as
  * one vector theta; these helpers convert between the two views.
  *
  * @example

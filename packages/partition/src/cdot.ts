@@ -1,5 +1,5 @@
 /**
- * Finite-volume estimate of Cdot = dC/dt(0+), C(t) = E[x(t + tau) x(tau)^T] (methods.md §1 steps 4-5):
+ * Finite-volume estimate of Cdot = dC/dt(0+), C(t) = E[x(t + tau) x(tau)^T] (docs/methods.md §1 steps 4-5):
  * with cell centroids M (D x K), generator Q and stationary distribution pi,
  *
  *     Cdot = M Q diag(pi) M^T,
@@ -11,7 +11,7 @@ import { checkLabels } from './labels.js';
 import type { SparseColumnMatrix } from './sparse.js';
 
 /**
- * Centroid matrix M (D x K): column i is the mean of the points labelled i (methods.md §1 step 4).
+ * Centroid matrix M (D x K): column i is the mean of the points labelled i (docs/methods.md §1 step 4).
  * Cells with no points get a zero column (they carry pi_i = 0, so they do not enter Cdot).
  *
  * @example
@@ -52,7 +52,7 @@ export function cellCentroids(
 }
 
 /**
- * Cdot = M Q diag(pi) M^T (methods.md §1 step 5), D x D. Uses the sparse columns of Q: first
+ * Cdot = M Q diag(pi) M^T (docs/methods.md §1 step 5), D x D. Uses the sparse columns of Q: first
  * W = M Q (O(nnz D)), then W diag(pi) M^T (O(K D^2)).
  *
  * @example

@@ -1,14 +1,14 @@
 /**
  * Generators of continuous-time Markov chains estimated from a label sequence c_0..c_T sampled at
- * interval dt (methods.md §3, [S]). Column convention: Q[j, i] is the rate i -> j, columns sum to 0.
+ * interval dt (docs/methods.md §3, [S]). Column convention: Q[j, i] is the rate i -> j, columns sum to 0.
  */
 import { checkPositive, InvalidArgumentError } from '@sdekit/sde';
 import { checkLabels, pairCounts, segmentBounds } from './labels.js';
 import { Generator } from './sparse.js';
 
-/** Which rate estimator to use (methods.md §3). */
+/** Which rate estimator to use (docs/methods.md §3). */
 export type GeneratorEstimator = 'counts' | 'holding-times';
-/** Finite-dt correction of the exit rates (methods.md §3). */
+/** Finite-dt correction of the exit rates (docs/methods.md §3). */
 export type FiniteDtCorrection = 'none' | 'per-state' | 'global';
 
 export interface GeneratorOptions {
@@ -45,11 +45,11 @@ export interface GeneratorEstimate {
   exits: Float64Array;
 }
 
-/** Leave fraction per step above which a warning is returned (methods.md §3). */
+/** Leave fraction per step above which a warning is returned (docs/methods.md §3). */
 export const LEAVE_FRACTION_WARNING = 0.3;
 
 /**
- * Estimates the generator Q of a Markov-state model from a label sequence (methods.md §3).
+ * Estimates the generator Q of a Markov-state model from a label sequence (docs/methods.md §3).
  *
  * - n_i = #{t in 0..T-1 : c_t = i}, N_ij = #{t : c_t = i, c_{t+1} = j}, j != i.
  * - counts: Q[j, i] = kappa_i N_ij / (n_i dt); Q[i, i] = -sum_{j != i} Q[j, i].
@@ -66,7 +66,7 @@ export const LEAVE_FRACTION_WARNING = 0.3;
  * Throws InvalidArgumentError for labels out of range, fewer than 2 labels, or dt <= 0.
  *
  * @example
- * // methods.md §3 exact check (0-based labels):
+ * // docs/methods.md §3 exact check (0-based labels):
  * const { Q } = generatorFromLabels(Int32Array.of(0, 0, 0, 1, 1, 2, 2, 2, 1, 0), 3, 1, { estimator: 'holding-times' });
  * Q.toDense().toArray(); // [[-1/2, 1/3, 0], [1/2, -2/3, 1/3], [0, 1/3, -1/3]]
  */
@@ -145,7 +145,7 @@ export function generatorFromLabels(
     warnings.push(
       `leave fraction per step is ${leaveFraction.toFixed(3)} > ${LEAVE_FRACTION_WARNING}: dt = ${dt} is coarse for ${K} cells, ` +
         'so the cells are not Markov states at this dt. For a Markov-state model sample more finely or use fewer cells; ' +
-        'for Cdot from a fine partition (methods.md §1) this is expected (keep correction none)',
+        'for Cdot from a fine partition (docs/methods.md §1) this is expected (keep correction none)',
     );
   }
 

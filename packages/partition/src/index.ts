@@ -1,6 +1,6 @@
 /**
  * @sdekit/partition: data-adaptive partitions of state space (bisecting 2-means trees, k-means),
- * label sequences, Markov generators and the finite-volume Cdot of methods.md §1 and §3.
+ * label sequences, Markov generators and the finite-volume Cdot of docs/methods.md §1 and §3.
  */
 
 export { cdot, cellCentroids } from './cdot.js';

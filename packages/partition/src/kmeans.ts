@@ -1,5 +1,5 @@
 /**
- * Plain k-means partition (methods.md §3 alternative): k-means++ initialisation (Arthur & Vassilvitskii
+ * Plain k-means partition (docs/methods.md §3 alternative): k-means++ initialisation (Arthur & Vassilvitskii
  * 2007), Lloyd iterations until no point changes cell, nearest-centroid assignment.
  */
 import { checkBatch, checkInteger, DimensionError, FormatError, Rng } from '@sdekit/sde';

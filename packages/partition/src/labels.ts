@@ -76,7 +76,7 @@ export function segmentBounds(segmentStarts: Int32Array | undefined, n: number):
 /**
  * Counts of pairs (c_t = i, c_{t+lag} = j) for t = 0..T-lag within each segment of `bounds`
  * (`segmentBounds`), in sparse column form (column i = origin). With `skipSelf`, pairs with j = i
- * are not stored (the off-diagonal counts N_ij of methods.md §3).
+ * are not stored (the off-diagonal counts N_ij of docs/methods.md §3).
  * Bucket sort by origin, then a numeric sort within each column: O(T + sum_i m_i log m_i), no maps.
  * @internal
  */
@@ -126,7 +126,7 @@ export function pairCounts(
 
 /**
  * Empirical stationary distribution: occupation frequencies of the labels over all T+1 samples
- * (methods.md §1 step 3).
+ * (docs/methods.md §1 step 3).
  *
  * @example
  * stationaryDistribution(Int32Array.of(0, 0, 1, 2), 3); // [0.5, 0.25, 0.25]

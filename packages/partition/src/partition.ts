@@ -1,5 +1,5 @@
 /**
- * The common interface of state-space partitions (methods.md §3) and a loader for serialised ones.
+ * The common interface of state-space partitions (docs/methods.md §3) and a loader for serialised ones.
  */
 import { FormatError } from '@sdekit/sde';
 import { KMeansPartition, type KMeansPartitionJSON } from './kmeans.js';

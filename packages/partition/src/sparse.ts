@@ -1,6 +1,6 @@
 /**
  * Compressed sparse column (CSC) storage for the K x K matrices of Markov-state models: generators
- * (column convention, methods.md §3: entry (j, i) is the rate i -> j) and lag-k transition matrices
+ * (column convention, docs/methods.md §3: entry (j, i) is the rate i -> j) and lag-k transition matrices
  * (entry (j, i) is the probability i -> j). With K ~ 1e4 cells a dense matrix would take ~800 MB,
  * while a data-estimated generator has only as many non-zeros as distinct observed transitions.
  *
@@ -196,7 +196,7 @@ export class SparseColumnMatrix {
 }
 
 /**
- * A Markov generator in column convention (methods.md §3): get(j, i) is the rate i -> j for j != i,
+ * A Markov generator in column convention (docs/methods.md §3): get(j, i) is the rate i -> j for j != i,
  * get(i, i) = -(total exit rate of i), so every column sums to 0. d p/dt = Q p for a probability
  * column vector p; observables evolve backward with Q^T (`applyTranspose`).
  *

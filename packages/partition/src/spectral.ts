@@ -1,5 +1,5 @@
 /**
- * Functions of an estimated generator Q (column convention, methods.md §3): its stationary null
+ * Functions of an estimated generator Q (column convention, docs/methods.md §3): its stationary null
  * vector, its relaxation spectrum, the action of exp(Q t) and the implied autocorrelation of an
  * observable.
  */
@@ -33,7 +33,7 @@ export interface NullVectorOptions {
 }
 
 /**
- * The stationary distribution of Q: pi >= 0 with Q pi = 0, sum pi = 1 (methods.md §1 step 3, the
+ * The stationary distribution of Q: pi >= 0 with Q pi = 0, sum pi = 1 (docs/methods.md §1 step 3, the
  * "null vector" option). States with neither exits nor entries (never visited) get pi = 0 and are
  * left out of the solve. The remaining states must form one closed communicating class: a state that
  * is entered but never left is absorbing and makes the null vector meaningless for a Markov-state
@@ -269,7 +269,7 @@ export interface AutocorrelationOptions {
 
 /**
  * Generator-implied autocorrelation of an observable g (one value per cell) at the given lags:
- * C_g(t) = g^T exp(Q t) (pi o g) (methods.md §3), pi the stationary distribution used with Q (the
+ * C_g(t) = g^T exp(Q t) (pi o g) (docs/methods.md §3), pi the stationary distribution used with Q (the
  * empirical occupation or generatorNullVector(Q)). Computed in float64 by uniformisation, propagating
  * from one sorted lag to the next, so the cost is that of the largest lag.
  *

@@ -1,5 +1,5 @@
 /**
- * Tree partition by recursive bisecting 2-means (methods.md §3, [S] Souza 2024): a node is split in
+ * Tree partition by recursive bisecting 2-means (docs/methods.md §3, [S] Souza 2024): a node is split in
  * two by 2-means (k-means++ start, a few Lloyd iterations) while it holds more than 2 * pMin * N
  * points; the leaves are the cells (about 0.74 / pMin of them). A point is assigned by descending the
  * tree to the nearer of the two child centres at every node, never to the nearest leaf centroid.
@@ -271,7 +271,7 @@ class NodeStore {
 }
 
 /**
- * Builds a bisecting-2-means tree partition (methods.md §3).
+ * Builds a bisecting-2-means tree partition (docs/methods.md §3).
  *
  * Cost: each tree level touches every build point (lloydIterations + 2) times, so the build is
  * O(Nb D (L + 2) depth) with depth ~ log2(1 / pMin), all passes streaming through contiguous rows;

@@ -113,7 +113,7 @@ function relativeError(got: Matrix, ref: Matrix): number {
   return Math.sqrt(num / den);
 }
 
-describe('Cdot of a 2-D OU process from a fine tree partition (methods.md §1)', () => {
+describe('Cdot of a 2-D OU process from a fine tree partition (docs/methods.md §1)', () => {
   it('the sampler has the exact lag-dt correlation (checks the closed forms used below)', () => {
     // E[y(t+dt) y(t)^T] = A e^{-a dt} R(b dt) c A^T; with 2e5 samples the entries (~0.5) have
     // standard error ~ 0.003; tolerance 0.02.

@@ -8,7 +8,7 @@ import {
   transitionMatrix,
 } from '../src/index.js';
 
-// methods.md §3 exact check, 0-based: [1,1,1,2,2,3,3,3,2,1] -> [0,0,0,1,1,2,2,2,1,0], dt = 1.
+// docs/methods.md §3 exact check, 0-based: [1,1,1,2,2,3,3,3,2,1] -> [0,0,0,1,1,2,2,2,1,0], dt = 1.
 const EXAMPLE = Int32Array.of(0, 0, 0, 1, 1, 2, 2, 2, 1, 0);
 
 function expectDense(Q: SparseColumnMatrix, expected: number[][], tol = 1e-14): void {
@@ -19,8 +19,8 @@ function expectDense(Q: SparseColumnMatrix, expected: number[][], tol = 1e-14): 
   }
 }
 
-describe('generatorFromLabels: exact small cases (methods.md §3)', () => {
-  it('holding-time estimator reproduces the methods.md generator exactly', () => {
+describe('generatorFromLabels: exact small cases (docs/methods.md §3)', () => {
+  it('holding-time estimator reproduces the docs/methods.md generator exactly', () => {
     // Sojourns: state 0 -> runs of 3 and 1 (the final, censored one) -> tau_0 = 2, one exit to 1;
     // state 1 -> runs 2 and 1 -> tau_1 = 3/2, exits to 2 and to 0; state 2 -> run 3, exit to 1.
     const { Q, warnings } = generatorFromLabels(EXAMPLE, 3, 1, { estimator: 'holding-times' });

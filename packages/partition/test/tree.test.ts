@@ -19,7 +19,7 @@ function twoClusters(n: number, dim: number, seed: number): Float64Array {
   return x;
 }
 
-describe('buildTreePartition (methods.md §3)', () => {
+describe('buildTreePartition (docs/methods.md §3)', () => {
   it('assignment by descent reproduces the training labels exactly', () => {
     const dim = 3;
     const x = gaussianPoints(20000, dim, 1);
@@ -52,7 +52,7 @@ describe('buildTreePartition (methods.md §3)', () => {
     }
     expect(total).toBeCloseTo(1, 12);
     // A node is split only when it holds > 2 pMin N points, so leaves average between pMin N / 2 and
-    // 2 pMin N points in practice; methods.md quotes ~0.74 / pMin = 370 here. Allow 0.5/pMin..1.2/pMin.
+    // 2 pMin N points in practice; docs/methods.md quotes ~0.74 / pMin = 370 here. Allow 0.5/pMin..1.2/pMin.
     expect(tree.size).toBeGreaterThan(0.5 / pMin);
     expect(tree.size).toBeLessThan(1.2 / pMin);
     expect(tree.internalNodes).toBe(tree.size - 1);

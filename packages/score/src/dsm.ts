@@ -1,5 +1,5 @@
 /**
- * Denoising score matching at one noise level (methods.md section 2; Vincent 2011; [G] section 2):
+ * Denoising score matching at one noise level (docs/methods.md section 2; Vincent 2011; [G] section 2):
  * draw x from the data, z ~ N(0, I), x~ = x + sigma z, and minimise E||eps_theta(x~) - z||^2 with
  * Adam under a linear warm-up then cosine decay. The minimiser is eps*(x~) = -sigma grad log p_sigma(x~),
  * so s_sigma = -eps_theta / sigma is the score of p_sigma = p * N(0, sigma^2 I).

@@ -1,6 +1,6 @@
 /**
  * KGMM score estimation for low dimension ([K] Giorgini, Bischoff, Souza, arXiv:2503.18054;
- * methods.md section 2).
+ * docs/methods.md section 2).
  *
  * 1. Perturb the data, x~ = x + sigma z, and build a tree partition of the perturbed samples.
  * 2. Repeat fresh noise passes; in each, assign every perturbed point to its cell and accumulate the

@@ -1,5 +1,5 @@
 /**
- * Score-based effective Langevin models ([G] Giorgini, arXiv:2505.01895; methods.md section 1):
+ * Score-based effective Langevin models ([G] Giorgini, arXiv:2505.01895; docs/methods.md section 1):
  *
  *     dx = Phi s(x) dt + sqrt(2) Sigma dW,   Sigma Sigma^T = Phi_S,   Phi = Cdot V^{-1}.
  *
@@ -312,7 +312,7 @@ export interface LangevinModelJSONv1 {
   tailBox?: { quantile: number; lo: number[]; hi: number[] } | null;
 }
 
-/** s_y(y) = S s_x(m + S y): a score in original units seen in z-scored units (methods.md section 1). */
+/** s_y(y) = S s_x(m + S y): a score in original units seen in z-scored units (docs/methods.md section 1). */
 class ZUnitsScore implements ScoreModel {
   readonly dim: number;
   constructor(
@@ -804,7 +804,7 @@ function tailBoxOf(y: Float64Array, dim: number, q: number): TailBox {
 /**
  * Fits a score-based effective Langevin model to a stationary time series, or to several independent
  * series of one process (an array: runs of an ensemble, a record with gaps), whose samples are pooled
- * for the score and the partition while no transition is counted across series (methods.md section 1).
+ * for the score and the partition while no transition is counted across series (docs/methods.md section 1).
  * Throws typed errors for bad input (non-finite data, wrong lengths, a series too short for the
  * partition, a score of the wrong dimension); returns warnings in `diagnostics.warnings`
  * (non-stationary-looking input, coarse sampling, shift of Phi_S).

@@ -1,6 +1,6 @@
 /**
  * Noise-prediction networks eps_theta and the score model they define, s_sigma(x) = -eps_theta(x) / sigma
- * (methods.md section 2). Shared by denoising score matching (`trainDsm`) and KGMM (`kgmm`), whose
+ * (docs/methods.md section 2). Shared by denoising score matching (`trainDsm`) and KGMM (`kgmm`), whose
  * interpolating MLP is fitted to cell averages of the same noise vectors.
  */
 
@@ -21,7 +21,7 @@ export interface EpsNetwork {
   dispose(): void;
 }
 
-/** Swish MLP eps_theta (methods.md section 2: "an MLP for D <= ~8"). */
+/** Swish MLP eps_theta (docs/methods.md section 2: "an MLP for D <= ~8"). */
 export class MlpEpsNetwork implements EpsNetwork {
   readonly kind = 'mlp' as const;
   readonly mlp: Mlp;
@@ -50,7 +50,7 @@ export class MlpEpsNetwork implements EpsNetwork {
   }
 }
 
-/** Periodic 1-D U-Net eps_theta (methods.md section 2, for spatially extended fields). */
+/** Periodic 1-D U-Net eps_theta (docs/methods.md section 2, for spatially extended fields). */
 export class UNetEpsNetwork implements EpsNetwork {
   readonly kind = 'unet' as const;
   readonly unet: UNet1d;
@@ -106,7 +106,7 @@ const SCORE_CHUNK = 8192;
 
 /**
  * The score of the smoothed density p_sigma represented by a noise-prediction network:
- * s_sigma(x) = -eps_theta(x) / sigma (methods.md section 2). Returned by `trainDsm` and `kgmm`.
+ * s_sigma(x) = -eps_theta(x) / sigma (docs/methods.md section 2). Returned by `trainDsm` and `kgmm`.
  *
  * @example
  * const { model } = trainDsm(data, 2, { sigma: 0.05, network: 'mlp', steps: 2000, seed: 1 });

@@ -1,6 +1,6 @@
 /**
  * Phi = Cdot V^{-1}, its symmetric/antisymmetric split, the positive-definiteness shift and
- * Sigma = chol(Phi_S) (methods.md section 1, [G] eqs. for Phi and Sigma).
+ * Sigma = chol(Phi_S) (docs/methods.md section 1, [G] eqs. for Phi and Sigma).
  */
 import {
   antisymmetricPart,
@@ -33,14 +33,14 @@ export interface LangevinCoefficients {
   energyShareA: number;
 }
 
-/** eps of the shift rule Phi_S + (|lambda_min| + eps) I (methods.md section 1). */
+/** eps of the shift rule Phi_S + (|lambda_min| + eps) I (docs/methods.md section 1). */
 export const PHI_SHIFT_EPS = 5e-4;
 
 /**
  * From Cdot = dC/dt(0+) and the Stein matrix V: Phi = Cdot V^{-1} by a linear solve (X V = Cdot,
  * no inverse), then Phi_S, Phi_A; if Phi_S is not positive definite (lambda_min <= 0) it becomes
  * Phi_S + (|lambda_min| + eps) I, and the shifted Phi_S is used in the drift too (Phi = Phi_S + Phi_A),
- * unlike the reference code, which shifts only the noise (methods.md section 1).
+ * unlike the reference code, which shifts only the noise (docs/methods.md section 1).
  *
  * @example
  * // Cdot = Phi V with V = -I and Phi = [[1, -0.8], [0.8, 1]]:

@@ -1,7 +1,7 @@
 /**
  * The score-model interface and exact (analytic) scores.
  *
- * A score model maps a batch of points (row-major, methods.md section 0) to s(x) = grad log p(x) at
+ * A score model maps a batch of points (row-major, docs/methods.md section 0) to s(x) = grad log p(x) at
  * each point, in float64. Trained networks (DSM), KGMM and analytic scores all implement it, and the
  * Langevin pipeline only sees this interface (architecture.md).
  */

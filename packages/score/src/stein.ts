@@ -1,9 +1,9 @@
 /**
- * Stein matrix V = E[s(x) x^T] (methods.md section 1) and Gaussian perturbation of samples.
+ * Stein matrix V = E[s(x) x^T] (docs/methods.md section 1) and Gaussian perturbation of samples.
  *
  * For any smooth density decaying at infinity, integration by parts gives V = -I exactly, so
  * ||V + I||_F / sqrt(D) measures how well a learned score satisfies Stein's identity. A score of the
- * smoothed density p_sigma must be evaluated on perturbed samples x~ = x + sigma z (methods.md
+ * smoothed density p_sigma must be evaluated on perturbed samples x~ = x + sigma z (docs/methods.md
  * section 2), which `steinMatrix` does when `sigma > 0`.
  */
 import {

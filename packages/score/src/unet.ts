@@ -1,6 +1,6 @@
 /**
- * Periodic 1-D U-Net on the coordinate index (methods.md section 2), the noise predictor
- * eps_theta for spatially extended fields such as Kuramoto-Sivashinsky (benchmarks.md T3).
+ * Periodic 1-D U-Net on the coordinate index (docs/methods.md section 2), the noise predictor
+ * eps_theta for spatially extended fields such as Kuramoto-Sivashinsky (docs/benchmarks.md T3).
  *
  * Architecture, input [N, W] read as [N, W, 1]:
  *   encoder level l (l = 0..L-1): ConvBlock(C_{l-1} -> base * mult[l]) then a strided conv (k = 2, s = 2)
@@ -24,7 +24,7 @@ import * as tf from '@tensorflow/tfjs-core';
 export interface UNet1dConfig {
   /** Input width W (number of coordinates); must be divisible by 2^levels. */
   width: number;
-  /** Base channel count (16 for KS in methods.md section 2). Default 16. */
+  /** Base channel count (16 for KS in docs/methods.md section 2). Default 16. */
   baseChannels?: number;
   /** Channel multipliers per level. Default [1, 2, 4] (three levels). */
   multipliers?: number[];

@@ -55,7 +55,7 @@ describe('analyticScore and steinMatrix', () => {
   });
 });
 
-describe('langevinCoefficients (methods.md section 1)', () => {
+describe('langevinCoefficients (docs/methods.md section 1)', () => {
   it('recovers Phi exactly from Cdot = Phi V, splits it and factors Phi_S', () => {
     const phi = Matrix.from([
       [1.2, -0.7, 0.1],

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { type DsmCheckpoint, fitLangevin, LangevinModel, NetworkScore, trainDsm } from '../src';
 
-describe('DSM on T1 (benchmarks.md), test-sized', () => {
+describe('DSM on T1 (docs/benchmarks.md), test-sized', () => {
   // T = 1000 observed every 0.01: 1e5 points, ~2000 correlation times.
   const data = pathOf(
     simulate(t1System(), {
@@ -33,7 +33,7 @@ describe('DSM on T1 (benchmarks.md), test-sized', () => {
     expect(model.diagnostics.heldOutLoss).toBeLessThan(1.05);
     expect(counts.length).toBeGreaterThan(5);
     expect(new Set(counts).size).toBe(1);
-    // benchmarks.md: Phi near E[g^2] / 2 / var(x) = 1.8304 in z units (the full T1 benchmark asks 10 %).
+    // docs/benchmarks.md: Phi near E[g^2] / 2 / var(x) = 1.8304 in z units (the full T1 benchmark asks 10 %).
     // In this test-sized run the error of V (measured -1.04) enters Phi one to one, and Cdot from
     // T = 1000 has ~5 % statistical error; measured 1.69 (-7.7 %), so 15 % here.
     expect(Math.abs(model.phi.data[0] - 1.8304) / 1.8304).toBeLessThan(0.15);

@@ -1,5 +1,5 @@
 /**
- * Fixed-step SDE integrators (methods.md section 0): dX = f(X, t) dt + G(X, t) dW.
+ * Fixed-step SDE integrators (docs/methods.md section 0): dX = f(X, t) dt + G(X, t) dW.
  *
  * In the style of Diffrax, a solver is a small object that documents its order and what it needs
  * from the system; `simulate` drives any solver over many paths at once. Every step advances all

@@ -1,5 +1,5 @@
 /**
- * Slow-fast systems (methods.md section 4):
+ * Slow-fast systems (docs/methods.md section 4):
  *
  *   dX = b(X, Y) dt + sigma(X, Y) dW,        X in R^d (observed)
  *   dY = n B(Y) dt + sqrt(n) alpha(Y) dW',   Y in R^m (never observed)

@@ -1,7 +1,7 @@
 /**
- * Statistics used everywhere in sdekit (benchmarks.md, "Statistics used everywhere"): moments,
+ * Statistics used everywhere in sdekit (docs/benchmarks.md, "Statistics used everywhere"): moments,
  * covariances, per-coordinate z-scoring (with the maps of scores and mobility matrices of
- * methods.md section 1), histograms on a common grid, Gaussian KDE, KL and Hellinger distances,
+ * docs/methods.md section 1), histograms on a common grid, Gaussian KDE, KL and Hellinger distances,
  * autocorrelation functions (FFT for long series), lagged covariances C(tau), drift errors, and
  * integrated autocorrelation times for error bars. All sums are accumulated in float64.
  *
@@ -158,7 +158,7 @@ export interface ZScoreJSON {
 }
 
 /**
- * Per-coordinate z-scoring y = S^{-1} (x - m), S = diag(std), with the maps of methods.md section 1:
+ * Per-coordinate z-scoring y = S^{-1} (x - m), S = diag(std), with the maps of docs/methods.md section 1:
  * scores transform as s_x = S^{-1} s_y and mobility matrices as Phi_x = S Phi_y S.
  *
  * @example
@@ -561,7 +561,7 @@ function checkPair(p: Float64Array, q: Float64Array): void {
 
 /**
  * KL(p || q) = sum_i p_i log(p_i / q_i) of two probability vectors on the same grid, with both
- * floored at `floor` (default 1e-10, benchmarks.md) so empty bins give a finite value.
+ * floored at `floor` (default 1e-10, docs/benchmarks.md) so empty bins give a finite value.
  *
  * @example
  * klDivergence(Float64Array.of(0.5, 0.5), Float64Array.of(0.9, 0.1)); // 0.5108...
@@ -826,7 +826,7 @@ export function acfPooled(data: Float64Array, dim: number, paths: number, maxLag
 }
 
 /**
- * Normalised autocorrelation averaged over coordinates (benchmarks.md), lags 0..maxLag in units of
+ * Normalised autocorrelation averaged over coordinates (docs/benchmarks.md), lags 0..maxLag in units of
  * the sampling interval.
  *
  * @example
@@ -841,7 +841,7 @@ export function acf(series: Float64Array, dim: number, maxLag: number): Float64A
 }
 
 /**
- * ACF error of benchmarks.md: max over lags of |acfA - acfB| (same lags).
+ * ACF error of docs/benchmarks.md: max over lags of |acfA - acfB| (same lags).
  *
  * @example
  * acfError(acf(data, 2, 500), acf(model, 2, 500)) < 0.05;
@@ -898,7 +898,7 @@ export function laggedCovariance(
 }
 
 /**
- * Drift error of benchmarks.md: mean over grid points of |learned - truth|^2 (squared Euclidean
+ * Drift error of docs/benchmarks.md: mean over grid points of |learned - truth|^2 (squared Euclidean
  * norm per point of dimension dim; for dim = 1 the plain mean squared error).
  *
  * @example

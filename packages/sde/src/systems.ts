@@ -1,5 +1,5 @@
 /**
- * Built-in systems of the sdekit benchmarks (benchmarks.md) with everything known about them
+ * Built-in systems of the sdekit benchmarks (docs/benchmarks.md) with everything known about them
  * exactly: drifts, diffusions, scores, stationary densities and statistics, exact samplers of the
  * fast invariant measures, true averaged drifts.
  *
@@ -23,7 +23,7 @@ import { checkFinite, checkInteger, checkPositive } from './validate.js';
 // T1: one-dimensional SDE with multiplicative noise (a reduced triad model) [G, reference code]
 // ---------------------------------------------------------------------------------------------
 
-/** Parameters of T1 (benchmarks.md): f(x) = -Ft + a x + b x^2 - c x^3, g(x)^2 = (A - B x)^2 + s^2. */
+/** Parameters of T1 (docs/benchmarks.md): f(x) = -Ft + a x + b x^2 - c x^3, g(x)^2 = (A - B x)^2 + s^2. */
 export const T1_PARAMS = Object.freeze({
   a: -1.8091667,
   b: -0.0666667,
@@ -244,7 +244,7 @@ function gridMoments(lo: number, step: number, p: Float64Array): ExactStatistics
 let t1Stats: ExactStatistics1d | undefined;
 
 /**
- * Exact statistics of T1's stationary density by quadrature (benchmarks.md: mean 0.021700,
+ * Exact statistics of T1's stationary density by quadrature (docs/benchmarks.md: mean 0.021700,
  * std 0.085181, skewness 1.415, kurtosis 7.23).
  *
  * @example
@@ -370,7 +370,7 @@ export interface FourWellStatistics {
 let fourWellStats: FourWellStatistics | undefined;
 
 /**
- * Exact marginal statistics of T2 by quadrature of exp(-U_i) on [-4, 4] (benchmarks.md: x1 mean
+ * Exact marginal statistics of T2 by quadrature of exp(-U_i) on [-4, 4] (docs/benchmarks.md: x1 mean
  * -0.46697, std 0.82411, P(x1 < 0) = 0.72946; x2 mean -0.35842, std 1.06052, P(x2 < 0) = 0.65182).
  *
  * @example
@@ -606,7 +606,7 @@ function checkM1(m: number): void {
 
 /**
  * M1 slow drift b(x, y) = (x - x^3) / (1 + (1/h) sum_{i<=h} y_i^2) + (beta/h) sum_{i>h} tanh(x - y_i),
- * h = m / 2 (benchmarks.md M1). Reads y[offset .. offset + m).
+ * h = m / 2 (docs/benchmarks.md M1). Reads y[offset .. offset + m).
  *
  * @example
  * m1SlowDrift(0.5, Float64Array.of(0, 0), 2); // 0.375 + 0.5 tanh(0.5)
@@ -745,7 +745,7 @@ export function m1TrueDrift(xs: Float64Array, opts: M1DriftOptions): Float64Arra
 // M2: tagged particle in a solvent (averaging with a flow)
 // ---------------------------------------------------------------------------------------------
 
-/** M2 constants (benchmarks.md): phi(r) = a exp(-|r|^2/(2 l^2)), W with k, g and centre c. */
+/** M2 constants (docs/benchmarks.md): phi(r) = a exp(-|r|^2/(2 l^2)), W with k, g and centre c. */
 export const M2_PARAMS = Object.freeze({ a: 1, l: 0.7, k: 1, g: 0.1, c: 0.5 });
 
 /** Options of the M2 system. */

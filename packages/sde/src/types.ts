@@ -1,5 +1,5 @@
 /**
- * Core data types shared across sdekit (methods.md section 0).
+ * Core data types shared across sdekit (docs/methods.md section 0).
  *
  * A batch of N points in R^D is a row-major Float64Array of length N*D. A time series is a batch
  * ordered in time with sampling interval dt.
@@ -54,7 +54,7 @@ export interface Excursion {
 export type NoiseKind = 'scalar' | 'diagonal' | 'general';
 
 /**
- * dX = f(X, t) dt + G(X, t) dW (methods.md section 0). Integrators only see this interface, so a
+ * dX = f(X, t) dt + G(X, t) dW (docs/methods.md section 0). Integrators only see this interface, so a
  * built-in toy, a learned Langevin model and an averaged model are simulated the same way.
  *
  * @example

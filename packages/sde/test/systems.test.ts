@@ -81,12 +81,12 @@ function checkStationary(
 }
 
 describe('T1 (multiplicative noise)', () => {
-  it('exact statistics match benchmarks.md and the density is consistent with the score', () => {
+  it('exact statistics match docs/benchmarks.md and the density is consistent with the score', () => {
     const s = t1Statistics();
     expect(s.mean).toBeCloseTo(0.0217, 6);
     expect(s.std).toBeCloseTo(0.085181, 6);
     expect(Math.abs(s.skewness - 1.415)).toBeLessThan(0.002);
-    // benchmarks.md quotes 7.23; quadrature of the exact density with the stated coefficients gives
+    // docs/benchmarks.md quotes 7.23; quadrature of the exact density with the stated coefficients gives
     // 7.2601 (the other three statistics agree to all quoted digits).
     expect(Math.abs(s.kurtosis - 7.23)).toBeLessThan(0.05);
     // Integral of p is 1, E[s(x) x] = -1 (Stein), and (log p)' = s.
@@ -129,7 +129,7 @@ describe('T1 (multiplicative noise)', () => {
 });
 
 describe('T2 (four-well with rotation)', () => {
-  it('exact statistics and z-scored Phi match benchmarks.md; score is -grad U', () => {
+  it('exact statistics and z-scored Phi match docs/benchmarks.md; score is -grad U', () => {
     const s = fourWellStatistics();
     expect(s.x1.mean).toBeCloseTo(-0.46697, 5);
     expect(s.x1.std).toBeCloseTo(0.82411, 5);

@@ -1,5 +1,5 @@
 /**
- * Bayesian uncertainty for the averaged SDE of @sdekit/averaging (methods.md sections 4-5, [SG]):
+ * Bayesian uncertainty for the averaged SDE of @sdekit/averaging (docs/methods.md sections 4-5, [SG]):
  * a variational posterior over the flow parameters theta of an AveragedModel, with pointwise
  * credible bands of bbar(x) and of forecast paths.
  *
@@ -8,9 +8,9 @@
  * ELBO estimate is doubly stochastic (K outer samples of theta, L inner samples of y).
  *
  * Prior: N(theta_hat, s0^2 I), centred at the fitted (penalised maximum-likelihood) parameters
- * theta_hat by default (`prior.centre: 'fitted'`), or N(0, s0^2 I) (`'zero'`, methods.md section 5
+ * theta_hat by default (`prior.centre: 'fitted'`), or N(0, s0^2 I) (`'zero'`, docs/methods.md section 5
  * literally). Centring at theta_hat is an empirical-Bayes choice: the flow's weights are only
- * identified up to the many reparameterisations that leave bbar unchanged (methods.md section 4),
+ * identified up to the many reparameterisations that leave bbar unchanged (docs/methods.md section 4),
  * and a prior around the point estimate keeps the posterior on the mode that was fitted instead of
  * spreading it over equivalent modes, which a unimodal q could not represent anyway. The
  * variational q starts as N(theta_hat, initStd^2 I).
@@ -384,8 +384,8 @@ export class AveragedPosterior {
 
 /**
  * Fits a variational posterior over the flow parameters of an AveragedModel to one slow path, or to
- * several independent paths (an array; transitions pooled as in `fitAveraged`) (methods.md
- * section 5; U1 of benchmarks.md).
+ * several independent paths (an array; transitions pooled as in `fitAveraged`) (docs/methods.md
+ * section 5; U1 of docs/benchmarks.md).
  *
  * @example
  * const model = fitAveraged({ path, coefficients: m1Coefficients({ m: 2 }), iterations: 300, seed: 1 });

@@ -1,5 +1,5 @@
 /**
- * Variational inference with a normalizing-flow posterior (methods.md section 5; [SG] section on
+ * Variational inference with a normalizing-flow posterior (docs/methods.md section 5; [SG] section on
  * variational inference): maximise
  *
  *   ELBO(phi) = E_e[ log L(g_phi(e)) + log p_prior(g_phi(e)) - log q_phi(g_phi(e)) ],  e ~ N(0, I)
@@ -55,7 +55,7 @@ export type BatchLogLikelihood = (thetas: tf.Tensor2D, context: LikelihoodContex
 export interface PriorOptions {
   /** Default 0. */
   mean?: number | Float64Array;
-  /** s0 of methods.md section 5; default 1. */
+  /** s0 of docs/methods.md section 5; default 1. */
   std?: number | Float64Array;
 }
 
@@ -85,7 +85,7 @@ export interface FitPosteriorOptions {
   logLikelihood?: LogLikelihood;
   /** log L for K rows at once (faster when the likelihood batches well). */
   logLikelihoodBatch?: BatchLogLikelihood;
-  /** Gaussian prior; default N(0, I) (methods.md section 5, s0 = 1). */
+  /** Gaussian prior; default N(0, I) (docs/methods.md section 5, s0 = 1). */
   prior?: PriorOptions;
   /** Variational flow shape. */
   flow?: PosteriorFlowOptions;
@@ -176,7 +176,7 @@ export function resolvePrior(prior: PriorOptions | undefined, dim: number): Gaus
 }
 
 /**
- * Fits the variational posterior q_phi by maximising the ELBO (methods.md section 5).
+ * Fits the variational posterior q_phi by maximising the ELBO (docs/methods.md section 5).
  *
  * Steps whose ELBO or gradient is not finite (a log-likelihood returning NaN or -Infinity for some
  * sampled theta) are skipped: no update, counted in `nonFiniteSteps`, recorded as NaN in

@@ -1,6 +1,6 @@
 /**
  * @sdekit/vi: variational inference with a normalizing-flow posterior and pointwise credible bands
- * (methods.md section 5).
+ * (docs/methods.md section 5).
  */
 
 export * from './averaged.js';

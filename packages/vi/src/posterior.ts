@@ -1,5 +1,5 @@
 /**
- * A fitted variational posterior q_phi(theta) (methods.md section 5): sampling, log-density and
+ * A fitted variational posterior q_phi(theta) (docs/methods.md section 5): sampling, log-density and
  * pointwise credible bands of any function of theta, all in float64, plus save/load.
  */
 import { checkBatch, checkInteger, DimensionError, FormatError, NonFiniteError, Rng } from '@sdekit/sde';

@@ -1,5 +1,5 @@
 /**
- * The variational family q_phi of @sdekit/vi (methods.md section 5): a normalizing flow over a flat
+ * The variational family q_phi of @sdekit/vi (docs/methods.md section 5): a normalizing flow over a flat
  * parameter vector theta in R^D that stays cheap when D is 1e3-1e4 (the flow parameters of an
  * averaging model). Base e ~ N(0, I_D), then
  *

@@ -50,7 +50,7 @@ function coverageWhereDataLie(slow: TimeSeries, band: { lower: Float64Array; upp
   return { covered, total };
 }
 
-describe('averagedPosterior on M1 (m = 2, n = 100; benchmarks.md U1, test size)', () => {
+describe('averagedPosterior on M1 (m = 2, n = 100; docs/benchmarks.md U1, test size)', () => {
   it('the true bbar lies in the 95 % band where the data put mass; forecast bands cover the stationary bulk', () => {
     const { slow, model } = m1Fit();
     // The defaults (documented in averaged.ts): prior N(theta_hat, I), q starting at N(theta_hat, 1e-4 I),

@@ -1,7 +1,7 @@
 /**
  * `sdekit fit-averaged`: the averaged SDE dX = bbar(X) dt + sigmabar(X) dW of a slow-fast system with
  * known b(x, y), sigma(x, y) (a user's JavaScript module) and a flow-parameterised invariant law of the
- * fast variable (methods.md §4, [SG]), fitted with @sdekit/averaging's `fitAveraged`.
+ * fast variable (docs/methods.md §4, [SG]), fitted with @sdekit/averaging's `fitAveraged`.
  */
 import { dirname, relative, sep } from 'node:path';
 import { fitAveraged } from '@sdekit/averaging';

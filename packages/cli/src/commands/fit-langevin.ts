@@ -1,6 +1,6 @@
 /**
  * `sdekit fit-langevin`: a score-based effective Langevin model dx = Phi s(x) dt + sqrt(2) Sigma dW
- * (methods.md §1, [G]) fitted to one stationary time series with @sdekit/score's `fitLangevin`.
+ * (docs/methods.md §1, [G]) fitted to one stationary time series with @sdekit/score's `fitLangevin`.
  */
 import { fitLangevin, type LangevinOptions, type MatrixUncertainty } from '@sdekit/score';
 import { type Matrix, matmul, transpose } from '@sdekit/sde';
