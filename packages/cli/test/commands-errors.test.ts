@@ -35,7 +35,7 @@ beforeAll(async () => {
   await writeNpy(join(dir, 'inf.npy'), Float32Array.from(withInf), [10, 2]);
   await writeFile(join(dir, 'short.csv'), formatCsv(normalRows(50, 1, 4), 1));
   await writeFile(join(dir, 'two.csv'), '0.1\n0.2\n');
-  await writeFile(join(dir, 'cube.npy'), encodeNpy(new Float64Array(8), [2, 2, 2]));
+  await writeFile(join(dir, 'cube.npy'), encodeNpy(Float64Array.of(1, 2, 3, 4, 5, 6, 7, 8), [2, 2, 2]));
   await writeFile(join(dir, 'tesseract.npy'), encodeNpy(new Float64Array(16), [2, 2, 2, 2]));
   await writeFile(join(dir, 'coef.mjs'), AFFINE_MODULE);
   await writeFile(join(dir, 'coef-none.mjs'), 'export const b = 1;\n');
@@ -247,7 +247,7 @@ describe('data errors (exit code 1)', () => {
         dir,
       ),
       1,
-      /path.length: must be an integer >= 3, got 2/,
+      /DATA: has 2 samples; this command needs at least 50/,
     );
     expectFailure(
       await sdekit(['compare', 'two.csv', 'two.csv'], dir),
@@ -343,6 +343,46 @@ describe('data errors (exit code 1)', () => {
       /--out 'no\/such\/dir\/m.json': folder '.*no\/such\/dir' does not exist; create it first/,
     );
     expect(Date.now() - t0).toBeLessThan(2000); // checked before reading data or training
+  });
+});
+
+describe('data the methods cannot use', () => {
+  it('a constant column is named by its header (DATA or SIM), and too many bins are refused', async () => {
+    const rows = normalRows(300, 2, 9);
+    for (let i = 0; i < 300; i++) rows[2 * i + 1] = 3.5;
+    await writeFile(join(dir, 'flat.csv'), formatCsv(rows, 2, ['u', 'w']));
+    expectFailure(
+      await sdekit([...FIT, 'flat.csv'], dir),
+      1,
+      /DATA: column 'w' is constant \(every row is 3\.5\); leave it out with --columns/,
+    );
+    expectFailure(
+      await sdekit(
+        [
+          'fit-averaged',
+          'flat.csv',
+          '--dt',
+          '0.01',
+          '--columns',
+          'w',
+          '--coefficients',
+          'coef.mjs',
+          '--fast-dim',
+          '1',
+          '--out',
+          'a.json',
+        ],
+        dir,
+      ),
+      1,
+      /DATA: column 'w' is constant/,
+    );
+    expectFailure(await sdekit(['compare', 'good.csv', 'flat.csv'], dir), 1, /SIM: column 'b' is constant/);
+    expectFailure(
+      await sdekit(['compare', 'good.csv', 'good.csv', '--bins', '10000000'], dir),
+      2,
+      /--bins 10000000: more than 60 bins/,
+    );
   });
 });
 

@@ -7,7 +7,13 @@
 import { join } from 'node:path';
 import { acfCoordinates, column, histogram, kde1d, marginalKL, mean, variance } from '@sdekit/sde';
 import { atomicWrite } from '../io.js';
-import { checkOutputFolder, readColumns, readSimulation, writeFolderAtomically } from './files.js';
+import {
+  checkNoConstantColumn,
+  checkOutputFolder,
+  readColumns,
+  readSimulation,
+  writeFolderAtomically,
+} from './files.js';
 import { formatTable, num } from './report.js';
 import {
   type CommandSpec,
@@ -112,6 +118,16 @@ export const compareCommand: CommandSpec = {
     if (table.rows < MIN_SAMPLES || sim.length < MIN_SAMPLES) {
       throw new UsageError(
         `compare needs at least ${MIN_SAMPLES} samples per series; DATA has ${table.rows}, SIM has ${sim.length} per path`,
+      );
+    }
+
+    checkNoConstantColumn(table.data, D, table.names, 'DATA');
+    checkNoConstantColumn(sim.data, D, table.names, 'SIM');
+    // A histogram needs several samples per bin to say anything: at most N / 5 bins.
+    const fewest = Math.min(table.rows, sim.paths * sim.length);
+    if (bins > Math.floor(fewest / 5)) {
+      throw new UsageError(
+        `--bins ${bins}: more than ${Math.floor(fewest / 5)} bins (a fifth of the ${fewest} samples of the shorter input) leaves most bins empty; pass fewer bins`,
       );
     }
 

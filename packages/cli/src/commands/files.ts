@@ -173,6 +173,29 @@ export async function writeFolderAtomically(
   if (old) await rm(old, { recursive: true, force: true });
 }
 
+/**
+ * Throws a FileError naming the first constant column of a table (by its header name): a constant
+ * coordinate has no variance to z-score and no dynamics to learn.
+ */
+export function checkNoConstantColumn(
+  data: Float64Array,
+  cols: number,
+  names: readonly string[],
+  role: string,
+): void {
+  const rows = data.length / cols;
+  for (let j = 0; j < cols; j++) {
+    const first = data[j];
+    let constant = true;
+    for (let i = 1; i < rows && constant; i++) if (data[i * cols + j] !== first) constant = false;
+    if (constant && rows > 0) {
+      throw new FileError(
+        `${role}: column '${names[j]}' is constant (every row is ${first}); leave it out with --columns`,
+      );
+    }
+  }
+}
+
 /** A numeric table read from a data file: rows = time samples, cols = coordinates. */
 export interface Table {
   readonly data: Float64Array;

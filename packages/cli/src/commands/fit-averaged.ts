@@ -95,7 +95,14 @@ export const fitAveragedCommand: CommandSpec = {
     const layers = numberOption(args, 'flow-layers', 4, { integer: true, min: 1 });
     const hidden = numberOption(args, 'flow-hidden', 32, { integer: true, min: 1 });
     const validationFraction = numberOption(args, 'validation', 0.1, { min: 0, below: 1 });
-    const input = { dataPath, outPath, dt, otherInputs: [{ path: modulePath, role: 'coefficients module' }] };
+    // A likelihood over a handful of increments determines nothing: at least 50 samples.
+    const input = {
+      dataPath,
+      outPath,
+      dt,
+      otherInputs: [{ path: modulePath, role: 'coefficients module' }],
+      minRows: 50,
+    };
     const { seed, quiet, out, table, series, runs, selection } = await readFitInput(args, io, input);
     const moduleAbs = resolvePath(io, modulePath);
     const coefficients = await loadCoefficientsModule(moduleAbs, modulePath, {

@@ -13,7 +13,7 @@ import { type TimeSeries, timeSeries } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendSelection, selectBackend } from '../backend.js';
 import { atomicWrite } from '../io.js';
-import { checkOutputFile, FileError, readColumns, type Table } from './files.js';
+import { checkNoConstantColumn, checkOutputFile, FileError, readColumns, type Table } from './files.js';
 import {
   backendOption,
   type CliIo,
@@ -78,7 +78,14 @@ export interface FitInput {
 export async function readFitInput(
   args: ParsedArgs,
   io: CliIo,
-  input: { dataPath: string; outPath: string; dt: number; otherInputs?: { path: string; role: string }[] },
+  input: {
+    dataPath: string;
+    outPath: string;
+    dt: number;
+    otherInputs?: { path: string; role: string }[];
+    /** Fewest rows the command accepts (default: the library's own checks). */
+    minRows?: number;
+  },
 ): Promise<FitInput> {
   const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
   const backend = backendOption(args);
@@ -89,6 +96,10 @@ export async function readFitInput(
   });
 
   const table = await readColumns(io, input.dataPath, 'DATA', stringOption(args, 'columns'));
+  checkNoConstantColumn(table.data, table.cols, table.names, 'DATA');
+  if (input.minRows !== undefined && table.rows < input.minRows) {
+    throw new FileError(`DATA: has ${table.rows} samples; this command needs at least ${input.minRows}`);
+  }
   const series = timeSeries(table.data, table.cols, input.dt);
   // Several runs: views of the table, one per run (no copy); one run is the series itself.
   const bounds = [0, ...(table.runStarts ?? []), table.rows];
