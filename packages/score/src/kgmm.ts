@@ -187,19 +187,26 @@ export function kgmm(data: Float64Array, dim: number, options: KgmmOptions): Kgm
   const history: TrainingRecord[] = [];
   const every = Math.max(1, Math.floor(steps / 10));
   let lossSum = 0;
-  for (let step = 1; step <= steps; step++) {
-    lossSum += adam.step(
-      () => tf.div(tf.sum(tf.mul(wT, tf.squaredDifference(net.apply(xT), yT))), dim) as tf.Scalar,
-    );
-    if (step % every === 0 || step === steps) {
-      const record: TrainingRecord = { step, loss: lossSum / (step % every === 0 ? every : step % every) };
-      history.push(record);
-      options.onProgress?.({ ...record, steps });
-      lossSum = 0;
+  try {
+    for (let step = 1; step <= steps; step++) {
+      lossSum += adam.step(
+        () => tf.div(tf.sum(tf.mul(wT, tf.squaredDifference(net.apply(xT), yT))), dim) as tf.Scalar,
+      );
+      if (step % every === 0 || step === steps) {
+        const record: TrainingRecord = { step, loss: lossSum / (step % every === 0 ? every : step % every) };
+        history.push(record);
+        options.onProgress?.({ ...record, steps });
+        lossSum = 0;
+      }
     }
+  } catch (err) {
+    // A throwing onProgress leaves no tensor behind.
+    net.dispose();
+    throw err;
+  } finally {
+    adam.dispose();
+    tf.dispose([xT, yT, wT]);
   }
-  adam.dispose();
-  tf.dispose([xT, yT, wT]);
   return {
     model: new NetworkScore(dim, sigma, 'kgmm', net, null),
     centroids,

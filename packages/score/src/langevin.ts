@@ -37,11 +37,11 @@ import {
   transpose,
   ZScore,
 } from '@sdekit/sde';
-import { type CdotEstimator, GeneratorCdot, LagCdot } from './cdot.js';
+import { type CdotEstimate, type CdotEstimator, GeneratorCdot, LagCdot } from './cdot.js';
 import { type DsmOptions, type TrainingProgress, trainDsm } from './dsm.js';
 import { type KgmmOptions, kgmm } from './kgmm.js';
 import { NetworkScore, type NetworkScoreJSON } from './network-score.js';
-import { langevinCoefficients } from './phi.js';
+import { type LangevinCoefficients, langevinCoefficients } from './phi.js';
 import { type IncrementScaling, incrementScaling } from './regime.js';
 import type { ScoreModel } from './score-model.js';
 import { perturb, steinMatrixByGroup } from './stein.js';
@@ -1110,117 +1110,132 @@ export function fitLangevin(
     heldOutLoss = r.heldOutLoss;
   }
 
-  // 2. Stein matrix on (perturbed) samples, with per-block sums for the bootstrap.
-  options.onProgress?.({ stage: 'stein' });
-  const steinMax = options.steinSamples ?? 200_000;
-  const steinPoints = subsample(y, n, dim, steinMax);
-  const steinN = steinPoints.length / dim;
-  let steinGroup: Int32Array | null = null;
-  if (blocks) {
-    steinGroup = new Int32Array(steinN);
-    const b = blocks.bounds;
-    let k = 0;
-    for (let i = 0; i < steinN; i++) {
-      const t = steinN === n ? i : Math.floor((i * n) / steinMax);
-      while (t >= b[k + 1]) k++;
-      steinGroup[i] = k;
-    }
-  }
-  const stein = steinMatrixByGroup(
-    score,
-    steinPoints,
-    dim,
-    steinGroup,
-    blocks ? blocks.bounds.length - 1 : 1,
-    { sigma: scoreSigma, seed: seed + 1 },
-  );
-  const v = stein.v;
-  let steinError = 0;
-  for (let i = 0; i < dim; i++)
-    for (let j = 0; j < dim; j++) steinError += (v.data[i * dim + j] + (i === j ? 1 : 0)) ** 2;
-  steinError = Math.sqrt(steinError / dim);
-  const steinMinSingularValue = Math.sqrt(Math.max(0, symmetricEigen(matmul(transpose(v), v)).values[0]));
-  if (steinError > STEIN_ERROR_WARN) {
-    warnings.push(
-      `the score fails Stein's identity: ||V + I||_F / sqrt(D) = ${steinError.toPrecision(3)} (0 for an exact score, below about 0.1 for a good one), ` +
-        'and Phi = Cdot V^{-1} inherits that error; check sigma (z units, typically 0.05-0.3) and train the score longer',
-    );
-  }
-  if (steinMinSingularValue < STEIN_MIN_SINGULAR_WARN) {
-    warnings.push(
-      `the Stein matrix V has a singular value of ${steinMinSingularValue.toExponential(2)} (1 for an exact score): ` +
-        `Phi = Cdot V^{-1} amplifies Cdot up to ${(1 / steinMinSingularValue).toExponential(2)}x along a direction the score barely ` +
-        'resolves, which can make the model stiff or blow up; train the score longer, or perturb less (perturbSeries)',
-    );
-  }
-
-  // 3. Cdot from the (perturbed) series.
-  options.onProgress?.({ stage: 'cdot' });
-  // 'auto' on smooth data perturbs at the score's noise level; an exact score (sigma 0) has none.
-  const perturbRequest = perturbOption ?? (perturbDefault && scoreSigma > 0);
-  if (perturbDefault && perturbOption === undefined && !(scoreSigma > 0))
-    cdotReason = cdotReason.replace(
-      ', on the series perturbed at the score noise level',
-      ' (the score has noise level 0, so the series is not perturbed)',
-    );
-  const perturbSigma = perturbRequest === true ? scoreSigma : perturbRequest === false ? 0 : perturbRequest;
-  if (perturbRequest === true && !(scoreSigma > 0)) {
-    throw new InvalidArgumentError(
-      'perturbSeries',
-      `perturbs the series at the score noise level, and the given score has sigma 0 (${cdotReason})`,
-      'pass options.score.sigma, a number perturbSeries, or perturbSeries: false',
-    );
-  }
-  const yCdot = perturbSigma > 0 ? perturb(y, perturbSigma, Rng.fromSeed(seed + 2)) : y;
-  const est = estimator.estimate({
-    y: yCdot,
-    dim,
-    dt: series.dt,
-    segmentStarts,
-    blocks: blocks ?? undefined,
-  });
-  // The generator's "leave fraction > 0.3" warning assumes a jump process on coarse cells; fine cells
-  // with leave fractions near 1 are the consistent regime for diffusions, so that one warning is only
-  // passed on when a finite-dt correction was requested.
-  for (const w of est.warnings)
-    if (correction !== 'none' || !w.startsWith('leave fraction')) warnings.push(w);
-  const c = est.cdot;
-
-  // 4. Phi, shift, Sigma.
-  const coeff = langevinCoefficients(c, v);
-  if (coeff.shift > 0) {
-    warnings.push(
-      `Phi_S was not positive definite (lambda_min = ${coeff.lambdaMin.toExponential(3)}); shifted by ${coeff.shift.toExponential(3)} I in drift and noise`,
-    );
-  }
-
-  // 5. Uncertainty: block bootstrap of Cdot and V with the score held fixed.
+  // Everything after the score may still fail (a NaN score, a bad estimator); a network trained
+  // here is then freed, so no tensor outlives the error.
+  let v: Matrix;
+  let steinError: number;
+  let steinMinSingularValue: number;
+  let perturbSigma: number;
+  let yCdot: Float64Array;
+  let est: CdotEstimate;
+  let c: Matrix;
+  let coeff: LangevinCoefficients;
   let uncertainty: PhiUncertainty | null = null;
-  if (blocks) {
-    options.onProgress?.({ stage: 'bootstrap' });
-    uncertainty = bootstrapPhi({
-      cdot: est,
-      stein,
-      point: coeff,
-      blocks,
-      autocorrelationTime,
-      replicates,
-      rng: Rng.fromSeed(seed, BOOTSTRAP_STREAM),
+  try {
+    // 2. Stein matrix on (perturbed) samples, with per-block sums for the bootstrap.
+    options.onProgress?.({ stage: 'stein' });
+    const steinMax = options.steinSamples ?? 200_000;
+    const steinPoints = subsample(y, n, dim, steinMax);
+    const steinN = steinPoints.length / dim;
+    let steinGroup: Int32Array | null = null;
+    if (blocks) {
+      steinGroup = new Int32Array(steinN);
+      const b = blocks.bounds;
+      let k = 0;
+      for (let i = 0; i < steinN; i++) {
+        const t = steinN === n ? i : Math.floor((i * n) / steinMax);
+        while (t >= b[k + 1]) k++;
+        steinGroup[i] = k;
+      }
+    }
+    const stein = steinMatrixByGroup(
+      score,
+      steinPoints,
+      dim,
+      steinGroup,
+      blocks ? blocks.bounds.length - 1 : 1,
+      { sigma: scoreSigma, seed: seed + 1 },
+    );
+    v = stein.v;
+    steinError = 0;
+    for (let i = 0; i < dim; i++)
+      for (let j = 0; j < dim; j++) steinError += (v.data[i * dim + j] + (i === j ? 1 : 0)) ** 2;
+    steinError = Math.sqrt(steinError / dim);
+    steinMinSingularValue = Math.sqrt(Math.max(0, symmetricEigen(matmul(transpose(v), v)).values[0]));
+    if (steinError > STEIN_ERROR_WARN) {
+      warnings.push(
+        `the score fails Stein's identity: ||V + I||_F / sqrt(D) = ${steinError.toPrecision(3)} (0 for an exact score, below about 0.1 for a good one), ` +
+          'and Phi = Cdot V^{-1} inherits that error; check sigma (z units, typically 0.05-0.3) and train the score longer',
+      );
+    }
+    if (steinMinSingularValue < STEIN_MIN_SINGULAR_WARN) {
+      warnings.push(
+        `the Stein matrix V has a singular value of ${steinMinSingularValue.toExponential(2)} (1 for an exact score): ` +
+          `Phi = Cdot V^{-1} amplifies Cdot up to ${(1 / steinMinSingularValue).toExponential(2)}x along a direction the score barely ` +
+          'resolves, which can make the model stiff or blow up; train the score longer, or perturb less (perturbSeries)',
+      );
+    }
+
+    // 3. Cdot from the (perturbed) series.
+    options.onProgress?.({ stage: 'cdot' });
+    // 'auto' on smooth data perturbs at the score's noise level; an exact score (sigma 0) has none.
+    const perturbRequest = perturbOption ?? (perturbDefault && scoreSigma > 0);
+    if (perturbDefault && perturbOption === undefined && !(scoreSigma > 0))
+      cdotReason = cdotReason.replace(
+        ', on the series perturbed at the score noise level',
+        ' (the score has noise level 0, so the series is not perturbed)',
+      );
+    perturbSigma = perturbRequest === true ? scoreSigma : perturbRequest === false ? 0 : perturbRequest;
+    if (perturbRequest === true && !(scoreSigma > 0)) {
+      throw new InvalidArgumentError(
+        'perturbSeries',
+        `perturbs the series at the score noise level, and the given score has sigma 0 (${cdotReason})`,
+        'pass options.score.sigma, a number perturbSeries, or perturbSeries: false',
+      );
+    }
+    yCdot = perturbSigma > 0 ? perturb(y, perturbSigma, Rng.fromSeed(seed + 2)) : y;
+    est = estimator.estimate({
+      y: yCdot,
+      dim,
+      dt: series.dt,
+      segmentStarts,
+      blocks: blocks ?? undefined,
     });
-    if (uncertainty.phiSRelativeSE > PHI_S_RELATIVE_SE_WARN) {
+    // The generator's "leave fraction > 0.3" warning assumes a jump process on coarse cells; fine cells
+    // with leave fractions near 1 are the consistent regime for diffusions, so that one warning is only
+    // passed on when a finite-dt correction was requested.
+    for (const w of est.warnings)
+      if (correction !== 'none' || !w.startsWith('leave fraction')) warnings.push(w);
+    c = est.cdot;
+
+    // 4. Phi, shift, Sigma.
+    coeff = langevinCoefficients(c, v);
+    if (coeff.shift > 0) {
       warnings.push(
-        `series too short: Phi_S has a relative standard error of ${(100 * uncertainty.phiSRelativeSE).toFixed(0)} % ` +
-          `(block bootstrap, ${uncertainty.blocks} blocks), above ${100 * PHI_S_RELATIVE_SE_WARN} %; the dissipation and the noise ` +
-          'of the model are not determined to better than that. Use a longer series or more runs',
+        `Phi_S was not positive definite (lambda_min = ${coeff.lambdaMin.toExponential(3)}); shifted by ${coeff.shift.toExponential(3)} I in drift and noise`,
       );
     }
-    if (uncertainty.nonPositiveDefiniteFraction > (1 - uncertainty.level) / 2) {
-      warnings.push(
-        `series too short: ${(100 * uncertainty.nonPositiveDefiniteFraction).toFixed(0)} % of the bootstrap replicates give a ` +
-          'Phi_S that is not positive definite, so its 95 % interval contains models without dissipation in some direction. ' +
-          'Use a longer series or more runs',
-      );
+
+    // 5. Uncertainty: block bootstrap of Cdot and V with the score held fixed.
+    if (blocks) {
+      options.onProgress?.({ stage: 'bootstrap' });
+      uncertainty = bootstrapPhi({
+        cdot: est,
+        stein,
+        point: coeff,
+        blocks,
+        autocorrelationTime,
+        replicates,
+        rng: Rng.fromSeed(seed, BOOTSTRAP_STREAM),
+      });
+      if (uncertainty.phiSRelativeSE > PHI_S_RELATIVE_SE_WARN) {
+        warnings.push(
+          `series too short: Phi_S has a relative standard error of ${(100 * uncertainty.phiSRelativeSE).toFixed(0)} % ` +
+            `(block bootstrap, ${uncertainty.blocks} blocks), above ${100 * PHI_S_RELATIVE_SE_WARN} %; the dissipation and the noise ` +
+            'of the model are not determined to better than that. Use a longer series or more runs',
+        );
+      }
+      if (uncertainty.nonPositiveDefiniteFraction > (1 - uncertainty.level) / 2) {
+        warnings.push(
+          `series too short: ${(100 * uncertainty.nonPositiveDefiniteFraction).toFixed(0)} % of the bootstrap replicates give a ` +
+            'Phi_S that is not positive definite, so its 95 % interval contains models without dissipation in some direction. ' +
+            'Use a longer series or more runs',
+        );
+      }
     }
+  } catch (err) {
+    if (externalUnits === null) (score as NetworkScore).dispose();
+    throw err;
   }
 
   let lo = new Float64Array(dim).fill(Number.POSITIVE_INFINITY);

@@ -275,4 +275,33 @@ describe('trainDsm failures: typed errors, no tensor left behind', () => {
     ).toThrow('disk full');
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('fitLangevin (DSM and KGMM) leaks no tensor when a stage after or during training throws', () => {
+    const series = timeSeries(data, 2, 0.01);
+    const before = tf.memory().numTensors;
+    // After the score: a throwing progress callback at the Stein stage.
+    expect(() =>
+      fitLangevin(series, {
+        seed: 1,
+        uncertainty: false,
+        dsm: { steps: 20, hiddenDims: [8] },
+        onProgress: (p) => {
+          if (p.stage === 'stein') throw new Error('cancelled');
+        },
+      }),
+    ).toThrow('cancelled');
+    // During KGMM's MLP fit.
+    expect(() =>
+      fitLangevin(series, {
+        score: 'kgmm',
+        seed: 1,
+        uncertainty: false,
+        kgmm: { steps: 20, hiddenDims: [8], pMin: 0.05 },
+        onProgress: (p) => {
+          if (p.training) throw new Error('cancelled');
+        },
+      }),
+    ).toThrow('cancelled');
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
