@@ -11,6 +11,7 @@ export {
   type WarmupCosineOptions,
   warmupCosine,
 } from './adam.js';
+export * from './backend.js';
 export { circularPad1d, conv1dCircular } from './conv1d.js';
 export { dense, matMul } from './dense.js';
 export { assignFlat, flatten, numElements, unflatten } from './flat.js';

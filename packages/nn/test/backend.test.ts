@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { selectBackend } from '../src/backend';
+import { selectBackend, useBackend } from '../src/backend';
 
 const savedEnv = process.env.SDEKIT_TF_BACKEND;
 afterEach(() => {
@@ -41,5 +41,16 @@ describe('selectBackend', () => {
     await expect(selectBackend()).rejects.toThrow(/SDEKIT_TF_BACKEND: unknown backend 'gpu'/);
     // biome-ignore lint/suspicious/noExplicitAny: deliberately wrong input
     await expect(selectBackend('metal' as any)).rejects.toThrow(/preference: unknown backend 'metal'/);
+  });
+});
+
+describe('useBackend', () => {
+  it('sets up a backend with gradients in one call and returns its name', async () => {
+    const name = await useBackend('cpu');
+    expect(name).toBe('cpu');
+    const g = tf.grad((x: tf.Tensor) => tf.mean(tf.square(x)))(tf.tensor1d([1, 3]));
+    expect(Array.from(await g.data())).toEqual([1, 3]);
+    g.dispose();
+    expect(await useBackend()).toBe(tf.getBackend());
   });
 });
