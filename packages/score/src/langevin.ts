@@ -152,7 +152,8 @@ export interface LangevinOptions {
   /**
    * Block-bootstrap uncertainty of Phi (score held fixed). Default { replicates: 200 }; false skips
    * it. blockLength (samples) defaults to 5 integrated autocorrelation times (down to 2 to reach 20
-   * blocks); runs shorter than a block are whole blocks.
+   * blocks); runs shorter than a block are whole blocks. A series too short for 10 blocks is a typed
+   * error when this option is given, and a warning (no error bars) when it is left at its default.
    */
   uncertainty?: false | { replicates?: number; blockLength?: number };
   /** Points used for the Stein matrix (evenly strided subsample). Default 200000. */
@@ -1065,13 +1066,22 @@ export function fitLangevin(
         'pass a shorter blockLength, a longer series, or uncertainty: false',
       );
     } else {
-      throw new InvalidArgumentError(
-        'series',
-        `is too short for error bars: it spans ${(n / autocorrelationTime).toFixed(1)} integrated autocorrelation times ` +
-          `(${autocorrelationTime.toFixed(1)} samples each) in ${bounds.length - 1} run${bounds.length > 2 ? 's' : ''}, ` +
-          `and the block bootstrap of Phi needs at least ${MIN_BLOCKS} blocks of 2 or more (or ${MIN_BLOCKS} runs); ` +
-          'Phi is not determined by these data',
-        'pass a longer series or more runs, or uncertainty: false (sdekit fit-langevin --bootstrap 0) to fit without error bars',
+      const what =
+        `it spans ${(n / autocorrelationTime).toFixed(1)} integrated autocorrelation times ` +
+        `(${autocorrelationTime.toFixed(1)} samples each) in ${bounds.length - 1} run${bounds.length > 2 ? 's' : ''}, ` +
+        `and the block bootstrap of Phi needs at least ${MIN_BLOCKS} blocks of 2 or more (or ${MIN_BLOCKS} runs)`;
+      // Asked for explicitly, the bootstrap must run: a typed error. By default the fit goes on without
+      // error bars and says so (a slowly decorrelating field such as KS can have an autocorrelation
+      // time of hundreds of time units).
+      if (options.uncertainty !== undefined) {
+        throw new InvalidArgumentError(
+          'series',
+          `is too short for error bars: ${what}; Phi is not determined by these data`,
+          'pass a longer series or more runs, or uncertainty: false (sdekit fit-langevin --bootstrap 0) to fit without error bars',
+        );
+      }
+      warnings.push(
+        `series too short for error bars: ${what}, so Phi comes without standard errors and is not determined by these data. Use a longer series or more runs`,
       );
     }
   }

@@ -495,13 +495,16 @@ describe('fitLangevin input checks', () => {
     expect(() =>
       fitLangevin(short, { score: exact, cdotEstimator: 'generator', pMin: 1e-3, seed: 1 }),
     ).toThrow(/too short/);
-    // 5 time units (~5 autocorrelation times): no error bars can be had, a typed error says so and
-    // how to fit without them.
-    expect(() => fitLangevin(short, { score: exact, seed: 1 })).toThrow(
+    // 5 time units (~5 autocorrelation times): no error bars can be had. Asked for, that is a typed
+    // error saying how to fit without them; by default the fit goes on and warns in words.
+    expect(() => fitLangevin(short, { score: exact, seed: 1, uncertainty: {} })).toThrow(
       /series: is too short for error bars.*uncertainty: false/s,
     );
-    const brief = fitLangevin(short, { score: exact, seed: 1, uncertainty: false });
+    const brief = fitLangevin(short, { score: exact, seed: 1 });
     expect(brief.original.uncertainty).toBeNull();
+    expect(brief.diagnostics.warnings.some((w) => w.startsWith('series too short for error bars'))).toBe(
+      true,
+    );
     expect(() => fitLangevin(short, { score: exact, seed: 1, uncertainty: { blockLength: 400 } })).toThrow(
       /uncertainty.blockLength/,
     );
@@ -542,13 +545,13 @@ describe('fitLangevin input checks', () => {
     const trend = ou.data.slice();
     const n = ou.length;
     for (let t = 0; t < n; t++) trend[2 * t] += (3 * t) / n;
-    // (A ramp's autocorrelation time spans the record, so the bootstrap refuses it: no error bars.)
-    expect(() =>
-      fitLangevin({ ...ou, data: trend }, { score: { model: ouScore, units: 'original' }, seed: 1 }),
-    ).toThrow(/too short for error bars/);
+    // (A ramp's autocorrelation time spans the record, so the bootstrap gives no error bars either.)
     const drifting = fitLangevin(
       { ...ou, data: trend },
-      { score: { model: ouScore, units: 'original' }, seed: 1, uncertainty: false },
+      { score: { model: ouScore, units: 'original' }, seed: 1 },
+    );
+    expect(drifting.diagnostics.warnings.some((w) => w.startsWith('series too short for error bars'))).toBe(
+      true,
     );
     expect(
       drifting.diagnostics.warnings.some((w) => w.includes('coordinate 0') && w.includes('non-stationary')),
