@@ -2,7 +2,14 @@
  * Plain k-means partition (docs/methods.md §3 alternative): k-means++ initialisation (Arthur & Vassilvitskii
  * 2007), Lloyd iterations until no point changes cell, nearest-centroid assignment.
  */
-import { checkBatch, checkInteger, DimensionError, FormatError, Rng } from '@sdekit/sde';
+import {
+  checkBatch,
+  checkInteger,
+  DimensionError,
+  FormatError,
+  InvalidArgumentError,
+  Rng,
+} from '@sdekit/sde';
 import type { Partition } from './partition.js';
 
 export interface KMeansOptions {
@@ -236,6 +243,15 @@ export function kmeansPartition(points: Float64Array, dim: number, options: KMea
   }
   const masses = new Float64Array(K);
   for (let p = 0; p < Nb; p++) masses[labels[p]]++;
+  const empty = masses.reduce((n, m) => n + (m === 0 ? 1 : 0), 0);
+  if (empty > 0) {
+    // Re-seeding could not fill them: the data have fewer distinct points than cells.
+    throw new InvalidArgumentError(
+      'k',
+      `${empty} of ${K} cells stayed empty (the ${Nb} points hold fewer than ${K} distinct values)`,
+      'pass fewer cells',
+    );
+  }
   for (let c = 0; c < K; c++) masses[c] /= Nb;
   return new KMeansPartition(dim, C, masses, iterations, converged);
 }

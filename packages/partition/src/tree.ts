@@ -461,6 +461,14 @@ export function buildTreePartition(
     stack.push(start, mid, 2 * k);
   }
 
+  if (leaves < 2) {
+    // One cell carries no information about where the state is (no generator, no Cdot).
+    throw new InvalidArgumentError(
+      'pMin',
+      `= ${options.pMin} leaves a single cell for ${Nb} points (a node splits only while it holds more than 2 pMin N points, and only when 2-means separates it)`,
+      'pass a smaller pMin (about 0.74 / pMin cells), or more distinct points',
+    );
+  }
   const I = store.count;
   return new TreePartition({
     dim,

@@ -6,6 +6,7 @@ import {
   cellCentroids,
   Generator,
   generatorFromLabels,
+  kmeansPartition,
   stationaryDistribution,
 } from '../src/index.js';
 
@@ -174,5 +175,18 @@ describe('cdot input checks', () => {
     const { Q } = generatorFromLabels(Int32Array.of(0, 1, 0, 1), 2, 1);
     expect(() => cdot(M, Q, Float64Array.of(0.5, 0.6))).toThrow(/pi: sums to 1.1/);
     expect(() => cdot(M, Q, Float64Array.of(1.5, -0.5))).toThrow(/pi: entry 1 is -0.5 < 0/);
+  });
+});
+
+describe('partitions that cannot hold the data', () => {
+  it('a tree with a single cell and k-means with cells that stay empty are typed errors', () => {
+    const pts = Rng.fromSeed(1).fillNormal(new Float64Array(2 * 200));
+    expect(() => buildTreePartition(pts, 2, { pMin: 0.6, seed: 1 })).toThrow(
+      /pMin: = 0.6 leaves a single cell/,
+    );
+    // 40 points with only 3 distinct values cannot fill 5 cells.
+    const few = Float64Array.from({ length: 40 }, (_, i) => i % 3);
+    expect(() => kmeansPartition(few, 1, { k: 5, seed: 1 })).toThrow(/k: .* cells stayed empty/);
+    expect(kmeansPartition(few, 1, { k: 3, seed: 1 }).size).toBe(3);
   });
 });

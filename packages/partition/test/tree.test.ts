@@ -128,11 +128,11 @@ describe('buildTreePartition (docs/methods.md §3)', () => {
     expect(() => partitionFromJSON({ format: 'nope' } as never)).toThrow(FormatError);
   });
 
-  it('identical points form a single leaf', () => {
+  it('identical points cannot be split: a single cell is a typed error, not a partition', () => {
     const x = new Float64Array(200).fill(1.5);
-    const tree = buildTreePartition(x, 2, { pMin: 0.01, seed: 1 });
-    expect(tree.size).toBe(1);
-    expect(Array.from(tree.assign(x)).every((l) => l === 0)).toBe(true);
+    expect(() => buildTreePartition(x, 2, { pMin: 0.01, seed: 1 })).toThrow(
+      /pMin: = 0.01 leaves a single cell/,
+    );
   });
 });
 
