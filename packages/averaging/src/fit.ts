@@ -21,7 +21,7 @@ import {
 } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import type { SlowCoefficients } from './coefficients.js';
-import { checkCoefficients } from './coefficients.js';
+import { checkCoefficients, sigmaSize } from './coefficients.js';
 import { averageCoefficients64, averagedCoefficientsTf, emNll64, emNllTermsTf } from './likelihood.js';
 import { AveragedModel, type TrainingRecord } from './model.js';
 import { type PathTransitions, pathTransitions } from './path.js';
@@ -35,6 +35,41 @@ export interface FlowArchitecture {
   layers?: number;
   /** Hidden width of each coupling network (default 32). */
   hidden?: number;
+}
+
+/**
+ * Why a likelihood turned non-finite, when the user's coefficients are the cause: the first slow point
+ * of the batch and fast sample where b is not finite, or where sigma is not finite or entirely 0 (a
+ * Gaussian transition density without variance). Null when the coefficients look fine there.
+ */
+function coefficientFault(
+  coef: SlowCoefficients,
+  xs: Float32Array | Float64Array,
+  B: number,
+  ys: Float64Array,
+): string | null {
+  const d = coef.slowDim;
+  const m = coef.fastDim;
+  const x = new Float64Array(d);
+  const y = new Float64Array(m);
+  const b = new Float64Array(d);
+  const sg = new Float64Array(sigmaSize(coef));
+  const fmt = (a: Float64Array) => `[${Array.from(a, (v) => Number(v.toPrecision(4))).join(', ')}]`;
+  for (let i = 0; i < Math.min(B, 1024); i++) {
+    x.set(xs.subarray(i * d, (i + 1) * d));
+    for (let l = 0; l < ys.length / m; l++) {
+      y.set(ys.subarray(l * m, (l + 1) * m));
+      coef.drift(x, y, b);
+      if (!b.every(Number.isFinite))
+        return `the coefficients' b(x, y) is ${fmt(b)} at x = ${fmt(x)}, y = ${fmt(y)}`;
+      coef.diffusion(x, y, sg);
+      if (!sg.every(Number.isFinite))
+        return `the coefficients' sigma(x, y) is ${fmt(sg)} at x = ${fmt(x)}, y = ${fmt(y)}`;
+      if (sg.every((v) => v === 0))
+        return `the coefficients' sigma(x, y) is 0 at x = ${fmt(x)}, y = ${fmt(y)} (no noise: the Gaussian likelihood has no variance)`;
+    }
+  }
+  return null;
 }
 
 /** Progress report passed to `onProgress` after every iteration. */
@@ -204,6 +239,15 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
       const trainNll = readSumAndDispose(terms as unknown as tf.Tensor1D) / B;
       const penaltyValue = readSumAndDispose(penalty as unknown as tf.Scalar);
       if (!Number.isFinite(trainNll) || !Number.isFinite(penaltyValue)) {
+        flow.setParams(Float64Array.from(theta.dataSync()));
+        const cause = coefficientFault(coef, batches.x, B, flow.sample(8, seed + 303));
+        if (cause !== null) {
+          throw new ConvergenceError(
+            'coefficients',
+            `the loss became non-finite at iteration ${it} because ${cause}`,
+            'make b finite and sigma non-zero wherever the data and the fast samples can be',
+          );
+        }
         throw new ConvergenceError(
           'fitAveraged',
           `the loss became non-finite at iteration ${it} (nll ${trainNll}, penalty ${penaltyValue})`,

@@ -434,3 +434,28 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     model.dispose();
   });
 });
+
+describe('fitAveraged: a non-finite loss names its cause', () => {
+  it('says when the coefficients return NaN or a zero sigma, and where', () => {
+    const { slow } = simulateSlowFast(affineOuSystem(100), {
+      x0: Float64Array.of(0.4),
+      y0: Float64Array.from(MU),
+      fastStep: 2e-4,
+      Delta: 0.01,
+      T: 20,
+      seed: 4,
+    });
+    const zeroNoise = slow1dFast2d({
+      constantDiffusion: true,
+      driftTf: affineCoefficients.driftTf,
+      diffusionTf: (x) => tf.fill([x.shape[0], 1], 0) as tf.Tensor2D,
+      drift: affineCoefficients.drift,
+      diffusion: (_x, _y, out) => {
+        out[0] = 0;
+      },
+    });
+    expect(() => fitAveraged({ path: slow, ...AFFINE_FIT, coefficients: zeroNoise, iterations: 5 })).toThrow(
+      /coefficients: the loss became non-finite at iteration 0 because the coefficients' sigma\(x, y\) is 0 at x = /,
+    );
+  });
+});
