@@ -42,7 +42,7 @@ import { type DsmOptions, type TrainingProgress, trainDsm } from './dsm.js';
 import { type KgmmOptions, kgmm } from './kgmm.js';
 import { NetworkScore, type NetworkScoreJSON } from './network-score.js';
 import { type LangevinCoefficients, langevinCoefficients } from './phi.js';
-import { type IncrementScaling, incrementScaling } from './regime.js';
+import { type IncrementScaling, incrementScaling, SMOOTH_SLOPE } from './regime.js';
 import type { ScoreModel } from './score-model.js';
 import { perturb, steinMatrixByGroup } from './stein.js';
 import {
@@ -1032,7 +1032,7 @@ export function fitLangevin(
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
     }
-    const smoothCoords = regime.slopes.filter((v) => v >= 1.5).length;
+    const smoothCoords = regime.slopes.filter((v) => v >= SMOOTH_SLOPE).length;
     if (smoothCoords > 0 && smoothCoords < regime.slopes.length) {
       warnings.push(
         `the coordinates disagree on the regime (increment slopes ${lo.toFixed(2)} to ${hi.toFixed(2)}; ` +
