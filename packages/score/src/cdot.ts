@@ -36,6 +36,7 @@ import {
   checkOpenInterval,
   InvalidArgumentError,
   Matrix,
+  weightedBlockMean,
 } from '@sdekit/sde';
 
 /** What a Cdot estimator reads. */
@@ -121,29 +122,6 @@ function lagSums(
   return { sums, counts, blocks: B };
 }
 
-/** sum_b w_b S_b / (sum_b w_b n_b tau) (weights w = 1 when absent). */
-function weightedCdot(
-  sums: Float64Array,
-  counts: Float64Array,
-  d: number,
-  tau: number,
-  w?: Float64Array,
-): Float64Array {
-  const out = new Float64Array(d * d);
-  let n = 0;
-  const B = counts.length;
-  for (let b = 0; b < B; b++) {
-    const wb = w ? w[b] : 1;
-    if (wb === 0) continue;
-    n += wb * counts[b];
-    const o = b * d * d;
-    for (let k = 0; k < d * d; k++) out[k] += wb * sums[o + k];
-  }
-  const scale = n > 0 ? 1 / (n * tau) : Number.NaN;
-  for (let k = 0; k < d * d; k++) out[k] *= scale;
-  return out;
-}
-
 /**
  * Direct lag estimator of Cdot from the series: Cdot_k = (C(k dt) - C(0)) / (k dt), and by default
  * its two-lag extrapolation 2 Cdot_k - Cdot_2k, whose bias is O((k dt)^2) (module comment). Needs no
@@ -184,7 +162,7 @@ export class LagCdot implements CdotEstimator {
     }
     const lags = longest > 4 * k ? [k, 2 * k, 4 * k] : longest > 2 * k ? [k, 2 * k] : [k];
     const { sums, counts } = lagSums(input, bounds, lags);
-    const c = lags.map((L, i) => weightedCdot(sums[i], counts[i], d, L * dt));
+    const c = lags.map((L, i) => weightedBlockMean(sums[i], counts[i], d * d, undefined, L * dt));
     const extrapolated = (a: Float64Array, b: Float64Array) => a.map((v, i) => 2 * v - b[i]);
     const value = this.extrapolate ? extrapolated(c[0], c[1]) : c[0];
     let biasEstimate = Number.NaN;
@@ -215,9 +193,9 @@ export class LagCdot implements CdotEstimator {
     };
     if (input.blocks) {
       estimate.replicate = (w) => {
-        const a = weightedCdot(sums[0], counts[0], d, k * dt, w);
+        const a = weightedBlockMean(sums[0], counts[0], d * d, w, k * dt);
         if (!this.extrapolate) return new Matrix(d, d, a);
-        const b = weightedCdot(sums[1], counts[1], d, 2 * k * dt, w);
+        const b = weightedBlockMean(sums[1], counts[1], d * d, w, 2 * k * dt);
         return new Matrix(d, d, extrapolated(a, b));
       };
     }
@@ -329,7 +307,7 @@ export class GeneratorCdot implements CdotEstimator {
           }
         }
       }
-      estimate.replicate = (w) => new Matrix(d, d, weightedCdot(sums, counts, d, dt, w));
+      estimate.replicate = (w) => new Matrix(d, d, weightedBlockMean(sums, counts, d * d, w, dt));
     }
     return estimate;
   }

@@ -390,12 +390,17 @@ function stationarityWarnings(y: Float64Array, n: number, dim: number): string[]
   return warnings;
 }
 
+/** Index in the series of point i of `subsample`'s evenly strided subsample. */
+function subsampleSource(i: number, n: number, max: number): number {
+  return n <= max ? i : Math.floor((i * n) / max);
+}
+
 /** Evenly strided subsample of at most `max` points. */
 function subsample(y: Float64Array, n: number, dim: number, max: number): Float64Array {
   if (n <= max) return y;
   const out = new Float64Array(max * dim);
   for (let i = 0; i < max; i++) {
-    const src = Math.floor((i * n) / max);
+    const src = subsampleSource(i, n, max);
     for (let j = 0; j < dim; j++) out[i * dim + j] = y[src * dim + j];
   }
   return out;
@@ -1143,7 +1148,7 @@ export function fitLangevin(
       const b = blocks.bounds;
       let k = 0;
       for (let i = 0; i < steinN; i++) {
-        const t = steinN === n ? i : Math.floor((i * n) / steinMax);
+        const t = subsampleSource(i, n, steinMax);
         while (t >= b[k + 1]) k++;
         steinGroup[i] = k;
       }
@@ -1248,16 +1253,14 @@ export function fitLangevin(
     throw err;
   }
 
-  let lo = new Float64Array(dim).fill(Number.POSITIVE_INFINITY);
-  let hi = new Float64Array(dim).fill(Number.NEGATIVE_INFINITY);
+  const lo = new Float64Array(dim).fill(Number.POSITIVE_INFINITY);
+  const hi = new Float64Array(dim).fill(Number.NEGATIVE_INFINITY);
   for (let i = 0; i < series.data.length; i++) {
     const j = i % dim;
     const x = series.data[i];
     if (x < lo[j]) lo[j] = x;
     if (x > hi[j]) hi[j] = x;
   }
-  lo = Float64Array.from(lo);
-  hi = Float64Array.from(hi);
   const diagnostics: LangevinDiagnostics = {
     steinError,
     steinMinSingularValue,

@@ -20,6 +20,7 @@ import {
   Matrix,
   type Rng,
   symmetricPart,
+  weightedBlockMean,
 } from '@sdekit/sde';
 import type { CdotEstimate } from './cdot.js';
 import { type LangevinCoefficients, langevinCoefficients } from './phi.js';
@@ -72,16 +73,9 @@ export interface PhiBootstrapInput {
   level?: number;
 }
 
+/** V from the per-block Stein sums with block weights w. */
 function weightedV(stein: SteinGroupSums, d: number, w: Float64Array): Matrix {
-  const v = new Matrix(d, d);
-  let n = 0;
-  for (let b = 0; b < w.length; b++) {
-    if (w[b] === 0) continue;
-    n += w[b] * stein.counts[b];
-    for (let k = 0; k < d * d; k++) v.data[k] += w[b] * stein.sums[b * d * d + k];
-  }
-  for (let k = 0; k < d * d; k++) v.data[k] /= n;
-  return v;
+  return new Matrix(d, d, weightedBlockMean(stein.sums, stein.counts, d * d, w));
 }
 
 /** Block-bootstrap uncertainty of Phi = Cdot V^{-1} and of the derived matrices. */

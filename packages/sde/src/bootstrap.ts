@@ -85,6 +85,36 @@ export function bootstrapCounts(blocks: number, rng: Rng, out = new Float64Array
   return out;
 }
 
+/**
+ * sum_b w_b S_b / (scale sum_b w_b n_b): the block-weighted mean of per-block sums S_b (`width` values
+ * each, block b at b * width) over per-block counts n_b, with weights w (all 1 when absent; bootstrap
+ * counts from `bootstrapCounts`) and an optional divisor `scale` (a lag time, say). NaN when the
+ * weighted count is 0.
+ *
+ * @example
+ * weightedBlockMean(Float64Array.of(2, 6), Float64Array.of(1, 3), 1); // [2]: (2 + 6) / (1 + 3)
+ */
+export function weightedBlockMean(
+  sums: Float64Array,
+  counts: Float64Array,
+  width: number,
+  weights?: Float64Array,
+  scale = 1,
+): Float64Array {
+  const out = new Float64Array(width);
+  let n = 0;
+  for (let b = 0; b < counts.length; b++) {
+    const wb = weights ? weights[b] : 1;
+    if (wb === 0) continue;
+    n += wb * counts[b];
+    const o = b * width;
+    for (let k = 0; k < width; k++) out[k] += wb * sums[o + k];
+  }
+  const factor = n > 0 ? 1 / (n * scale) : Number.NaN;
+  for (let k = 0; k < width; k++) out[k] *= factor;
+  return out;
+}
+
 /** Result of `autocorrelationTimeOf`. */
 export interface SeriesAutocorrelationTime {
   /** Largest integrated autocorrelation time over the coordinates, in samples (1 + 2 sum rho). */

@@ -17,6 +17,7 @@ import {
   RunawayError,
   simulate,
   simulateParallel,
+  weightedBlockMean,
 } from '../src/index.js';
 
 describe('block bootstrap helpers', () => {
@@ -44,6 +45,16 @@ describe('block bootstrap helpers', () => {
     }
     // Each count is Binomial(10, 0.1): mean 1, sd 0.95, so the mean over 4000 has sd 0.015.
     for (let b = 0; b < B; b++) expect(Math.abs(mean[b] - 1)).toBeLessThan(0.06);
+  });
+
+  it('gives block-weighted means of per-block sums (bootstrap re-weighting)', () => {
+    // Two blocks of 1 and 3 samples with sums (2, 4) and (6, 12) in a width of 2.
+    const sums = Float64Array.of(2, 4, 6, 12);
+    const counts = Float64Array.of(1, 3);
+    expect(Array.from(weightedBlockMean(sums, counts, 2))).toEqual([2, 4]);
+    // Block 1 drawn twice, block 0 not at all: (2 * 6) / (2 * 3) = 2; divided by a lag time 0.5: 4.
+    expect(Array.from(weightedBlockMean(sums, counts, 2, Float64Array.of(0, 2), 0.5))).toEqual([4, 8]);
+    expect(weightedBlockMean(sums, counts, 2, Float64Array.of(0, 0))[0]).toBeNaN();
   });
 
   it('gives column standard deviations and quantiles of replicate rows', () => {

@@ -87,6 +87,19 @@ async function refuseInputs(
 }
 
 /**
+ * What output files and folders share: the containing folder exists, and the output is none of the
+ * inputs. Returns the output's current stat (null when it does not exist yet).
+ */
+async function checkOutputPlace(io: CliIo, path: string, option: string, abs: string, guard: OutputGuard) {
+  const dir = dirname(abs);
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory())
+    throw new FileError(`--${option} '${path}': folder '${dir}' does not exist; create it first`);
+  await refuseInputs(io, path, option, abs, guard);
+  return stat(abs).catch(() => null);
+}
+
+/**
  * Checks that an output file can be created: its folder exists and is a folder, (when given) its
  * extension is allowed, it is none of the command's inputs, and it does not exist unless `force`.
  * Removes the command's own stale temporary files next to it (runs killed mid-write). Called before
@@ -103,12 +116,7 @@ export async function checkOutputFile(
   if (extensions && !extensions.includes(extname(abs).toLowerCase())) {
     throw new UsageError(`--${option} '${path}': expected a file ending in ${extensions.join(' or ')}`);
   }
-  const dir = dirname(abs);
-  const info = await stat(dir).catch(() => null);
-  if (!info?.isDirectory())
-    throw new FileError(`--${option} '${path}': folder '${dir}' does not exist; create it first`);
-  await refuseInputs(io, path, option, abs, guard);
-  const target = await stat(abs).catch(() => null);
+  const target = await checkOutputPlace(io, path, option, abs, guard);
   if (target?.isDirectory()) throw new FileError(`--${option} '${path}': is a folder; name a file`);
   if (target && !guard.force)
     throw new FileError(
@@ -129,12 +137,7 @@ export async function checkOutputFolder(
   guard: OutputGuard = {},
 ): Promise<string> {
   const abs = resolvePath(io, path);
-  const parent = dirname(abs);
-  const info = await stat(parent).catch(() => null);
-  if (!info?.isDirectory())
-    throw new FileError(`--${option} '${path}': folder '${parent}' does not exist; create it first`);
-  await refuseInputs(io, path, option, abs, guard);
-  const target = await stat(abs).catch(() => null);
+  const target = await checkOutputPlace(io, path, option, abs, guard);
   if (target && !target.isDirectory()) throw new FileError(`--${option} '${path}': is a file; name a folder`);
   if (target && !guard.force && (await readdir(abs)).length > 0)
     throw new FileError(
