@@ -2,17 +2,59 @@
  * Typed errors shared by every sdekit package. Each names the offending argument and the fix, so a
  * user reading only the message knows what to change.
  *
+ * Recognise them with `isSdekitError`, not `instanceof`: a program can hold two copies of
+ * @sdekit/sde (its ESM and its CJS build, or two installed versions), and an error of one copy is
+ * not an `instanceof` the classes of the other. Every sdekit error carries the brand
+ * `Symbol.for('sdekit.error')` (one symbol for every copy), whose value lists the names of its class
+ * and of the classes above it up to SdekitError.
+ *
  * @example
- * try { checkPositive('dt', 0); } catch (e) { if (e instanceof InvalidArgumentError) console.log(e.argument); }
+ * try { checkPositive('dt', 0); } catch (e) { if (isSdekitError(e, 'InvalidArgumentError')) console.log(e.message); }
  */
+
+/** The brand of every sdekit error: `Symbol.for('sdekit.error')`, the same symbol in every copy. */
+export const SDEKIT_ERROR: unique symbol = Symbol.for('sdekit.error');
+
+/** Base class of every sdekit error (all packages). */
 export class SdekitError extends Error {
   /** Stable machine-readable code, e.g. 'INVALID_ARGUMENT'. */
   readonly code: string;
+  /**
+   * The brand: the class names from this error's class up to 'SdekitError', e.g.
+   * ['InvalidArgumentError', 'SdekitError']. Non-enumerable; read it through `isSdekitError`.
+   */
+  declare readonly [SDEKIT_ERROR]: readonly string[];
   constructor(code: string, message: string) {
     super(message);
     this.code = code;
     this.name = new.target.name;
+    const names: string[] = [];
+    for (let c: unknown = new.target; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) {
+      names.push((c as { name: string }).name);
+      if (c === SdekitError) break;
+    }
+    Object.defineProperty(this, SDEKIT_ERROR, { value: Object.freeze(names), enumerable: false });
   }
+}
+
+/**
+ * True when `e` is an sdekit error of any copy of any sdekit package (ESM or CJS build, another
+ * installed version), and, when `name` is given, of the class of that name or a subclass of it:
+ * `isSdekitError(e, 'InvalidArgumentError')`, `isSdekitError(e, 'UsageError')` (@sdekit/cli),
+ * `isSdekitError(e, 'SdekitError')` (any). Compares the brand `Symbol.for('sdekit.error')`, never
+ * `instanceof`, so it works across copies where `instanceof` fails.
+ *
+ * @example
+ * try { simulate(system, options); } catch (e) {
+ *   if (isSdekitError(e, 'BlowUpError')) console.log('reduce h:', e.message);
+ *   else throw e;
+ * }
+ */
+export function isSdekitError(e: unknown, name?: string): e is SdekitError {
+  if (typeof e !== 'object' || e === null) return false;
+  const brand = (e as { [SDEKIT_ERROR]?: unknown })[SDEKIT_ERROR];
+  if (!Array.isArray(brand)) return false;
+  return name === undefined || brand.includes(name);
 }
 
 /** An argument has a wrong value (range, type, size). */

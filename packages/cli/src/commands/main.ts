@@ -3,12 +3,12 @@
  * compare, turns every failure into one line on stderr and returns the exit code (0 success,
  * 1 failure, 2 usage error). It never calls process.exit, so tests run it in-process.
  */
-import { SdekitError } from '@sdekit/sde';
+import { isSdekitError } from '@sdekit/sde';
 import { compareCommand } from './compare.js';
 import { fitAveragedCommand } from './fit-averaged.js';
 import { fitLangevinCommand } from './fit-langevin.js';
 import { simulateCommand } from './simulate.js';
-import { type CliIo, type CommandSpec, EXIT, helpText, parseCommandArgs, UsageError } from './spec.js';
+import { type CliIo, type CommandSpec, EXIT, helpText, parseCommandArgs } from './spec.js';
 
 /** Version printed by `sdekit --version` (kept equal to package.json's, tested). */
 export const VERSION = '0.1.0';
@@ -78,9 +78,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     await command.run(args, io);
     return EXIT.ok;
   } catch (err) {
-    io.stderr(`sdekit ${command.name}: ${err instanceof SdekitError ? '' : 'error: '}${oneLine(err)}\n`);
+    // isSdekitError, not instanceof: an error of another installed copy of @sdekit/sde (a duplicated
+    // dependency) is recognised too.
+    io.stderr(`sdekit ${command.name}: ${isSdekitError(err) ? '' : 'error: '}${oneLine(err)}\n`);
     if (process.env.SDEKIT_DEBUG === '1' && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
-    return err instanceof UsageError ? EXIT.usage : EXIT.failure;
+    return isSdekitError(err, 'UsageError') ? EXIT.usage : EXIT.failure;
   }
 }
 
