@@ -73,48 +73,57 @@ export function fitMlpDriftBaseline(options: MlpDriftBaselineOptions): MlpDriftM
   checkInteger('iterations', iterations, 1);
   const known = options.sigma === undefined ? undefined : diagonalSigma(options.sigma, d);
   const dt = observed.dt;
+  // Every tensor created from here on is freed on every exit path: the network unless it is
+  // returned, log s, Adam's moments and each iteration's kept loss terms.
   const mlp = new Mlp(
     { inputDim: d, hiddenDims: hidden, outputDim: d, activation, zeroInitOutput: true },
     seed,
   );
-  // Learned log s_j, started at the quadratic-variation estimate s_j^2 = sum dx_j^2 / (M Delta).
-  const dxAll = observed.dx;
-  const logS = known
-    ? undefined
-    : tf.variable(
-        tf.tensor1d(Float32Array.from(quadraticVariationLogSigma(dxAll, d, trainEnd, dt))),
-        true,
-        'baseline-log-sigma',
-      );
-  const variables = logS ? [...mlp.variables, logS] : [...mlp.variables];
-  const adam = adamWithDefaults(variables, options.adam, iterations, 1e-2);
-  const batches = new TransitionBatches(observed.x, dxAll, d, trainEnd, batchSize, Rng.fromSeed(seed, 3));
-  const B = batches.size;
-  const knownCov = known ? Float32Array.from(known, (s) => s * s) : undefined;
-  const noise = { noise: 'diagonal' as const, slowDim: d };
+  let logS: tf.Variable<tf.Rank.R1> | undefined;
+  let adam: ReturnType<typeof adamWithDefaults> | undefined;
   let model: MlpDriftModel | undefined;
   try {
+    // Learned log s_j, started at the quadratic-variation estimate s_j^2 = sum dx_j^2 / (M Delta).
+    const dxAll = observed.dx;
+    if (!known) {
+      const init = tf.tensor1d(Float32Array.from(quadraticVariationLogSigma(dxAll, d, trainEnd, dt)));
+      logS = tf.variable(init, true, 'baseline-log-sigma') as tf.Variable<tf.Rank.R1>;
+      init.dispose();
+    }
+    const ls = logS;
+    const variables = ls ? [...mlp.variables, ls] : [...mlp.variables];
+    adam = adamWithDefaults(variables, options.adam, iterations, 1e-2);
+    const batches = new TransitionBatches(observed.x, dxAll, d, trainEnd, batchSize, Rng.fromSeed(seed, 3));
+    const B = batches.size;
+    const knownCov = known ? Float32Array.from(known, (s) => s * s) : undefined;
+    const noise = { noise: 'diagonal' as const, slowDim: d };
     for (let it = 0; it < iterations; it++) {
       batches.next();
       let terms: tf.Tensor1D | undefined;
-      adam.step(() =>
-        tf.tidy(() => {
-          const g = mlp.apply(tf.tensor2d(batches.x, [B, d]));
-          const cov = logS
-            ? tf.reshape(tf.exp(tf.mul(2, logS)), [1, d])
-            : tf.tensor2d(knownCov as Float32Array, [1, d]);
-          const t = emNllTermsTf(
-            noise,
-            tf.tensor2d(batches.dx, [B, d]),
-            g as tf.Tensor2D,
-            cov as tf.Tensor2D,
-            dt,
-          );
-          terms = tf.keep(t);
-          return tf.mean(t) as tf.Scalar;
-        }),
-      );
-      const sum = readSumAndDispose(terms as unknown as tf.Tensor1D);
+      let sum: number;
+      try {
+        adam.step(() =>
+          tf.tidy(() => {
+            const g = mlp.apply(tf.tensor2d(batches.x, [B, d]));
+            const cov = ls
+              ? tf.reshape(tf.exp(tf.mul(2, ls)), [1, d])
+              : tf.tensor2d(knownCov as Float32Array, [1, d]);
+            const t = emNllTermsTf(
+              noise,
+              tf.tensor2d(batches.dx, [B, d]),
+              g as tf.Tensor2D,
+              cov as tf.Tensor2D,
+              dt,
+            );
+            terms = tf.keep(t);
+            return tf.mean(t) as tf.Scalar;
+          }),
+        );
+        sum = readSumAndDispose(terms as unknown as tf.Tensor1D);
+      } finally {
+        // Adam may throw after the loss ran (a bad lr schedule): the kept terms go too.
+        (terms as tf.Tensor | undefined)?.dispose();
+      }
       if (!Number.isFinite(sum)) {
         throw new ConvergenceError(
           'fitMlpDriftBaseline',
@@ -124,15 +133,15 @@ export function fitMlpDriftBaseline(options: MlpDriftBaselineOptions): MlpDriftM
       }
       let validationNll: number | undefined;
       if (it === iterations - 1 && trainEnd < transitions) {
-        const tmp = new MlpDriftModel(mlp, currentSigma(known, logS), dt);
+        const tmp = new MlpDriftModel(mlp, currentSigma(known, ls), dt);
         validationNll =
           tmp.negLogLikelihood(observed.x, observed.dx, trainEnd, transitions) / (transitions - trainEnd);
       }
       onProgress?.({ iteration: it, iterations, trainNll: sum / B, validationNll });
     }
-    model = new MlpDriftModel(mlp, currentSigma(known, logS), dt);
+    model = new MlpDriftModel(mlp, currentSigma(known, ls), dt);
   } finally {
-    adam.dispose();
+    adam?.dispose();
     logS?.dispose();
     if (!model) mlp.dispose();
   }
@@ -248,7 +257,26 @@ export class MlpDriftModel {
         `format/version ${json?.format}/${json?.version} not supported`,
       );
     }
-    return new MlpDriftModel(Mlp.fromJSON(json.mlp), Float64Array.from(json.sigma), json.dt);
+    const bad = (field: string, detail: string) =>
+      new FormatError('MlpDriftModel.fromJSON', `${field} ${detail}`);
+    if (!(typeof json.dt === 'number' && json.dt > 0 && Number.isFinite(json.dt)))
+      throw bad('dt', `must be a finite number > 0, got ${JSON.stringify(json.dt)}`);
+    if (
+      !Array.isArray(json.sigma) ||
+      json.sigma.length === 0 ||
+      json.sigma.some((v) => !(typeof v === 'number' && v > 0 && Number.isFinite(v)))
+    )
+      throw bad('sigma', `must be an array of finite numbers > 0, got ${JSON.stringify(json.sigma)}`);
+    if (json.mlp === null || typeof json.mlp !== 'object') throw bad('mlp', 'is missing');
+    const mlp = Mlp.fromJSON(json.mlp);
+    if (mlp.config.inputDim !== json.sigma.length || mlp.config.outputDim !== json.sigma.length) {
+      mlp.dispose();
+      throw bad(
+        'mlp',
+        `maps R^${mlp.config.inputDim} to R^${mlp.config.outputDim}, sigma has ${json.sigma.length} entries`,
+      );
+    }
+    return new MlpDriftModel(mlp, Float64Array.from(json.sigma), json.dt);
   }
 
   dispose(): void {

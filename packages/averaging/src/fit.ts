@@ -23,7 +23,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { SlowCoefficients } from './coefficients.js';
 import { checkCoefficients, sigmaSize } from './coefficients.js';
 import { averageCoefficients64, averagedCoefficientsTf, emNll64, emNllTermsTf } from './likelihood.js';
-import { AveragedModel, type TrainingRecord } from './model.js';
+import { AveragedModel, type TrainingRecord, type TrainingSummary } from './model.js';
 import { type PathTransitions, pathTransitions } from './path.js';
 import { type AdamSettings, adamWithDefaults, readSumAndDispose, TransitionBatches } from './training.js';
 
@@ -117,8 +117,20 @@ export interface FitAveragedOptions {
   validationFraction?: number;
   /** Flow samples for the float64 validation likelihood (default 256, a fixed set). */
   validationSamples?: number;
-  /** Validate every this many iterations (default iterations/20) and at the last iteration. */
+  /**
+   * Validate every this many iterations, counted back from the last one (default
+   * max(1, floor(iterations / 20))): at iterations I - 1, I - 1 - v, I - 1 - 2v, ... >= v - 1, so
+   * max(1, floor(I / v)) validations in all (the last iteration always, when a held-out part exists).
+   */
   validateEvery?: number;
+  /**
+   * Most held-out transitions the validation likelihood is evaluated on (default 100000). A longer
+   * held-out part is represented by a fixed, seeded subsample of this many transitions (drawn once,
+   * without replacement; the same at every validation): `validationNll` is then the subsample's
+   * mean, an unbiased estimate of the held-out mean with standard error about sd / sqrt(N). A
+   * shorter one is used whole (the exact value).
+   */
+  validationMaxTransitions?: number;
   seed?: number;
   /** Called after every iteration. */
   onProgress?: (progress: FitProgress) => void;
@@ -175,44 +187,60 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
     throw new InvalidArgumentError('p', `must be >= 1, got ${p}`, 'use p = 2');
   const validateEvery = options.validateEvery ?? Math.max(1, Math.floor(iterations / 20));
   checkInteger('validateEvery', validateEvery, 1);
+  const validationMax = options.validationMaxTransitions ?? DEFAULT_VALIDATION_MAX_TRANSITIONS;
+  checkInteger('validationMaxTransitions', validationMax, 1);
   const dt = observed.dt;
   const lambdaAt = lambdaFunction(options.lambda, trainEnd, dt, iterations);
+  const heldOut = validationSet(observed, d, trainEnd, transitions, validationMax, seed);
 
-  const flow: Flow =
-    options.flow !== undefined && 'forwardFlat' in options.flow
-      ? options.flow
-      : realNvp({ dim: m, layers: options.flow?.layers ?? 4, hidden: options.flow?.hidden ?? 32, seed });
-  if (flow.dim !== m) {
-    throw new InvalidArgumentError(
-      'flow',
-      `has dim ${flow.dim}, fastDim is ${m}`,
-      'build the flow on the fast dimension',
-    );
-  }
-
-  // Shape and agreement check of the user's coefficients on the first path points and flow samples.
-  const probe = Math.min(4, trainEnd);
-  checkCoefficients(coef, observed.x.slice(0, probe * d), flow.sample(probe, seed + 101));
-
-  const batches = new TransitionBatches(
-    observed.x,
-    observed.dx,
-    d,
-    trainEnd,
-    batchSize,
-    Rng.fromSeed(seed, 1),
-  );
-  const B = batches.size;
-  const zRng = Rng.fromSeed(seed, 2);
-  const z = new Float64Array(L * m);
-  const z32 = new Float32Array(L * m);
-
-  const theta = tf.variable(tf.tensor1d(Float32Array.from(flow.getParams())), true, 'averaging-flow-theta');
-  const adam = adamWithDefaults([theta], options.adam, iterations, 5e-3);
-
-  const history: TrainingRecord[] = [];
-  const warnings: string[] = [];
+  // Every tensor created from here on is freed on every exit path: the flow when this call built it
+  // and does not return it, theta, Adam's moments and each iteration's kept loss terms.
+  const ownFlow = !(options.flow !== undefined && 'forwardFlat' in options.flow);
+  const flow: Flow = ownFlow
+    ? realNvp({
+        dim: m,
+        layers: (options.flow as FlowArchitecture | undefined)?.layers ?? 4,
+        hidden: (options.flow as FlowArchitecture | undefined)?.hidden ?? 32,
+        seed,
+      })
+    : (options.flow as Flow);
+  let theta: tf.Variable<tf.Rank.R1> | undefined;
+  let adam: ReturnType<typeof adamWithDefaults> | undefined;
+  let model: AveragedModel | undefined;
   try {
+    if (flow.dim !== m) {
+      throw new InvalidArgumentError(
+        'flow',
+        `has dim ${flow.dim}, fastDim is ${m}`,
+        'build the flow on the fast dimension',
+      );
+    }
+
+    // Shape and agreement check of the user's coefficients on the first path points and flow samples.
+    const probe = Math.min(4, trainEnd);
+    checkCoefficients(coef, observed.x.slice(0, probe * d), flow.sample(probe, seed + 101));
+
+    const batches = new TransitionBatches(
+      observed.x,
+      observed.dx,
+      d,
+      trainEnd,
+      batchSize,
+      Rng.fromSeed(seed, 1),
+    );
+    const B = batches.size;
+    const zRng = Rng.fromSeed(seed, 2);
+    const z = new Float64Array(L * m);
+    const z32 = new Float32Array(L * m);
+
+    const init = tf.tensor1d(Float32Array.from(flow.getParams()));
+    theta = tf.variable(init, true, 'averaging-flow-theta') as tf.Variable<tf.Rank.R1>;
+    init.dispose();
+    const th = theta;
+    adam = adamWithDefaults([th], options.adam, iterations, 5e-3);
+
+    const history: TrainingRecord[] = [];
+    const warnings: string[] = [];
     for (let it = 0; it < iterations; it++) {
       batches.next();
       zRng.fillNormal(z);
@@ -221,25 +249,38 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
       checkLambdaAt(lambda, it);
       let terms: tf.Tensor1D | undefined;
       let penalty: tf.Scalar | undefined;
-      adam.step(() =>
-        tf.tidy(() => {
-          const y = flow.forwardFlat(tf.tensor2d(z32, [L, m], 'float32'), theta);
-          const { bbar, cov, driftSpread } = averagedCoefficientsTf(coef, tf.tensor2d(batches.x, [B, d]), y, {
-            driftSpread: debias,
-          });
-          const spread = debias && driftSpread !== null ? { spread: driftSpread, L } : undefined;
-          const t = emNllTermsTf(coef, tf.tensor2d(batches.dx, [B, d]), bbar, cov, dt, spread);
-          const sq = tf.sum(tf.square(y), 1);
-          const pen = tf.mean(p === 2 ? sq : tf.pow(sq, p / 2)) as tf.Scalar;
-          terms = tf.keep(t);
-          penalty = tf.keep(pen);
-          return tf.add(tf.mean(t), tf.mul(lambda / trainEnd, pen)) as tf.Scalar;
-        }),
-      );
-      const trainNll = readSumAndDispose(terms as unknown as tf.Tensor1D) / B;
-      const penaltyValue = readSumAndDispose(penalty as unknown as tf.Scalar);
+      let trainNll: number;
+      let penaltyValue: number;
+      try {
+        adam.step(() =>
+          tf.tidy(() => {
+            const y = flow.forwardFlat(tf.tensor2d(z32, [L, m], 'float32'), th);
+            const { bbar, cov, driftSpread } = averagedCoefficientsTf(
+              coef,
+              tf.tensor2d(batches.x, [B, d]),
+              y,
+              {
+                driftSpread: debias,
+              },
+            );
+            const spread = debias && driftSpread !== null ? { spread: driftSpread, L } : undefined;
+            const t = emNllTermsTf(coef, tf.tensor2d(batches.dx, [B, d]), bbar, cov, dt, spread);
+            const sq = tf.sum(tf.square(y), 1);
+            const pen = tf.mean(p === 2 ? sq : tf.pow(sq, p / 2)) as tf.Scalar;
+            terms = tf.keep(t);
+            penalty = tf.keep(pen);
+            return tf.add(tf.mean(t), tf.mul(lambda / trainEnd, pen)) as tf.Scalar;
+          }),
+        );
+        trainNll = readSumAndDispose(terms as unknown as tf.Tensor1D) / B;
+        penaltyValue = readSumAndDispose(penalty as unknown as tf.Scalar);
+      } finally {
+        // Adam may throw after the loss ran (a bad lr schedule): the kept terms go too.
+        (terms as tf.Tensor | undefined)?.dispose();
+        (penalty as tf.Tensor | undefined)?.dispose();
+      }
       if (!Number.isFinite(trainNll) || !Number.isFinite(penaltyValue)) {
-        flow.setParams(Float64Array.from(theta.dataSync()));
+        flow.setParams(Float64Array.from(th.dataSync()));
         const cause = coefficientFault(coef, batches.x, B, flow.sample(8, seed + 303));
         if (cause !== null) {
           throw new ConvergenceError(
@@ -255,50 +296,108 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
         );
       }
       const record: TrainingRecord = { iteration: it, trainNll, penalty: penaltyValue, lambda };
-      if (trainEnd < transitions && ((it + 1) % validateEvery === 0 || it === iterations - 1)) {
-        flow.setParams(Float64Array.from(theta.dataSync()));
-        record.validationNll =
-          validationNll(coef, flow, observed, trainEnd, transitions, validationSamples, seed + 202) /
-          (transitions - trainEnd);
+      if (heldOut !== null && isValidationIteration(it, iterations, validateEvery)) {
+        flow.setParams(Float64Array.from(th.dataSync()));
+        record.validationNll = validationNll(coef, flow, heldOut, validationSamples, seed + 202);
       }
       history.push(record);
       onProgress?.({ ...record, iterations });
     }
-    flow.setParams(Float64Array.from(theta.dataSync()));
+    flow.setParams(Float64Array.from(th.dataSync()));
+    const last = history[history.length - 1];
+    if (last.lambda > 0) {
+      warnings.push(
+        `lambda = ${last.lambda} at the last iteration: the penalty still biases pi_0 (docs/methods.md §4 takes lambda -> 0)`,
+      );
+    }
+    const summary: TrainingSummary = {
+      iterations,
+      trainTransitions: trainEnd,
+      validationTransitions: transitions - trainEnd,
+      history,
+      warnings,
+    };
+    if (heldOut !== null && heldOut.count < transitions - trainEnd)
+      summary.validationSubsample = heldOut.count;
+    model = new AveragedModel(flow, coef, dt, summary);
   } finally {
-    adam.dispose();
-    theta.dispose();
+    adam?.dispose();
+    theta?.dispose();
+    if (!model && ownFlow) flow.dispose();
   }
-  const last = history[history.length - 1];
-  if (last.lambda > 0) {
-    warnings.push(
-      `lambda = ${last.lambda} at the last iteration: the penalty still biases pi_0 (docs/methods.md §4 takes lambda -> 0)`,
-    );
-  }
-  return new AveragedModel(flow, coef, dt, {
-    iterations,
-    trainTransitions: trainEnd,
-    validationTransitions: transitions - trainEnd,
-    history,
-    warnings,
-  });
+  return model;
 }
 
-/** Float64 NLL of transitions [from, to) with bbar, S from a fixed set of flow samples. */
+/** Default of `validationMaxTransitions`: the held-out transitions the validation NLL is computed on. */
+export const DEFAULT_VALIDATION_MAX_TRANSITIONS = 100_000;
+
+/**
+ * Whether iteration `it` (0-based) of `iterations` validates: the last one and every `every`
+ * before it, down to iteration every - 1 (max(1, floor(iterations / every)) in all). When `every`
+ * divides `iterations` these are the iterations with (it + 1) % every === 0.
+ */
+export function isValidationIteration(it: number, iterations: number, every: number): boolean {
+  const back = iterations - 1 - it;
+  return back === 0 || (back % every === 0 && it >= every - 1);
+}
+
+/** The held-out transitions a validation evaluates: origins x, increments dx, their count. */
+interface ValidationSet {
+  x: Float64Array;
+  dx: Float64Array;
+  count: number;
+  dt: number;
+}
+
+/**
+ * Transitions [from, to) of `observed`, whole when there are at most `max` of them (views, no
+ * copy), otherwise a subsample of `max` distinct ones in increasing order (selection sampling,
+ * Knuth's algorithm S, from its own stream of `seed`): fixed for the whole fit. Null when none is held out.
+ */
+function validationSet(
+  observed: PathTransitions,
+  d: number,
+  from: number,
+  to: number,
+  max: number,
+  seed: number,
+): ValidationSet | null {
+  const total = to - from;
+  if (total <= 0) return null;
+  if (total <= max) {
+    return {
+      x: observed.x.subarray(from * d, to * d),
+      dx: observed.dx.subarray(from * d, to * d),
+      count: total,
+      dt: observed.dt,
+    };
+  }
+  const rng = Rng.fromSeed(seed, 4);
+  const x = new Float64Array(max * d);
+  const dx = new Float64Array(max * d);
+  let chosen = 0;
+  for (let k = from; k < to && chosen < max; k++) {
+    // Selects k with probability (still needed) / (still available): exactly `max`, uniformly.
+    if ((to - k) * rng.uniform() < max - chosen) {
+      x.set(observed.x.subarray(k * d, (k + 1) * d), chosen * d);
+      dx.set(observed.dx.subarray(k * d, (k + 1) * d), chosen * d);
+      chosen++;
+    }
+  }
+  return { x, dx, count: max, dt: observed.dt };
+}
+
+/** Float64 NLL per transition of the validation set, bbar and S from a fixed set of flow samples. */
 function validationNll(
   coef: SlowCoefficients,
   flow: Flow,
-  observed: PathTransitions,
-  from: number,
-  to: number,
+  set: ValidationSet,
   samples: number,
   seed: number,
 ): number {
-  const d = coef.slowDim;
-  const a = averageCoefficients64(coef, observed.x.subarray(from * d, to * d), flow.sample(samples, seed));
-  return emNll64(coef, observed.dx, from, to, a.bbar, a.cov, observed.dt);
+  const a = averageCoefficients64(coef, set.x, flow.sample(samples, seed));
+  return emNll64(coef, set.dx, 0, set.count, a.bbar, a.cov, set.dt) / set.count;
 }
-
 function checkLambdaAt(v: number, it: number): void {
   if (!(v >= 0 && Number.isFinite(v))) {
     throw new InvalidArgumentError(

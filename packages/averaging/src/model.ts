@@ -46,6 +46,11 @@ export interface TrainingSummary {
   iterations: number;
   trainTransitions: number;
   validationTransitions: number;
+  /**
+   * Set when the held-out part was longer than `validationMaxTransitions`: the size of the fixed
+   * seeded subsample every `validationNll` was evaluated on. Absent: on all held-out transitions.
+   */
+  validationSubsample?: number;
   history: TrainingRecord[];
   warnings: string[];
 }
@@ -365,20 +370,17 @@ export class AveragedModel {
    * descriptor; user-defined coefficients (functions) are not serialisable and must be passed again.
    */
   static fromJSON(json: AveragedModelJSON, options: { coefficients?: SlowCoefficients } = {}): AveragedModel {
-    if (!json || json.format !== AVERAGED_MODEL_FORMAT) {
-      throw new FormatError(
-        'AveragedModel.fromJSON',
-        `format is '${json?.format}', expected '${AVERAGED_MODEL_FORMAT}'`,
-      );
+    checkAveragedModelJson(json);
+    let coef = options.coefficients;
+    if (!coef && json.coefficients) {
+      coef = coefficientsFromDescriptor(json.coefficients);
+      if (!coef) {
+        throw new FormatError(
+          'AveragedModel.fromJSON',
+          `coefficients.kind '${json.coefficients.kind}' is not a built-in kind (m1, m2)`,
+        );
+      }
     }
-    if (json.version !== AVERAGED_MODEL_VERSION) {
-      throw new FormatError(
-        'AveragedModel.fromJSON',
-        `version ${json.version} is not supported (expected ${AVERAGED_MODEL_VERSION})`,
-      );
-    }
-    const coef =
-      options.coefficients ?? (json.coefficients ? coefficientsFromDescriptor(json.coefficients) : undefined);
     if (!coef) {
       throw new InvalidArgumentError(
         'options.coefficients',
@@ -386,14 +388,25 @@ export class AveragedModel {
         'pass the same SlowCoefficients: AveragedModel.fromJSON(json, { coefficients })',
       );
     }
-    if (coef.slowDim !== json.slowDim || coef.fastDim !== json.fastDim || coef.noise !== json.noise) {
+    if (
+      coef.slowDim !== json.slowDim ||
+      coef.fastDim !== json.fastDim ||
+      coef.noise !== json.noise ||
+      coef.noiseDim !== json.noiseDim
+    ) {
       throw new InvalidArgumentError(
         'options.coefficients',
-        `have (d, m, noise) = (${coef.slowDim}, ${coef.fastDim}, ${coef.noise}), the saved model (${json.slowDim}, ${json.fastDim}, ${json.noise})`,
+        `have (d, m, noise, noiseDim) = (${coef.slowDim}, ${coef.fastDim}, ${coef.noise}, ${coef.noiseDim}), the saved model (${json.slowDim}, ${json.fastDim}, ${json.noise}, ${json.noiseDim})`,
         'pass the coefficients the model was trained with',
       );
     }
-    return new AveragedModel(Flow.fromJSON(json.flow), coef, json.dt, json.training);
+    const flow = Flow.fromJSON(json.flow);
+    try {
+      return new AveragedModel(flow, coef, json.dt, json.training);
+    } catch (err) {
+      flow.dispose();
+      throw err;
+    }
   }
 
   /** Frees the flow's tensors. */
@@ -414,4 +427,94 @@ export interface AveragedModelJSON {
   coefficients: { kind: string; params: Record<string, number> } | null;
   flow: ReturnType<Flow['toJSON']>;
   training: TrainingSummary;
+}
+
+const NOISE_KINDS = ['scalar', 'diagonal', 'general'];
+
+/**
+ * Checks the JSON of an averaged model (`AveragedModel.toJSON`) before anything is built from it:
+ * format and version, dt a finite number > 0, slowDim / fastDim / noiseDim positive integers (noiseDim
+ * = slowDim unless the noise is 'general'), noise one of scalar / diagonal / general, coefficients
+ * null or { kind, params } with finite numeric params, a flow on R^fastDim whose params are finite
+ * numbers, and a training block (non-negative integer counts, a history of records with finite
+ * numbers, warnings as strings). Throws FormatError naming the first bad field (missing fields, null
+ * entries, non-finite numbers, wrong shapes). `AveragedModel.fromJSON` calls it.
+ *
+ * @example
+ * checkAveragedModelJson(JSON.parse(text)); // throws FormatError 'AveragedModel.fromJSON: dt must be ...'
+ */
+export function checkAveragedModelJson(json: unknown): asserts json is AveragedModelJSON {
+  const bad = (field: string, detail: string) =>
+    new FormatError('AveragedModel.fromJSON', `${field} ${detail}`);
+  const show = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v));
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const positiveInteger = (field: string, v: unknown) => {
+    if (!(Number.isInteger(v) && (v as number) >= 1))
+      throw bad(field, `must be a positive integer, got ${show(v)}`);
+  };
+  const count = (field: string, v: unknown) => {
+    if (!(Number.isInteger(v) && (v as number) >= 0))
+      throw bad(field, `must be an integer >= 0, got ${show(v)}`);
+  };
+  const finiteNumber = (field: string, v: unknown) => {
+    if (!finite(v)) throw bad(field, `must be a finite number, got ${show(v)}`);
+  };
+  if (!isObject(json)) throw bad('json', `must be an object (the output of toJSON()), got ${show(json)}`);
+  if (json.format !== AVERAGED_MODEL_FORMAT)
+    throw bad('format', `is ${show(json.format)}, expected '${AVERAGED_MODEL_FORMAT}'`);
+  if (json.version !== AVERAGED_MODEL_VERSION)
+    throw bad('version', `${show(json.version)} is not supported (expected ${AVERAGED_MODEL_VERSION})`);
+  if (!(finite(json.dt) && (json.dt as number) > 0))
+    throw bad('dt', `must be a finite number > 0 (the observation spacing Delta), got ${show(json.dt)}`);
+  positiveInteger('slowDim', json.slowDim);
+  positiveInteger('fastDim', json.fastDim);
+  if (typeof json.noise !== 'string' || !NOISE_KINDS.includes(json.noise))
+    throw bad('noise', `must be one of ${NOISE_KINDS.join(', ')}, got ${show(json.noise)}`);
+  positiveInteger('noiseDim', json.noiseDim);
+  if (json.noise !== 'general' && json.noiseDim !== json.slowDim)
+    throw bad(
+      'noiseDim',
+      `is ${json.noiseDim} with noise '${json.noise}', must equal slowDim (${json.slowDim})`,
+    );
+  const c = json.coefficients;
+  if (c === undefined)
+    throw bad('coefficients', 'is missing (null for user-defined coefficients, else { kind, params })');
+  if (c !== null) {
+    if (!isObject(c)) throw bad('coefficients', `must be null or { kind, params }, got ${show(c)}`);
+    if (typeof c.kind !== 'string') throw bad('coefficients.kind', `must be a string, got ${show(c.kind)}`);
+    if (!isObject(c.params)) throw bad('coefficients.params', `must be an object, got ${show(c.params)}`);
+    for (const [k, v] of Object.entries(c.params)) finiteNumber(`coefficients.params.${k}`, v);
+  }
+  const f = json.flow;
+  if (!isObject(f)) throw bad('flow', `must be a flow's JSON (Flow.toJSON), got ${show(f)}`);
+  if (f.dim !== json.fastDim)
+    throw bad('flow.dim', `is ${show(f.dim)}, must equal fastDim (${json.fastDim})`);
+  if (f.contextDim !== undefined && f.contextDim !== 0)
+    throw bad('flow.contextDim', `is ${show(f.contextDim)}; the flow of pi_0 has no context (0)`);
+  if (!Array.isArray(f.transforms) || f.transforms.length === 0)
+    throw bad('flow.transforms', `must be a non-empty array, got ${show(f.transforms)}`);
+  for (const [i, tr] of f.transforms.entries())
+    if (!isObject(tr)) throw bad(`flow.transforms[${i}]`, `must be an object, got ${show(tr)}`);
+  if (!Array.isArray(f.params))
+    throw bad('flow.params', `must be an array of finite numbers, got ${show(f.params)}`);
+  for (const [i, v] of f.params.entries()) finiteNumber(`flow.params[${i}]`, v);
+  const t = json.training;
+  if (!isObject(t)) throw bad('training', `must be the training summary, got ${show(t)}`);
+  count('training.iterations', t.iterations);
+  count('training.trainTransitions', t.trainTransitions);
+  count('training.validationTransitions', t.validationTransitions);
+  if (t.validationSubsample !== undefined)
+    positiveInteger('training.validationSubsample', t.validationSubsample);
+  if (!Array.isArray(t.history)) throw bad('training.history', `must be an array, got ${show(t.history)}`);
+  for (const [i, r] of t.history.entries()) {
+    const at = `training.history[${i}]`;
+    if (!isObject(r)) throw bad(at, `must be a training record, got ${show(r)}`);
+    count(`${at}.iteration`, r.iteration);
+    for (const k of ['trainNll', 'penalty', 'lambda']) finiteNumber(`${at}.${k}`, r[k]);
+    if (r.validationNll !== undefined) finiteNumber(`${at}.validationNll`, r.validationNll);
+  }
+  if (!Array.isArray(t.warnings) || t.warnings.some((w) => typeof w !== 'string'))
+    throw bad('training.warnings', `must be an array of strings, got ${show(t.warnings)}`);
 }

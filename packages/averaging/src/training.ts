@@ -31,7 +31,8 @@ export function adamWithDefaults(
       s.lr ??
       warmupCosine({
         peak,
-        warmupSteps: Math.ceil(0.05 * iterations),
+        // At least one step after the warm-up (1 iteration: no warm-up; unchanged from 2 on).
+        warmupSteps: Math.min(Math.ceil(0.05 * iterations), iterations - 1),
         totalSteps: iterations,
         floor: 2.5e-4,
       }),

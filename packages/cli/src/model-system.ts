@@ -12,7 +12,12 @@
  *   x0, paths: 50, h: 0.002, T: 100, saveEvery: 50, seed: 1, chunkPaths: 50, threads: 4,
  * });
  */
-import { AVERAGED_MODEL_FORMAT, AveragedModel, type AveragedModelJSON } from '@sdekit/averaging';
+import {
+  AVERAGED_MODEL_FORMAT,
+  AveragedModel,
+  type AveragedModelJSON,
+  checkAveragedModelJson,
+} from '@sdekit/averaging';
 import { LangevinModel, type LangevinModelJSON } from '@sdekit/score';
 import { InvalidArgumentError, type SdeSystem, type SystemSpec } from '@sdekit/sde';
 import { type BackendPreference, selectBackend } from './backend.js';
@@ -84,6 +89,8 @@ export async function loadSavedModel(
         'pass the absolute path of its coefficients module',
       );
     }
+    // Every field checked (FormatError naming it) before a coefficients module is imported for it.
+    checkAveragedModelJson(saved);
     const coefficients =
       saved.coefficients === null && path !== undefined
         ? await loadCoefficientsModule(path, options.coefficientsLabel ?? path, {

@@ -516,6 +516,8 @@ describe('help and version', () => {
         '--out MODEL.json',
         '--iterations',
         '--fast-samples',
+        '--validate-every',
+        '--validation-max',
       ],
       compare: ['--out DIR', '--dt', '--sim-dt', '--max-lag', '--bins', '--pdf'],
     };

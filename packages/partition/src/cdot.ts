@@ -10,9 +10,22 @@ import { checkBatch, checkFinite, DimensionError, InvalidArgumentError, Matrix }
 import { checkLabels } from './labels.js';
 import type { SparseColumnMatrix } from './sparse.js';
 
+/** Options of `cellCentroids`. */
+export interface CellCentroidsOptions {
+  /**
+   * What a cell without points gets. 'zero' (default): a zero column, the right value for Cdot
+   * (`cdot`): such a cell has pi_i = 0 and, for a generator estimated from the same labels, zero
+   * rates in and out, so any finite column gives the same Cdot; it happens legitimately when a
+   * partition built on other data is applied to this series. 'error': an InvalidArgumentError
+   * naming the first empty cell, for callers that use the columns as positions of the cells.
+   */
+  emptyCells?: 'zero' | 'error';
+}
+
 /**
  * Centroid matrix M (D x K): column i is the mean of the points labelled i (docs/methods.md §1 step 4).
- * Cells with no points get a zero column (they carry pi_i = 0, so they do not enter Cdot).
+ * Cells with no points get a zero column (they carry pi_i = 0, so they do not enter Cdot), or are an
+ * InvalidArgumentError naming the cell with `{ emptyCells: 'error' }`.
  *
  * @example
  * const M = cellCentroids(Float64Array.of(0, 0, 2, 2, 10, 10), Int32Array.of(0, 0, 1), 2, 2);
@@ -23,7 +36,16 @@ export function cellCentroids(
   labels: Int32Array,
   dim: number,
   numStates: number,
+  options: CellCentroidsOptions = {},
 ): Matrix {
+  const emptyCells = options.emptyCells ?? 'zero';
+  if (emptyCells !== 'zero' && emptyCells !== 'error') {
+    throw new InvalidArgumentError(
+      'emptyCells',
+      `is '${String(emptyCells)}'`,
+      "pass 'zero' (a zero column, the value for Cdot) or 'error'",
+    );
+  }
   const n = checkBatch('points', points, dim, 1);
   checkLabels(labels, numStates, 1);
   if (labels.length !== n) {
@@ -45,7 +67,18 @@ export function cellCentroids(
   }
   const M = new Matrix(dim, K);
   for (let c = 0; c < K; c++) {
-    if (counts[c] === 0) continue;
+    if (counts[c] === 0) {
+      if (emptyCells === 'error') {
+        let empty = 0;
+        for (let e = 0; e < K; e++) if (counts[e] === 0) empty++;
+        throw new InvalidArgumentError(
+          'labels',
+          `cell ${c} has no points (${empty} of ${K} cells are empty), so it has no centroid`,
+          `label at least one point in every cell 0..${K - 1}, or pass { emptyCells: 'zero' } where a zero column is meant (Cdot)`,
+        );
+      }
+      continue;
+    }
     for (let d = 0; d < dim; d++) M.data[d * K + c] = sums[c * dim + d] / counts[c];
   }
   return M;

@@ -3,7 +3,7 @@
  * label sequences, Markov generators and the finite-volume Cdot of docs/methods.md §1 and §3.
  */
 
-export { cdot, cellCentroids } from './cdot.js';
+export { type CellCentroidsOptions, cdot, cellCentroids } from './cdot.js';
 export type {
   FiniteDtCorrection,
   GeneratorEstimate,

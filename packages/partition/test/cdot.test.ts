@@ -25,6 +25,32 @@ describe('cellCentroids and cdot', () => {
     expect(() => cellCentroids(new Float64Array(0), new Int32Array(0), 2, 3)).toThrow(InvalidArgumentError);
   });
 
+  it("an empty cell: a zero column that leaves Cdot unchanged, or with emptyCells 'error' a typed error naming it", () => {
+    // A partition of 3 cells applied to points that visit only cells 0 and 2 (built on other data).
+    const points = Float64Array.of(0, 0, 2, 4, 10, -10, 1, 1, 9, -9);
+    const labels = Int32Array.of(0, 0, 2, 0, 2);
+    const M = cellCentroids(points, labels, 2, 3);
+    expect(M.toArray()).toEqual([
+      [1, 0, 9.5],
+      [5 / 3, 0, -9.5],
+    ]);
+    // Cdot does not see the empty cell's column: any finite value in it gives the same result.
+    const { Q } = generatorFromLabels(labels, 3, 0.1);
+    const pi = stationaryDistribution(labels, 3);
+    expect(pi[1]).toBe(0);
+    const moved = new Matrix(2, 3, Float64Array.from(M.data));
+    moved.set(0, 1, 123);
+    moved.set(1, 1, -7);
+    expect(cdot(moved, Q, pi).toArray()).toEqual(cdot(M, Q, pi).toArray());
+    // Strict: the cell is named, with the count of empty cells.
+    expect(() => cellCentroids(points, labels, 2, 3, { emptyCells: 'error' })).toThrow(InvalidArgumentError);
+    expect(() => cellCentroids(points, labels, 2, 3, { emptyCells: 'error' })).toThrow(
+      /^labels: cell 1 has no points \(1 of 3 cells are empty\)/,
+    );
+    expect(cellCentroids(points, Int32Array.of(0, 1, 2, 0, 2), 2, 3, { emptyCells: 'error' }).cols).toBe(3);
+    expect(() => cellCentroids(points, labels, 2, 3, { emptyCells: 'nan' as never })).toThrow(/^emptyCells:/);
+  });
+
   it('cdot equals the dense product M Q diag(pi) M^T', () => {
     const rng = Rng.fromSeed(3);
     const K = 7;

@@ -4,7 +4,7 @@
  * fast variable (docs/methods.md §4, [SG]), fitted with @sdekit/averaging's `fitAveraged`.
  */
 import { dirname, relative, sep } from 'node:path';
-import { fitAveraged } from '@sdekit/averaging';
+import { DEFAULT_VALIDATION_MAX_TRANSITIONS, fitAveraged } from '@sdekit/averaging';
 import { mean, quantiles } from '@sdekit/sde';
 import { resolvePath } from './files.js';
 import { loadCoefficientsModule, MODEL_OUT_OPTION, readFitInput, saveFittedModel } from './model-file.js';
@@ -74,6 +74,18 @@ export const fitAveragedCommand: CommandSpec = {
       help: 'fraction of transitions at the end held out',
       defaultText: '0.1',
     },
+    'validate-every': {
+      type: 'string',
+      value: 'N',
+      help: 'held-out likelihood every N iterations, counted back from the last (floor(iterations / N) in all, at least 1)',
+      defaultText: 'iterations / 20',
+    },
+    'validation-max': {
+      type: 'string',
+      value: 'N',
+      help: 'held-out transitions the likelihood is evaluated on: a fixed seeded subsample of N when more are held out',
+      defaultText: '100000',
+    },
     seed: { type: 'string', value: 'S', help: 'seed of every random step', defaultText: '0' },
     backend: BACKEND_OPTION,
     quiet: QUIET_OPTION,
@@ -95,6 +107,16 @@ export const fitAveragedCommand: CommandSpec = {
     const layers = numberOption(args, 'flow-layers', 4, { integer: true, min: 1 });
     const hidden = numberOption(args, 'flow-hidden', 32, { integer: true, min: 1 });
     const validationFraction = numberOption(args, 'validation', 0.1, { min: 0, below: 1 });
+    const validateEvery = numberOption(args, 'validate-every', Math.max(1, Math.floor(iterations / 20)), {
+      integer: true,
+      min: 1,
+    });
+    const validationMaxTransitions = numberOption(
+      args,
+      'validation-max',
+      DEFAULT_VALIDATION_MAX_TRANSITIONS,
+      { integer: true, min: 1 },
+    );
     // A likelihood over a handful of increments determines nothing: at least 50 samples.
     const input = {
       dataPath,
@@ -121,6 +143,8 @@ export const fitAveragedCommand: CommandSpec = {
       batchSize,
       iterations,
       validationFraction,
+      validateEvery,
+      validationMaxTransitions,
       seed,
       onProgress: (p) => bar.update(p.iteration + 1, p.iterations, `nll ${num(p.trainNll, 4)}`),
     });
@@ -133,6 +157,7 @@ export const fitAveragedCommand: CommandSpec = {
       if (quiet) return;
       const t = model.training;
       const last = t.history[t.history.length - 1];
+      const validations = t.history.filter((r) => r.validationNll !== undefined).length;
       const lastValidation = [...t.history]
         .reverse()
         .find((r) => r.validationNll !== undefined)?.validationNll;
@@ -159,6 +184,11 @@ export const fitAveragedCommand: CommandSpec = {
         `data      ${dataPath}: ${table.rows} samples x ${d} slow coordinate${d > 1 ? 's' : ''} (${table.names.join(', ')})${runs.length > 1 ? ` in ${runs.length} paths` : ''}, Delta = ${num(dt)}`,
         `model     coefficients ${modulePath} (fast dim ${fastDim}, noise ${coefficients.noise}), RealNVP ${layers} x ${hidden}, L = ${L}`,
         `training  ${iterations} iterations, ${t.trainTransitions} training / ${t.validationTransitions} held-out transitions, seed ${seed}, backend ${selection.name}`,
+        ...(t.validationTransitions > 0
+          ? [
+              `          held-out NLL ${validations} time${validations === 1 ? '' : 's'} on ${t.validationSubsample !== undefined ? `a fixed subsample of ${t.validationSubsample}` : 'all'} held-out transitions`,
+            ]
+          : []),
         `          final training NLL per transition ${num(last.trainNll, 5)}${lastValidation !== undefined ? `, held-out ${num(lastValidation, 5)}` : ''}`,
         '',
         d === 1

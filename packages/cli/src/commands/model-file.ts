@@ -9,7 +9,7 @@ import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SlowCoefficients } from '@sdekit/averaging';
-import { type TimeSeries, timeSeries } from '@sdekit/sde';
+import { FormatError, type TimeSeries, timeSeries } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendSelection, selectBackend } from '../backend.js';
 import { atomicWrite } from '../io.js';
@@ -141,7 +141,23 @@ export async function saveFittedModel(
 /** Reads the CLI block of a model, or null when the model was written by a program, not the CLI. */
 export function cliMetadata(json: Record<string, unknown>): CliMetadata | null {
   const m = json[CLI_METADATA_KEY];
-  return m !== null && typeof m === 'object' ? (m as CliMetadata) : null;
+  if (m === null || typeof m !== 'object') return null;
+  // What `simulate` uses from the block: a null or non-numeric entry would become a silent 0.
+  const meta = m as Record<string, unknown>;
+  const bad = (field: string, detail: string) =>
+    new FormatError('MODEL', `${CLI_METADATA_KEY}.${field} ${detail}`);
+  const lp = meta.lastPoint;
+  if (
+    lp !== undefined &&
+    (!Array.isArray(lp) || lp.some((v) => typeof v !== 'number' || !Number.isFinite(v)))
+  )
+    throw bad('lastPoint', `must be an array of finite numbers, got ${JSON.stringify(lp)}`);
+  const cols = meta.columns;
+  if (cols !== undefined && (!Array.isArray(cols) || cols.some((c) => typeof c !== 'string')))
+    throw bad('columns', `must be an array of column names, got ${JSON.stringify(cols)}`);
+  if (meta.coefficientsModule !== undefined && typeof meta.coefficientsModule !== 'string')
+    throw bad('coefficientsModule', `must be a path, got ${JSON.stringify(meta.coefficientsModule)}`);
+  return m as CliMetadata;
 }
 
 /** Everything a coefficients module's factory receives. */
