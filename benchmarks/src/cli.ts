@@ -2,7 +2,7 @@
 /**
  * sdekit-bench: the benchmark suite's command line.
  *
- *   sdekit-bench run [cases...] [--profile quick|full] [--out DIR] [--seed S] [--backend auto|wasm|cpu|node] [--no-fail] [--resume] [--set NAME=VALUE]
+ *   sdekit-bench run [cases...] [--profile quick|full] [--out DIR] [--seed S] [--backend auto|wasm|cpu|node] [--no-fail] [--resume] [--set NAME=VALUE] [--jobs N]
  *   sdekit-bench perf [--out FILE] [--packages sde,partition,...]
  *
  * `run` executes the selected cases (default: all), shows progress on stderr, prints a summary
@@ -10,6 +10,7 @@
  * usage error). `perf` runs every package's vitest bench files and writes one table.
  */
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { BackendPreference } from '@sdekit/cli';
 import { CASE_IDS } from './cases/index.js';
@@ -21,10 +22,12 @@ import { runSuite } from './runner.js';
 
 const USAGE = `usage:
   sdekit-bench run [${CASE_IDS.join('|')} ...] [--profile quick|full] [--out DIR] [--seed S]
-                   [--backend auto|wasm|cpu|node] [--no-fail] [--resume] [--set NAME=VALUE ...]
+                   [--backend auto|wasm|cpu|node] [--no-fail] [--resume] [--set NAME=VALUE ...] [--jobs N]
   sdekit-bench perf [--out FILE] [--packages sde,ks-solver,...]
   sdekit-bench table [results/quick/metrics.json]   (Markdown table of a finished run)
 Defaults: every case, profile quick, out results/<profile>, seed 20260101, backend auto.
+--jobs runs N cases at once, each in its own process (default: the number of cores, at most 2); the
+metrics are the same bits for any N.
 --set overrides a size of the profile (e.g. --set T=500, or --set T2.T=500 for one case) for exploration.
 --resume continues an interrupted run in the same --out folder from its checkpoints (T3's score training
 writes one every checkpointEvery steps; the other stages are recomputed, deterministically).`;
@@ -47,8 +50,11 @@ async function main(argv: string[]): Promise<number> {
         'no-fail': { type: 'boolean', default: false },
         resume: { type: 'boolean', default: false },
         set: { type: 'string', multiple: true },
+        jobs: { type: 'string' },
       },
     });
+    // Default: one case per core, at most 2 (the quick suite's longest case, U1, is about half of it).
+    const jobs = values.jobs === undefined ? Math.min(2, availableParallelism()) : Number(values.jobs);
     const profile = values.profile as 'quick' | 'full';
     const seed = Number(values.seed);
     const out = values.out ?? `results/${profile}`;
@@ -70,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
       progress,
       overrides,
       resume: values.resume,
+      jobs,
       onCase: (r) =>
         process.stderr.write(
           `${r.id}: ${r.status} in ${r.seconds.toFixed(1)} s${r.error ? ` (${r.error})` : ''}\n`,

@@ -1,10 +1,12 @@
 /**
  * Runs a selection of cases into one run folder and writes the report.
  */
+
+import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BackendPreference, selectBackend } from '@sdekit/cli';
 import { InvalidArgumentError } from '@sdekit/sde';
@@ -30,7 +32,119 @@ export interface RunOptions {
   readonly resume?: boolean;
   /** Called after each case with its result (the CLI prints a line). */
   readonly onCase?: (result: CaseResult) => void;
+  /**
+   * Cases run at once, each in its own Node process (default 1: in this process, one after the
+   * other). Every case seeds its own streams, so the metrics are the same bits for any `jobs`.
+   */
+  readonly jobs?: number;
 }
+
+/** What a case needs to run, in this process or in a worker process (`case-worker`). */
+export interface CaseJob {
+  readonly id: string;
+  readonly profile: Profile;
+  readonly seed: number;
+  readonly out: string;
+  readonly backend: BackendPreference;
+  readonly overrides?: Record<string, number>;
+  readonly resume?: boolean;
+}
+
+/** Runs one case in this process (the backend must be selected already) and returns its result. */
+export async function runCase(job: CaseJob, progress: ProgressSink): Promise<CaseResult> {
+  const entry = CASES.find((c) => c.id === job.id);
+  if (!entry)
+    throw new InvalidArgumentError('cases', `unknown case '${job.id}'`, `pick from ${CASE_IDS.join(', ')}`);
+  const ctx = new CaseContext({
+    id: job.id,
+    title: entry.title,
+    profile: job.profile,
+    seed: job.seed,
+    runDir: job.out,
+    overrides: job.overrides,
+    resume: job.resume,
+    progress,
+  });
+  const c0 = performance.now();
+  let error: unknown = null;
+  try {
+    const bench = await entry.load();
+    await bench.run(ctx);
+  } catch (err) {
+    error = err;
+  }
+  return ctx.result((performance.now() - c0) / 1000, error);
+}
+
+/** Expected seconds of each quick case (2026-12-03 run), to start the longest first when jobs > 1. */
+const QUICK_SECONDS: Record<string, number> = { U1: 421, T3: 129, M2: 75, M1: 61, T1: 21, T2: 15 };
+
+/**
+ * Runs the cases in `jobs` worker processes (longest expected first); results come back in the
+ * order of `ids`. Progress: one line per finished stage.
+ */
+async function runInWorkers(
+  ids: readonly string[],
+  base: Omit<CaseJob, 'id'>,
+  jobs: number,
+  progress: ProgressSink,
+  onCase: ((r: CaseResult) => void) | undefined,
+): Promise<CaseResult[]> {
+  const here = fileURLToPath(import.meta.url);
+  const worker = resolve(dirname(here), `case-worker${extname(here)}`);
+  // From the TypeScript sources the worker needs a TypeScript loader: the parent's own (tsx puts it
+  // in execArgv), else tsx (under vitest, whose loader is not in execArgv).
+  const tsLoader = process.execArgv.some((a) => a === 'tsx' || /[\\/]tsx[\\/]dist[\\/]/.test(a));
+  const execArgv = extname(here) === '.ts' && !tsLoader ? ['--import', 'tsx'] : process.execArgv;
+  const queue = [...ids].sort((a, b) => (QUICK_SECONDS[b] ?? 0) - (QUICK_SECONDS[a] ?? 0));
+  const results = new Map<string, CaseResult>();
+  const runOne = (id: string) =>
+    new Promise<CaseResult>((done) => {
+      const t0 = performance.now();
+      const child = fork(worker, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      let result: CaseResult | null = null;
+      child.on('message', (m: WorkerMessage) => {
+        // Stages of two cases interleave, so each is reported whole when it ends.
+        if (m.kind === 'end') {
+          progress.start(m.label);
+          progress.end(m.seconds, m.detail);
+        } else if (m.kind === 'result') result = m.result;
+      });
+      child.on('exit', (code, signal) => {
+        done(
+          result ?? {
+            id,
+            title: CASES.find((c) => c.id === id)?.title ?? id,
+            status: 'error',
+            error: `worker process ended (${signal ?? `exit code ${code}`}) before the case finished`,
+            metrics: [],
+            stages: [],
+            seconds: (performance.now() - t0) / 1000,
+            sizes: {},
+            warnings: [],
+            plots: [],
+            series: [],
+            models: [],
+          },
+        );
+      });
+      child.send({ ...base, id } satisfies CaseJob);
+    });
+  const lanes = Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      const r = await runOne(id);
+      results.set(id, r);
+      onCase?.(r);
+    }
+  });
+  await Promise.all(lanes);
+  return ids.map((id) => results.get(id) as CaseResult);
+}
+
+/** Messages from a case worker to the runner. */
+export type WorkerMessage =
+  | { kind: 'end'; label: string; seconds: number; detail?: string }
+  | { kind: 'result'; result: CaseResult };
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -91,31 +205,20 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   const backend = await selectBackend(o.backend ?? 'auto');
   const date = new Date().toISOString();
   const t0 = performance.now();
+  const jobs = o.jobs ?? 1;
+  if (!Number.isInteger(jobs) || jobs < 1)
+    throw new InvalidArgumentError('jobs', `must be a positive integer, got ${jobs}`, 'pass e.g. --jobs 2');
+  const progress = o.progress ?? silentProgress;
+  const base = { profile, seed, out, backend: o.backend ?? 'auto', overrides: o.overrides, resume: o.resume };
   const results: CaseResult[] = [];
-  for (const id of ids) {
-    const entry = CASES.find((c) => c.id === id);
-    if (!entry) continue;
-    const ctx = new CaseContext({
-      id,
-      title: entry.title,
-      profile,
-      seed,
-      runDir: out,
-      overrides: o.overrides,
-      resume: o.resume,
-      progress: o.progress ?? silentProgress,
-    });
-    const c0 = performance.now();
-    let error: unknown = null;
-    try {
-      const bench = await entry.load();
-      await bench.run(ctx);
-    } catch (err) {
-      error = err;
+  if (jobs > 1 && ids.length > 1) {
+    results.push(...(await runInWorkers(ids, base, jobs, progress, o.onCase)));
+  } else {
+    for (const id of ids) {
+      const result = await runCase({ ...base, id }, progress);
+      results.push(result);
+      o.onCase?.(result);
     }
-    const result = ctx.result((performance.now() - c0) / 1000, error);
-    results.push(result);
-    o.onCase?.(result);
   }
   const report: RunReport = {
     schema: 'sdekit-bench-metrics',

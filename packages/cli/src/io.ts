@@ -16,8 +16,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { checkFinite, checkInteger, DimensionError, InvalidArgumentError, SdekitError } from '@sdekit/sde';
 
 /** A data file could not be parsed; names the file (or 'input'), and where known the line and column (1-based). */
@@ -139,15 +140,26 @@ function parseNpyHeader(text: string, source: string): { descr: string; fortran:
   return { descr, fortran: fortranText === 'True', shape };
 }
 
+/** What the header of a .npy file says: element type, order, shape, and where the data start. */
+interface NpyLayout {
+  readonly shape: number[];
+  readonly fortran: boolean;
+  /** Bytes per element (4 or 8). */
+  readonly size: 4 | 8;
+  readonly little: boolean;
+  /** Byte offset of the data section. */
+  readonly dataOffset: number;
+}
+
+/** Bytes that always hold the fixed part of a .npy preamble (magic, version, header length). */
+const NPY_PREFIX_BYTES = 12;
+
 /**
- * Decodes .npy bytes. Accepts header versions 1.0, 2.0 and 3.0, dtypes float32/float64 in either
- * byte order ('<f8', '>f8', '<f4', '>f4', '=f8' ...), and C or Fortran order (Fortran data are
- * transposed to C order). Anything else (ints, objects, structured dtypes) is a DataFormatError.
- *
- * @example
- * const { data, shape, dtype } = decodeNpy(bytes, 'x.npy');
+ * Parses the preamble of a .npy file. `bytes` starts at the beginning of the file; when it is shorter
+ * than the header, the result says how many bytes the header needs (the streaming reader reads that
+ * much and calls again).
  */
-export function decodeNpy(bytes: Uint8Array, source = 'input'): NpyArray {
+function parseNpyLayout(bytes: Uint8Array, source: string): NpyLayout | { needBytes: number } {
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) {
     throw new DataFormatError(
       source,
@@ -178,8 +190,7 @@ export function decodeNpy(bytes: Uint8Array, source = 'input'): NpyArray {
       'save with numpy.save (versions 1.0-3.0)',
     );
   }
-  if (prefix + headerLen > bytes.length)
-    throw new DataFormatError(source, 0, 0, 'truncated .npy header', 'pass a complete file');
+  if (prefix + headerLen > bytes.length) return { needBytes: prefix + headerLen };
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(
     bytes.subarray(prefix, prefix + headerLen),
   );
@@ -194,24 +205,72 @@ export function decodeNpy(bytes: Uint8Array, source = 'input'): NpyArray {
       'convert with array.astype(numpy.float64) before saving',
     );
   }
-  const little = m[1] !== '>'; // '=' and '|' mean native; every platform Node runs on is little-endian
-  const size = Number(m[2]);
-  const n = product(shape);
-  const start = prefix + headerLen;
-  if (bytes.length - start !== n * size) {
+  // '=' and '|' mean native; every platform Node runs on is little-endian.
+  return { shape, fortran, size: m[2] === '8' ? 8 : 4, little: m[1] !== '>', dataOffset: prefix + headerLen };
+}
+
+function dataSizeError(source: string, have: number, layout: NpyLayout): DataFormatError {
+  return new DataFormatError(
+    source,
+    0,
+    0,
+    `data section has ${have} bytes, shape [${layout.shape.join(', ')}] needs ${product(layout.shape) * layout.size}`,
+    'pass a complete, uncorrupted file',
+  );
+}
+
+/** Allocates the array a .npy layout needs, with a typed error (naming the size) when it cannot be had. */
+function allocateNpy(layout: NpyLayout, source: string): Float32Array | Float64Array {
+  const n = product(layout.shape);
+  try {
+    return layout.size === 8 ? new Float64Array(n) : new Float32Array(n);
+  } catch {
     throw new DataFormatError(
       source,
       0,
       0,
-      `data section has ${bytes.length - start} bytes, shape [${shape.join(', ')}] needs ${n * size}`,
-      'pass a complete, uncorrupted file',
+      `shape [${layout.shape.join(', ')}] needs ${((n * layout.size) / 2 ** 30).toFixed(2)} GiB, more than this process can allocate`,
+      'read a window of the series (numpy: np.load(path, mmap_mode="r")[a:b]) or run with more memory (node --max-old-space-size does not limit typed arrays; free RAM does)',
     );
   }
-  const raw = size === 8 ? new Float64Array(n) : new Float32Array(n);
-  for (let i = 0; i < n; i++)
-    raw[i] = size === 8 ? view.getFloat64(start + 8 * i, little) : view.getFloat32(start + 4 * i, little);
-  const data = fortran && shape.length > 1 ? fortranToC(raw, shape) : raw;
-  return { data, shape, dtype: size === 8 ? 'float64' : 'float32' };
+}
+
+/** Swaps the bytes of each element in place (big-endian file on a little-endian host). */
+function swapBytes(bytes: Uint8Array, size: number): void {
+  for (let i = 0; i + size <= bytes.length; i += size) {
+    for (let a = i, b = i + size - 1; a < b; a++, b--) {
+      const t = bytes[a];
+      bytes[a] = bytes[b];
+      bytes[b] = t;
+    }
+  }
+}
+
+/** C-order result of a filled array: Fortran-order data are transposed. */
+function toCOrder(raw: Float32Array | Float64Array, layout: NpyLayout): NpyArray {
+  const data = layout.fortran && layout.shape.length > 1 ? fortranToC(raw, layout.shape) : raw;
+  return { data, shape: layout.shape, dtype: layout.size === 8 ? 'float64' : 'float32' };
+}
+
+/**
+ * Decodes .npy bytes. Accepts header versions 1.0, 2.0 and 3.0, dtypes float32/float64 in either
+ * byte order ('<f8', '>f8', '<f4', '>f4', '=f8' ...), and C or Fortran order (Fortran data are
+ * transposed to C order). Anything else (ints, objects, structured dtypes) is a DataFormatError.
+ *
+ * @example
+ * const { data, shape, dtype } = decodeNpy(bytes, 'x.npy');
+ */
+export function decodeNpy(bytes: Uint8Array, source = 'input'): NpyArray {
+  const layout = parseNpyLayout(bytes, source);
+  if ('needBytes' in layout)
+    throw new DataFormatError(source, 0, 0, 'truncated .npy header', 'pass a complete file');
+  const have = bytes.length - layout.dataOffset;
+  if (have !== product(layout.shape) * layout.size) throw dataSizeError(source, have, layout);
+  const raw = allocateNpy(layout, source);
+  const target = new Uint8Array(raw.buffer);
+  target.set(bytes.subarray(layout.dataOffset));
+  if (!layout.little) swapBytes(target, layout.size);
+  return toCOrder(raw, layout);
 }
 
 /** Reorders a column-major (Fortran) array of the given shape into row-major (C) order. */
@@ -322,15 +381,69 @@ export async function writeNpy(
   await atomicWrite(path, encodeNpy(data, shape));
 }
 
+/** Options of the streaming readers `readNpy` and `readCsv`. */
+export interface ReadProgressOptions {
+  /** Called after each chunk with the bytes read so far and the file size. */
+  readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Name used in error messages (default: the path). */
+  readonly source?: string;
+  /** Bytes per read (default 16 MiB). */
+  readonly chunkBytes?: number;
+}
+
+/** Bytes read per system call by the streaming readers. */
+const READ_CHUNK_BYTES = 1 << 24;
+
+function checkChunkBytes(chunkBytes: number | undefined): number {
+  if (chunkBytes === undefined) return READ_CHUNK_BYTES;
+  checkInteger('chunkBytes', chunkBytes, 1);
+  return chunkBytes;
+}
+
 /**
- * Reads a .npy file (see `decodeNpy` for what is accepted).
+ * Reads a .npy file (see `decodeNpy` for what is accepted) by streaming: the data are read in 16 MiB
+ * chunks straight into the result array, so reading needs the memory of the array and no more (a
+ * float64 C-order file; float32 arrays are returned as float32, Fortran order needs a second array
+ * for the transpose).
  *
  * @example
  * const { data, shape } = await readNpy('series.npy'); // shape [N, D] for a time series
  */
-export async function readNpy(path: string): Promise<NpyArray> {
-  const buf = await readFile(path);
-  return decodeNpy(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+export async function readNpy(path: string, options: ReadProgressOptions = {}): Promise<NpyArray> {
+  const source = options.source ?? path;
+  const chunkBytes = checkChunkBytes(options.chunkBytes);
+  const file = await open(path, 'r');
+  try {
+    const total = (await file.stat()).size;
+    let head = new Uint8Array(Math.min(total, 4096));
+    await file.read(head, 0, head.length, 0);
+    let layout = parseNpyLayout(head, source);
+    if ('needBytes' in layout) {
+      if (layout.needBytes > total)
+        throw new DataFormatError(source, 0, 0, 'truncated .npy header', 'pass a complete file');
+      head = new Uint8Array(layout.needBytes);
+      await file.read(head, 0, head.length, 0);
+      layout = parseNpyLayout(head, source);
+      if ('needBytes' in layout)
+        throw new DataFormatError(source, 0, 0, 'truncated .npy header', 'pass a complete file');
+    }
+    const have = total - layout.dataOffset;
+    if (have !== product(layout.shape) * layout.size) throw dataSizeError(source, have, layout);
+    const raw = allocateNpy(layout, source);
+    const target = new Uint8Array(raw.buffer);
+    for (let done = 0; done < target.length; ) {
+      const want = Math.min(chunkBytes, target.length - done);
+      const { bytesRead } = await file.read(target, done, want, layout.dataOffset + done);
+      if (bytesRead === 0) throw dataSizeError(source, done, layout);
+      done += bytesRead;
+      options.onProgress?.(layout.dataOffset + done, total);
+    }
+    if (target.length === 0) options.onProgress?.(total, total);
+    if (!layout.little) swapBytes(target, layout.size);
+    return toCOrder(raw, layout);
+  } finally {
+    await file.close();
+  }
 }
 
 /** A numeric table read from CSV: `rows` x `cols` values, row-major. */
@@ -364,6 +477,138 @@ function isWord(cell: string): boolean {
   return t !== '' && Number.isNaN(parseNumber(t)) && !/^[+-]?(nan|inf|infinity)$/i.test(t);
 }
 
+/** A growable float64 buffer: amortised O(1) appends, the result a view without a copy. */
+class ValueBuffer {
+  private data: Float64Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.data = new Float64Array(Math.max(16, capacity));
+  }
+  /** Makes room for at least `capacity` values (e.g. an estimate from the file size). */
+  reserve(capacity: number): void {
+    if (capacity <= this.data.length) return;
+    const next = new Float64Array(capacity);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+  push(v: number): void {
+    // Growth by 1.25x: a reserve from the file size is usually right, so slack stays small.
+    if (this.length === this.data.length) this.reserve(Math.ceil(this.data.length * 1.25) + 16);
+    this.data[this.length++] = v;
+  }
+  /** The values, as a view of the buffer (no copy). */
+  values(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+/**
+ * The numeric CSV parser behind `parseCsv` and `readCsv`: text goes in by chunks of any size (a line
+ * may be split across chunks), values are stored in one float64 buffer, and every error names the line
+ * and column. Memory is that of the values, never a string of the whole file.
+ */
+export class CsvParser {
+  private readonly delimiter: string;
+  private readonly source: string;
+  private readonly headerOpt: boolean | 'auto';
+  private readonly values = new ValueBuffer(1024);
+  private header: string[] | null = null;
+  private cols = -1;
+  private rows = 0;
+  private first = true;
+  private lineNo = 0;
+  private rest = '';
+
+  constructor(options: CsvReadOptions = {}) {
+    this.delimiter = options.delimiter ?? ',';
+    this.source = options.source ?? 'input';
+    this.headerOpt = options.header ?? 'auto';
+    if (this.delimiter.length === 0)
+      throw new InvalidArgumentError('delimiter', 'must not be empty', "pass ',' or '\\t'");
+  }
+
+  /** Values parsed so far (for sizing: `reserve` after the first chunk). */
+  get count(): number {
+    return this.values.length;
+  }
+
+  /** Reserves room for about `values` values in total (an estimate; the buffer still grows if needed). */
+  reserve(values: number): void {
+    this.values.reserve(Math.ceil(values));
+  }
+
+  /** Parses the complete lines of `chunk`; an incomplete last line waits for the next chunk. */
+  push(chunk: string): void {
+    const text = this.rest + chunk;
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      this.line(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
+      start = nl + 1;
+    }
+    this.rest = text.slice(start);
+  }
+
+  /** Parses what is left and returns the table. */
+  finish(): CsvTable {
+    if (this.rest.length > 0) {
+      const last = this.rest.endsWith('\r') ? this.rest.slice(0, -1) : this.rest;
+      this.rest = '';
+      this.line(last);
+    }
+    if (this.rows === 0)
+      throw new DataFormatError(
+        this.source,
+        0,
+        0,
+        'no data rows',
+        'pass a CSV file with at least one row of numbers',
+      );
+    return { data: this.values.values(), rows: this.rows, cols: this.cols, header: this.header };
+  }
+
+  private line(line: string): void {
+    const li = ++this.lineNo;
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    const cells = line.split(this.delimiter);
+    if (this.first) {
+      this.first = false;
+      // A header row has a word in it; empty cells and nan/inf spellings are data (and fail below).
+      const isHeader = this.headerOpt === 'auto' ? cells.some((c) => isWord(c)) : this.headerOpt;
+      if (isHeader) {
+        this.header = cells.map((c) => c.trim());
+        this.cols = cells.length;
+        return;
+      }
+    }
+    if (this.cols < 0) this.cols = cells.length;
+    if (cells.length !== this.cols) {
+      throw new DataFormatError(
+        this.source,
+        li,
+        Math.min(cells.length, this.cols) + 1,
+        `row has ${cells.length} fields, expected ${this.cols}${this.header ? ' (as in the header)' : ' (as in the first row)'}`,
+        'give every row the same number of comma-separated values',
+      );
+    }
+    for (let j = 0; j < cells.length; j++) {
+      const v = parseNumber(cells[j]);
+      if (!Number.isFinite(v)) {
+        throw new DataFormatError(
+          this.source,
+          li,
+          j + 1,
+          `field '${cells[j].trim()}' is not a finite number`,
+          'write plain decimal numbers (e.g. -1.5e-3); remove or impute missing values',
+        );
+      }
+      this.values.push(v);
+    }
+    this.rows++;
+  }
+}
+
 /**
  * Parses a numeric CSV table. Blank lines and lines starting with '#' are skipped; every data row
  * must have the same number of fields and every field must be a finite decimal number, otherwise a
@@ -374,75 +619,45 @@ function isWord(cell: string): boolean {
  * const t = parseCsv('x,y\n1,2\n3,4\n'); // { rows: 2, cols: 2, header: ['x', 'y'], data: [1, 2, 3, 4] }
  */
 export function parseCsv(text: string, options: CsvReadOptions = {}): CsvTable {
-  const delimiter = options.delimiter ?? ',';
-  const source = options.source ?? 'input';
-  const headerOpt = options.header ?? 'auto';
-  if (delimiter.length === 0)
-    throw new InvalidArgumentError('delimiter', 'must not be empty', "pass ',' or '\\t'");
-  const lines = text.split(/\r?\n/);
-  const values: number[] = [];
-  let header: string[] | null = null;
-  let cols = -1;
-  let rows = 0;
-  let first = true;
-  for (let li = 0; li < lines.length; li++) {
-    const line = lines[li];
-    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
-    const cells = line.split(delimiter);
-    if (first) {
-      first = false;
-      // A header row has a word in it; empty cells and nan/inf spellings are data (and fail below).
-      const isHeader = headerOpt === 'auto' ? cells.some((c) => isWord(c)) : headerOpt;
-      if (isHeader) {
-        header = cells.map((c) => c.trim());
-        cols = cells.length;
-        continue;
-      }
-    }
-    if (cols < 0) cols = cells.length;
-    if (cells.length !== cols) {
-      throw new DataFormatError(
-        source,
-        li + 1,
-        Math.min(cells.length, cols) + 1,
-        `row has ${cells.length} fields, expected ${cols}${header ? ' (as in the header)' : ' (as in the first row)'}`,
-        'give every row the same number of comma-separated values',
-      );
-    }
-    for (let j = 0; j < cells.length; j++) {
-      const v = parseNumber(cells[j]);
-      if (!Number.isFinite(v)) {
-        throw new DataFormatError(
-          source,
-          li + 1,
-          j + 1,
-          `field '${cells[j].trim()}' is not a finite number`,
-          'write plain decimal numbers (e.g. -1.5e-3); remove or impute missing values',
-        );
-      }
-      values.push(v);
-    }
-    rows++;
-  }
-  if (rows === 0)
-    throw new DataFormatError(
-      source,
-      0,
-      0,
-      'no data rows',
-      'pass a CSV file with at least one row of numbers',
-    );
-  return { data: Float64Array.from(values), rows, cols, header };
+  const parser = new CsvParser(options);
+  parser.push(text);
+  return parser.finish();
 }
 
 /**
- * Reads a numeric CSV file (see `parseCsv`).
+ * Reads a numeric CSV file (see `parseCsv`) by streaming: 16 MiB at a time, so a file of any size
+ * needs the memory of its values (8 bytes each, sized from the file after the first chunk), not of
+ * its text.
  *
  * @example
  * const { data, rows, cols } = await readCsv('series.csv'); // time series: rows = N samples, cols = D
  */
-export async function readCsv(path: string, options: Omit<CsvReadOptions, 'source'> = {}): Promise<CsvTable> {
-  return parseCsv(await readFile(path, 'utf8'), { ...options, source: path });
+export async function readCsv(
+  path: string,
+  options: CsvReadOptions & ReadProgressOptions = {},
+): Promise<CsvTable> {
+  const parser = new CsvParser({ ...options, source: options.source ?? path });
+  const file = await open(path, 'r');
+  try {
+    const total = (await file.stat()).size;
+    const decoder = new StringDecoder('utf8');
+    const chunk = Buffer.allocUnsafe(Math.min(checkChunkBytes(options.chunkBytes), Math.max(1, total)));
+    let done = 0;
+    for (;;) {
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      parser.push(decoder.write(chunk.subarray(0, bytesRead)));
+      // Size the value buffer once from the first chunk's density of values per byte (+5 %).
+      if (done === 0 && bytesRead < total && parser.count > 0)
+        parser.reserve((1.05 * parser.count * total) / bytesRead);
+      done += bytesRead;
+      options.onProgress?.(done, total);
+    }
+    parser.push(decoder.end());
+    return parser.finish();
+  } finally {
+    await file.close();
+  }
 }
 
 /**

@@ -65,6 +65,34 @@ describe('sdekit executable', () => {
     expect(unknown.stderr).toMatch(/unknown option '--bogus'/);
   });
 
+  it('--quiet silences TensorFlow.js too: no cpu-backend banner on stderr', async () => {
+    const tsx = ['--import', 'tsx', 'src/bin.ts'];
+    const fit = (out: string, quiet: boolean) =>
+      run([
+        ...tsx,
+        'fit-langevin',
+        join(dir, 'a.csv'),
+        '--dt',
+        '0.1',
+        '--out',
+        join(dir, out),
+        '--backend',
+        'cpu',
+        '--steps',
+        '20',
+        '--bootstrap',
+        '0',
+        ...(quiet ? ['--quiet'] : []),
+      ]);
+    const [loud, quiet] = await Promise.all([fit('loud.json', false), fit('quiet.json', true)]);
+    expect(loud.code).toBe(0);
+    // The control: without --quiet tfjs-backend-cpu greets on stderr, so the check below can fail.
+    expect(loud.stderr).toMatch(/looks like you are running TensorFlow\.js in Node\.js/);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    expect(quiet.stdout).toBe('');
+  });
+
   it.skipIf(!existsSync(DIST_BIN))('runs from the built package (dist/bin.js, plain node)', async () => {
     const [version, bad] = await Promise.all([
       run([DIST_BIN, '--version']),

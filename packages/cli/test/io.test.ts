@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@sdekit/sde';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   atomicWrite,
   atomicWriteSync,
+  CsvParser,
   DataFormatError,
   decodeNpy,
   encodeNpy,
@@ -170,6 +171,112 @@ describe('csv', () => {
     expect(Array.from(t.data)).toEqual(Array.from(x));
     expect(formatCsv(new Float64Array([1, 2, 3, 4]), 2, ['x', 'y'])).toBe('x,y\n1,2\n3,4\n');
     expect(() => formatCsv(new Float64Array([1, Number.NaN]), 2)).toThrow(/element 1 is NaN/);
+  });
+});
+
+describe('streaming readers', () => {
+  it('readNpy streams in chunks of any size: same bits, every layout, progress up to the file size', async () => {
+    for (const [name, h] of [
+      ['c64', NP_C64],
+      ['fortran32', NP_F32_FORTRAN],
+      ['be64', NP_BE64],
+      ['v2', NP_V2],
+    ] as const) {
+      const p = join(dir, `${name}.npy`);
+      await writeFile(p, bytes(h));
+      const whole = decodeNpy(bytes(h));
+      for (const chunkBytes of [1, 3, 7, 4096]) {
+        const seen: number[] = [];
+        const r = await readNpy(p, { chunkBytes, onProgress: (done, total) => seen.push(done / total) });
+        expect(r.shape).toEqual(whole.shape);
+        expect(r.dtype).toBe(whole.dtype);
+        expect(Array.from(r.data)).toEqual(Array.from(whole.data));
+        expect(Array.from(r.data)).toEqual(A.map((v) => (whole.dtype === 'float32' ? Math.fround(v) : v)));
+        expect(seen.at(-1)).toBe(1);
+        expect(seen.every((v, i) => i === 0 || v >= seen[i - 1])).toBe(true);
+      }
+    }
+    // A header longer than the first read (4096 bytes): a shape with many entries.
+    const shape = [1, ...Array.from({ length: 900 }, () => 1), 3];
+    const x = Float64Array.of(1, 2, 3);
+    await writeNpy(join(dir, 'long-header.npy'), x, shape);
+    const r = await readNpy(join(dir, 'long-header.npy'), { chunkBytes: 5 });
+    expect(r.shape).toEqual(shape);
+    expect(Array.from(r.data)).toEqual([1, 2, 3]);
+  });
+
+  it('readNpy reports a truncated or padded file and a bad chunk size, naming the source', async () => {
+    const p = join(dir, 'cut.npy');
+    await writeFile(p, bytes(NP_C64).subarray(0, 140));
+    await expect(readNpy(p, { source: 'mine.npy' })).rejects.toThrow(
+      /^mine\.npy: data section has 12 bytes, shape \[2, 3\] needs 48/,
+    );
+    await writeFile(p, Buffer.concat([bytes(NP_C64), Buffer.alloc(8)]));
+    await expect(readNpy(p)).rejects.toThrow(/data section has 56 bytes/);
+    await writeFile(p, bytes(NP_C64).subarray(0, 60));
+    await expect(readNpy(p)).rejects.toThrow(/truncated \.npy header/);
+    await expect(readNpy(join(dir, 'c64.npy'), { chunkBytes: 0 })).rejects.toThrow(/chunkBytes/);
+  });
+
+  it('CsvParser gives the same table and the same error lines whatever the chunking', () => {
+    const rng = Rng.fromSeed(5);
+    const x = new Float64Array(300 * 3);
+    rng.fillNormal(x);
+    const text = `# comment\r\n${formatCsv(x, 3, ['a', 'b', 'c']).replace(/\n/g, (m, i) => (i % 7 === 0 ? '\r\n' : m))}\n\n`;
+    const whole = parseCsv(text);
+    expect(Array.from(whole.data)).toEqual(Array.from(x));
+    for (const size of [1, 2, 13, 1000]) {
+      const parser = new CsvParser();
+      for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size));
+      const t = parser.finish();
+      expect(t.rows).toBe(300);
+      expect(t.header).toEqual(['a', 'b', 'c']);
+      expect(Array.from(t.data)).toEqual(Array.from(x));
+    }
+    const cut = text.indexOf('\n', 200) + 1;
+    const bad = `${text.slice(0, cut)}1,2,oops\n${text.slice(cut)}`;
+    const lineOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return (err as DataFormatError).line;
+      }
+      return -1;
+    };
+    const expected = lineOf(() => parseCsv(bad));
+    expect(expected).toBe(bad.slice(0, bad.indexOf('oops')).split('\n').length);
+    for (const size of [1, 5, 64]) {
+      const parser = new CsvParser();
+      expect(
+        lineOf(() => {
+          for (let i = 0; i < bad.length; i += size) parser.push(bad.slice(i, i + size));
+          parser.finish();
+        }),
+      ).toBe(expected);
+    }
+  });
+
+  it('readCsv streams a file in chunks (multi-byte characters split across reads) with progress', async () => {
+    const rng = Rng.fromSeed(6);
+    const x = new Float64Array(300 * 2);
+    rng.fillNormal(x);
+    const p = join(dir, 'stream.csv');
+    await writeCsv(p, x, 2, ['über', 'ψ']);
+    const size = (await readFile(p)).length;
+    for (const chunkBytes of [7, 1000, 1 << 20]) {
+      let last = 0;
+      const t = await readCsv(p, {
+        chunkBytes,
+        onProgress: (done, total) => {
+          expect(total).toBe(size);
+          expect(done).toBeGreaterThan(last);
+          last = done;
+        },
+      });
+      expect(last).toBe(size);
+      expect(t.header).toEqual(['über', 'ψ']);
+      expect(Array.from(t.data)).toEqual(Array.from(x));
+    }
   });
 });
 

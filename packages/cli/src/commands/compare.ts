@@ -144,7 +144,6 @@ export const compareCommand: CommandSpec = {
       );
     }
     const limit = Math.max(1, Math.floor(Math.min((table.rows - 1) / rData, (sim.length - 1) / rSim) / 4));
-    const dataAcf = acfCoordinates(table.data, D, limit * rData);
     let lags: number;
     if (maxLagTime !== undefined) {
       lags = Math.round(maxLagTime / coarse);
@@ -154,14 +153,28 @@ export const compareCommand: CommandSpec = {
         );
       }
     } else {
-      // 3 e-folding times of the slowest coordinate of the data.
-      let fold = 0;
-      for (const rho of dataAcf) {
-        const k = strided(rho, rData, limit + 1).findIndex((v) => v < Math.exp(-1));
-        fold = Math.max(fold, k < 0 ? limit : k);
+      // 3 e-folding times of the slowest coordinate of the data. The ACF is computed on a lag window
+      // that doubles until every coordinate has decayed below 1/e (or the window is the limit): the
+      // cost and memory then follow the data's correlation time, not its length (an FFT over all N/4
+      // lags of a 1e8-sample series would need tens of GB).
+      let window = Math.min(limit, 256);
+      let fold = -1;
+      for (;;) {
+        fold = 0;
+        for (const rho of acfCoordinates(table.data, D, window * rData)) {
+          const k = strided(rho, rData, window + 1).findIndex((v) => v < Math.exp(-1));
+          if (k < 0) {
+            fold = -1;
+            break;
+          }
+          fold = Math.max(fold, k);
+        }
+        if (fold >= 0 || window === limit) break;
+        window = Math.min(limit, 2 * window);
       }
-      lags = Math.min(limit, Math.max(10, 3 * fold));
+      lags = Math.min(limit, Math.max(10, 3 * (fold < 0 ? limit : fold)));
     }
+    const dataAcf = acfCoordinates(table.data, D, lags * rData);
     const count = lags + 1;
 
     // ACFs per coordinate on the common grid; the simulation's averaged over its paths.

@@ -8,12 +8,13 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { SdekitError } from '@sdekit/sde';
 import {
   DataFormatError,
-  decodeNpy,
   type NpyArray,
-  parseCsv,
+  readCsv,
+  readNpy,
   removeStaleTemporaries,
   temporaryPath,
 } from '../io.js';
+import { commandProgress } from './report.js';
 import type { CliIo } from './spec.js';
 import { UsageError } from './spec.js';
 
@@ -237,15 +238,48 @@ function checkNpyFinite(arr: NpyArray, path: string, cols: number): void {
 }
 
 /**
+ * Reads a data file by streaming (`readNpy`, `readCsv` of ../io: memory of the values, not of the
+ * file's text), with a progress bar 'reading ROLE' on a terminal unless `quiet`. File-system errors
+ * become one-line FileErrors naming the role.
+ */
+async function readDataFile<T>(
+  io: CliIo,
+  path: string,
+  role: string,
+  quiet: boolean,
+  read: (abs: string, onProgress: (done: number, total: number) => void) => Promise<T>,
+): Promise<T> {
+  const abs = resolvePath(io, path);
+  const info = await stat(abs).catch((err) => describeFsError(err, role, path));
+  if (info.isDirectory()) describeFsError({ code: 'EISDIR' }, role, path);
+  const bar = commandProgress(io, quiet, `reading ${role}`);
+  try {
+    return await read(abs, (done, total) => bar.update(done, total));
+  } catch (err) {
+    if (err instanceof SdekitError) throw err;
+    return describeFsError(err, role, path);
+  } finally {
+    bar.finish();
+  }
+}
+
+/** Float64 values of a decoded array: the array itself when it is float64 (no copy). */
+function asFloat64(data: Float32Array | Float64Array): Float64Array {
+  return data instanceof Float64Array ? data : Float64Array.from(data);
+}
+
+/**
  * Reads a time series: CSV (header optional, detected; '#' comments and blank lines skipped) or .npy
  * (float32/float64; shape [N] is one coordinate, [N, D] is N samples of D coordinates, [R, N, D] is R
  * independent runs of N samples, stacked as R N rows with `runStarts`). Every value must be finite;
- * ragged rows and non-numeric cells are reported with line and column.
+ * ragged rows and non-numeric cells are reported with line and column. Both formats are read by
+ * streaming, with a progress bar on a terminal unless `quiet`.
  */
-export async function readTable(io: CliIo, path: string, role: string): Promise<Table> {
-  const bytes = await readInput(io, path, role);
+export async function readTable(io: CliIo, path: string, role: string, quiet = false): Promise<Table> {
   if (extname(path).toLowerCase() === '.npy') {
-    const arr = decodeNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+    const arr = await readDataFile(io, path, role, quiet, (abs, onProgress) =>
+      readNpy(abs, { onProgress, source: path }),
+    );
     if (arr.shape.length < 1 || arr.shape.length > 3) {
       throw new DataFormatError(
         path,
@@ -268,12 +302,14 @@ export async function readTable(io: CliIo, path: string, role: string): Promise<
       );
     }
     checkNpyFinite(arr, path, cols);
-    const table = { data: Float64Array.from(arr.data), rows, cols, names: defaultNames(cols) };
+    const table = { data: asFloat64(arr.data), rows, cols, names: defaultNames(cols) };
     if (runs === 1) return table;
     return { ...table, runStarts: Int32Array.from({ length: runs - 1 }, (_, r) => (r + 1) * (rows / runs)) };
   }
-  // parseCsv reports ragged rows and non-numeric or non-finite cells with line and column.
-  const t = parseCsv(bytes.toString('utf8'), { source: path });
+  // readCsv reports ragged rows and non-numeric or non-finite cells with line and column.
+  const t = await readDataFile(io, path, role, quiet, (abs, onProgress) =>
+    readCsv(abs, { onProgress, source: path }),
+  );
   return { data: t.data, rows: t.rows, cols: t.cols, names: t.header ?? defaultNames(t.cols) };
 }
 
@@ -321,10 +357,16 @@ export interface SimulationData {
  * .npy [N, D], [N] (D = 1) or [P, N, D]; CSV with P*D columns (path-major: all coordinates of path 0,
  * then path 1, ...; rows = time).
  */
-export async function readSimulation(io: CliIo, path: string, dim: number): Promise<SimulationData> {
+export async function readSimulation(
+  io: CliIo,
+  path: string,
+  dim: number,
+  quiet = false,
+): Promise<SimulationData> {
   if (extname(path).toLowerCase() === '.npy') {
-    const bytes = await readInput(io, path, 'SIM');
-    const arr = decodeNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+    const arr = await readDataFile(io, path, 'SIM', quiet, (abs, onProgress) =>
+      readNpy(abs, { onProgress, source: path }),
+    );
     const s = arr.shape;
     const [paths, length, d] =
       s.length === 3 ? s : s.length === 2 ? [1, s[0], s[1]] : s.length === 1 ? [1, s[0], 1] : [0, 0, 0];
@@ -338,9 +380,9 @@ export async function readSimulation(io: CliIo, path: string, dim: number): Prom
       );
     }
     checkNpyFinite(arr, path, d);
-    return { data: Float64Array.from(arr.data), paths, length, dim };
+    return { data: asFloat64(arr.data), paths, length, dim };
   }
-  const t = await readTable(io, path, 'SIM');
+  const t = await readTable(io, path, 'SIM', quiet);
   if (t.cols % dim !== 0) {
     throw new DataFormatError(
       path,
@@ -379,6 +421,7 @@ export async function readColumns(
   path: string,
   role: string,
   columns: string | undefined,
+  quiet = false,
 ): Promise<Table> {
-  return selectColumns(await readTable(io, path, role), columns, path);
+  return selectColumns(await readTable(io, path, role, quiet), columns, path);
 }

@@ -20,6 +20,13 @@ import {
   UsageError,
 } from './spec.js';
 
+/** What the progress line says during the fit's stages after training (fitLangevin's LangevinProgress). */
+const STAGE_TEXT = {
+  stein: 'Stein matrix V on the data',
+  cdot: 'Cdot (partition and transition counts, or lag correlations)',
+  bootstrap: 'block bootstrap of Phi',
+} as const;
+
 export const fitLangevinCommand: CommandSpec = {
   name: 'fit-langevin',
   brief: 'score-based Langevin model dx = Phi s(x) dt + sqrt(2) Sigma dW from a time series',
@@ -138,6 +145,7 @@ export const fitLangevinCommand: CommandSpec = {
     const { seed, quiet, out, table, series, runs, selection } = await readFitInput(args, io, input);
 
     const bar = commandProgress(io, quiet, 'training score');
+    const stages = commandProgress(io, quiet, 'fitting');
     const network = { ...(steps !== undefined ? { steps } : {}), ...(hiddenDims ? { hiddenDims } : {}) };
     const options: LangevinOptions = {
       score: score === 'dsm' ? 'dsm-mlp' : 'kgmm',
@@ -151,11 +159,16 @@ export const fitLangevinCommand: CommandSpec = {
       ...(score === 'dsm' ? { dsm: network } : { kgmm: network }),
       onProgress: (p) => {
         if (p.training) bar.update(p.training.step, p.training.steps, `loss ${num(p.training.loss, 4)}`);
+        else if (p.stage !== 'score' && p.stage !== 'done') {
+          bar.finish();
+          stages.status(STAGE_TEXT[p.stage]);
+        }
       },
     };
     // Several runs: pooled, with no transition counted from one run into the next.
     const model = fitLangevin(runs.length > 1 ? runs : series, options);
     bar.finish();
+    stages.finish();
     try {
       await saveFittedModel(out, model.toJSON(), 'fit-langevin', dataPath, table);
       if (quiet) return;

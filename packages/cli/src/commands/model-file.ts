@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { SlowCoefficients } from '@sdekit/averaging';
 import { FormatError, type TimeSeries, timeSeries } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendSelection, selectBackend } from '../backend.js';
+import { type BackendSelection, selectCommandBackend } from '../backend.js';
 import { atomicWrite } from '../io.js';
 import { checkNoConstantColumn, checkOutputFile, FileError, readColumns, type Table } from './files.js';
 import {
@@ -95,7 +95,7 @@ export async function readFitInput(
     force: forceFlag(args),
   });
 
-  const table = await readColumns(io, input.dataPath, 'DATA', stringOption(args, 'columns'));
+  const table = await readColumns(io, input.dataPath, 'DATA', stringOption(args, 'columns'), quiet);
   checkNoConstantColumn(table.data, table.cols, table.names, 'DATA');
   if (input.minRows !== undefined && table.rows < input.minRows) {
     throw new FileError(`DATA: has ${table.rows} samples; this command needs at least ${input.minRows}`);
@@ -110,7 +110,7 @@ export async function readFitInput(
           timeSeries(table.data.subarray(bounds[r] * table.cols, end * table.cols), table.cols, input.dt),
         )
     : [series];
-  const selection = await selectBackend(backend);
+  const selection = await selectCommandBackend(backend, quiet);
   return { seed, quiet, out, table, series, runs, selection };
 }
 

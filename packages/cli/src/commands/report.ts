@@ -82,6 +82,17 @@ export class ProgressBar {
     this.active = true;
   }
 
+  /**
+   * Shows a step without a known length (e.g. 'Cdot: partition and generator') on the bar's line,
+   * so a long stage is visibly running.
+   */
+  status(text: string): void {
+    if (!this.io.progress) return;
+    this.lastPercent = -1;
+    this.io.stderr(`\r${this.label}: ${text} ...`.padEnd(79));
+    this.active = true;
+  }
+
   /** Ends the bar's line (if one was drawn). */
   finish(): void {
     if (this.active) this.io.stderr('\n');

@@ -6,7 +6,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { AVERAGED_MODEL_FORMAT, type AveragedModelJSON } from '@sdekit/averaging';
 import type { LangevinModelJSON } from '@sdekit/score';
 import { type Excursion, simulate, simulateParallel } from '@sdekit/sde';
-import { backendPreference, selectBackend } from '../backend.js';
+import { backendPreference, selectCommandBackend } from '../backend.js';
 import { writeCsv, writeNpy } from '../io.js';
 import {
   LANGEVIN_MODEL_FORMAT,
@@ -237,7 +237,7 @@ export const simulateCommand: CommandSpec = {
     });
 
     const json = await readJson(io, modelPath, 'MODEL');
-    const selected = await selectBackend(backend);
+    const selected = await selectCommandBackend(backend, quiet);
     const model = await loadModel(io, modelPath, json, {
       coefficients: stringOption(args, 'coefficients'),
       samples,
