@@ -469,10 +469,20 @@ export class Flow {
     if (json.version !== 1)
       throw new FormatError('Flow.fromJSON', `version ${json.version} is not supported (expected 1)`);
     if (!Array.isArray(json.transforms)) throw new FormatError('Flow.fromJSON', 'transforms is missing');
-    const transforms = json.transforms.map((t, i) => transformFromJSON(t, i));
-    const flow = new Flow(transforms);
-    assignFlat(flow.variables, json.params, 'params');
-    return flow;
+    // A bad entry (a transform, the flow's shape or params) must not leave the transforms built so
+    // far holding tensors.
+    const transforms: Transform[] = [];
+    try {
+      json.transforms.forEach((t, i) => {
+        transforms.push(transformFromJSON(t, i));
+      });
+      const flow = new Flow(transforms);
+      assignFlat(flow.variables, json.params, 'params');
+      return flow;
+    } catch (err) {
+      for (const t of transforms) t.dispose();
+      throw err;
+    }
   }
 
   /** Frees every tensor owned by the flow. */

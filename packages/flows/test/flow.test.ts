@@ -99,6 +99,15 @@ describe('Flow APIs agree', () => {
     copy.dispose();
   });
 
+  it('a model JSON refused part way (bad params, a bad transform) leaves no tensor behind', () => {
+    const json = flow.toJSON();
+    const before = tf.memory().numTensors;
+    expect(() => Flow.fromJSON({ ...json, params: json.params.slice(1) })).toThrow(/params/);
+    const broken = { ...json, transforms: [...json.transforms.slice(0, -1), { kind: 'nope' }] };
+    expect(() => Flow.fromJSON(broken as unknown as typeof json)).toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('throws typed errors for wrong dimension, non-finite data, zero layers', () => {
     expect(() => flow.logProb(new Float64Array(7))).toThrow(DimensionError);
     expect(() => flow.forwardTensor(tf.zeros([2, 4]) as tf.Tensor2D)).toThrow(DimensionError);
