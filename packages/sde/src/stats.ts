@@ -738,6 +738,50 @@ export function acfCoordinates(series: Float64Array, dim: number, maxLag: number
  * A function that writes sum_t e[t] e[t + k], k = 0..maxLag, of a length-n series into out (direct
  * sums for short work, zero-padded real FFT otherwise; buffers allocated once).
  */
+/** Series longer than this (and much longer than maxLag) sum their lag products by segments. */
+const SEGMENTED_ACF_LENGTH = 1 << 21;
+
+/**
+ * Lag sums s_k = sum_{t + k < n} e_t e_{t+k}, k = 0..maxLag, by segments (overlap-save): the series is
+ * cut into segments a of S = P - maxLag samples; each is cross-correlated with b, the segment extended
+ * by maxLag samples, through one FFT of size P >= S + maxLag (so no product wraps around), and the
+ * segment sums add up to s_k exactly. Memory O(P) whatever n (one FFT over 2n samples of a 1e8-sample
+ * series would need gigabytes), time O(n log P).
+ */
+function segmentedLagProductSummer(n: number, maxLag: number): (e: Float64Array, out: Float64Array) => void {
+  const P = nextPowerOfTwo(Math.max(1 << 14, 4 * (maxLag + 1)));
+  const S = P - maxLag;
+  const fft = fftPlan(P);
+  const a = new Float64Array(P);
+  const b = new Float64Array(P);
+  const h = P / 2 + 1;
+  const ra = new Float64Array(h);
+  const ia = new Float64Array(h);
+  const rb = new Float64Array(h);
+  const ib = new Float64Array(h);
+  const corr = new Float64Array(P);
+  return (e, out) => {
+    out.fill(0, 0, maxLag + 1);
+    for (let s = 0; s < n; s += S) {
+      a.fill(0);
+      a.set(e.subarray(s, Math.min(n, s + S)));
+      b.fill(0);
+      b.set(e.subarray(s, Math.min(n, s + S + maxLag)));
+      fft.forward(a, ra, ia);
+      fft.forward(b, rb, ib);
+      // conj(A) B: the cross-correlation sum_t a_t b_{t+k}.
+      for (let k = 0; k < h; k++) {
+        const re = ra[k] * rb[k] + ia[k] * ib[k];
+        const im = ra[k] * ib[k] - ia[k] * rb[k];
+        ra[k] = re;
+        ia[k] = im;
+      }
+      fft.inverse(ra, ia, corr);
+      for (let k = 0; k <= maxLag; k++) out[k] += corr[k];
+    }
+  };
+}
+
 function lagProductSummer(n: number, maxLag: number): (e: Float64Array, out: Float64Array) => void {
   if ((maxLag + 1) * n <= DIRECT_ACF_WORK) {
     return (e, out) => {
@@ -748,6 +792,7 @@ function lagProductSummer(n: number, maxLag: number): (e: Float64Array, out: Flo
       }
     };
   }
+  if (n > SEGMENTED_ACF_LENGTH && n > 8 * (maxLag + 1)) return segmentedLagProductSummer(n, maxLag);
   const nfft = nextPowerOfTwo(2 * n);
   const fft = fftPlan(nfft);
   const padded = new Float64Array(nfft);

@@ -270,6 +270,25 @@ describe('autocorrelation and lagged covariance', () => {
     expect(() => acf(Float64Array.of(1, Number.NaN, 3), 1, 1)).toThrow(NonFiniteError);
   });
 
+  it('a series beyond 2^21 samples sums its lag products by segments: equal to direct sums at every lag', () => {
+    const n = (1 << 21) + 12_345; // segments of P - maxLag samples, the last one partial
+    const x = ar1(n, 0.95, 12, 1);
+    for (const maxLag of [40, 9000]) {
+      const seg = acfCoordinates(x, 1, maxLag)[0];
+      let mu = 0;
+      for (let t = 0; t < n; t++) mu += x[t];
+      mu /= n;
+      const e = x.map((v) => v - mu);
+      let c0 = 0;
+      for (let t = 0; t < n; t++) c0 += e[t] * e[t];
+      for (const k of [0, 1, 2, 17, maxLag - 1, maxLag]) {
+        let s = 0;
+        for (let t = 0; t + k < n; t++) s += e[t] * e[t + k];
+        expect(Math.abs(seg[k] - s / c0)).toBeLessThan(1e-10);
+      }
+    }
+  });
+
   it('integrated autocorrelation time of an AR(1) is (1 + phi) / (1 - phi)', () => {
     const phi = 0.9;
     const x = ar1(200_000, phi, 11);
