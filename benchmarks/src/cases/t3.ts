@@ -45,6 +45,8 @@ const SIZES = {
     perturbSigma: 0.3,
     network: 'mlp',
     hidden: 256,
+    // MLP initialisation: 1 = PyTorch's fan-in uniform (weights and biases), 0 = Glorot, zero biases.
+    fanInInit: 0,
     pMin: 0.001,
     // 6000 steps: the mean marginal KL above its sampling floor 0.025 -> 0.018 (seed 20260101,
     // 2026-12-03; criterion 0.02), T3 112 -> 160 s.
@@ -76,6 +78,7 @@ const SIZES = {
     perturbSigma: 0.2,
     network: 'unet',
     hidden: 0,
+    fanInInit: 0,
     pMin: 3e-4,
     dsmSteps: 40000,
     // ~0.36 s per U-Net step on wasm: a checkpoint every ~6 minutes (--resume picks it up).
@@ -141,7 +144,12 @@ export const t3Case: BenchCase = {
       perturbSeries: s.perturbSigma,
       dsm: {
         steps: s.dsmSteps,
-        ...(s.network === 'mlp' ? { hiddenDims: [s.hidden, s.hidden] } : {}),
+        ...(s.network === 'mlp'
+          ? {
+              hiddenDims: [s.hidden, s.hidden],
+              init: s.fanInInit ? ('fan-in' as const) : ('glorot' as const),
+            }
+          : {}),
         ...(s.checkpointEvery > 0
           ? { checkpoint: { every: s.checkpointEvery, save: dsmCheckpoint.save } }
           : {}),

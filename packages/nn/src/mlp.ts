@@ -1,10 +1,16 @@
 /**
  * Multilayer perceptron with seeded initialisation and a functional (flat-parameter) form.
  *
- * Layer l computes h_{l+1} = act(h_l W_l + b_l) (no activation after the last layer). Weights are
- * Glorot-uniform, W ~ U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010), drawn
- * in float64 from `Rng` and rounded to float32, so the same seed gives the same network everywhere;
- * biases start at 0. `zeroInitOutput` zeroes the last layer, so the network outputs exactly 0 at
+ * Layer l computes h_{l+1} = act(h_l W_l + b_l) (no activation after the last layer). Two
+ * initialisations, drawn in float64 from `Rng` and rounded to float32, so the same seed gives the same
+ * network everywhere:
+ * - 'glorot' (default): W ~ U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010),
+ *   biases 0;
+ * - 'fan-in': W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the default of PyTorch's nn.Linear
+ *   (Kaiming-uniform with a = sqrt(5)). For narrow inputs (fan_in 1-4, e.g. a 2-D score or a flow
+ *   conditioner) its first layer is several times wider than Glorot's, so the network does not start
+ *   almost linear.
+ * Weights are drawn before biases, layer by layer. `zeroInitOutput` zeroes the last layer, so the network outputs exactly 0 at
  * initialisation (used by flow couplings to start at the identity).
  *
  * Flat layout (getFlat, setFlat, applyFlat): W_0 (row-major [in, out]), b_0, W_1, b_1, ...
@@ -28,14 +34,25 @@ export interface MlpConfig {
   activation?: ActivationName;
   /** Zero the last layer's weights and bias at initialisation (default false). */
   zeroInitOutput?: boolean;
+  /** Initialisation of the weights and biases (module comment; default 'glorot'). */
+  init?: MlpInit;
 }
+
+/** Initialisations of an Mlp: Glorot-uniform with zero biases, or PyTorch's fan-in uniform. */
+export type MlpInit = 'glorot' | 'fan-in';
 
 /** Serialised Mlp (format 'sdekit.mlp', version 1). */
 export interface MlpJSON {
   format: 'sdekit.mlp';
   version: 1;
-  config: Required<MlpConfig>;
+  /** The architecture; `init` is present only when it is not the default 'glorot'. */
+  config: Omit<Required<MlpConfig>, 'init'> & { init?: MlpInit };
   params: number[];
+}
+
+function withoutDefaultInit(config: Required<MlpConfig>): MlpJSON['config'] {
+  const { init, ...rest } = config;
+  return init === 'glorot' ? rest : { ...rest, init };
 }
 
 /** Parameter shapes of an Mlp with this architecture, in flat-layout order. */
@@ -87,7 +104,14 @@ export class Mlp {
       outputDim: config.outputDim,
       activation: act,
       zeroInitOutput: config.zeroInitOutput ?? false,
+      init: config.init ?? 'glorot',
     };
+    if (this.config.init !== 'glorot' && this.config.init !== 'fan-in')
+      throw new InvalidArgumentError(
+        'init',
+        `unknown initialisation '${String(config.init)}'`,
+        "pass 'glorot' or 'fan-in'",
+      );
     this.act = activation(act);
     this.paramShapes = mlpParamShapes(this.config);
     this.numParams = numElements(this.paramShapes);
@@ -97,9 +121,15 @@ export class Mlp {
       const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
       const isWeight = k % 2 === 0;
       const isLast = Math.floor(k / 2) === nLayers - 1;
-      if (isWeight && !(isLast && this.config.zeroInitOutput)) {
-        const a = Math.sqrt(6 / (shape[0] + shape[1]));
-        for (let i = 0; i < values.length; i++) values[i] = a * (2 * rng.uniform() - 1);
+      const fanIn = this.paramShapes[k - (k % 2)][0];
+      if (!(isLast && this.config.zeroInitOutput)) {
+        const a =
+          this.config.init === 'fan-in'
+            ? 1 / Math.sqrt(fanIn)
+            : isWeight
+              ? Math.sqrt(6 / (shape[0] + shape[1]))
+              : 0;
+        if (a > 0) for (let i = 0; i < values.length; i++) values[i] = a * (2 * rng.uniform() - 1);
       }
       return tf.tidy(() => tf.variable(tf.tensor(values, shape), true));
     });
@@ -152,7 +182,8 @@ export class Mlp {
     return {
       format: 'sdekit.mlp',
       version: 1,
-      config: { ...this.config, hiddenDims: [...this.config.hiddenDims] },
+      // 'glorot' is left out, so files of networks initialised that way are unchanged.
+      config: withoutDefaultInit({ ...this.config, hiddenDims: [...this.config.hiddenDims] }),
       params: Array.from(this.getFlat()),
     };
   }

@@ -48,6 +48,47 @@ describe('Mlp', () => {
     net.dispose();
   });
 
+  it("initialises 'glorot' (zero biases) and PyTorch's 'fan-in' (weights and biases U(+-1/sqrt(fan_in)))", () => {
+    const wide = { inputDim: 2, hiddenDims: [400], outputDim: 300 };
+    for (const init of ['glorot', 'fan-in'] as const) {
+      const net = new Mlp({ ...wide, init }, 3);
+      net.variables.forEach((v, k) => {
+        const x = v.dataSync();
+        const fanIn = net.paramShapes[k - (k % 2)][0];
+        const isWeight = k % 2 === 0;
+        const bound =
+          init === 'fan-in'
+            ? 1 / Math.sqrt(fanIn)
+            : isWeight
+              ? Math.sqrt(6 / (v.shape[0] + (v.shape[1] ?? 0)))
+              : 0;
+        let max = 0;
+        let sq = 0;
+        for (const w of x) {
+          max = Math.max(max, Math.abs(w));
+          sq += w * w;
+        }
+        if (bound === 0) {
+          expect(max).toBe(0);
+          return;
+        }
+        // Uniform on (-a, a): E w^2 = a^2 / 3, Var w^2 = 4 a^4 / 45; 5 standard errors.
+        const n = x.length;
+        expect(max).toBeLessThanOrEqual(bound * (1 + 1e-6));
+        expect(Math.abs(sq / n - bound ** 2 / 3)).toBeLessThan(5 * Math.sqrt((4 * bound ** 4) / 45 / n));
+      });
+      const json = net.toJSON();
+      // Files of Glorot networks are as before (no init key); fan-in ones say so and reload the same.
+      expect('init' in json.config).toBe(init !== 'glorot');
+      const copy = Mlp.fromJSON(JSON.parse(JSON.stringify(json)));
+      expect(copy.config.init).toBe(init);
+      expect(Array.from(copy.getFlat())).toEqual(Array.from(net.getFlat()));
+      copy.dispose();
+      net.dispose();
+    }
+    expect(() => new Mlp({ ...wide, init: 'he' as 'glorot' }, 1)).toThrow(InvalidArgumentError);
+  });
+
   it('frees every tensor it created on dispose', () => {
     const before = tf.memory().numTensors;
     new Mlp(config, 1).dispose();

@@ -5,7 +5,7 @@
  * so s_sigma = -eps_theta / sigma is the score of p_sigma = p * N(0, sigma^2 I).
  */
 
-import { Adam, type AdamState, type MlpJSON, warmupCosine } from '@sdekit/nn';
+import { Adam, type AdamState, type MlpInit, type MlpJSON, warmupCosine } from '@sdekit/nn';
 import {
   ConvergenceError,
   checkBatch,
@@ -48,6 +48,8 @@ export interface DsmOptions {
   network?: 'mlp' | 'unet';
   /** Hidden widths of the MLP. Default [128, 128]. */
   hiddenDims?: number[];
+  /** Initialisation of the MLP (@sdekit/nn `MlpInit`): 'glorot' (default) or PyTorch's 'fan-in'. */
+  init?: MlpInit;
   /** U-Net settings (width is the data dimension). Default base 16, multipliers [1, 2, 4], k = 5. */
   unet?: Omit<UNet1dConfig, 'width'>;
   /** Optimisation steps. Default 4000. */
@@ -118,7 +120,7 @@ export interface DsmResult {
 
 function buildNetwork(dim: number, options: DsmOptions, seed: number): EpsNetwork {
   const kind = options.network ?? 'mlp';
-  if (kind === 'mlp') return MlpEpsNetwork.create(dim, options.hiddenDims ?? [128, 128], seed);
+  if (kind === 'mlp') return MlpEpsNetwork.create(dim, options.hiddenDims ?? [128, 128], seed, options.init);
   if (kind === 'unet') return new UNetEpsNetwork(new UNet1d({ ...options.unet, width: dim }, seed));
   throw new InvalidArgumentError('network', `unknown network '${kind}'`, "pass 'mlp' or 'unet'");
 }

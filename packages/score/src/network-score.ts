@@ -4,7 +4,7 @@
  * interpolating MLP is fitted to cell averages of the same noise vectors.
  */
 
-import { Mlp, type MlpJSON } from '@sdekit/nn';
+import { Mlp, type MlpInit, type MlpJSON } from '@sdekit/nn';
 import { checkBatch, DimensionError, FormatError } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ScoreModelJSON, SerializableScoreModel } from './score-model.js';
@@ -28,9 +28,12 @@ export class MlpEpsNetwork implements EpsNetwork {
   constructor(mlp: Mlp) {
     this.mlp = mlp;
   }
-  static create(dim: number, hiddenDims: readonly number[], seed: number): MlpEpsNetwork {
+  static create(dim: number, hiddenDims: readonly number[], seed: number, init?: MlpInit): MlpEpsNetwork {
     return new MlpEpsNetwork(
-      new Mlp({ inputDim: dim, hiddenDims: [...hiddenDims], outputDim: dim, activation: 'swish' }, seed),
+      new Mlp(
+        { inputDim: dim, hiddenDims: [...hiddenDims], outputDim: dim, activation: 'swish', init },
+        seed,
+      ),
     );
   }
   get variables(): readonly tf.Variable[] {
