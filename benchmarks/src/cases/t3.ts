@@ -128,7 +128,9 @@ export const t3Case: BenchCase = {
     );
     const dsmCheckpoint = ctx.checkpoint<DsmCheckpoint>('dsm');
     const model = await learnLangevin(ctx, observed, {
-      uncertainty: s.bootstrap > 0 ? { replicates: s.bootstrap } : false,
+      // KS decorrelates slowly: on some seeds 1e4 time units hold too few autocorrelation times for
+      // error bars, which is then a recorded warning, not an error.
+      uncertainty: s.bootstrap > 0 ? { replicates: s.bootstrap, required: false } : false,
       sigma: s.sigma,
       score: s.network === 'unet' ? 'dsm-unet' : 'dsm-mlp',
       ...GENERATOR,

@@ -153,9 +153,10 @@ export interface LangevinOptions {
    * Block-bootstrap uncertainty of Phi (score held fixed). Default { replicates: 200 }; false skips
    * it. blockLength (samples) defaults to 5 integrated autocorrelation times (down to 2 to reach 20
    * blocks); runs shorter than a block are whole blocks. A series too short for 10 blocks is a typed
-   * error when this option is given, and a warning (no error bars) when it is left at its default.
+   * error when this option is given (unless `required: false`), and a warning (no error bars) when it
+   * is left at its default.
    */
-  uncertainty?: false | { replicates?: number; blockLength?: number };
+  uncertainty?: false | { replicates?: number; blockLength?: number; required?: boolean };
   /** Points used for the Stein matrix (evenly strided subsample). Default 200000. */
   steinSamples?: number;
   /**
@@ -907,7 +908,7 @@ export function fitLangevin(
   if (uncertaintyOption !== false && (typeof uncertaintyOption !== 'object' || uncertaintyOption === null)) {
     throw new InvalidArgumentError(
       'uncertainty',
-      `must be false or { replicates?, blockLength? }, got ${String(uncertaintyOption)}`,
+      `must be false or { replicates?, blockLength?, required? }, got ${String(uncertaintyOption)}`,
       'pass false to skip the bootstrap, or an object',
     );
   }
@@ -1078,11 +1079,15 @@ export function fitLangevin(
       // Asked for explicitly, the bootstrap must run: a typed error. By default the fit goes on without
       // error bars and says so (a slowly decorrelating field such as KS can have an autocorrelation
       // time of hundreds of time units).
-      if (options.uncertainty !== undefined) {
+      if (
+        options.uncertainty !== undefined &&
+        uncertaintyOption !== false &&
+        uncertaintyOption.required !== false
+      ) {
         throw new InvalidArgumentError(
           'series',
           `is too short for error bars: ${what}; Phi is not determined by these data`,
-          'pass a longer series or more runs, or uncertainty: false (sdekit fit-langevin --bootstrap 0) to fit without error bars',
+          'pass a longer series or more runs, uncertainty: { required: false } to fit with a warning instead, or uncertainty: false (sdekit fit-langevin --bootstrap 0) to fit without error bars',
         );
       }
       warnings.push(

@@ -505,6 +505,14 @@ describe('fitLangevin input checks', () => {
     expect(brief.diagnostics.warnings.some((w) => w.startsWith('series too short for error bars'))).toBe(
       true,
     );
+    // required: false asks for the bootstrap where it can be had and takes the warning where not.
+    const optional = fitLangevin(short, {
+      score: exact,
+      seed: 1,
+      uncertainty: { replicates: 50, required: false },
+    });
+    expect(optional.original.uncertainty).toBeNull();
+    expect(optional.diagnostics.warnings).toEqual(brief.diagnostics.warnings);
     expect(() => fitLangevin(short, { score: exact, seed: 1, uncertainty: { blockLength: 400 } })).toThrow(
       /uncertainty.blockLength/,
     );
