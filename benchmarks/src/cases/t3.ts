@@ -47,6 +47,8 @@ const SIZES = {
     hidden: 256,
     // MLP initialisation: 1 = PyTorch's fan-in uniform (weights and biases), 0 = Glorot, zero biases.
     fanInInit: 0,
+    // Decay of the exponential moving average of the DSM weights (0: the last weights).
+    ema: 0,
     pMin: 0.001,
     // 6000 steps: the mean marginal KL above its sampling floor 0.025 -> 0.018 (seed 20260101,
     // 2026-12-03; criterion 0.02), T3 112 -> 160 s.
@@ -79,6 +81,8 @@ const SIZES = {
     network: 'unet',
     hidden: 0,
     fanInInit: 0,
+    // Decay of the exponential moving average of the DSM weights (0: the last weights).
+    ema: 0,
     pMin: 3e-4,
     dsmSteps: 40000,
     // ~0.36 s per U-Net step on wasm: a checkpoint every ~6 minutes (--resume picks it up).
@@ -146,6 +150,7 @@ export const t3Case: BenchCase = {
       perturbSeries: s.perturbSigma,
       dsm: {
         steps: s.dsmSteps,
+        ...(s.ema > 0 ? { ema: s.ema } : {}),
         ...(s.network === 'mlp'
           ? {
               hiddenDims: [s.hidden, s.hidden],

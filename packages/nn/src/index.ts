@@ -14,5 +14,6 @@ export {
 export * from './backend.js';
 export { circularPad1d, conv1dCircular } from './conv1d.js';
 export { dense, matMul } from './dense.js';
+export { ExponentialMovingAverage } from './ema.js';
 export { assignFlat, flatten, numElements, unflatten } from './flat.js';
 export { Mlp, type MlpConfig, type MlpInit, type MlpJSON, mlpParamShapes } from './mlp.js';

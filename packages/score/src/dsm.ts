@@ -5,7 +5,14 @@
  * so s_sigma = -eps_theta / sigma is the score of p_sigma = p * N(0, sigma^2 I).
  */
 
-import { Adam, type AdamState, type MlpInit, type MlpJSON, warmupCosine } from '@sdekit/nn';
+import {
+  Adam,
+  type AdamState,
+  ExponentialMovingAverage,
+  type MlpInit,
+  type MlpJSON,
+  warmupCosine,
+} from '@sdekit/nn';
 import {
   ConvergenceError,
   checkBatch,
@@ -72,6 +79,12 @@ export interface DsmOptions {
   maxHeldOut?: number;
   /** Evaluate the held-out loss every this many steps (and at the end). Default steps / 10. */
   evalEvery?: number;
+  /**
+   * Decay of an exponential moving average of the weights (@sdekit/nn `ExponentialMovingAverage`),
+   * in (0, 1), e.g. 0.999; the held-out loss and the returned model use the averaged weights.
+   * Default: none (the last weights).
+   */
+  ema?: number;
   seed: number;
   onProgress?: (p: TrainingProgress) => void;
   /**
@@ -96,8 +109,19 @@ export interface DsmCheckpoint {
   /** Steps completed. */
   step: number;
   /** Settings the run must share to resume (checked by `trainDsm`). */
-  settings: { dim: number; points: number; sigma: number; steps: number; batchSize: number; seed: number };
+  settings: {
+    dim: number;
+    points: number;
+    sigma: number;
+    steps: number;
+    batchSize: number;
+    seed: number;
+    /** The weight-average decay, present only when the run averages. */
+    ema?: number;
+  };
   network: MlpJSON | UNet1dJSON;
+  /** The averaged weights (flat, the network's variable layout) when settings.ema is set. */
+  ema?: number[];
   optimizer: AdamState;
   /** xoshiro128** state of the mini-batch stream. */
   rng: number[];
@@ -150,6 +174,8 @@ function checkResume(c: DsmCheckpoint, settings: DsmCheckpoint['settings'], kind
     );
   }
   const differ: string[] = differingSettings(settings, c.settings);
+  if (settings.ema === undefined && c.settings?.ema !== undefined) differ.push('ema');
+  if (settings.ema !== undefined && !Array.isArray(c.ema)) differ.push('ema (no averaged weights saved)');
   const netKind = c.network?.format === 'sdekit.unet1d' ? 'unet' : 'mlp';
   if (netKind !== kind) differ.push('network');
   if (differ.length > 0) {
@@ -191,7 +217,22 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
   const nTrain = nAll - nHeld;
   const sigma = options.sigma;
   const seed = options.seed;
-  const settings = { dim, points: nAll, sigma, steps, batchSize, seed };
+  const emaDecay = options.ema;
+  if (emaDecay !== undefined && !(typeof emaDecay === 'number' && emaDecay > 0 && emaDecay < 1))
+    throw new InvalidArgumentError(
+      'ema',
+      `must lie in (0, 1), got ${String(emaDecay)}`,
+      'pass e.g. 0.999, or leave it out',
+    );
+  const settings: DsmCheckpoint['settings'] = {
+    dim,
+    points: nAll,
+    sigma,
+    steps,
+    batchSize,
+    seed,
+    ...(emaDecay !== undefined ? { ema: emaDecay } : {}),
+  };
   const resume = options.resume;
   if (resume !== undefined) checkResume(resume, settings, options.network ?? 'mlp');
   const checkpointEvery = options.checkpoint?.every;
@@ -234,6 +275,8 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
     clipNorm: options.clipNorm ?? 10,
   });
   if (resume) adam.restore(resume.optimizer);
+  const ema = emaDecay !== undefined ? new ExponentialMovingAverage(net.variables, emaDecay) : null;
+  if (ema && resume?.ema) ema.restore(resume.ema);
 
   // Held-out set: fixed noise, evenly spread over the held-out block.
   const heldCount = Math.min(nHeld, options.maxHeldOut ?? 4096);
@@ -265,6 +308,7 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
       settings,
       network: net.toJSON(),
       optimizer: adam.state(),
+      ...(ema ? { ema: Array.from(ema.state()) } : {}),
       rng: Array.from(rng.state()),
       history: history.map((r) => ({ ...r })),
       lossSum,
@@ -297,12 +341,16 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
       const loss = adam.step(() => tf.mean(tf.squaredDifference(net.apply(xt, true), zt)) as tf.Scalar);
       xt.dispose();
       zt.dispose();
+      ema?.update(step);
       if (Number.isFinite(loss)) {
         lossSum += loss;
         lossCount++;
       }
       if (step % evalEvery === 0 || step === steps) {
+        // With a weight average the held-out loss is that of the averaged weights (the model returned).
+        ema?.swap();
         heldOutLoss = evaluateLoss(net, heldX, heldZ, heldCount, dim);
+        ema?.swap();
         const record: TrainingRecord = {
           step,
           loss: lossCount > 0 ? lossSum / lossCount : Number.NaN,
@@ -327,10 +375,15 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
   } catch (err) {
     // No tensor outlives a failed run (a throwing onProgress or checkpoint save, divergence).
     adam.dispose();
+    ema?.dispose();
     net.dispose();
     throw err;
   }
   const skippedSteps = adam.skippedSteps;
   adam.dispose();
+  if (ema) {
+    ema.swap(); // the network keeps the averaged weights
+    ema.dispose();
+  }
   return { model: new NetworkScore(dim, sigma, 'dsm', net, heldOutLoss), history, heldOutLoss, skippedSteps };
 }

@@ -195,6 +195,45 @@ describe('DSM checkpoints', () => {
   }
 });
 
+describe('DSM with a weight average (ema)', () => {
+  const rng = Rng.fromSeed(78);
+  const w = 3;
+  const data = new Float64Array(500 * w);
+  rng.fillNormal(data);
+  const options = { sigma: 0.3, hiddenDims: [16, 16], steps: 40, batchSize: 16, evalEvery: 10, seed: 5 };
+
+  it('returns the averaged weights, resumes bit for bit, refuses mixed checkpoints, leaks nothing', () => {
+    const before = tf.memory().numTensors;
+    const plain = trainDsm(data, w, options);
+    const straight = trainDsm(data, w, { ...options, ema: 0.9 });
+    const pts = data.subarray(0, 4 * w);
+    // Same live trajectory, different returned weights.
+    expect(straight.history.map((r) => r.loss)).toEqual(plain.history.map((r) => r.loss));
+    expect(Array.from(straight.model.score(pts))).not.toEqual(Array.from(plain.model.score(pts)));
+    const saved: DsmCheckpoint[] = [];
+    trainDsm(data, w, {
+      ...options,
+      ema: 0.9,
+      checkpoint: { every: 15, save: (c) => saved.push(JSON.parse(JSON.stringify(c))) },
+    }).model.dispose();
+    expect(saved[0].settings.ema).toBe(0.9);
+    expect(saved[0].ema?.length).toBeGreaterThan(0);
+    const resumed = trainDsm(data, w, { ...options, ema: 0.9, resume: saved[0] });
+    expect(Array.from(resumed.model.score(pts))).toEqual(Array.from(straight.model.score(pts)));
+    expect(resumed.heldOutLoss).toBe(straight.heldOutLoss);
+    expect(() => trainDsm(data, w, { ...options, resume: saved[0] })).toThrow(/ema/);
+    const plainSaved: DsmCheckpoint[] = [];
+    trainDsm(data, w, {
+      ...options,
+      checkpoint: { every: 15, save: (c) => plainSaved.push(c) },
+    }).model.dispose();
+    expect(() => trainDsm(data, w, { ...options, ema: 0.9, resume: plainSaved[0] })).toThrow(/ema/);
+    expect(() => trainDsm(data, w, { ...options, ema: 1 })).toThrow(/ema/);
+    for (const r of [plain, straight, resumed]) r.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('fitLangevin with the U-Net (integration)', () => {
   it('fits a periodic 16-site field, round-trips through JSON and simulates finite paths', () => {
     // AR(1) field on a ring with neighbour-smoothed noise (stationary, periodic).
