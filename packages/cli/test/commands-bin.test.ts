@@ -65,6 +65,19 @@ describe('sdekit executable', () => {
     expect(unknown.stderr).toMatch(/unknown option '--bogus'/);
   });
 
+  it('a reader that closes early (| true) neither crashes the command nor stops its output files', async () => {
+    const out = join(dir, 'piped-report');
+    const cmd = `set -o pipefail; "${process.execPath}" --import tsx src/bin.ts compare "${join(dir, 'a.csv')}" "${join(dir, 'b.csv')}" --bins 8 --out "${out}" | true`;
+    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile('bash', ['-c', cmd], { cwd: PKG }, (err, _stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+      );
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(out, 'index.html'))).toBe(true);
+  });
+
   it('--quiet silences TensorFlow.js too: no cpu-backend banner on stderr', async () => {
     const tsx = ['--import', 'tsx', 'src/bin.ts'];
     const fit = (out: string, quiet: boolean) =>
