@@ -620,12 +620,17 @@ export class Flow {
         }
         const xt = tf.tensor2d(xb, [batchSize, d]);
         const ct = cb ? tf.tensor2d(cb, [batchSize, this.contextDim]) : null;
-        const loss = opt.step(() => {
-          const { z, logDet } = this.runInverse(xt, params, ct);
-          return tf.neg(tf.mean(tf.add(logNormalTensor(z), logDet))) as tf.Scalar;
-        });
-        xt.dispose();
-        ct?.dispose();
+        let loss: number;
+        try {
+          loss = opt.step(() => {
+            const { z, logDet } = this.runInverse(xt, params, ct);
+            return tf.neg(tf.mean(tf.add(logNormalTensor(z), logDet))) as tf.Scalar;
+          });
+        } finally {
+          // Also when the step throws (a learning-rate schedule returning a bad value).
+          xt.dispose();
+          ct?.dispose();
+        }
         history.stepsRun = step;
         if (Number.isFinite(loss)) {
           windowSum += loss;

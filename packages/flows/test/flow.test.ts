@@ -125,6 +125,23 @@ describe('Flow APIs agree', () => {
 });
 
 describe('Flow.fit bookkeeping', () => {
+  it('leaves no tensor behind when training is aborted (a throwing onProgress, a schedule that turns bad)', () => {
+    const flow = realNvp({ dim: 2, layers: 2, hidden: 8, seed: 6 });
+    const data = Float64Array.from(normalBatch(400, 2, 9, 0.5));
+    flow.fit(data, { seed: 1, steps: 5, batchSize: 32, evalEvery: 5 }); // warm-up: Adam's kernels
+    const before = tf.memory().numTensors;
+    const stop = () => {
+      throw new Error('stop');
+    };
+    expect(() =>
+      flow.fit(data, { seed: 2, steps: 20, batchSize: 32, evalEvery: 5, onProgress: stop }),
+    ).toThrow('stop');
+    const bad = (step: number) => (step < 3 ? 1e-3 : Number.NaN);
+    expect(() => flow.fit(data, { seed: 3, steps: 20, batchSize: 32, lr: bad })).toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+    flow.dispose();
+  });
+
   it('keeps tf.memory().numTensors flat across many steps, restores the best parameters, reports progress', () => {
     const flow = realNvp({ dim: 2, layers: 2, hidden: 16, seed: 5 });
     const data = Float64Array.from(normalBatch(2000, 2, 8, 0.5));
