@@ -232,8 +232,8 @@ export async function averagingCase(
       );
       ctx.metric(mName(`path marginal KL ${c} vs observed window`), cmpObs.kl[j], null);
       // The observed window's own histogram against the long true run: how far the data alone are from
-      // the stationary law (in the M1 quick window the particle sits at x > 0 for 74 % of the time,
-      // against 40 % in the long run), the scale against which the model's KLs are read.
+      // the stationary law (a short window can sit in one well far longer than the law says:
+      // benchmarks README, findings), the scale against which the model's KLs are read.
       ctx.metric(
         mName(`path marginal KL ${c}, observed window vs long true run (the data's own distance)`),
         cmpOwn.kl[j],

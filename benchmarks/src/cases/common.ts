@@ -195,8 +195,8 @@ export type SimulationTarget = SdeSystem | { spec: sde.SystemSpec; threads: numb
 /**
  * The learned Langevin model as a target on min(maxThreads, cores, paths) threads: worker threads
  * that rebuild it from its JSON when that is more than one, else its system in this thread. Workers
- * pay off for a compute-bound drift (the full T3 U-Net: 1.5x on two); a small network's time is
- * per-call overhead, which every worker pays in full.
+ * pay off for a compute-bound drift (the full T3 U-Net; benchmarks README, findings); a small
+ * network's time is per-call overhead, which every worker pays in full.
  */
 export function learnedTarget(
   model: LangevinModel,
@@ -597,9 +597,9 @@ export function linspace(lo: number, hi: number, n: number): Float64Array {
 
 /**
  * Generator settings passed to fitLangevin by T1-T3: a fine tree partition (p_min = 3e-4, about
- * 2500 cells) without the finite-dt correction. Measured on T2 with the exact score (see
- * .coord/requests.md): the library default (p_min 0.01, per-state correction) overestimates Phi
- * 2-3x on a diffusion sampled at dt = 0.01, while this setting recovers it within about 6 %; the
- * estimate then approaches the finite-difference Cdot = (C(dt) - C(0)) / dt.
+ * 2500 cells) without the finite-dt correction. Chosen on T2 with the exact score: the library
+ * default (p_min 0.01, per-state correction) overestimates Phi on a diffusion sampled at dt = 0.01,
+ * while this setting recovers it (benchmarks README, findings); the estimate then approaches the
+ * finite-difference Cdot = (C(dt) - C(0)) / dt.
  */
 export const GENERATOR = { pMin: 3e-4, correction: 'none' } as const;

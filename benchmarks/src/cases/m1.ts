@@ -23,7 +23,7 @@ const PROFILES: Record<'quick' | 'full', { ms: number[]; ns: number[]; sizes: Av
       m: 0,
       n: 0,
       // T = 1000 (docs/benchmarks.md): the window then holds enough well-to-well transitions for the
-      // stationary law (T = 200: stationary-density KL 0.046; T = 1000: 0.008, 79 s, 2026-12-03).
+      // stationary law, which T = 200 did not (benchmarks README, findings).
       T: 1000,
       Delta: 0.01,
       iterations: 800,

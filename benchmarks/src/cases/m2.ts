@@ -90,8 +90,8 @@ export const m2Case: BenchCase = {
         mseTarget: SG_MSE_UPPER,
         ratioTarget: null,
         // docs/benchmarks.md sets no ACF criterion for M2, and at these lags the ACF measures how often
-        // the particle visits the shallow right well (2 % of the time in the quick reference run,
-        // a handful of excursions), so the error is reported with its noise floor, not judged.
+        // the particle visits the shallow right well (rarely: a handful of excursions in the quick
+        // reference run, benchmarks README), so the error is reported with its noise floor, not judged.
         acfTarget: null,
         slowDim: d,
         tag,

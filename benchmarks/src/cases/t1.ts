@@ -73,7 +73,7 @@ export const t1Case: BenchCase = {
       // Floor of the model class: the Langevin model with the EXACT score and the exact
       // Phi_x = E[g^2] / 2 (no learning at all), simulated like the learned model. T1's noise is
       // multiplicative (g^2 grows with x), so the true system relaxes faster from the right tail than
-      // any constant-Phi model with the same density: measured 0.096 at 100 paths x 200 time units.
+      // any constant-Phi model with the same density (its ACF error: benchmarks README, findings).
       const phiX = PHI_Z_EXPECTED * sde.t1Statistics().std ** 2;
       const noise = Math.sqrt(2 * phiX);
       const exactLangevin: sde.SdeSystem = {

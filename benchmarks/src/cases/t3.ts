@@ -30,9 +30,9 @@ import {
 } from './common.js';
 
 const SIZES = {
-  // Quick: T = 1e4 (data cost 2 s; at 2e3 the series holds ~20 decorrelation times and
-  // ||V + I|| stays ~0.3-0.7) and sigma = 0.3 (16 covariance eigenvalues of the z-scored data lie
-  // below 0.1^2, which makes the sigma = 0.1 MLP score stiff and its simulations blow up).
+  // Quick: T = 1e4 (cheap to generate; at 2e3 too few decorrelation times for a good score) and
+  // sigma = 0.3 (many covariance eigenvalues of the z-scored data lie below 0.1^2, which makes the
+  // sigma = 0.1 MLP score stiff and its simulations blow up; numbers: benchmarks README, findings).
   quick: {
     T: 10000,
     spinUp: 1000,
@@ -51,16 +51,16 @@ const SIZES = {
     // Decay of the exponential moving average of the DSM weights (0: the last weights).
     ema: 0,
     pMin: 0.001,
-    // 6000 steps: the mean marginal KL above its sampling floor 0.025 -> 0.018 (seed 20260101,
-    // 2026-12-03; criterion 0.02), T3 112 -> 160 s.
+    // 6000 steps: they bring the mean marginal KL above its sampling floor under the criterion 0.02
+    // (benchmarks README, findings).
     dsmSteps: 6000,
     checkpointEvery: 0,
     simPaths: 50,
     simT: 50,
     simH: 0.002,
     simChunkT: 0,
-    // One thread: the MLP's time per step is call overhead, which workers do not share (measured:
-    // 22 s on two worker threads against 20 s on one).
+    // One thread: the MLP's time per step is call overhead, which workers do not share (benchmarks
+    // README, findings).
     simThreads: 1,
     acfT: 20,
   },
@@ -73,11 +73,8 @@ const SIZES = {
     // Block-bootstrap replicates for the error bars of Phi (0: none, for tiny test runs).
     bootstrap: 200,
     // At the score's sigma = 0.1 the perturbation adds only 0.1 I to Phi and the model decorrelated
-    // far too slowly (ACF error 0.265). Measured with the U-Net after 26000 DSM steps, 50 paths x 40
-    // time units: sigma_c = 0.1 / 0.2 / 0.3 gave ACF error 0.265 / 0.102 / 0.138, KL 0.021 / 0.016 /
-    // 0.026. Chosen by the ACF of the observed series (benchmarks README). With the final network
-    // (step 40000) the 1000-time-unit paths gave ACF error 0.240, and 0.3 / 0.45 gave 0.173 / 0.108
-    // with KL 0.015 / 0.030: no level passes both criteria with that network (benchmarks README).
+    // far too slowly. 0.2 was chosen by the ACF of the observed series in a sweep with an earlier
+    // network; with the final one no level passes both criteria (benchmarks README, findings).
     perturbSigma: 0.2,
     network: 'unet',
     hidden: 0,
@@ -86,18 +83,17 @@ const SIZES = {
     ema: 0,
     pMin: 3e-4,
     dsmSteps: 40000,
-    // ~0.36 s per U-Net step on wasm: a checkpoint every ~6 minutes (--resume picks it up).
+    // A checkpoint every few minutes of U-Net training on wasm (--resume picks it up; benchmarks README).
     checkpointEvery: 1000,
-    // 50 x 1000 time units, half the data's length: ~55 min on two worker threads (10.4-11.9 min
-    // per 200-time-unit chunk; 18-29 min on one; resumable with --resume). 49 windows of 1000 time
-    // units of the true series give mean marginal KL 0.006 and ACF error 0.031 against the other
-    // half of the data, well below the criteria (benchmarks README); the run reports this floor
+    // 50 x 1000 time units, half the data's length: about an hour on two worker threads, in resumable
+    // chunks (--resume). Windows of this length of the true series are well below the criteria
+    // against the other half of the data (benchmarks README, findings); the run reports this floor
     // for its own windows.
     simPaths: 50,
     simT: 1000,
     simH: 0.002,
     simChunkT: 200,
-    // Worker threads, at most one per core (the U-Net is compute-bound: 1.5x on two).
+    // Worker threads, at most one per core (the U-Net is compute-bound: benchmarks README, findings).
     simThreads: 8,
     acfT: 20,
   },
@@ -146,8 +142,7 @@ export const t3Case: BenchCase = {
       // Cdot of the series perturbed at perturbSigma (at the score's sigma this is the reference
       // code's KS estimator; the full profile perturbs more, see SIZES): the
       // clean series of this smooth field gives Cdot ~ 0 in the directions the cells do not resolve,
-      // so the small-variance modes hardly decorrelated (quick ACF error 0.32-0.38 over three seeds,
-      // 0.12-0.15 perturbed; packages/score/README.md).
+      // so the small-variance modes hardly decorrelated (packages/score/README.md, perturbSeries).
       perturbSeries: s.perturbSigma,
       dsm: {
         steps: s.dsmSteps,
@@ -186,7 +181,7 @@ export const t3Case: BenchCase = {
       ctx.metric('max marginal KL', Math.max(...cmp.kl), null);
       // The model's invariant law is p_sigma, the data smoothed by N(0, sigma^2) in z units, so its
       // marginals cannot be closer to the data's than the smoothed data's own (KS marginals have sharp
-      // edges): at sigma = 0.1 / 0.2 / 0.3 this floor is 0.006 / 0.023 / 0.047.
+      // edges); measured values per sigma: benchmarks README, findings.
       const z = sde.ZScore.fit(observed.data, D).apply(observed.data);
       const smoothed = compareMarginals(z, perturb(z, s.sigma, sde.Rng.fromSeed(ctx.seedFor(4))), D);
       ctx.metric(
@@ -198,7 +193,7 @@ export const t3Case: BenchCase = {
       // The model's marginals also come from only simPaths windows of simT time units of a field whose
       // leading modes decorrelate over ~100 time units: the same windows of the data itself (started
       // where the model's paths are, after the same burn-in), smoothed at sigma, give the KL a perfect
-      // model of p_sigma would show in this design (0.050 quick).
+      // model of p_sigma would show in this design.
       const step = Math.round(sim.dt / observed.dt);
       const skip = Math.round(burnIn / observed.dt);
       // First observed index of each window (where model path p starts, after the burn-in).

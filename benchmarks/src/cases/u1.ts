@@ -21,21 +21,19 @@ const PROFILES = {
     Delta: 0.01,
     fitIterations: 400,
     L: 32,
-    // 200 steps left the M2 ELBO rising by +95 / +248 nats over the last quarter (q still widening);
-    // at 800 the change is +0.6 / -2.8 and M2's coverage 0.63 / 0.72 -> 0.67 / 0.93.
+    // 800 steps: at 200 the M2 ELBO was still rising over the last quarter (q still widening;
+    // benchmarks README, findings).
     viSteps: 800,
     viSamples: 4,
     // Prior N(theta_hat, s0^2 I) on the flow weights. At s0 = 1 it was informative along the weakly
-    // constrained subspace directions (Laplace width 0.86 against the likelihood's 1.7 for
-    // lambda = 0.34) and the bands under-covered at T = 100; s0 = 3 leaves every retained direction
-    // nearly likelihood-dominated. Four data seeds, coverage at T = 100 / 500: M2 0.79 / 0.98 ->
-    // 0.96 / 1.00, M1 0.88 / 0.95 -> 0.94 / 0.98 (packages/vi README).
+    // constrained subspace directions and the bands under-covered at T = 100; s0 = 3 leaves every
+    // retained direction nearly likelihood-dominated (docs/findings.md, vi: U1 M2).
     priorStd: 3,
     viBatch: 512,
     bandDraws: 100,
-    // likelihoodCheck of q (packages/vi): draws and fast samples. The M2 check at T = 100 took 14 s
-    // (33 evaluations at 256 fast samples), and the cost grows with the window (5x at 5T), so quick
-    // checks the window T only.
+    // likelihoodCheck of q (packages/vi): draws and fast samples. Each draw is a full-path
+    // likelihood, so the cost grows with the window (5x at 5T): quick checks the window T only
+    // (timing: benchmarks README, findings).
     checkDraws: 32,
     checkFastSamples: 256,
     checkLongWindow: false,
@@ -169,7 +167,7 @@ export const u1Case: BenchCase = {
             steps: s.viSteps,
             // Posterior over the few flow-weight directions the likelihood constrains (top
             // eigen-directions of the Gauss-Newton matrix at theta_hat), full-rank Gaussian there:
-            // a low-rank q over all ~1e3-1e4 weights was over-confident on M2 (packages/vi README).
+            // a low-rank q over all ~1e3-1e4 weights was over-confident on M2 (docs/findings.md, vi).
             subspace: {},
             prior: { std: s.priorStd },
             seed: ctx.seedFor(50 + pi),
@@ -190,8 +188,9 @@ export const u1Case: BenchCase = {
           `mean ELBO of the last 10 % of steps minus that of the 10 % ending at 75 % (standard error ${drift.stdError.toFixed(1)}): within a few standard errors of 0 when converged`,
         );
         if (T === s.T || s.checkLongWindow) {
-          // The ELBO does not flag a q displaced from the data (vi README: s0 = 10 gave narrow bands
-          // in the wrong place); this compares the path log-likelihood of q's draws with theta_hat's.
+          // The ELBO does not flag a q displaced from the data (docs/findings.md, vi: s0 = 10 gave
+          // narrow bands in the wrong place); this compares the path log-likelihood of q's draws
+          // with theta_hat's.
           const check = await ctx.stage(`${prob.name} check T=${T}`, () =>
             post.likelihoodCheck(observed, {
               draws: s.checkDraws,

@@ -62,7 +62,7 @@ export function averagedCoefficientsTf(
     const d = coef.slowDim;
     // Row b*L + l pairs x_b with y_l (built only when a row-paired function needs them). Broadcast
     // by multiplying with ones: in tfjs 4.22 the gradients of tile (a loop of B slices) and of
-    // broadcastTo are ~100x slower than a broadcast multiply's.
+    // broadcastTo are far slower than a broadcast multiply's (docs/findings.md, averaging).
     let pairs: [tf.Tensor2D, tf.Tensor2D] | undefined;
     const rowPairs = (): [tf.Tensor2D, tf.Tensor2D] => {
       pairs ??= [

@@ -181,8 +181,8 @@ describe('fitAveraged (docs/methods.md §4)', () => {
   it('several independent paths: transitions pooled, none across paths (affine problem, exact MLE)', () => {
     // 100 paths of 1 time unit from independent starts: 10000 transitions, as the single path above.
     // Joined as one path, the 99 jumps between independent states (dx / dt ~ 40) would bias the
-    // slope of the regression by about -(99 / 10000) / dt = -1. Measured: pooled MLE (a, c) = (0.488,
-    // -0.365) against the truth (0.5, -0.3), joined (0.859, -1.475); learned bbar within 0.015 of the MLE.
+    // slope of the regression by about -(99 / 10000) / dt = -1 (measured values: docs/findings.md,
+    // averaging tests).
     const dt = 0.01;
     const rng = Rng.fromSeed(21);
     const paths = Array.from(

@@ -374,8 +374,8 @@ describe('fit-langevin on independent runs ([R, N, D] .npy)', () => {
   it('keeps runs apart: Phi = 1 of dx = -x dt + sqrt(2) dW from 800 runs of 50 samples; fit-averaged pools them', async () => {
     // Stationary starts x0 ~ N(0, 1). Joined as one series, the 799 jumps between independent runs
     // (E dx^2 = 2 each, against 2 Phi dt = 0.1 per step, 4.9 per run) would read as ~40 % more
-    // dissipation; kept apart, the sampling error of Phi is ~0.03 as in the KGMM test above.
-    // Measured: Phi 1.030 kept apart, 1.397 joined.
+    // dissipation; kept apart, the sampling error of Phi is ~0.03 as in the KGMM test above
+    // (measured values: docs/findings.md, cli).
     const runs = 800;
     const rng = Rng.fromSeed(31);
     const x0 = Float64Array.from({ length: runs }, () => rng.normal());

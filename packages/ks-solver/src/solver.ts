@@ -8,10 +8,10 @@
  * a diagonal stiff linear part handled exactly by exponential time differencing, and the
  * nonlinear term -(u^2/2)_x evaluated by the pseudo-spectral method with a real FFT.
  *
- * Order: four in h while h max_j |k_j^2 - k_j^4| <~ 1 (self-convergence test: fitted slope 3.93).
- * On stiff grids the observed order before that regime is lower, 3.2-3.7 at L = 22, N = 64 for
- * h = 0.04..0.005, the stiff order reduction of this ETDRK4 variant (Hochbruck & Ostermann 2005,
- * SIAM J. Numer. Anal. 43(3)); the errors there are already 1e-7..1e-10.
+ * Order: four in h while h max_j |k_j^2 - k_j^4| <~ 1 (self-convergence test). On stiff grids the
+ * order before that regime is lower, the stiff order reduction of this ETDRK4 variant (Hochbruck &
+ * Ostermann 2005, SIAM J. Numer. Anal. 43(3)), at errors that are already small (measured slopes
+ * and errors: docs/findings.md, ks-solver).
  * Storage: the N/2 + 1 non-negative-frequency coefficients; the Nyquist mode gets no nonlinear
  * forcing (its derivative is not representable for real data) and is damped by its linear factor.
  * Optional 2/3 dealiasing (Orszag 1971): the nonlinear term is zeroed for |j| > floor((N - 1)/3).

@@ -3,8 +3,8 @@
  *
  * The reverse-mode rule of C = A B is dA = dC B^T, dB = A^T dC. The built-in gradient of
  * tfjs-core's matMul evaluates it with `transposeA/transposeB` flags, which the wasm backend executes
- * several times slower than a plain product of explicitly transposed operands (measured in
- * bench/dense.bench.ts, numbers in the README). These functions register the same rule with
+ * several times slower than a plain product of explicitly transposed operands (bench/dense.bench.ts;
+ * numbers in the README and docs/findings.md, nn). These functions register the same rule with
  * `tf.customGrad`, transposing explicitly on wasm (flags elsewhere, see explicitTranspose), and fuse the bias add and its gradient db = sum_rows dC
  * into one tape node for `dense`.
  */
@@ -13,9 +13,10 @@ import { DimensionError } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * Whether to transpose explicitly: on wasm a transposed copy plus a plain product is 4-12x faster
- * than a product with a transpose flag; on the JS cpu backend the copy is the slow part, so the flag
- * is kept there (and on every other backend, whose kernels handle flags natively).
+ * Whether to transpose explicitly: on wasm a transposed copy plus a plain product is several times
+ * faster than a product with a transpose flag (docs/findings.md, nn); on the JS cpu backend the copy
+ * is the slow part, so the flag is kept there (and on every other backend, whose kernels handle flags
+ * natively).
  */
 function explicitTranspose(): boolean {
   return tf.getBackend() === 'wasm';

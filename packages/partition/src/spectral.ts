@@ -159,9 +159,9 @@ export interface RelaxationSpectrum {
 /**
  * Relaxation spectrum of a generator: the eigenvalues lambda_k of Q, returned as rates -Re(lambda_k)
  * (ascending; 1 / rate is a relaxation time) and frequencies Im(lambda_k). Dense: uses `eigenvalues`
- * from @sdekit/sde (balancing, Hessenberg reduction, Francis double-shift QR), O(K^3) time and 8 K^2 bytes. Measured
- * CPU time on random sparse generators: 0.1 s at K = 100, 0.5 s at K = 400, 9 s at K = 1000; so K above
- * `maxSize` (default 500) throws InvalidArgumentError rather than running for minutes. For the slow
+ * from @sdekit/sde (balancing, Hessenberg reduction, Francis double-shift QR), O(K^3) time and 8 K^2 bytes,
+ * so K above `maxSize` (default 500) throws InvalidArgumentError rather than running for minutes
+ * (measured times: docs/findings.md, partition). For the slow
  * rates of a large partition, coarsen it first (e.g. k-means with a few hundred cells) or read them off
  * `generatorAutocorrelation`.
  *

@@ -205,7 +205,7 @@ export class TreePartition implements Partition {
 
 /**
  * The single split test shared by build and assign: w . x > offset. Four partial sums break the
- * floating-point add dependency chain (about 3x faster descent); build and assign both call this
+ * floating-point add dependency chain (a faster descent, docs/findings.md); build and assign both call this
  * function, so they agree bit for bit.
  */
 function goesRight(

@@ -186,7 +186,7 @@ describe('Cdot of a 2-D OU process from a fine tree partition (docs/methods.md Â
       const Cd = cdot(cellCentroids(y, labels, 2, K), Q, stationaryDistribution(labels, K));
       errors.push(relativeError(Cd, target));
     }
-    // Measured (seed 17, K = 77, 720, 14690): 0.148, 0.076, 0.021. Strictly decreasing along the path, and within 5% at
+    // Strictly decreasing along the path (measured values: docs/findings.md), and within 5% at
     // the finest level, where the budget is ~1% sampling error (T = 1e4 time units, relative standard
     // error ~ 1/sqrt(T)), ~1% finite-difference bias (dt |Theta| / 2) and ~2% from the cell size.
     expect(errors[1]).toBeLessThan(0.8 * errors[0]);

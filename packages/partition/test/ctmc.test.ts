@@ -78,7 +78,7 @@ describe('finite-dt correction on a simulated continuous-time chain', () => {
       expect(Math.abs(naive.Q.exitRate(i) / naiveLimit - 1)).toBeLessThan(0.03);
       expect(Math.abs(corrected.Q.exitRate(i) / correctedLimit - 1)).toBeLessThan(0.03);
       // Hence the corrected estimate is within 4% of the exact rate, and the naive one is off by > 5%
-      // (measured, seed 2024: corrected within 0.3%, naive 11-14% low).
+      // (measured values: docs/findings.md, partition tests).
       expect(Math.abs(corrected.Q.exitRate(i) / exact - 1)).toBeLessThan(0.04);
       expect(Math.abs(naive.Q.exitRate(i) / exact - 1)).toBeGreaterThan(0.05);
     }

@@ -16,7 +16,7 @@
  *   chaotic data, where it measures the diffusion that the coarse-graining induces. For a diffusion
  *   it equals the lag-1 estimator of the cell-mean observable, biased by the within-cell variance
  *   unless the cells are small against one step's displacement, which they cannot be in more than
- *   about two dimensions (measured on non-normal OU processes in 3-5 D: 20-47 % error in Phi).
+ *   about two dimensions (errors on OU processes in 3-5 D: docs/findings.md, score).
  *
  * Runs are kept apart: no lag pair spans two segments (`segmentStarts`).
  */

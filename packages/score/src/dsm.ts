@@ -90,8 +90,8 @@ export interface DsmOptions {
   /**
    * Hand a checkpoint to `save` every `every` steps (and after the last step), for runs that may be
    * interrupted (the full KS profile trains for hours). `save` is called synchronously; persist the
-   * object as JSON (weights and two Adam moments as text, about 66 bytes per parameter: measured
-   * 18.8 MB for the KS U-Net's 282449 weights).
+   * object as JSON (weights and two Adam moments as text, about 66 bytes per parameter; the KS
+   * U-Net's size: docs/findings.md, score).
    */
   checkpoint?: { every: number; save: (c: DsmCheckpoint) => void };
   /**

@@ -113,8 +113,8 @@ export interface LangevinOptions {
   /**
    * Noise level of DSM/KGMM in z-scored units. Default 0.05 for diffusive data and 0.1 for smooth data
    * (`diagnostics.regime`): the density of a chaotic flow concentrates near its attractor, and its
-   * score needs the stronger smoothing (measured on Lorenz-63, 8 runs of 500 time units: sigma 0.05
-   * gave a model that ran away to |x| ~ 6e3, sigma 0.1 a marginal KL of 0.016).
+   * score needs the stronger smoothing (on Lorenz-63 sigma 0.05 gave a runaway model: docs/findings.md,
+   * score).
    */
   sigma?: number;
   /** Extra DSM options (network sizes, steps, batch size, learning rate). */
@@ -161,9 +161,9 @@ export interface LangevinOptions {
   steinSamples?: number;
   /**
    * Tail quantile q of the score continuation used by `system()` (see `TailBox`). Default 1e-3 / D,
-   * so that the box holds all but about 0.2 % of the points whatever D (in 32-D KS, q = 1e-3 per
-   * coordinate left 5.6 % of the points outside and raised the mean marginal KL from 0.061 to
-   * 0.067); 0 simulates with the raw learned score everywhere.
+   * so that the box holds all but about 0.2 % of the points whatever D (a fixed q per coordinate
+   * leaves more of them outside as D grows and raised the KL in 32-D KS: docs/findings.md, score);
+   * 0 simulates with the raw learned score everywhere.
    */
   tailQuantile?: number;
   seed: number;
@@ -248,9 +248,8 @@ export interface DataRange {
 /**
  * Per-coordinate box [lo_j, hi_j] (z units) outside which `system()` continues the learned score.
  * A learned score is only trustworthy where the data put mass; beyond that a network or KGMM
- * interpolant extrapolates freely and can point outward, so simulated paths escape (measured on T1
- * at T = 2e4: the KGMM drift turns positive above x = 0.8, a point beyond the data's 99.99 %
- * quantile, and a path blew up at t = 70). The box holds the q and 1 - q quantiles of the z-scored data; outside it
+ * interpolant extrapolates freely and can point outward, so simulated paths escape (seen with KGMM
+ * on T1: docs/findings.md, score). The box holds the q and 1 - q quantiles of the z-scored data; outside it
  *     s(y) = s(P y) - (y - P y),   P = projection onto the box,
  * the score at the nearest box point plus a unit-variance Gaussian restoring term: continuous on the
  * boundary, and confining because Phi_S is positive definite.

@@ -134,8 +134,8 @@ describe('fitLangevin with exact scores', () => {
   it('fits an ensemble of short independent runs: no transition across runs', () => {
     // 1000 runs of 4 time units (401 samples, 4e5 in all, as the single series above), started from
     // exact stationary draws. Joined naively, the 999 jumps between independent states (each
-    // E|dx|^2 = 2 tr C0 = 3, against 0.034 for a step of dt = 0.01) read as extra diffusion.
-    // Measured: relative error of Phi 0.030 with the runs kept apart, 0.245 joined naively.
+    // E|dx|^2 = 2 tr C0 = 3, against 0.034 for a step of dt = 0.01) read as extra diffusion
+    // (measured errors of both: docs/findings.md, score).
     const paths = 1000;
     const l = cholesky(C0);
     const rng = Rng.fromSeed(12);

@@ -445,8 +445,8 @@ export function averagedPosterior(
           ),
         prior: { mean: 0, std: s0 },
         // q starts at the linearised (Laplace) widths of the eigen-directions, 1 / sqrt(lambda_i +
-        // 1 / s0^2) (exact for a likelihood linear-Gaussian in c): from 0.1 s0 the weakly
-        // constrained directions (posterior sd ~ s0) were still growing at the last step (U1, M2).
+        // 1 / s0^2) (exact for a likelihood linear-Gaussian in c): a narrow start leaves the weakly
+        // constrained directions (posterior sd ~ s0) growing at <= lr per step (docs/findings.md, vi).
         init: {
           mean: 0,
           std:
