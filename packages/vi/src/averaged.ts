@@ -267,19 +267,20 @@ export class AveragedPosterior {
     const fastSamples = options.fastSamples ?? 256;
     const seed = options.seed ?? 0;
     const thetas = this.posterior.sample(draws, seed);
+    const { fast, noise } = forecastSeeds(seed, draws);
     const P = this.posterior.dim;
     const length = totalSteps / saveEvery + 1;
     const outputs = length * d;
     const values = new Float64Array(draws * perDraw * outputs);
     for (let s = 0; s < draws; s++) {
       const bundle = this.withParams(thetas.subarray(s * P, (s + 1) * P), () =>
-        simulate(this.model.system({ samples: fastSamples, seed: seed + 1 + s }), {
+        simulate(this.model.system({ samples: fastSamples, seed: fast[s] }), {
           x0,
           paths: perDraw,
           h,
           steps: totalSteps,
           saveEvery,
-          seed: seed + 1 + s,
+          seed: noise[s],
         }),
       );
       values.set(bundle.data, s * perDraw * outputs);
@@ -584,4 +585,37 @@ function gaussNewtonSubspace(
     }
   }
   return { basis, rank, eigenvalues };
+}
+
+/** Stream of the seeds of `forecastBands` (a stream of its own, apart from the posterior draws). */
+const FORECAST_SEED_STREAM = 41;
+
+/**
+ * Seeds of forecast draw s: `fast[s]` for the quenched fast samples of the averaged coefficients,
+ * `noise[s]` for the paths' Brownian increments. They come from one stream and are all distinct, so
+ * the flow's base normals never reappear as the first Brownian increments (both are standard normals
+ * from `Rng.fromSeed(seed)`: one seed for both makes them the same numbers).
+ *
+ * @example
+ * const { fast, noise } = forecastSeeds(3, 50); // 100 distinct seeds
+ */
+export function forecastSeeds(seed: number, draws: number): { fast: number[]; noise: number[] } {
+  const rng = Rng.fromSeed(seed, FORECAST_SEED_STREAM);
+  const used = new Set<number>();
+  const fresh = () => {
+    for (;;) {
+      const v = rng.integer(2 ** 32);
+      if (!used.has(v)) {
+        used.add(v);
+        return v;
+      }
+    }
+  };
+  const fast: number[] = [];
+  const noise: number[] = [];
+  for (let s = 0; s < draws; s++) {
+    fast.push(fresh());
+    noise.push(fresh());
+  }
+  return { fast, noise };
 }
