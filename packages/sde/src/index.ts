@@ -5,6 +5,7 @@ export * from './fft.js';
 export * from './integrators.js';
 export * from './linalg.js';
 export * from './parallel.js';
+export * from './pooled.js';
 export * from './rng.js';
 export * from './slowfast.js';
 export * from './stats.js';

@@ -17,6 +17,7 @@
 import { DimensionError, FormatError, InvalidArgumentError } from './errors.js';
 import { nextPowerOfTwo, RealFft } from './fft.js';
 import { Matrix } from './linalg.js';
+import { acfPooledCoordinates } from './pooled.js';
 import { checkBatch, checkFinite, checkInteger, checkPositive } from './validate.js';
 
 /**
@@ -819,7 +820,8 @@ function lagProductSummer(n: number, maxLag: number): (e: Float64Array, out: Flo
  * each path's own normalised ACF, this is not biased toward 0 when a path is not much longer than
  * the correlation time (per-path centring and the (n - k)/n factor both bias short paths).
  * `data` is laid out as a PathBundle: coordinate j of path p at time t is
- * data[(p * length + t) * dim + j].
+ * data[(p * length + t) * dim + j]. The average over coordinates of `acfPooledCoordinates` (runs
+ * of any lengths, one ACF per coordinate), which computes it.
  *
  * @example
  * const rho = acfPooled(bundle.data, bundle.dim, bundle.paths, 200); // lags 0..200 samples
@@ -843,30 +845,10 @@ export function acfPooled(data: Float64Array, dim: number, paths: number, maxLag
       'pass a smaller maxLag or longer paths',
     );
   }
-  const m = mean(data, dim);
-  const e = new Float64Array(n);
-  const lagSums = new Float64Array(maxLag + 1);
-  const pathSums = new Float64Array(maxLag + 1);
-  const sums = lagProductSummer(n, maxLag);
+  const runs = Int32Array.from({ length: paths + 1 }, (_, p) => p * n);
   const out = new Float64Array(maxLag + 1);
-  for (let j = 0; j < dim; j++) {
-    lagSums.fill(0);
-    for (let p = 0; p < paths; p++) {
-      const base = p * n * dim;
-      for (let t = 0; t < n; t++) e[t] = data[base + t * dim + j] - m[j];
-      sums(e, pathSums);
-      for (let k = 0; k <= maxLag; k++) lagSums[k] += pathSums[k];
-    }
-    const gamma0 = lagSums[0] / (paths * n);
-    if (!(gamma0 > 0)) {
-      throw new InvalidArgumentError(
-        `data coordinate ${j}`,
-        'is constant, so its autocorrelation is undefined',
-        'drop constant coordinates',
-      );
-    }
-    for (let k = 0; k <= maxLag; k++) out[k] += lagSums[k] / (paths * (n - k)) / gamma0 / dim;
-  }
+  for (const rho of acfPooledCoordinates(data, dim, runs, maxLag))
+    for (let k = 0; k <= maxLag; k++) out[k] += rho[k] / dim;
   return out;
 }
 
