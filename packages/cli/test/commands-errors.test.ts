@@ -252,7 +252,7 @@ describe('data errors (exit code 1)', () => {
     expectFailure(
       await sdekit(['compare', 'two.csv', 'two.csv'], dir),
       2,
-      /compare needs at least 10 samples per series; DATA has 2/,
+      /compare needs at least 10 samples per run; DATA's longest run has 2/,
     );
   });
 

@@ -1,17 +1,33 @@
 /**
- * `sdekit compare`: data against a simulation, coordinate by coordinate: marginal PDFs (KL divergence
- * and Hellinger distance on a common grid, @sdekit/sde `marginalKL`) and normalised autocorrelation
- * functions (@sdekit/sde `acfCoordinates`, simulation ACFs averaged over paths) on a common lag grid.
- * Prints tables; with --out also writes compare.json, SVG plots and an index.html that shows them.
+ * `sdekit compare`: data against a simulation, coordinate by coordinate, with the same estimators on
+ * both sides and noise levels from a block bootstrap of each (@sdekit/sde `compareSamples`). DATA
+ * may hold independent runs (a [R, N, D] .npy, or a CSV with --run-column) and SIM holds paths; both
+ * are treated alike: means and variances pooled over all samples, lag products within a run or path
+ * only (`acfPooledCoordinates`). Prints the moments with standard errors and effective samples, KL
+ * and Hellinger distances of the marginal PDFs with standard errors and the KL of sampling noise
+ * alone, and the ACFs with a noise band; flags every difference larger than its noise. With --out it
+ * also writes compare.json, SVG plots and an index.html that shows them.
  */
 import { join } from 'node:path';
-import { acfCoordinates, column, histogram, kde1d, marginalKL, mean, variance } from '@sdekit/sde';
+import {
+  acfPooledCoordinates,
+  column,
+  compareSamples,
+  histogram,
+  kde1d,
+  type RunSamples,
+  runBounds,
+  type SampleComparison,
+} from '@sdekit/sde';
 import { atomicWrite } from '../io.js';
 import {
   checkNoConstantColumn,
   checkOutputFolder,
-  readColumns,
   readSimulation,
+  readTable,
+  selectColumns,
+  splitRunColumn,
+  type Table,
   writeFolderAtomically,
 } from './files.js';
 import { formatTable, num } from './report.js';
@@ -29,13 +45,8 @@ import { renderLineChart } from './svg.js';
 /** Fewest samples per series for which ACFs and histograms are meaningful. */
 const MIN_SAMPLES = 10;
 const GRID_TOLERANCE = 1e-9;
-
-/** Every `step`-th entry of `rho` up to `count` entries. */
-function strided(rho: Float64Array, step: number, count: number): Float64Array {
-  const out = new Float64Array(count);
-  for (let k = 0; k < count; k++) out[k] = rho[k * step];
-  return out;
-}
+/** Default bootstrap replicates: the SE of a standard error is about 1 / sqrt(2 R) = 5 %. */
+const DEFAULT_REPLICATES = 200;
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -45,15 +56,48 @@ function fileSafe(name: string): string {
   return name.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
+/** Row bounds of a table's runs ([0, N] for one run). */
+function tableRuns(table: Table): Int32Array {
+  return Int32Array.from([0, ...(table.runStarts ?? []), table.rows]);
+}
+
+/** Samples of the longest run. */
+function longestRun(runs: Int32Array): number {
+  let n = 0;
+  for (let r = 0; r + 1 < runs.length; r++) n = Math.max(n, runs[r + 1] - runs[r]);
+  return n;
+}
+
+/** 'value +- se' with the value to `digits` and the error to 2 significant digits. */
+function withSe(v: number, se: number, digits: number): string {
+  return `${num(v, digits)} +- ${num(se, 2)}`;
+}
+
+/** What the flags say about coordinate j. */
+function verdict(c: SampleComparison, j: number): string {
+  const pdf = c.pdf.significant[j];
+  const acf = c.acf.significant[j];
+  if (pdf && acf) return 'PDF and ACF differ';
+  if (pdf) return 'PDF differs';
+  if (acf) return 'ACF differs';
+  return 'within noise';
+}
+
 export const compareCommand: CommandSpec = {
   name: 'compare',
-  brief: 'marginal PDFs (KL, Hellinger) and ACFs of data and simulation: tables and SVG plots',
+  brief:
+    'marginal PDFs (KL, Hellinger) and ACFs of data and simulation, with noise levels: tables and SVG plots',
   summary:
-    'Compares a simulation with data: per coordinate the mean, std, KL(data || sim) and Hellinger distance of\n' +
-    'the marginal PDFs, and the autocorrelation functions side by side (max |ACF difference| over lags).\n' +
-    'Simulations with several paths are pooled for the PDFs and averaged over paths for the ACFs.',
+    'Compares a simulation with data, per coordinate: mean and std with standard errors, effective samples,\n' +
+    'KL(data || sim) and Hellinger distance of the marginal PDFs with standard errors, and the ACFs side by side\n' +
+    'with a noise band. Runs of DATA and paths of SIM are treated alike (pooled mean and variance, lag products\n' +
+    'within a run); every noise level comes from a block bootstrap of each side, and a difference larger than\n' +
+    'its noise is flagged.',
   positionals: [
-    { name: 'DATA', help: 'CSV or .npy time series (rows = time)' },
+    {
+      name: 'DATA',
+      help: 'CSV or .npy time series (rows = time; [R, N, D] .npy: R independent runs; CSV runs: --run-column)',
+    },
     { name: 'SIM', help: 'output of sdekit simulate (.npy [N, D] or [P, N, D]; CSV with P*D columns)' },
   ],
   options: {
@@ -67,6 +111,11 @@ export const compareCommand: CommandSpec = {
       value: 'LIST',
       help: 'columns of DATA (names or 0-based indices), as used for fitting',
       defaultText: 'all',
+    },
+    'run-column': {
+      type: 'string',
+      value: 'NAME',
+      help: 'CSV column of run labels: consecutive rows with one label are one independent run (dropped from the data)',
     },
     dt: {
       type: 'string',
@@ -84,13 +133,23 @@ export const compareCommand: CommandSpec = {
       type: 'string',
       value: 'TIME',
       help: 'largest ACF lag (time units)',
-      defaultText: '3 x the e-folding time of the data ACF, at most a quarter of the shorter series',
+      defaultText: '3 x the e-folding time of the data ACF, at most a quarter of the longest run',
     },
     bins: { type: 'string', value: 'N', help: 'bins per coordinate for the PDFs', defaultText: '64' },
     pdf: { type: 'string', value: 'histogram|kde', help: 'PDF estimator', defaultText: 'histogram' },
+    bootstrap: {
+      type: 'string',
+      value: 'N',
+      help: 'block-bootstrap replicates of each side for the standard errors and noise levels (at least 20)',
+      defaultText: String(DEFAULT_REPLICATES),
+    },
+    seed: { type: 'string', value: 'S', help: 'seed of the bootstrap', defaultText: '0' },
     force: FORCE_OPTION,
   },
-  notes: 'Example:\n  sdekit compare series.csv sim.npy --columns u,v --dt 0.01 --out compare/',
+  notes:
+    'Example:\n  sdekit compare series.csv sim.npy --columns u,v --dt 0.01 --out compare/\n' +
+    'Noise levels are at 95 %: a KL is significant when KL - (KL noise) > 1.96 SE, the ACF error when it exceeds\n' +
+    'the 95 % bootstrap quantile of max over lags of |Delta* - Delta| (Delta = ACF data - ACF sim).',
   async run(args, io) {
     const [dataPath, simPath] = args.positionals;
     const dtData = numberOption(args, 'dt', 1, { positive: true });
@@ -98,6 +157,9 @@ export const compareCommand: CommandSpec = {
     const bins = numberOption(args, 'bins', 64, { integer: true, min: 2 });
     const pdf = choiceOption(args, 'pdf', ['histogram', 'kde'] as const, 'histogram');
     const maxLagTime = numberOption(args, 'max-lag', undefined, { positive: true });
+    const replicates = numberOption(args, 'bootstrap', DEFAULT_REPLICATES, { integer: true, min: 20 });
+    const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
+    const runColumn = stringOption(args, 'run-column');
     const outDir = stringOption(args, 'out');
     const timeUnit = args.values.dt === undefined ? 'samples' : 'time';
     // The report folder is checked before any work: never an input, never a non-empty folder without --force.
@@ -112,12 +174,21 @@ export const compareCommand: CommandSpec = {
             force: forceFlag(args),
           });
 
-    const table = await readColumns(io, dataPath, 'DATA', stringOption(args, 'columns'));
+    // DATA as the fitting commands read it (runs of a [R, N, D] .npy), runs of a CSV by --run-column.
+    const raw = await readTable(io, dataPath, 'DATA');
+    const table = selectColumns(
+      runColumn === undefined ? raw : splitRunColumn(raw, runColumn, dataPath),
+      stringOption(args, 'columns'),
+      dataPath,
+    );
     const D = table.cols;
     const sim = await readSimulation(io, simPath, D);
-    if (table.rows < MIN_SAMPLES || sim.length < MIN_SAMPLES) {
+    const dataRuns = tableRuns(table);
+    const simRuns = runBounds(new Array<number>(sim.paths).fill(sim.length));
+    const dataLongest = longestRun(dataRuns);
+    if (dataLongest < MIN_SAMPLES || sim.length < MIN_SAMPLES) {
       throw new UsageError(
-        `compare needs at least ${MIN_SAMPLES} samples per series; DATA has ${table.rows}, SIM has ${sim.length} per path`,
+        `compare needs at least ${MIN_SAMPLES} samples per run; DATA's longest run has ${dataLongest}, SIM has ${sim.length} per path`,
       );
     }
 
@@ -143,26 +214,26 @@ export const compareCommand: CommandSpec = {
         `--dt ${num(dtData)} and --sim-dt ${num(dtSim)}: one must be a whole multiple of the other`,
       );
     }
-    const limit = Math.max(1, Math.floor(Math.min((table.rows - 1) / rData, (sim.length - 1) / rSim) / 4));
+    // Lags within a run only: a quarter of the longest run of either side.
+    const limit = Math.max(1, Math.floor(Math.min((dataLongest - 1) / rData, (sim.length - 1) / rSim) / 4));
     let lags: number;
     if (maxLagTime !== undefined) {
       lags = Math.round(maxLagTime / coarse);
       if (lags < 1 || lags > limit) {
         throw new UsageError(
-          `--max-lag ${num(maxLagTime)}: must lie between one lag (${num(coarse)}) and a quarter of the shorter series (${num(limit * coarse)})`,
+          `--max-lag ${num(maxLagTime)}: must lie between one lag (${num(coarse)}) and a quarter of the longest run (${num(limit * coarse)})`,
         );
       }
     } else {
-      // 3 e-folding times of the slowest coordinate of the data. The ACF is computed on a lag window
-      // that doubles until every coordinate has decayed below 1/e (or the window is the limit): the
-      // cost and memory then follow the data's correlation time, not its length (an FFT over all N/4
-      // lags of a 1e8-sample series would need tens of GB).
+      // 3 e-folding times of the slowest coordinate of the data (pooled ACF, as compared below). The
+      // ACF is computed on a lag window that doubles until every coordinate has decayed below 1/e (or
+      // the window is the limit): the cost then follows the data's correlation time, not its length.
       let window = Math.min(limit, 256);
       let fold = -1;
       for (;;) {
         fold = 0;
-        for (const rho of acfCoordinates(table.data, D, window * rData)) {
-          const k = strided(rho, rData, window + 1).findIndex((v) => v < Math.exp(-1));
+        for (const rho of acfPooledCoordinates(table.data, D, dataRuns, window, rData)) {
+          const k = rho.findIndex((v) => v < Math.exp(-1));
           if (k < 0) {
             fold = -1;
             break;
@@ -174,70 +245,68 @@ export const compareCommand: CommandSpec = {
       }
       lags = Math.min(limit, Math.max(10, 3 * (fold < 0 ? limit : fold)));
     }
-    const dataAcf = acfCoordinates(table.data, D, lags * rData);
     const count = lags + 1;
-
-    // ACFs per coordinate on the common grid; the simulation's averaged over its paths.
-    const simAcf = Array.from({ length: D }, () => new Float64Array(count));
-    for (let p = 0; p < sim.paths; p++) {
-      const one = sim.data.subarray(p * sim.length * D, (p + 1) * sim.length * D);
-      acfCoordinates(Float64Array.from(one), D, lags * rSim).forEach((rho, j) => {
-        const s = strided(rho, rSim, count);
-        for (let k = 0; k < count; k++) simAcf[j][k] += s[k] / sim.paths;
-      });
-    }
-    const dataAcfGrid = dataAcf.map((rho) => strided(rho, rData, count));
+    const dataSide: RunSamples = { data: table.data, runs: dataRuns, stride: rData };
+    const simSide: RunSamples = { data: sim.data, runs: simRuns, stride: rSim };
+    const c = compareSamples(dataSide, simSide, D, { maxLag: lags, bins, method: pdf, replicates, seed });
     const lagTimes = Float64Array.from({ length: count }, (_, k) => k * coarse);
 
-    const kl = marginalKL(table.data, sim.data, D, { bins, method: pdf });
-    const mData = mean(table.data, D);
-    const mSim = mean(sim.data, D);
-    const vData = variance(table.data, D);
-    const vSim = variance(sim.data, D);
-    const acfErr = dataAcfGrid.map((a, j) =>
-      a.reduce((e, v, k) => Math.max(e, Math.abs(v - simAcf[j][k])), 0),
-    );
-
-    const stats = formatTable(
-      [
-        'coordinate',
-        'mean data',
-        'mean sim',
-        'std data',
-        'std sim',
-        'KL(data||sim)',
-        'Hellinger',
-        'ACF error',
-      ],
+    const moments = formatTable(
+      ['coordinate', 'mean data', 'mean sim', 'std data', 'std sim', 'N_eff data', 'N_eff sim'],
       table.names.map((name, j) => [
         name,
-        num(mData[j], 4),
-        num(mSim[j], 4),
-        num(Math.sqrt(vData[j]), 4),
-        num(Math.sqrt(vSim[j]), 4),
-        num(kl.kl[j], 3),
-        num(kl.hellinger[j], 3),
-        num(acfErr[j], 3),
+        withSe(c.a.mean[j], c.a.meanSe[j], 4),
+        withSe(c.b.mean[j], c.b.meanSe[j], 4),
+        withSe(c.a.std[j], c.a.stdSe[j], 4),
+        withSe(c.b.std[j], c.b.stdSe[j], 4),
+        num(Math.round(c.a.effectiveSamples[j])),
+        num(Math.round(c.b.effectiveSamples[j])),
+      ]),
+    );
+    const stats = formatTable(
+      ['coordinate', 'KL(data||sim)', 'KL noise', 'Hellinger', 'ACF error', 'ACF noise', 'verdict'],
+      table.names.map((name, j) => [
+        name,
+        withSe(c.pdf.kl[j], c.pdf.klSe[j], 3),
+        num(c.pdf.klNoise[j], 2),
+        withSe(c.pdf.hellinger[j], c.pdf.hellingerSe[j], 3),
+        num(c.acf.error[j], 3),
+        num(c.acf.errorNoise[j], 2),
+        verdict(c, j),
       ]),
     );
     const shown = Array.from(new Set([0, 1, 2, 3, 4, 5].map((i) => Math.round((i * lags) / 5))));
     const acfTable = formatTable(
-      [`lag (${timeUnit})`, ...table.names.flatMap((n) => [`${n} data`, `${n} sim`])],
+      [`lag (${timeUnit})`, ...table.names.flatMap((n) => [`${n} data`, `${n} sim`, `${n} band`])],
       shown.map((k) => [
         num(lagTimes[k], 4),
-        ...dataAcfGrid.flatMap((a, j) => [num(a[k], 3), num(simAcf[j][k], 3)]),
+        ...table.names.flatMap((_, j) => [
+          num(c.a.acf[j][k], 3),
+          num(c.b.acf[j][k], 3),
+          `+-${num(c.acf.band[j][k], 2)}`,
+        ]),
       ]),
     );
+    const layoutText = (l: SampleComparison['a']['layout']) =>
+      l.runsAsBlocks
+        ? `${l.units} units of whole ${l.units === l.blocks ? 'runs' : 'run groups'}`
+        : `${l.blocks} blocks of ${l.blockLength} samples${l.units < l.blocks ? ` in ${l.units} groups` : ''}`;
     io.stdout(
       [
-        `data ${dataPath}: ${table.rows} samples x ${D}; sim ${simPath}: ${sim.paths} path${sim.paths > 1 ? 's' : ''} x ${sim.length} samples`,
-        `marginal PDFs: ${pdf}, ${bins} bins on the common range of data and sim; ACF error = max over lags 0..${num(lags * coarse)} of |ACF data - ACF sim|`,
+        `data ${dataPath}: ${c.a.runs > 1 ? `${c.a.runs} runs, ` : ''}${table.rows} samples x ${D}`,
+        `sim  ${simPath}: ${sim.paths} path${sim.paths > 1 ? 's' : ''} x ${sim.length} samples`,
+        `marginal PDFs: ${pdf}, ${bins} bins on the common range of data and sim; ACF: pooled over runs and paths, lag products within a run, lags 0..${num(lags * coarse)}`,
+        `noise: block bootstrap, ${replicates} replicates per side (data ${layoutText(c.a.layout)}; sim ${layoutText(c.b.layout)}), seed ${seed}; levels at 95 %`,
+        '',
+        moments,
         '',
         stats,
         '',
-        'autocorrelation functions:',
+        'autocorrelation functions (band: 95 % pointwise noise of the difference):',
         acfTable,
         '',
+        ...c.warnings.map((w) => `warning: ${w.replace(/^set A/, 'DATA').replace(/^set B/, 'SIM')}`),
+        ...(c.warnings.length > 0 ? [''] : []),
       ].join('\n'),
     );
 
@@ -247,11 +316,11 @@ export const compareCommand: CommandSpec = {
     await writeFolderAtomically(dir, async (tmp) => {
       for (let j = 0; j < D; j++) {
         const name = table.names[j];
-        const grid = kl.grids[j];
+        const grid = c.pdf.grids[j];
         const density = (v: Float64Array) =>
           pdf === 'histogram' ? histogram(v, grid).density : kde1d(v, grid.centers);
         const pdfSvg = renderLineChart({
-          title: `Marginal PDF of ${name}: KL = ${num(kl.kl[j], 3)}, Hellinger = ${num(kl.hellinger[j], 3)}`,
+          title: `Marginal PDF of ${name}: KL = ${num(c.pdf.kl[j], 3)} +- ${num(c.pdf.klSe[j], 2)}, Hellinger = ${num(c.pdf.hellinger[j], 3)}`,
           xLabel: name,
           yLabel: 'density',
           series: [
@@ -265,13 +334,24 @@ export const compareCommand: CommandSpec = {
             },
           ],
         });
+        // The band around the data ACF: where the simulation's ACF may lie by noise alone.
+        const dataAcf = c.a.acf[j];
         const acfSvg = renderLineChart({
-          title: `ACF of ${name}: max difference ${num(acfErr[j], 3)}`,
+          title: `ACF of ${name}: max difference ${num(c.acf.error[j], 3)} (noise ${num(c.acf.errorNoise[j], 2)})`,
           xLabel: `lag (${timeUnit})`,
           yLabel: 'autocorrelation',
           series: [
-            { name: 'data', x: lagTimes, y: dataAcfGrid[j], color: '#1f77b4' },
-            { name: 'simulation', x: lagTimes, y: simAcf[j], color: '#d62728', dash: '6 3' },
+            {
+              name: 'data, 95 % band',
+              x: lagTimes,
+              y: dataAcf,
+              color: '#1f77b4',
+              band: {
+                lo: dataAcf.map((v, k) => v - c.acf.band[j][k]),
+                hi: dataAcf.map((v, k) => v + c.acf.band[j][k]),
+              },
+            },
+            { name: 'simulation', x: lagTimes, y: c.b.acf[j], color: '#d62728', dash: '6 3' },
           ],
         });
         const pdfFile = `pdf-${fileSafe(name)}.svg`;
@@ -280,37 +360,61 @@ export const compareCommand: CommandSpec = {
         await atomicWrite(join(tmp, acfFile), acfSvg);
         files.push(pdfFile, acfFile);
       }
+      const arr = (a: Float64Array) => Array.from(a);
       const metrics = {
         data: dataPath,
         sim: simPath,
         columns: table.names,
         samples: { data: table.rows, simPaths: sim.paths, simLength: sim.length },
+        runs: { data: c.a.runs, sim: c.b.runs },
+        effectiveSamples: { data: arr(c.a.effectiveSamples), sim: arr(c.b.effectiveSamples) },
+        bootstrap: {
+          replicates,
+          seed,
+          level: c.level,
+          data: c.a.layout,
+          sim: c.b.layout,
+        },
         pdf: {
           method: pdf,
           bins,
-          kl: Array.from(kl.kl),
-          klMean: kl.mean,
-          hellinger: Array.from(kl.hellinger),
+          kl: arr(c.pdf.kl),
+          klSe: arr(c.pdf.klSe),
+          klNoise: arr(c.pdf.klNoise),
+          klMean: c.pdf.kl.reduce((a, b) => a + b, 0) / D,
+          hellinger: arr(c.pdf.hellinger),
+          hellingerSe: arr(c.pdf.hellingerSe),
+          significant: c.pdf.significant,
         },
         moments: {
-          meanData: Array.from(mData),
-          meanSim: Array.from(mSim),
-          stdData: Array.from(vData, Math.sqrt),
-          stdSim: Array.from(vSim, Math.sqrt),
+          meanData: arr(c.a.mean),
+          meanSim: arr(c.b.mean),
+          meanSeData: arr(c.a.meanSe),
+          meanSeSim: arr(c.b.meanSe),
+          stdData: arr(c.a.std),
+          stdSim: arr(c.b.std),
+          stdSeData: arr(c.a.stdSe),
+          stdSeSim: arr(c.b.stdSe),
         },
         acf: {
           lagTimes: Array.from(lagTimes),
-          data: dataAcfGrid.map((a) => Array.from(a)),
-          sim: simAcf.map((a) => Array.from(a)),
-          error: acfErr,
+          data: c.a.acf.map(arr),
+          sim: c.b.acf.map(arr),
+          dataSe: c.a.acfSe.map(arr),
+          simSe: c.b.acfSe.map(arr),
+          band: c.acf.band.map(arr),
+          error: arr(c.acf.error),
+          errorNoise: arr(c.acf.errorNoise),
+          significant: c.acf.significant,
         },
+        warnings: c.warnings,
       };
       await atomicWrite(join(tmp, 'compare.json'), `${JSON.stringify(metrics, null, 2)}\n`);
       const html = [
         '<!doctype html>',
         '<html><head><meta charset="utf-8"><title>sdekit compare</title></head><body style="font-family:sans-serif">',
         `<h1>sdekit compare</h1><p>data <code>${escapeHtml(dataPath)}</code> against simulation <code>${escapeHtml(simPath)}</code></p>`,
-        `<pre>${escapeHtml(stats)}</pre>`,
+        `<pre>${escapeHtml(moments)}\n\n${escapeHtml(stats)}</pre>`,
         ...files.map((f) => `<img src="${f}" alt="${f}">`),
         '</body></html>',
       ].join('\n');

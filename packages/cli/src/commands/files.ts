@@ -344,6 +344,39 @@ export function selectColumns(table: Table, spec: string | undefined, source: st
   return { data, rows: table.rows, cols, names: idx.map((i) => table.names[i]), runStarts: table.runStarts };
 }
 
+/**
+ * Splits a table into independent runs by a column of run labels (`--run-column`: a header name or a
+ * 0-based index, as `--columns`): consecutive rows with one label are one run, and the label column
+ * is dropped. Runs already in the table (a [R, N, D] .npy) stay split. The rows of a run must be
+ * contiguous: a label seen again after another run is an error naming its row.
+ */
+export function splitRunColumn(table: Table, spec: string, source: string): Table {
+  const label = selectColumns(table, spec, source);
+  if (label.cols !== 1) throw new UsageError(`--run-column: name one column, got '${spec}'`);
+  if (table.cols < 2)
+    throw new UsageError(
+      `--run-column ${spec}: ${source} has no column left for the data; name another column`,
+    );
+  const index = table.names.indexOf(label.names[0]);
+  const rest = Array.from({ length: table.cols }, (_, j) => j).filter((j) => j !== index);
+  const data = selectColumns(table, rest.join(','), source);
+  const starts = new Set(table.runStarts ?? []);
+  const seen = new Set<number>([label.data[0]]);
+  for (let r = 1; r < table.rows; r++) {
+    const v = label.data[r];
+    if (v === label.data[r - 1]) continue;
+    if (seen.has(v)) {
+      throw new FileError(
+        `${source}: run ${v} of --run-column ${label.names[0]} starts again at row ${r + 1} after other runs; sort the rows by run (each run's rows together, in time order)`,
+      );
+    }
+    seen.add(v);
+    starts.add(r);
+  }
+  const runStarts = Int32Array.from([...starts].sort((a, b) => a - b));
+  return { ...data, runStarts: runStarts.length > 0 ? runStarts : undefined };
+}
+
 /** A simulation read back: `paths` paths of `length` samples of `dim` coordinates, path-major like a PathBundle. */
 export interface SimulationData {
   readonly data: Float64Array;

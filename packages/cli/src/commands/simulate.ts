@@ -5,7 +5,7 @@
 import { dirname, extname, resolve } from 'node:path';
 import { AVERAGED_MODEL_FORMAT, type AveragedModelJSON } from '@sdekit/averaging';
 import type { LangevinModelJSON } from '@sdekit/score';
-import { type Excursion, simulate, simulateParallel } from '@sdekit/sde';
+import { type Excursion, Rng, simulate, simulateParallel } from '@sdekit/sde';
 import { backendPreference, selectCommandBackend } from '../backend.js';
 import { writeCsv, writeNpy } from '../io.js';
 import {
@@ -15,7 +15,15 @@ import {
   type SavedModelSystemOptions,
   savedModelSystemSpec,
 } from '../model-system.js';
-import { checkOutputFile, defaultNames, FileError, readJson, resolvePath } from './files.js';
+import {
+  checkOutputFile,
+  defaultNames,
+  FileError,
+  readJson,
+  readTable,
+  resolvePath,
+  selectColumns,
+} from './files.js';
 import { cliMetadata } from './model-file.js';
 import { commandProgress, num } from './report.js';
 import {
@@ -47,6 +55,45 @@ function watchLines(excursions: readonly Excursion[] | undefined, paths: number,
       `(first: path ${first.path} at t = ${num(first.time, 5)}, ${names[first.coordinate]} = ${num(first.value, 5)}; ` +
       `farthest: ${num(worst.factor, 3)} half-widths); check the fit's warnings before trusting these paths`,
   ];
+}
+
+/** Prefix of `--x0 data:FILE`. */
+const DATA_START = 'data:';
+/** RNG stream of the seed for the rows drawn as starts: far from the noise streams (one per block of paths). */
+const START_STREAM = 2 ** 52;
+/** Default burn-in of a comparison run, as a fraction of T (module comment of `simulateCommand`). */
+const COMPARISON_BURN_IN = 0.1;
+
+/**
+ * Starts drawn from a data file (`--x0 data:FILE`): for every path a row drawn uniformly, with
+ * replacement, from all rows of all runs of FILE (stream 2^52 of the seed), so the starts follow the
+ * data's empirical stationary law instead of sitting at one point. FILE's columns are the model's by
+ * name when its header has them, otherwise all of them when there are exactly D.
+ */
+async function dataStarts(
+  io: CliIo,
+  file: string,
+  names: string[],
+  dim: number,
+  paths: number,
+  seed: number,
+  quiet: boolean,
+): Promise<Float64Array> {
+  const raw = await readTable(io, file, 'X0 data', quiet);
+  let table = raw;
+  if (names.every((n) => raw.names.includes(n))) table = selectColumns(raw, names.join(','), file);
+  else if (raw.cols !== dim) {
+    throw new UsageError(
+      `--x0 ${DATA_START}${file}: has ${raw.cols} columns (${raw.names.join(', ')}) and not the model's ${dim} (${names.join(', ')}); pass a file with the fitted columns (the DATA of the fit)`,
+    );
+  }
+  const rng = Rng.fromSeed(seed, START_STREAM);
+  const x0 = new Float64Array(paths * dim);
+  for (let p = 0; p < paths; p++) {
+    const row = rng.integer(table.rows);
+    x0.set(table.data.subarray(row * dim, (row + 1) * dim), p * dim);
+  }
+  return x0;
 }
 
 /** Largest relative mismatch accepted when a time is a whole number of steps (T = k h). */
@@ -140,8 +187,8 @@ export const simulateCommand: CommandSpec = {
   brief: 'paths of a saved model (Langevin or averaged) to .npy or CSV',
   summary:
     'Simulates a saved model (fit-langevin or fit-averaged) with Euler-Maruyama and writes the paths.\n' +
-    'Output layout (rows = time, first row = the start x0): one path: .npy [N, D] or CSV with D columns;\n' +
-    'P paths: .npy [P, N, D] or CSV with P*D columns (path 0 coordinates, then path 1, ...).',
+    'Output layout (rows = time; without burn-in the first row is the start x0): one path: .npy [N, D] or CSV\n' +
+    'with D columns; P paths: .npy [P, N, D] or CSV with P*D columns (path 0 coordinates, then path 1, ...).',
   positionals: [{ name: 'MODEL', help: 'model JSON written by sdekit fit-langevin or fit-averaged' }],
   options: {
     T: { type: 'string', value: 'T', help: 'simulated time after burn-in', required: true },
@@ -156,8 +203,8 @@ export const simulateCommand: CommandSpec = {
     paths: { type: 'string', value: 'P', help: 'number of independent paths', defaultText: '1' },
     x0: {
       type: 'string',
-      value: 'LIST',
-      help: "start, D comma-separated values (write --x0=-1,2 when it starts with '-')",
+      value: 'LIST|data:FILE',
+      help: "start: D comma-separated values (write --x0=-1,2 when it starts with '-'); data:FILE starts every path at a random row of a data file (stationary starts, for comparisons)",
       defaultText: 'data mean (Langevin) or last observed point (averaged)',
     },
     h: {
@@ -170,7 +217,8 @@ export const simulateCommand: CommandSpec = {
       type: 'string',
       value: 'TIME',
       help: 'time integrated and discarded before the first saved row',
-      defaultText: '0',
+      defaultText:
+        "T/10 for starts from the data (data:FILE, a Langevin model's data mean); 0 for --x0 values and an averaged model's last point (a forecast)",
     },
     samples: {
       type: 'string',
@@ -212,7 +260,7 @@ export const simulateCommand: CommandSpec = {
     const outPath = requiredString(args, 'out');
     const paths = numberOption(args, 'paths', 1, { integer: true, min: 1 });
     const h = numberOption(args, 'h', dt, { positive: true });
-    const burnInTime = numberOption(args, 'burn-in', 0, { min: 0 });
+    const burnInGiven = numberOption(args, 'burn-in', undefined, { min: 0 });
     const samples = numberOption(args, 'samples', 512, { integer: true, min: 1 });
     const threads = numberOption(args, 'threads', 1, { integer: true, min: 1 });
     const stopText = stringOption(args, 'stop-factor');
@@ -226,11 +274,16 @@ export const simulateCommand: CommandSpec = {
     const quiet = quietFlag(args);
     const saveEvery = stepsOf('dt', dt, h, 'integration steps --h');
     const steps = stepsOf('T', T, dt, 'output intervals --dt') * saveEvery;
-    const burnIn = stepsOf('burn-in', burnInTime, h, 'integration steps --h');
+    if (burnInGiven !== undefined) stepsOf('burn-in', burnInGiven, h, 'integration steps --h');
     const coefficientsPath = stringOption(args, 'coefficients');
+    const x0Text = stringOption(args, 'x0');
+    const startFile = x0Text?.startsWith(DATA_START) ? x0Text.slice(DATA_START.length) : undefined;
+    if (startFile === '')
+      throw new UsageError(`--x0 ${DATA_START}: name the data file, e.g. --x0 data:series.csv`);
     const out = await checkOutputFile(io, outPath, 'out', ['.npy', '.csv'], {
       inputs: [
         { path: modelPath, role: 'MODEL' },
+        ...(startFile !== undefined ? [{ path: startFile, role: 'X0 data' }] : []),
         ...(coefficientsPath !== undefined ? [{ path: coefficientsPath, role: 'coefficients module' }] : []),
       ],
       force: forceFlag(args),
@@ -244,9 +297,10 @@ export const simulateCommand: CommandSpec = {
       seed,
     });
     try {
-      const x0Text = stringOption(args, 'x0');
       let x0: Float64Array;
-      if (x0Text !== undefined) {
+      if (startFile !== undefined) {
+        x0 = await dataStarts(io, startFile, model.names, model.dim, paths, seed, quiet);
+      } else if (x0Text !== undefined) {
         x0 = Float64Array.from(numberList('x0', x0Text));
         if (x0.length !== model.dim && x0.length !== model.dim * paths) {
           throw new UsageError(
@@ -258,6 +312,13 @@ export const simulateCommand: CommandSpec = {
       } else {
         throw new UsageError(`${modelPath} stores no default start; pass --x0 with ${model.dim} values`);
       }
+      // Starts from the data (rows drawn from it, or the mean of a Langevin model's data) are for
+      // comparisons with the data: a burn-in of T/10 by default lets the model forget the start's
+      // law before the saved window. An explicit start, or an averaged model's last observed point
+      // (a forecast), keeps its start as the first row.
+      const comparison = startFile !== undefined || (x0Text === undefined && model.kind === 'langevin');
+      const burnInTime = burnInGiven ?? (comparison ? COMPARISON_BURN_IN * T : 0);
+      const burnIn = Math.round(burnInTime / h);
       const bar = commandProgress(io, quiet, 'simulating');
       const started = Date.now();
       const options = {
@@ -306,8 +367,10 @@ export const simulateCommand: CommandSpec = {
         io.stdout(
           `${[
             `model     ${modelPath} (${model.kind === 'langevin' ? 'score-based Langevin' : 'averaged'}, D = ${dim})`,
-            `simulated ${paths} path${paths > 1 ? 's' : ''}, T = ${num(T)}, h = ${num(h)}, saved every ${num(dt)}${burnIn > 0 ? `, burn-in ${num(burnInTime)}` : ''}, seed ${seed}, Euler-Maruyama${threads > 1 ? `, ${Math.min(threads, paths)} threads` : ''}`,
-            `start     ${x0Text !== undefined ? 'from --x0' : model.x0Source}: ${Array.from(x0.subarray(0, dim), (v) => num(v, 5)).join(', ')}`,
+            `simulated ${paths} path${paths > 1 ? 's' : ''}, T = ${num(T)}, h = ${num(h)}, saved every ${num(dt)}${burnIn > 0 ? `, burn-in ${num(burnIn * h)}${burnInGiven === undefined ? ' (default T/10 for a start from the data)' : ''}` : ''}, seed ${seed}, Euler-Maruyama${threads > 1 ? `, ${Math.min(threads, paths)} threads` : ''}`,
+            startFile !== undefined
+              ? `start     ${paths} row${paths > 1 ? 's' : ''} drawn from ${startFile} (one per path); path 0 at ${Array.from(x0.subarray(0, dim), (v) => num(v, 5)).join(', ')}`
+              : `start     ${x0Text !== undefined ? 'from --x0' : model.x0Source}: ${Array.from(x0.subarray(0, dim), (v) => num(v, 5)).join(', ')}`,
             `saved     ${outPath}: shape [${shape.join(', ')}] (${((Date.now() - started) / 1000).toFixed(1)} s)`,
             ...watchLines(bundle.excursions, paths, model.names),
           ].join('\n')}\n`,

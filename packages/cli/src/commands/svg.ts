@@ -3,7 +3,7 @@
  * Scales and paths come from d3-scale and d3-shape; the markup is plain text, so no DOM is needed.
  */
 import { scaleLinear } from 'd3-scale';
-import { line } from 'd3-shape';
+import { area, line } from 'd3-shape';
 
 /** One line of a chart. */
 export interface ChartSeries {
@@ -13,6 +13,8 @@ export interface ChartSeries {
   readonly color: string;
   /** SVG stroke-dasharray, e.g. '6 3' for a dashed line. */
   readonly dash?: string;
+  /** A shaded band from lo to hi at every x (a noise band around the line). */
+  readonly band?: { readonly lo: ArrayLike<number>; readonly hi: ArrayLike<number> };
 }
 
 /** A line chart. */
@@ -35,12 +37,15 @@ function escapeXml(text: string): string {
 function extent(series: readonly ChartSeries[], key: 'x' | 'y'): [number, number] {
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
-  for (const s of series)
-    for (let i = 0; i < s[key].length; i++) {
-      const v = s[key][i];
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
+  for (const s of series) {
+    const values = key === 'y' && s.band ? [s.y, s.band.lo, s.band.hi] : [s[key]];
+    for (const a of values)
+      for (let i = 0; i < a.length; i++) {
+        const v = a[i];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+  }
   if (!(hi > lo)) return [lo - 1, hi + 1];
   return [lo, hi];
 }
@@ -85,6 +90,19 @@ export function renderLineChart(chart: LineChart): string {
     `<text transform="translate(14 ${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(chart.yLabel)}</text>`,
   );
   const dashAttr = (s: ChartSeries) => (s.dash ? ` stroke-dasharray="${s.dash}"` : '');
+  // Bands first, under every line.
+  for (const s of chart.series) {
+    const band = s.band;
+    if (!band) continue;
+    const indices = Array.from({ length: s.x.length }, (_, i) => i);
+    const d =
+      area<number>()
+        .digits(2)
+        .x((i) => x(s.x[i]))
+        .y0((i) => y(band.lo[i]))
+        .y1((i) => y(band.hi[i]))(indices) ?? '';
+    parts.push(`<path d="${d}" fill="${s.color}" fill-opacity="0.15" stroke="none"/>`);
+  }
   for (const s of chart.series) {
     const indices = Array.from({ length: s.x.length }, (_, i) => i);
     const d =
