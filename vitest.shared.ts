@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
-const pkgs = ['sde', 'ks-solver', 'partition', 'flows', 'score', 'averaging', 'vi', 'nn', 'cli'];
+const pkgs = ['sde', 'ks-solver', 'partition', 'io', 'flows', 'score', 'averaging', 'vi', 'nn', 'cli'];
 
 export const sdekitAlias: Record<string, string> = Object.fromEntries(
   pkgs.map((p) => [`@sdekit/${p}`, `${root}packages/${p}/src/index.ts`]),
