@@ -82,7 +82,7 @@ describe('command-line errors (exit code 2)', () => {
     expectFailure(
       await sdekit(['fit-langevin', 'good.csv', '--out', 'm.json'], dir),
       2,
-      /missing required option --dt/,
+      /missing --dt: good\.csv does not state its sampling interval; pass --dt DT/,
     );
     expectFailure(
       await sdekit(['simulate', 'm.json', '--dt', '0.1'], dir),

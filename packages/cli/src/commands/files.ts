@@ -5,6 +5,7 @@
  */
 import { mkdir, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import type { FileTimeStep } from '@sdekit/io';
 import { SdekitError } from '@sdekit/sde';
 import {
   DataFormatError,
@@ -15,6 +16,7 @@ import {
   temporaryPath,
 } from '../io.js';
 import { commandProgress } from './report.js';
+import { type DataSelection, isSeriesFile, readSeriesTable, refuseSelection } from './series-files.js';
 import type { CliIo } from './spec.js';
 import { UsageError } from './spec.js';
 
@@ -212,6 +214,8 @@ export interface Table {
    * (a [R, N, D] .npy: rows = R N, runs of N rows each); absent for one run.
    */
   readonly runStarts?: Int32Array;
+  /** The sampling interval the file states (HDF5, NetCDF, Parquet: @sdekit/io), null when it states none. */
+  readonly dt?: FileTimeStep | null;
 }
 
 /** Column names x1..xD, used when a file or model names none. */
@@ -275,7 +279,19 @@ function asFloat64(data: Float32Array | Float64Array): Float64Array {
  * ragged rows and non-numeric cells are reported with line and column. Both formats are read by
  * streaming, with a progress bar on a terminal unless `quiet`.
  */
-export async function readTable(io: CliIo, path: string, role: string, quiet = false): Promise<Table> {
+export async function readTable(
+  io: CliIo,
+  path: string,
+  role: string,
+  quiet = false,
+  selection: DataSelection = {},
+): Promise<Table> {
+  // HDF5, NetCDF-4 and Parquet: @sdekit/io, the window of rows read by slices (series-files.ts).
+  if (isSeriesFile(path))
+    return readDataFile(io, path, role, quiet, (abs, onProgress) =>
+      readSeriesTable(abs, path, selection, onProgress),
+    );
+  refuseSelection(selection, path);
   if (extname(path).toLowerCase() === '.npy') {
     const arr = await readDataFile(io, path, role, quiet, (abs, onProgress) =>
       readNpy(abs, { onProgress, source: path }),
@@ -396,6 +412,21 @@ export async function readSimulation(
   dim: number,
   quiet = false,
 ): Promise<SimulationData> {
+  if (isSeriesFile(path)) {
+    // An HDF5 / NetCDF output of `sdekit simulate`: [N, D] or [P, N, D] runs, path-major already.
+    const t = await readTable(io, path, 'SIM', quiet);
+    const paths = (t.runStarts?.length ?? 0) + 1;
+    if (t.cols !== dim) {
+      throw new DataFormatError(
+        path,
+        0,
+        0,
+        `holds ${t.cols}-dimensional paths (${t.names.join(', ')})`,
+        `pass a simulation of a ${dim}-dimensional model (the layout sdekit simulate writes)`,
+      );
+    }
+    return { data: t.data, paths, length: t.rows / paths, dim };
+  }
   if (extname(path).toLowerCase() === '.npy') {
     const arr = await readDataFile(io, path, 'SIM', quiet, (abs, onProgress) =>
       readNpy(abs, { onProgress, source: path }),
@@ -448,13 +479,23 @@ export async function readJson(io: CliIo, path: string, role: string): Promise<R
   return json as Record<string, unknown>;
 }
 
-/** Reads a data file (`readTable`) and keeps the columns named by `columns` (`selectColumns`; all when undefined). */
+/**
+ * Reads a data file (`readTable`) and keeps the columns named by `columns` (`selectColumns`; all when
+ * undefined). A Parquet file reads only those columns (by name); `selection` picks what an HDF5,
+ * NetCDF or Parquet file gives (--dataset, --variable, --time-dim, --rows).
+ */
 export async function readColumns(
   io: CliIo,
   path: string,
   role: string,
   columns: string | undefined,
   quiet = false,
+  selection: DataSelection = {},
 ): Promise<Table> {
-  return selectColumns(await readTable(io, path, role, quiet), columns, path);
+  const parquetColumns =
+    columns !== undefined && /\.(parquet|pq)$/i.test(path)
+      ? { columns: columns.split(',').map((c) => c.trim()) }
+      : {};
+  const table = await readTable(io, path, role, quiet, { ...selection, ...parquetColumns });
+  return { ...selectColumns(table, columns, path), dt: table.dt };
 }

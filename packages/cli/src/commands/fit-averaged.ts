@@ -9,6 +9,7 @@ import { mean, quantiles } from '@sdekit/sde';
 import { resolvePath } from './files.js';
 import { loadCoefficientsModule, MODEL_OUT_OPTION, readFitInput, saveFittedModel } from './model-file.js';
 import { commandProgress, formatTable, formatWarnings, num } from './report.js';
+import { DATA_SELECTION_OPTIONS } from './series-files.js';
 import {
   BACKEND_OPTION,
   type CommandSpec,
@@ -29,11 +30,16 @@ export const fitAveragedCommand: CommandSpec = {
   positionals: [
     {
       name: 'DATA',
-      help: 'the slow path: CSV or .npy, rows = time, one column per slow coordinate ([R, N, D] .npy: R independent paths)',
+      help: 'the slow path: CSV, .npy, HDF5 (.h5), NetCDF-4 (.nc) or Parquet; rows = time, one column per slow coordinate ([R, N, D]: R independent paths)',
     },
   ],
   options: {
-    dt: { type: 'string', value: 'DT', help: 'sampling interval Delta of DATA', required: true },
+    dt: {
+      type: 'string',
+      value: 'DT',
+      help: 'sampling interval Delta of DATA; HDF5/NetCDF/Parquet DATA that state it need none, and a contradicting one is an error',
+      defaultText: "the file's (required for CSV and .npy)",
+    },
     coefficients: {
       type: 'string',
       value: 'MODULE.js',
@@ -45,9 +51,10 @@ export const fitAveragedCommand: CommandSpec = {
     columns: {
       type: 'string',
       value: 'LIST',
-      help: 'columns of the slow variable: names or 0-based indices',
+      help: 'columns of the slow variable: names or 0-based indices (Parquet: names)',
       defaultText: 'all',
     },
+    ...DATA_SELECTION_OPTIONS,
     iterations: { type: 'string', value: 'N', help: 'Adam iterations', defaultText: '1000' },
     'fast-samples': {
       type: 'string',
@@ -97,7 +104,7 @@ export const fitAveragedCommand: CommandSpec = {
     '  sdekit fit-averaged slow.csv --dt 0.01 --coefficients ./coef.mjs --fast-dim 2 --out averaged.json',
   async run(args, io) {
     const dataPath = args.positionals[0];
-    const dt = toNumber('dt', requiredString(args, 'dt'), { positive: true });
+    const dtGiven = numberOption(args, 'dt', undefined, { positive: true });
     const modulePath = requiredString(args, 'coefficients');
     const fastDim = toNumber('fast-dim', requiredString(args, 'fast-dim'), { integer: true, min: 1 });
     const outPath = requiredString(args, 'out');
@@ -121,11 +128,11 @@ export const fitAveragedCommand: CommandSpec = {
     const input = {
       dataPath,
       outPath,
-      dt,
+      dt: dtGiven,
       otherInputs: [{ path: modulePath, role: 'coefficients module' }],
       minRows: 50,
     };
-    const { seed, quiet, out, table, series, runs, selection } = await readFitInput(args, io, input);
+    const { seed, quiet, out, table, dt, series, runs, selection } = await readFitInput(args, io, input);
     const moduleAbs = resolvePath(io, modulePath);
     const coefficients = await loadCoefficientsModule(moduleAbs, modulePath, {
       slowDim: table.cols,

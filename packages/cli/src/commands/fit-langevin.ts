@@ -6,6 +6,7 @@ import { fitLangevin, type LangevinOptions, type MatrixUncertainty } from '@sdek
 import { type Matrix, matmul, transpose } from '@sdekit/sde';
 import { MODEL_OUT_OPTION, readFitInput, saveFittedModel } from './model-file.js';
 import { commandProgress, formatMatrix, formatMatrixWithErrors, formatWarnings, num } from './report.js';
+import { DATA_SELECTION_OPTIONS } from './series-files.js';
 import {
   BACKEND_OPTION,
   type CommandSpec,
@@ -36,23 +37,24 @@ export const fitLangevinCommand: CommandSpec = {
   positionals: [
     {
       name: 'DATA',
-      help: 'CSV (header optional) or .npy (float32/float64, [N] or [N, D]; [R, N, D]: R independent runs); rows = time',
+      help: 'CSV (header optional), .npy (float32/float64, [N] or [N, D]; [R, N, D]: R independent runs), HDF5 (.h5), NetCDF-4 (.nc) or Parquet; rows = time',
     },
   ],
   options: {
     dt: {
       type: 'string',
       value: 'DT',
-      help: 'sampling interval of DATA (time between rows)',
-      required: true,
+      help: 'sampling interval of DATA (time between rows); HDF5/NetCDF/Parquet DATA that state it need none, and a contradicting one is an error',
+      defaultText: "the file's (required for CSV and .npy)",
     },
     out: MODEL_OUT_OPTION,
     columns: {
       type: 'string',
       value: 'LIST',
-      help: "columns to fit: header names 'u,v' or 0-based indices '0,2'",
+      help: "columns to fit: header names 'u,v' or 0-based indices '0,2' (Parquet: names)",
       defaultText: 'all',
     },
+    ...DATA_SELECTION_OPTIONS,
     score: {
       type: 'string',
       value: 'dsm|kgmm',
@@ -125,7 +127,7 @@ export const fitLangevinCommand: CommandSpec = {
     'The model is estimated in z-scored coordinates and printed in the units of the data.',
   async run(args, io) {
     const dataPath = args.positionals[0];
-    const dt = toNumber('dt', requiredString(args, 'dt'), { positive: true });
+    const dtGiven = numberOption(args, 'dt', undefined, { positive: true });
     const outPath = requiredString(args, 'out');
     const score = choiceOption(args, 'score', ['dsm', 'kgmm'] as const, 'dsm');
     const sigma = numberOption(args, 'sigma', undefined, { positive: true });
@@ -141,8 +143,8 @@ export const fitLangevinCommand: CommandSpec = {
     const replicates = numberOption(args, 'bootstrap', 200, { integer: true, min: 0 });
     if (replicates > 0 && replicates < 20)
       throw new UsageError('--bootstrap: pass 0 (no error bars) or at least 20 replicates');
-    const input = { dataPath, outPath, dt };
-    const { seed, quiet, out, table, series, runs, selection } = await readFitInput(args, io, input);
+    const input = { dataPath, outPath, dt: dtGiven };
+    const { seed, quiet, out, table, dt, series, runs, selection } = await readFitInput(args, io, input);
 
     const bar = commandProgress(io, quiet, 'training score');
     const stages = commandProgress(io, quiet, 'fitting');

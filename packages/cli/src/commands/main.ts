@@ -10,8 +10,10 @@ import { fitLangevinCommand } from './fit-langevin.js';
 import { simulateCommand } from './simulate.js';
 import { type CliIo, type CommandSpec, EXIT, helpText, parseCommandArgs } from './spec.js';
 
+import { VERSION } from './version.js';
+
 /** Version printed by `sdekit --version` (kept equal to package.json's, tested). */
-export const VERSION = '0.1.0';
+export { VERSION };
 
 const COMMANDS: readonly CommandSpec[] = [
   fitLangevinCommand,

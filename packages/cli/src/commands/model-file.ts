@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type BackendSelection, selectCommandBackend } from '../backend.js';
 import { atomicWrite } from '../io.js';
 import { checkNoConstantColumn, checkOutputFile, FileError, readColumns, type Table } from './files.js';
+import { commandTimeStep, dataSelection } from './series-files.js';
 import {
   backendOption,
   type CliIo,
@@ -61,6 +62,8 @@ export interface FitInput {
   readonly out: string;
   /** The DATA columns chosen by --columns. */
   readonly table: Table;
+  /** The sampling interval: the one DATA states (HDF5, NetCDF, Parquet), else --dt. */
+  readonly dt: number;
   /** The table as a time series with the command's sampling interval. */
   readonly series: TimeSeries;
   /** The independent runs of the table (one series unless DATA is a [R, N, D] .npy). */
@@ -72,8 +75,9 @@ export interface FitInput {
 /**
  * Reads the options and input the fitting commands share, after their own options and in this order
  * (the first bad one is the error reported): --seed, --backend, --quiet, the --out path (checked
- * before any training), DATA with --columns as a series with sampling interval dt; then selects the
- * backend.
+ * before any training), DATA with --columns (and --dataset, --variable, --time-dim, --rows for HDF5,
+ * NetCDF and Parquet) as a series with sampling interval dt (the file's when it states one: a --dt
+ * that contradicts it is an error; otherwise --dt, required); then selects the backend.
  */
 export async function readFitInput(
   args: ParsedArgs,
@@ -81,7 +85,8 @@ export async function readFitInput(
   input: {
     dataPath: string;
     outPath: string;
-    dt: number;
+    /** --dt, when given. */
+    dt: number | undefined;
     otherInputs?: { path: string; role: string }[];
     /** Fewest rows the command accepts (default: the library's own checks). */
     minRows?: number;
@@ -95,23 +100,32 @@ export async function readFitInput(
     force: forceFlag(args),
   });
 
-  const table = await readColumns(io, input.dataPath, 'DATA', stringOption(args, 'columns'), quiet);
+  const selection = dataSelection(args);
+  const table = await readColumns(
+    io,
+    input.dataPath,
+    'DATA',
+    stringOption(args, 'columns'),
+    quiet,
+    selection,
+  );
+  const dt = commandTimeStep(table, input.dt, input.dataPath);
   checkNoConstantColumn(table.data, table.cols, table.names, 'DATA');
   if (input.minRows !== undefined && table.rows < input.minRows) {
     throw new FileError(`DATA: has ${table.rows} samples; this command needs at least ${input.minRows}`);
   }
-  const series = timeSeries(table.data, table.cols, input.dt);
+  const series = timeSeries(table.data, table.cols, dt);
   // Several runs: views of the table, one per run (no copy); one run is the series itself.
   const bounds = [0, ...(table.runStarts ?? []), table.rows];
   const runs = table.runStarts
     ? bounds
         .slice(1)
         .map((end, r) =>
-          timeSeries(table.data.subarray(bounds[r] * table.cols, end * table.cols), table.cols, input.dt),
+          timeSeries(table.data.subarray(bounds[r] * table.cols, end * table.cols), table.cols, dt),
         )
     : [series];
-  const selection = await selectCommandBackend(backend, quiet);
-  return { seed, quiet, out, table, series, runs, selection };
+  const backendSelection = await selectCommandBackend(backend, quiet);
+  return { seed, quiet, out, table, dt, series, runs, selection: backendSelection };
 }
 
 /**

@@ -26,6 +26,7 @@ import {
 } from './files.js';
 import { cliMetadata } from './model-file.js';
 import { commandProgress, num } from './report.js';
+import { isSeriesFile, SERIES_OUTPUT_EXTENSIONS, writeSimulationFile } from './series-files.js';
 import {
   BACKEND_OPTION,
   backendOption,
@@ -196,8 +197,8 @@ export const simulateCommand: CommandSpec = {
     seed: { type: 'string', value: 'S', help: 'seed of the noise (same seed, same paths)', required: true },
     out: {
       type: 'string',
-      value: 'SIM.npy|SIM.csv',
-      help: 'output file (written atomically)',
+      value: 'SIM.npy|SIM.csv|SIM.h5|SIM.nc',
+      help: 'output file (written atomically); .h5 / .nc: HDF5 that is also NetCDF-4, with dt, names, model, seed and version',
       required: true,
     },
     paths: { type: 'string', value: 'P', help: 'number of independent paths', defaultText: '1' },
@@ -280,7 +281,7 @@ export const simulateCommand: CommandSpec = {
     const startFile = x0Text?.startsWith(DATA_START) ? x0Text.slice(DATA_START.length) : undefined;
     if (startFile === '')
       throw new UsageError(`--x0 ${DATA_START}: name the data file, e.g. --x0 data:series.csv`);
-    const out = await checkOutputFile(io, outPath, 'out', ['.npy', '.csv'], {
+    const out = await checkOutputFile(io, outPath, 'out', ['.npy', '.csv', ...SERIES_OUTPUT_EXTENSIONS], {
       inputs: [
         { path: modelPath, role: 'MODEL' },
         ...(startFile !== undefined ? [{ path: startFile, role: 'X0 data' }] : []),
@@ -345,7 +346,12 @@ export const simulateCommand: CommandSpec = {
       bar.finish();
       const { length, dim } = bundle;
       let shape: number[];
-      if (extname(out).toLowerCase() === '.npy') {
+      if (isSeriesFile(out)) {
+        // Variable x on (time, variable) or (path, time, variable), as .npy's [N, D] / [P, N, D].
+        shape = paths === 1 ? [length, dim] : [paths, length, dim];
+        const record = { dt, names: model.names, modelPath, seed, T, h, burnIn: burnIn * h };
+        await writeSimulationFile(out, bundle.data, shape, record);
+      } else if (extname(out).toLowerCase() === '.npy') {
         shape = paths === 1 ? [length, dim] : [paths, length, dim];
         await writeNpy(out, bundle.data, shape);
       } else {
