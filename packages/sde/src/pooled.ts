@@ -325,7 +325,11 @@ export interface CompareSamplesOptions {
   readonly seed?: number;
   /** Most resampled units per set: more blocks are grouped, consecutively, into this many (default 500). */
   readonly maxUnits?: number;
-  /** Level of the noise bands and of the significance flags (default 0.95). */
+  /**
+   * Level of the pointwise ACF band and of the four flags of one coordinate together (default 0.95):
+   * each flag (mean, std, PDF, ACF) is a test at level 1 - (1 - level) / 4 (Bonferroni), so a
+   * comparison of two samples of one law flags nothing with probability >= level.
+   */
   readonly level?: number;
 }
 
@@ -371,15 +375,22 @@ export interface SampleComparison {
   readonly b: SampleSideStats;
   readonly replicates: number;
   readonly level: number;
+  /** Differences of the moments beyond z times their standard error (two-sided z tests, z = 2.50 at level 0.95). */
+  readonly moments: {
+    /** |mean_A - mean_B| > z sqrt(SE_A^2 + SE_B^2). */
+    readonly meanSignificant: boolean[];
+    /** |std_A - std_B| > z sqrt(SE_A^2 + SE_B^2). */
+    readonly stdSignificant: boolean[];
+  };
   readonly acf: {
     /** max over lags of |rho_A - rho_B| per coordinate. */
     readonly error: Float64Array;
     /**
-     * Noise level of `error`: the `level` quantile over replicates of max_k |Delta*(k) - Delta(k)|,
+     * Noise level of `error`: the 1 - (1 - level) / 4 quantile (0.9875) over replicates of max_k |Delta*(k) - Delta(k)|,
      * Delta = rho_A - rho_B (a simultaneous band over all lags). A larger error is significant.
      */
     readonly errorNoise: Float64Array;
-    /** Pointwise half-width of the band of Delta(k): z_level sqrt(SE_A(k)^2 + SE_B(k)^2). */
+    /** Pointwise half-width of the band of Delta(k) at `level`: z sqrt(SE_A(k)^2 + SE_B(k)^2), z = 1.96 at 0.95. */
     readonly band: Float64Array[];
     /** error > errorNoise. */
     readonly significant: boolean[];
@@ -396,7 +407,7 @@ export interface SampleComparison {
     readonly klNoise: Float64Array;
     readonly hellinger: Float64Array;
     readonly hellingerSe: Float64Array;
-    /** kl - klNoise > z_level klSe: more than sampling noise. */
+    /** kl - klNoise > z klSe (z of the moments): more than sampling noise. */
     readonly significant: boolean[];
     readonly grids: HistogramGrid[];
   };
@@ -555,7 +566,7 @@ function weightedMass(
  * against its bootstrap noise level, KL(A || B) and the Hellinger distance of the marginals
  * (`marginalKL`'s values) with standard errors and the KL that sampling noise alone gives, and the
  * effective number of samples of each set. A difference is flagged `significant` when it exceeds
- * its noise at `level`.
+ * its noise: the four flags of a coordinate (mean, std, PDF, ACF) hold `level` together (Bonferroni).
  *
  * @example
  * const c = compareSamples({ data, runs: runBounds([5000, 5000]) }, { data: sim, runs: runBounds(new Array(8).fill(2001)) }, 1, { maxLag: 50 });
@@ -594,6 +605,9 @@ export function compareSamples(
   ];
   const width = maxLag + 1;
   const z = normalQuantile(0.5 + level / 2);
+  // Four flags per coordinate (mean, std, PDF, ACF), each at the Bonferroni level.
+  const perTest = 1 - (1 - level) / 4;
+  const zTest = normalQuantile(0.5 + perTest / 2);
 
   // Point estimates (all weights 1) and replicates, side by side.
   const acfPoint = sides.map((s) => s.lagSums.map(() => new Float64Array(width)));
@@ -675,7 +689,7 @@ export function compareSamples(
       }
       maxDev[r] = worst;
     }
-    errorNoise[j] = quantile(Float64Array.from(maxDev).sort(), level);
+    errorNoise[j] = quantile(Float64Array.from(maxDev).sort(), perTest);
     band.push(Float64Array.from({ length: width }, (_, k) => z * Math.hypot(sa.acfSe[j][k], sb.acfSe[j][k])));
   }
 
@@ -703,6 +717,16 @@ export function compareSamples(
     b: sb,
     replicates,
     level,
+    moments: {
+      meanSignificant: Array.from(
+        sa.mean,
+        (v, j) => Math.abs(v - sb.mean[j]) > zTest * Math.hypot(sa.meanSe[j], sb.meanSe[j]),
+      ),
+      stdSignificant: Array.from(
+        sa.std,
+        (v, j) => Math.abs(v - sb.std[j]) > zTest * Math.hypot(sa.stdSe[j], sb.stdSe[j]),
+      ),
+    },
     acf: {
       error,
       errorNoise,
@@ -715,7 +739,7 @@ export function compareSamples(
       klNoise,
       hellinger: kl.hellinger,
       hellingerSe,
-      significant: Array.from(kl.kl, (v, j) => v - klNoise[j] > z * klSe[j]),
+      significant: Array.from(kl.kl, (v, j) => v - klNoise[j] > zTest * klSe[j]),
       grids: kl.grids,
     },
     warnings,

@@ -108,6 +108,7 @@ describe('compareSamples on exact OU samples', () => {
     expect(c.acf.significant).toEqual([false]);
     expect(c.acf.error[0]).toBeLessThan(c.acf.errorNoise[0]);
     expect(c.pdf.significant).toEqual([false]);
+    expect(c.moments).toEqual({ meanSignificant: [false], stdSignificant: [false] });
     expect(c.pdf.kl[0] - c.pdf.klNoise[0]).toBeLessThan(2 * c.pdf.klSe[0]);
     expect(Math.abs(c.a.mean[0] - c.b.mean[0])).toBeLessThan(3 * Math.hypot(c.a.meanSe[0], c.b.meanSe[0]));
     expect(Math.abs(c.a.std[0] - c.b.std[0])).toBeLessThan(3 * Math.hypot(c.a.stdSe[0], c.b.stdSe[0]));
@@ -147,6 +148,7 @@ describe('compareSamples on exact OU samples', () => {
     const wide = { data: ouRuns(1, 8, 5000, dt, 4, 1.3), runs: runBounds(new Array(8).fill(5000)) };
     const w = compareSamples(data, wide, 1, opts);
     expect(w.pdf.significant).toEqual([true]);
+    expect(w.moments).toEqual({ meanSignificant: [false], stdSignificant: [true] });
     expect(w.pdf.kl[0]).toBeGreaterThan(w.pdf.klNoise[0] + 5 * w.pdf.klSe[0]);
   });
 

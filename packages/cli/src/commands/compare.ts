@@ -73,14 +73,16 @@ function withSe(v: number, se: number, digits: number): string {
   return `${num(v, digits)} +- ${num(se, 2)}`;
 }
 
-/** What the flags say about coordinate j. */
+/** What the flags say about coordinate j: the statistics that differ by more than their noise. */
 function verdict(c: SampleComparison, j: number): string {
-  const pdf = c.pdf.significant[j];
-  const acf = c.acf.significant[j];
-  if (pdf && acf) return 'PDF and ACF differ';
-  if (pdf) return 'PDF differs';
-  if (acf) return 'ACF differs';
-  return 'within noise';
+  const differ = [
+    c.moments.meanSignificant[j] ? 'mean' : '',
+    c.moments.stdSignificant[j] ? 'std' : '',
+    c.pdf.significant[j] ? 'PDF' : '',
+    c.acf.significant[j] ? 'ACF' : '',
+  ].filter((w) => w !== '');
+  if (differ.length === 0) return 'within noise';
+  return `${differ.join(', ')} differ${differ.length === 1 ? 's' : ''}`;
 }
 
 export const compareCommand: CommandSpec = {
@@ -148,8 +150,9 @@ export const compareCommand: CommandSpec = {
   },
   notes:
     'Example:\n  sdekit compare series.csv sim.npy --columns u,v --dt 0.01 --out compare/\n' +
-    'Noise levels are at 95 %: a KL is significant when KL - (KL noise) > 1.96 SE, the ACF error when it exceeds\n' +
-    'the 95 % bootstrap quantile of max over lags of |Delta* - Delta| (Delta = ACF data - ACF sim).',
+    'The flags of a coordinate hold 95 % together (mean, std, PDF, ACF, each at 98.75 %): a mean or std differs\n' +
+    'when the difference exceeds 2.5 SE, the PDF when KL - (KL noise) > 2.5 SE(KL), the ACF when its error\n' +
+    'exceeds the 98.75 % bootstrap quantile of max over lags of |Delta* - Delta| (Delta = ACF data - ACF sim).',
   async run(args, io) {
     const [dataPath, simPath] = args.positionals;
     const dtData = numberOption(args, 'dt', 1, { positive: true });
@@ -296,7 +299,7 @@ export const compareCommand: CommandSpec = {
         `data ${dataPath}: ${c.a.runs > 1 ? `${c.a.runs} runs, ` : ''}${table.rows} samples x ${D}`,
         `sim  ${simPath}: ${sim.paths} path${sim.paths > 1 ? 's' : ''} x ${sim.length} samples`,
         `marginal PDFs: ${pdf}, ${bins} bins on the common range of data and sim; ACF: pooled over runs and paths, lag products within a run, lags 0..${num(lags * coarse)}`,
-        `noise: block bootstrap, ${replicates} replicates per side (data ${layoutText(c.a.layout)}; sim ${layoutText(c.b.layout)}), seed ${seed}; levels at 95 %`,
+        `noise: block bootstrap, ${replicates} replicates per side (data ${layoutText(c.a.layout)}; sim ${layoutText(c.b.layout)}), seed ${seed}; flags 95 % per coordinate, each of mean, std, PDF, ACF at 98.75 %`,
         '',
         moments,
         '',
@@ -387,6 +390,8 @@ export const compareCommand: CommandSpec = {
           significant: c.pdf.significant,
         },
         moments: {
+          meanSignificant: c.moments.meanSignificant,
+          stdSignificant: c.moments.stdSignificant,
           meanData: arr(c.a.mean),
           meanSim: arr(c.b.mean),
           meanSeData: arr(c.a.meanSe),
