@@ -140,7 +140,7 @@ describe('compare on exact OU runs and paths', () => {
   });
 
   it('simulate --x0 data:FILE starts each path at a row of the data, with a default burn-in of T/10', async () => {
-    // A tiny averaged model (b = -x + y, 2 iterations): only the starts are under test here.
+    // A tiny averaged model (b = -x + y, 2 iterations) of the pieces: only the starts are under test here.
     await writeFile(join(dir, 'coef.mjs'), AFFINE_MODULE);
     const fit = await sdekit(
       [
@@ -164,13 +164,16 @@ describe('compare on exact OU runs and paths', () => {
         '64',
         '--iterations',
         '2',
-        '--quiet',
+        '--run-column',
+        'run',
         '--out',
         'avg.json',
       ],
       dir,
     );
     expect(fit.stderr).toBe('');
+    // --run-column reads the CSV's runs as fit-averaged's independent paths.
+    expect(fit.stdout).toMatch(/20000 samples x 1 slow coordinate \(x\) in 400 paths/);
     const sim = [
       'simulate',
       'avg.json',

@@ -23,10 +23,9 @@ import { atomicWrite } from '../io.js';
 import {
   checkNoConstantColumn,
   checkOutputFolder,
+  RUN_COLUMN_OPTION,
+  readColumns,
   readSimulation,
-  readTable,
-  selectColumns,
-  splitRunColumn,
   type Table,
   writeFolderAtomically,
 } from './files.js';
@@ -114,11 +113,7 @@ export const compareCommand: CommandSpec = {
       help: 'columns of DATA (names or 0-based indices), as used for fitting',
       defaultText: 'all',
     },
-    'run-column': {
-      type: 'string',
-      value: 'NAME',
-      help: 'CSV column of run labels: consecutive rows with one label are one independent run (dropped from the data)',
-    },
+    'run-column': RUN_COLUMN_OPTION,
     dt: {
       type: 'string',
       value: 'DT',
@@ -177,12 +172,15 @@ export const compareCommand: CommandSpec = {
             force: forceFlag(args),
           });
 
-    // DATA as the fitting commands read it (runs of a [R, N, D] .npy), runs of a CSV by --run-column.
-    const raw = await readTable(io, dataPath, 'DATA');
-    const table = selectColumns(
-      runColumn === undefined ? raw : splitRunColumn(raw, runColumn, dataPath),
-      stringOption(args, 'columns'),
+    // DATA as the fitting commands read it: runs of a [R, N, D] .npy, or by --run-column.
+    const table = await readColumns(
+      io,
       dataPath,
+      'DATA',
+      stringOption(args, 'columns'),
+      false,
+      {},
+      runColumn,
     );
     const D = table.cols;
     const sim = await readSimulation(io, simPath, D);

@@ -17,7 +17,7 @@ import {
 } from '../io.js';
 import { commandProgress } from './report.js';
 import { type DataSelection, isSeriesFile, readSeriesTable, refuseSelection } from './series-files.js';
-import type { CliIo } from './spec.js';
+import type { CliIo, OptionSpec } from './spec.js';
 import { UsageError } from './spec.js';
 
 /** A file could not be read or written (missing, a folder, no permission). */
@@ -360,6 +360,13 @@ export function selectColumns(table: Table, spec: string | undefined, source: st
   return { data, rows: table.rows, cols, names: idx.map((i) => table.names[i]), runStarts: table.runStarts };
 }
 
+/** `--run-column NAME` of the commands that read DATA (`readColumns`' runColumn). */
+export const RUN_COLUMN_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'NAME',
+  help: 'column of run labels: consecutive rows with one label are one independent run (the column is not data)',
+};
+
 /**
  * Splits a table into independent runs by a column of run labels (`--run-column`: a header name or a
  * 0-based index, as `--columns`): consecutive rows with one label are one run, and the label column
@@ -482,7 +489,8 @@ export async function readJson(io: CliIo, path: string, role: string): Promise<R
 /**
  * Reads a data file (`readTable`) and keeps the columns named by `columns` (`selectColumns`; all when
  * undefined). A Parquet file reads only those columns (by name); `selection` picks what an HDF5,
- * NetCDF or Parquet file gives (--dataset, --variable, --time-dim, --rows).
+ * NetCDF or Parquet file gives (--dataset, --variable, --time-dim, --rows). `runColumn` (--run-column)
+ * splits the rows into runs by a column of labels first (`splitRunColumn`).
  */
 export async function readColumns(
   io: CliIo,
@@ -491,11 +499,19 @@ export async function readColumns(
   columns: string | undefined,
   quiet = false,
   selection: DataSelection = {},
+  runColumn?: string,
 ): Promise<Table> {
   const parquetColumns =
     columns !== undefined && /\.(parquet|pq)$/i.test(path)
-      ? { columns: columns.split(',').map((c) => c.trim()) }
+      ? {
+          columns: [
+            ...columns.split(',').map((c) => c.trim()),
+            ...(runColumn !== undefined ? [runColumn] : []),
+          ],
+        }
       : {};
-  const table = await readTable(io, path, role, quiet, { ...selection, ...parquetColumns });
-  return { ...selectColumns(table, columns, path), dt: table.dt };
+  const raw = await readTable(io, path, role, quiet, { ...selection, ...parquetColumns });
+  // --run-column: the runs first, so that --columns picks among the remaining columns.
+  const table = runColumn === undefined ? raw : splitRunColumn(raw, runColumn, path);
+  return { ...selectColumns(table, columns, path), dt: raw.dt };
 }

@@ -6,7 +6,7 @@
 import { dirname, relative, sep } from 'node:path';
 import { DEFAULT_VALIDATION_MAX_TRANSITIONS, fitAveraged } from '@sdekit/averaging';
 import { mean, quantiles } from '@sdekit/sde';
-import { resolvePath } from './files.js';
+import { RUN_COLUMN_OPTION, resolvePath } from './files.js';
 import { loadCoefficientsModule, MODEL_OUT_OPTION, readFitInput, saveFittedModel } from './model-file.js';
 import { commandProgress, formatTable, formatWarnings, num } from './report.js';
 import { DATA_SELECTION_OPTIONS } from './series-files.js';
@@ -55,6 +55,7 @@ export const fitAveragedCommand: CommandSpec = {
       defaultText: 'all',
     },
     ...DATA_SELECTION_OPTIONS,
+    'run-column': RUN_COLUMN_OPTION,
     iterations: { type: 'string', value: 'N', help: 'Adam iterations', defaultText: '1000' },
     'fast-samples': {
       type: 'string',

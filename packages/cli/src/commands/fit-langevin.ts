@@ -4,6 +4,7 @@
  */
 import { fitLangevin, type LangevinOptions, type MatrixUncertainty } from '@sdekit/score';
 import { type Matrix, matmul, transpose } from '@sdekit/sde';
+import { RUN_COLUMN_OPTION } from './files.js';
 import { MODEL_OUT_OPTION, readFitInput, saveFittedModel } from './model-file.js';
 import { commandProgress, formatMatrix, formatMatrixWithErrors, formatWarnings, num } from './report.js';
 import { DATA_SELECTION_OPTIONS } from './series-files.js';
@@ -55,6 +56,7 @@ export const fitLangevinCommand: CommandSpec = {
       defaultText: 'all',
     },
     ...DATA_SELECTION_OPTIONS,
+    'run-column': RUN_COLUMN_OPTION,
     score: {
       type: 'string',
       value: 'dsm|kgmm',

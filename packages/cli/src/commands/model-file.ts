@@ -108,6 +108,7 @@ export async function readFitInput(
     stringOption(args, 'columns'),
     quiet,
     selection,
+    stringOption(args, 'run-column'),
   );
   const dt = commandTimeStep(table, input.dt, input.dataPath);
   checkNoConstantColumn(table.data, table.cols, table.names, 'DATA');
