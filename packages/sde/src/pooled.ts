@@ -109,8 +109,8 @@ function crossPlan(size: number): CrossPlan {
 
 /**
  * Accumulates the lag sums of e (one coordinate, centred) into `out`. Blocks are [blocks[b],
- * blocks[b + 1]) inside the runs; `unitOf[b]` is the unit block b adds to. `prefix` (length N + 1)
- * is scratch for the prefix sums of e. Pairs are summed directly for little work, otherwise by
+ * blocks[b + 1]) inside the runs; `unitOf[b]` is the unit block b adds to. `prefix` (length
+ * CHUNK + maxLag stride + 1) is scratch for the prefix sums of e over a chunk and its lag window. Pairs are summed directly for little work, otherwise by
  * overlap-save FFTs: a chunk a of L samples against b, the chunk extended by the lag window within
  * its run, in one FFT of size P >= L + window (no product wraps around).
  */
@@ -126,9 +126,6 @@ function accumulateLagSums(
 ): void {
   const width = maxLag + 1;
   const window = maxLag * stride;
-  const n = e.length;
-  prefix[0] = 0;
-  for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i] + e[i];
   const plans = new Map<number, CrossPlan>();
   let run = 0;
   for (let b = 0; b + 1 < blocks.length; b++) {
@@ -138,14 +135,18 @@ function accumulateLagSums(
     const o = unitOf[b] * width;
     for (let a = start; a < blocks[b + 1]; a += CHUNK) {
       const c = Math.min(blocks[b + 1], a + CHUNK);
-      // Counts and sums of heads and tails from prefix sums: heads t in [a, min(c, end - lag)).
+      // Counts and sums of heads and tails from prefix sums over [a, min(end, c + window)):
+      // heads t in [a, min(c, end - lag)), prefix[i] = sum of e over [a, a + i).
+      const span = Math.min(end, c + window) - a;
+      prefix[0] = 0;
+      for (let i = 0; i < span; i++) prefix[i + 1] = prefix[i] + e[a + i];
       for (let k = 0; k < width; k++) {
         const lag = k * stride;
-        const hi = Math.min(c, end - lag);
-        if (hi <= a) continue;
-        out.n[o + k] += hi - a;
-        out.h[o + k] += prefix[hi] - prefix[a];
-        out.t[o + k] += prefix[hi + lag] - prefix[a + lag];
+        const hi = Math.min(c, end - lag) - a;
+        if (hi <= 0) continue;
+        out.n[o + k] += hi;
+        out.h[o + k] += prefix[hi];
+        out.t[o + k] += prefix[hi + lag] - prefix[lag];
       }
       const len = c - a;
       if (len * width <= DIRECT_LAG_WORK || width <= 8) {
@@ -265,7 +266,7 @@ export function acfPooledCoordinates(
   const unitOf = new Int32Array(bounds.length - 1);
   const m = mean(data, dim);
   const e = new Float64Array(rows);
-  const prefix = new Float64Array(rows + 1);
+  const prefix = new Float64Array(CHUNK + maxLag * stride + 1);
   const shift = new Float64Array(1);
   const out: Float64Array[] = [];
   for (let j = 0; j < dim; j++) {
@@ -494,7 +495,7 @@ function prepareSide(
   };
   const m = mean(set.data, dim);
   const e = new Float64Array(rows);
-  const prefix = new Float64Array(rows + 1);
+  const prefix = new Float64Array(CHUNK + window + 1);
   const lagSums: LagSums[] = [];
   const pdfSums: Float64Array[] = [];
   for (let j = 0; j < dim; j++) {
