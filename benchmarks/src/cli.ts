@@ -2,7 +2,7 @@
 /**
  * sdekit-bench: the benchmark suite's command line.
  *
- *   sdekit-bench run [cases...] [--profile quick|full] [--out DIR] [--seed S] [--backend auto|wasm|cpu|node] [--no-fail] [--resume] [--set NAME=VALUE] [--jobs N]
+ *   sdekit-bench run [cases...] [--profile quick|full] [--out DIR] [--seed S] [--backend auto|wasm|cpu|node] [--no-fail] [--resume] [--set NAME=VALUE] [--jobs N] [--series-format npy|h5]
  *   sdekit-bench perf [--out FILE] [--packages sde,partition,...]
  *
  * `run` executes the selected cases (default: all), shows progress on stderr, prints a summary
@@ -23,12 +23,14 @@ import { runSuite } from './runner.js';
 const USAGE = `usage:
   sdekit-bench run [${CASE_IDS.join('|')} ...] [--profile quick|full] [--out DIR] [--seed S]
                    [--backend auto|wasm|cpu|node] [--no-fail] [--resume] [--set NAME=VALUE ...] [--jobs N]
+                   [--series-format npy|h5]
   sdekit-bench perf [--out FILE] [--packages sde,ks-solver,...]
   sdekit-bench table [results/quick/metrics.json]   (Markdown table of a finished run)
 Defaults: every case, profile quick, out results/<profile>, seed 20260101, backend auto.
 --jobs runs N cases at once, each in its own process (default: the number of cores, at most 2); the
 metrics are the same bits for any N.
 --set overrides a size of the profile (e.g. --set T=500, or --set T2.T=500 for one case) for exploration.
+--series-format h5 saves the series as HDF5 (one dataset 'data' each, through @sdekit/io) instead of .npy.
 --resume continues an interrupted run in the same --out folder from its checkpoints (T3's score training
 writes one every checkpointEvery steps; the other stages are recomputed, deterministically).`;
 
@@ -51,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
         resume: { type: 'boolean', default: false },
         set: { type: 'string', multiple: true },
         jobs: { type: 'string' },
+        'series-format': { type: 'string', default: 'npy' },
       },
     });
     // Default: one case per core, at most 2 (the quick suite's longest case, U1, is about half of it).
@@ -77,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
       overrides,
       resume: values.resume,
       jobs,
+      seriesFormat: values['series-format'] as 'npy' | 'h5',
       onCase: (r) =>
         process.stderr.write(
           `${r.id}: ${r.status} in ${r.seconds.toFixed(1)} s${r.error ? ` (${r.error})` : ''}\n`,

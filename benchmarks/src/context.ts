@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { atomicWrite, atomicWriteSync, writeNpy } from '@sdekit/cli';
+import { writeArrayFile } from '@sdekit/io';
 import type { TopLevelSpec } from 'vega-lite';
 import {
   type CaseResult,
@@ -34,6 +35,9 @@ export interface CheckpointStore<T> {
   save(state: T): void;
 }
 
+/** File formats of the saved series: NumPy .npy (the default) or HDF5 (`--series-format h5`). */
+export type SeriesFormat = 'npy' | 'h5';
+
 export class CaseContext {
   readonly id: string;
   readonly title: string;
@@ -45,6 +49,8 @@ export class CaseContext {
   readonly overrides: Readonly<Record<string, number>>;
   /** Resume long stages from the checkpoints of an interrupted run in the same folder (`--resume`). */
   readonly resume: boolean;
+  /** File format of the saved series (`--series-format`): .npy (default) or HDF5. */
+  readonly seriesFormat: SeriesFormat;
   private readonly progress: ProgressSink;
   private readonly metrics: Metric[] = [];
   private readonly stages: StageTiming[] = [];
@@ -62,6 +68,7 @@ export class CaseContext {
     runDir: string;
     overrides?: Record<string, number>;
     resume?: boolean;
+    seriesFormat?: SeriesFormat;
     progress: ProgressSink;
   }) {
     this.id = o.id;
@@ -71,6 +78,7 @@ export class CaseContext {
     this.runDir = o.runDir;
     this.overrides = o.overrides ?? {};
     this.resume = o.resume ?? false;
+    this.seriesFormat = o.seriesFormat ?? 'npy';
     this.progress = o.progress;
   }
 
@@ -144,11 +152,18 @@ export class CaseContext {
     this.warnings.push(message);
   }
 
-  /** Writes a float64 .npy under series/ and lists it. */
+  /**
+   * Writes a float64 series under series/ and lists it: .npy, or with `--series-format h5` one HDF5
+   * dataset 'data' of the same shape (h5py: f['data'][...]) with the description and case as attributes.
+   */
   async saveSeries(name: string, data: Float64Array, shape: number[], description: string): Promise<void> {
-    const file = `series/${this.id}-${name}.npy`;
+    const file = `series/${this.id}-${name}.${this.seriesFormat}`;
     await mkdir(join(this.runDir, 'series'), { recursive: true });
-    await writeNpy(join(this.runDir, file), data, shape);
+    if (this.seriesFormat === 'h5')
+      await writeArrayFile(join(this.runDir, file), data, shape, {
+        attributes: { description, case: this.id, seed: this.seed },
+      });
+    else await writeNpy(join(this.runDir, file), data, shape);
     this.series.push({ file, shape, dtype: 'float64', description });
   }
 

@@ -250,8 +250,8 @@ export function validateRunReport(doc: unknown): string[] {
         (v.shape as unknown[]).every((s) => Number.isInteger(s)) &&
         v.dtype === 'float64' &&
         isStr(v.description) &&
-        /\.npy$/.test(v.file as string),
-      'must be {file: *.npy, shape: int[], dtype: float64, description}',
+        /\.(npy|h5)$/.test(v.file as string),
+      'must be {file: *.npy or *.h5, shape: int[], dtype: float64, description}',
     );
     files(
       'models',

@@ -12,7 +12,7 @@ import { type BackendPreference, selectBackend } from '@sdekit/cli';
 import { InvalidArgumentError } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { CASE_IDS, CASES } from './cases/index.js';
-import { CaseContext, type Profile } from './context.js';
+import { CaseContext, type Profile, type SeriesFormat } from './context.js';
 import type { CaseResult, RunReport } from './metrics.js';
 import { type ProgressSink, silentProgress } from './progress.js';
 import { writeReport } from './report.js';
@@ -37,6 +37,8 @@ export interface RunOptions {
    * other). Every case seeds its own streams, so the metrics are the same bits for any `jobs`.
    */
   readonly jobs?: number;
+  /** Format of the saved series: 'npy' (default) or 'h5' (HDF5, through @sdekit/io). */
+  readonly seriesFormat?: SeriesFormat;
 }
 
 /** What a case needs to run, in this process or in a worker process (`case-worker`). */
@@ -48,6 +50,7 @@ export interface CaseJob {
   readonly backend: BackendPreference;
   readonly overrides?: Record<string, number>;
   readonly resume?: boolean;
+  readonly seriesFormat?: SeriesFormat;
 }
 
 /** Runs one case in this process (the backend must be selected already) and returns its result. */
@@ -63,6 +66,7 @@ export async function runCase(job: CaseJob, progress: ProgressSink): Promise<Cas
     runDir: job.out,
     overrides: job.overrides,
     resume: job.resume,
+    seriesFormat: job.seriesFormat,
     progress,
   });
   const c0 = performance.now();
@@ -209,7 +213,22 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   if (!Number.isInteger(jobs) || jobs < 1)
     throw new InvalidArgumentError('jobs', `must be a positive integer, got ${jobs}`, 'pass e.g. --jobs 2');
   const progress = o.progress ?? silentProgress;
-  const base = { profile, seed, out, backend: o.backend ?? 'auto', overrides: o.overrides, resume: o.resume };
+  const seriesFormat = o.seriesFormat ?? 'npy';
+  if (seriesFormat !== 'npy' && seriesFormat !== 'h5')
+    throw new InvalidArgumentError(
+      'seriesFormat',
+      `must be 'npy' or 'h5', got '${seriesFormat}'`,
+      'pass --series-format npy or h5',
+    );
+  const base = {
+    profile,
+    seed,
+    out,
+    backend: o.backend ?? 'auto',
+    overrides: o.overrides,
+    resume: o.resume,
+    seriesFormat,
+  };
   const results: CaseResult[] = [];
   if (jobs > 1 && ids.length > 1) {
     results.push(...(await runInWorkers(ids, base, jobs, progress, o.onCase)));

@@ -23,7 +23,7 @@ import {
   resolveWindow,
   type SeriesData,
   type SeriesFormat,
-  uniformStep,
+  UniformSpacing,
 } from './series.js';
 
 type H5Module = typeof import('h5wasm').default;
@@ -354,27 +354,24 @@ function sliceOf(ds: Dataset, r: ([] | [number, number])[], source: string): Num
   }
 }
 
-/** The time coordinate over rows [start, stop), as float64 (read by slices like the data). */
-function readCoordinate(c: Dataset, start: number, stop: number, sliceRows: number, source: string) {
-  const t = new Float64Array(stop - start);
-  for (let a = start; a < stop; a += sliceRows) {
-    const b = Math.min(stop, a + sliceRows);
-    const src = sliceOf(c, [[a, b]], source);
-    for (let k = 0; k < b - a; k++) t[a - start + k] = Number(src[k]);
-  }
-  return t;
-}
-
 /** The dt one dataset states: its `dt` attribute and/or its time coordinate over the window, checked against each other. */
 function timeStep(p: Plan, start: number, stop: number, sliceRows: number, source: string) {
   let fromCoordinate: FileTimeStep | null = null;
   if (p.coordinate !== null) {
-    const t = readCoordinate(p.coordinate, start, stop, sliceRows, source);
-    const eps =
-      p.coordinate.metadata.type === 1 && p.coordinate.metadata.size === 4 ? 2 ** -23 : Number.EPSILON;
-    const what = `time coordinate '${p.timeName}' (${p.coordinate.path})`;
-    const step = uniformStep(t, what, start, source, '', eps);
-    const units = stringAttr(p.coordinate, 'units');
+    const c = p.coordinate;
+    const eps = c.metadata.type === 1 && c.metadata.size === 4 ? 2 ** -23 : Number.EPSILON;
+    const check = new UniformSpacing(`time coordinate '${p.timeName}' (${c.path})`, start, source, '', eps);
+    // Slice by slice: the coordinate of the window is checked without being held.
+    for (let a = start; a < stop; a += sliceRows) {
+      const b = Math.min(stop, a + sliceRows);
+      const src = sliceOf(c, [[a, b]], source);
+      check.push(
+        src instanceof BigInt64Array || src instanceof BigUint64Array ? Array.from(src, Number) : src,
+        b - a,
+      );
+    }
+    const step = check.step();
+    const units = stringAttr(c, 'units');
     if (step !== null)
       fromCoordinate = {
         value: step,

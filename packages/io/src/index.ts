@@ -36,7 +36,7 @@ export {
   type SeriesFormat,
   seriesFormat,
 } from './series.js';
-export { type AttributeValue, type WriteSeriesOptions, writeSeriesFile } from './write.js';
+export { type AttributeValue, type WriteSeriesOptions, writeArrayFile, writeSeriesFile } from './write.js';
 
 /**
  * Reads a series from an HDF5 (.h5, .hdf5), NetCDF-4 (.nc) or Parquet (.parquet) file, the format

@@ -170,43 +170,80 @@ export function resolveWindow(
 }
 
 /**
- * Checks a time coordinate for uniform spacing (relative tolerance 1e-6 of the step, plus the
- * rounding of the coordinate's own precision) and returns the step. `epsilon` is the machine epsilon
- * of the stored type (float32 coordinates carry about 7 digits). Throws a TimeAxisError when the
- * coordinate is not increasing or not uniform; returns null for fewer than two values.
+ * Checks a time coordinate for uniform spacing as its values arrive (slice by slice, so that the
+ * coordinate of a long window is never held whole): each step must equal the first within 1e-6 of
+ * it plus the rounding of the coordinate's own precision (`epsilon`, the machine epsilon of the
+ * stored type: float32 coordinates carry about 7 digits). A step that differs, or one that is not
+ * positive, is a TimeAxisError naming the rows.
+ */
+export class UniformSpacing {
+  private n = 0;
+  private t0 = 0;
+  private prev = 0;
+  private first = 0;
+
+  constructor(
+    private readonly what: string,
+    private readonly firstRow: number,
+    private readonly source: string,
+    private readonly argument: string,
+    private readonly epsilon = Number.EPSILON,
+  ) {}
+
+  /** The next `count` values of the coordinate (default all of `t`). */
+  push(t: ArrayLike<number>, count = t.length): void {
+    for (let i = 0; i < count; i++) {
+      const v = Number(t[i]);
+      if (this.n === 0) this.t0 = v;
+      else {
+        const d = v - this.prev;
+        // Each step is compared with the first, so the message points at the first gap or jump.
+        if (this.n === 1) this.first = d;
+        const tol = 1e-6 * Math.abs(this.first) + 4 * this.epsilon * Math.max(Math.abs(this.t0), Math.abs(v));
+        if (!(d > 0) || Math.abs(d - this.first) > tol) this.fail(v, d);
+      }
+      this.prev = v;
+      this.n++;
+    }
+  }
+
+  private fail(v: number, d: number): never {
+    const a = this.firstRow + this.n - 1;
+    const problem = !(d > 0)
+      ? `${this.what} is not increasing (row ${a}: ${this.prev}, row ${a + 1}: ${v})`
+      : `${this.what} is not uniformly spaced: step ${d} between rows ${a} and ${a + 1}, ${this.first} before`;
+    throw new TimeAxisError(
+      this.source,
+      this.argument,
+      problem,
+      'sdekit needs samples at a constant interval: resample the series onto a uniform grid, or read a window where the spacing is constant (rows START:STOP)',
+    );
+  }
+
+  /** The step, (last - first) / (n - 1), or null for fewer than two values. */
+  step(): number | null {
+    if (this.n < 2) return null;
+    // (t[n-1] - t[0]) / (n - 1) carries rounding noise (0.020000000000000018 for steps of 0.02); 12
+    // digits keep every step the tolerance accepts and give back the dt the writer meant.
+    return Number(((this.prev - this.t0) / (this.n - 1)).toPrecision(12));
+  }
+}
+
+/**
+ * `UniformSpacing` over a whole coordinate: the step of `t` (null for fewer than two values), or a
+ * TimeAxisError when it is not increasing or not uniformly spaced.
  */
 export function uniformStep(
-  t: Float64Array,
+  t: ArrayLike<number>,
   what: string,
   firstRow: number,
   source: string,
   argument: string,
   epsilon = Number.EPSILON,
 ): number | null {
-  const n = t.length;
-  if (n < 2) return null;
-  // Each step is compared with the first, so the message points at the first gap or jump.
-  const first = t[1] - t[0];
-  const scale = Math.max(Math.abs(t[0]), Math.abs(t[n - 1]));
-  const tol = 1e-6 * Math.abs(first) + 4 * epsilon * scale;
-  for (let i = 1; i < n; i++) {
-    const d = t[i] - t[i - 1];
-    if (!(d > 0) || Math.abs(d - first) > tol) {
-      const problem = !(d > 0)
-        ? `${what} is not increasing (row ${firstRow + i - 1}: ${t[i - 1]}, row ${firstRow + i}: ${t[i]})`
-        : `${what} is not uniformly spaced: step ${d} between rows ${firstRow + i - 1} and ${firstRow + i}, ${first} before`;
-      throw new TimeAxisError(
-        source,
-        argument,
-        problem,
-        'sdekit needs samples at a constant interval: resample the series onto a uniform grid, or read a window where the spacing is constant (rows START:STOP)',
-      );
-    }
-  }
-  const step = (t[n - 1] - t[0]) / (n - 1);
-  // (t[n-1] - t[0]) / (n - 1) carries rounding noise (0.020000000000000018 for steps of 0.02); 12
-  // digits keep every step the tolerance accepts and give back the dt the writer meant.
-  return Number(step.toPrecision(12));
+  const check = new UniformSpacing(what, firstRow, source, argument, epsilon);
+  check.push(t);
+  return check.step();
 }
 
 /** Largest relative difference at which two time steps are the same (rounding of a stored or printed dt). */

@@ -145,3 +145,66 @@ export async function writeSeriesFile(
     throw err;
   }
 }
+
+/**
+ * Writes any float64 array as one HDF5 dataset (`name`, default 'data', of the given shape: [N],
+ * [N, D], [P, N, D], ...) with attributes on it, atomically: for arrays that are not a series on a
+ * time grid (samples, a histogram), which `writeSeriesFile` would describe wrongly. h5py reads it
+ * as `f['data'][...]`; `readHdf5Series` reads the 1- to 3-D ones back.
+ *
+ * @example
+ * await writeArrayFile('samples.h5', samples, [n, 2], { attributes: { description: 'posterior draws' } });
+ */
+export async function writeArrayFile(
+  path: string,
+  data: Float64Array,
+  shape: readonly number[],
+  options: { readonly name?: string; readonly attributes?: Readonly<Record<string, AttributeValue>> } = {},
+): Promise<void> {
+  if (!(data instanceof Float64Array))
+    throw new InvalidArgumentError(
+      'data',
+      'must be a Float64Array',
+      'convert with Float64Array.from(values)',
+    );
+  if (
+    shape.length === 0 ||
+    shape.some((n) => !Number.isInteger(n) || n < 1) ||
+    shape.reduce((a, b) => a * b, 1) !== data.length
+  )
+    throw new DimensionError(
+      'shape',
+      `[${shape.join(', ')}] does not describe ${data.length} values`,
+      'pass positive sizes whose product is data.length',
+    );
+  const name = options.name ?? 'data';
+  if (!NAME.test(name))
+    throw new InvalidArgumentError(
+      'name',
+      `'${name}' is not a usable dataset name`,
+      'pass a name of letters, digits and _',
+    );
+  const h5 = await loadH5wasm();
+  const tmp = temporaryPath(path);
+  try {
+    const f = new h5.File(tmp, 'w', { track_order: true });
+    try {
+      const d = f.create_dataset({ name, data, shape: [...shape] });
+      for (const [key, value] of Object.entries(options.attributes ?? {}))
+        d.create_attribute(key, Array.isArray(value) ? [...value] : (value as number | string));
+    } finally {
+      f.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    if (err instanceof Error && /#\d+:/.test(err.message))
+      throw new SeriesFileError(
+        path,
+        '',
+        `HDF5 failed to write it (${hdf5Reason(err)})`,
+        'check that the folder is writable and has free space',
+      );
+    throw err;
+  }
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadH5wasm } from '../src/hdf5.js';
-import { readHdf5Series, readNetcdfSeries, writeSeriesFile } from '../src/index.js';
+import { readHdf5Series, readNetcdfSeries, writeArrayFile, writeSeriesFile } from '../src/index.js';
 
 describe('writeSeriesFile', () => {
   let dir: string;
@@ -49,6 +49,20 @@ describe('writeSeriesFile', () => {
       for (let k = 0; k < 10; k++)
         for (let j = 0; j < 2; j++)
           expect(s.data[(p * 10 + k) * 2 + j]).toBe(data[(p * 50 + 10 + k) * 2 + j]);
+  });
+
+  it('writeArrayFile: any shape, with attributes', async () => {
+    const path = join(dir, 'array.h5');
+    const data = Float64Array.from({ length: 24 }, (_, i) => i * 0.5);
+    await writeArrayFile(path, data, [2, 3, 4], { attributes: { description: 'a test array' } });
+    const s = await readHdf5Series(path, { dataset: 'data' });
+    expect(s.shape).toEqual([2, 3, 4]);
+    expect(s.data).toEqual(data);
+    await writeArrayFile(join(dir, 'one.h5'), data, [24]);
+    expect((await readHdf5Series(join(dir, 'one.h5'))).shape).toEqual([24, 1]);
+    await expect(writeArrayFile(path, data, [5, 5])).rejects.toThrow(
+      /shape: \[5, 5\] does not describe 24 values/,
+    );
   });
 
   it('refuses a bad shape, dt or names with typed errors', async () => {
