@@ -106,6 +106,20 @@ describe('compare on exact OU runs and paths', () => {
     expect(m.pdf.significant).toEqual([false]);
   });
 
+  it('a SIM that is one bootstrap block gets no verdict: its noise cannot be estimated', async () => {
+    // One path of 400 samples of a slow OU (theta = 0.05): 5 autocorrelation times are ~4000 samples.
+    const slow = ouExactPath(Matrix.from([[0.05]]), Matrix.from([[Math.sqrt(0.1)]]), {
+      dt: DT,
+      length: 400,
+      seed: 6,
+    });
+    await writeNpy(join(dir, 'slow.npy'), slow, [400, 1]);
+    const r = await sdekit(['compare', 'data.npy', 'slow.npy', '--dt', String(DT), '--bins', '10'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/noise unknown/);
+    expect(r.stdout).toMatch(/warning: SIM is a single block .*no difference is flagged/);
+  });
+
   it('independent pieces of one series read as runs (.npy or --run-column) agree with it; joined they do not', async () => {
     const runs = await compareJson(['pieces.npy', 'long.npy', '--max-lag', '0.6'], 'pieces');
     expect(runs.m.runs).toEqual({ data: PIECES, sim: 1 });

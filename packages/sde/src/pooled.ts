@@ -348,7 +348,11 @@ export interface BootstrapLayout {
   readonly autocorrelationTime: number;
 }
 
-/** One set's statistics in `SampleComparison` (per coordinate unless said otherwise). */
+/**
+ * One set's statistics in `SampleComparison` (per coordinate unless said otherwise). Standard
+ * errors and effective samples are NaN when the set is a single resampled block (no spread to
+ * resample; a warning says so), as is every noise level of the comparison then.
+ */
 export interface SampleSideStats {
   readonly samples: number;
   readonly runs: number;
@@ -652,12 +656,17 @@ export function compareSamples(
     }
   }
 
+  // One resampled unit has no spread to resample: its noise is unknown (NaN), not zero, and so is
+  // every noise level it enters; NaN fails every comparison, so nothing is flagged.
+  const single = sides.map((s) => s.layout.units < 2);
+  const unknown = single[0] || single[1];
+  const nanIf = (flag: boolean, v: Float64Array) => (flag ? v.fill(Number.NaN) : v);
   const sideStats = sides.map((s, i): SampleSideStats => {
-    const meanSe = columnStd(meanRep[i], dim);
-    const stdSe = columnStd(stdRep[i], dim);
+    const meanSe = nanIf(single[i], columnStd(meanRep[i], dim));
+    const stdSe = nanIf(single[i], columnStd(stdRep[i], dim));
     const std = Float64Array.from(gamma0[i], Math.sqrt);
     const effectiveSamples = Float64Array.from({ length: dim }, (_, j) =>
-      meanSe[j] > 0 ? Math.min(s.rows, gamma0[i][j] / meanSe[j] ** 2) : s.rows,
+      single[i] ? Number.NaN : meanSe[j] > 0 ? Math.min(s.rows, gamma0[i][j] / meanSe[j] ** 2) : s.rows,
     );
     return {
       samples: s.rows,
@@ -668,7 +677,7 @@ export function compareSamples(
       stdSe,
       effectiveSamples,
       acf: acfPoint[i],
-      acfSe: acfRep[i].map((rep) => columnStd(rep, width)),
+      acfSe: acfRep[i].map((rep) => nanIf(single[i], columnStd(rep, width))),
       layout: s.layout,
     };
   });
@@ -690,23 +699,27 @@ export function compareSamples(
       }
       maxDev[r] = worst;
     }
-    errorNoise[j] = quantile(Float64Array.from(maxDev).sort(), perTest);
+    errorNoise[j] = unknown ? Number.NaN : quantile(Float64Array.from(maxDev).sort(), perTest);
     band.push(Float64Array.from({ length: width }, (_, k) => z * Math.hypot(sa.acfSe[j][k], sb.acfSe[j][k])));
   }
 
-  const klSe = columnStd(klRep, dim);
-  const hellingerSe = columnStd(helRep, dim);
+  const klSe = nanIf(unknown, columnStd(klRep, dim));
+  const hellingerSe = nanIf(unknown, columnStd(helRep, dim));
   const klNoise = new Float64Array(dim);
   for (let j = 0; j < dim; j++) {
     let s = 0;
     for (let r = 0; r < replicates; r++) s += klRep[r * dim + j];
-    klNoise[j] = s / replicates - kl.kl[j];
+    klNoise[j] = unknown ? Number.NaN : s / replicates - kl.kl[j];
   }
 
   const warnings: string[] = [];
   (['A', 'B'] as const).forEach((label, i) => {
     const l = sideStats[i].layout;
-    if (l.units < 20) {
+    if (l.units < 2) {
+      warnings.push(
+        `set ${label} is a single block (${l.runsAsBlocks ? 'one run' : `of ${l.blockLength} samples`}, 5 autocorrelation times or the lag window): its noise cannot be estimated, so no difference is flagged; pass more runs or paths, or longer ones`,
+      );
+    } else if (l.units < 20) {
       warnings.push(
         `set ${label} holds only ${l.units} independent block${l.units === 1 ? '' : 's'} (${l.runsAsBlocks ? 'whole runs' : `of ${l.blockLength} samples, 5 autocorrelation times or the lag window`}): its error bars are rough; more or longer runs make them reliable`,
       );

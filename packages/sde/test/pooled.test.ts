@@ -184,6 +184,19 @@ describe('compareSamples on exact OU samples', () => {
     expect(joined.acf.error[0]).toBeGreaterThan(0.1);
   });
 
+  it('a set that is one block has no noise level: NaN standard errors, nothing flagged, a warning', () => {
+    // One path of 400 samples of a slow OU (theta = 0.05: 5 autocorrelation times are ~4000 samples).
+    const slow = { data: ouRuns(0.05, 1, 400, dt, 6) };
+    const c = compareSamples(data, slow, 1, { maxLag: 10, bins: 10 });
+    expect(c.b.layout.units).toBe(1);
+    expect(c.b.meanSe[0]).toBeNaN();
+    expect(c.acf.errorNoise[0]).toBeNaN();
+    expect(c.pdf.klSe[0]).toBeNaN();
+    expect([c.acf.significant, c.pdf.significant]).toEqual([[false], [false]]);
+    expect(c.warnings.join()).toMatch(/set B is a single block .*no difference is flagged/);
+    expect(Number.isFinite(c.a.meanSe[0])).toBe(true);
+  });
+
   it('names a bad argument', () => {
     expect(() => compareSamples(data, same, 1, { maxLag: 10, replicates: 5 })).toThrow(InvalidArgumentError);
     expect(() => compareSamples(data, { data: same.data, runs: runBounds([10]) }, 1, { maxLag: 10 })).toThrow(

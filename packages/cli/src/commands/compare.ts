@@ -74,6 +74,8 @@ function withSe(v: number, se: number, digits: number): string {
 
 /** What the flags say about coordinate j: the statistics that differ by more than their noise. */
 function verdict(c: SampleComparison, j: number): string {
+  // A side that is one block has no noise level (a warning says why): no verdict either.
+  if (Number.isNaN(c.acf.errorNoise[j])) return 'noise unknown';
   const differ = [
     c.moments.meanSignificant[j] ? 'mean' : '',
     c.moments.stdSignificant[j] ? 'std' : '',
