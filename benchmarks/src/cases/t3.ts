@@ -45,9 +45,6 @@ const SIZES = {
     perturbSigma: 0.3,
     network: 'mlp',
     hidden: 256,
-    // MLP initialisation: 1 = PyTorch's fan-in uniform (weights and biases), 0 = Glorot, zero biases.
-    // Fan-in gave the lower KL above the floor on 3 of the 4 seeds tried (benchmarks README, 2026-12-03).
-    fanInInit: 1,
     // Decay of the exponential moving average of the DSM weights (0: the last weights).
     ema: 0,
     pMin: 0.001,
@@ -78,7 +75,6 @@ const SIZES = {
     perturbSigma: 0.2,
     network: 'unet',
     hidden: 0,
-    fanInInit: 0,
     // Decay of the exponential moving average of the DSM weights (0: the last weights).
     ema: 0,
     pMin: 3e-4,
@@ -147,12 +143,7 @@ export const t3Case: BenchCase = {
       dsm: {
         steps: s.dsmSteps,
         ...(s.ema > 0 ? { ema: s.ema } : {}),
-        ...(s.network === 'mlp'
-          ? {
-              hiddenDims: [s.hidden, s.hidden],
-              init: s.fanInInit ? ('fan-in' as const) : ('glorot' as const),
-            }
-          : {}),
+        ...(s.network === 'mlp' ? { hiddenDims: [s.hidden, s.hidden] } : {}),
         ...(s.checkpointEvery > 0
           ? { checkpoint: { every: s.checkpointEvery, save: dsmCheckpoint.save } }
           : {}),

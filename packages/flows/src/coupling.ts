@@ -15,7 +15,7 @@
  * constant 1: the layer is then an unconditional elementwise bijection with learned parameters.
  */
 
-import { type ActivationName, Mlp } from '@sdekit/nn';
+import { type ActivationName, Mlp, type MlpInit } from '@sdekit/nn';
 import { checkInteger, checkPositive, DimensionError, InvalidArgumentError, type Rng } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { rqsForward, rqsInverse } from './spline.js';
@@ -33,6 +33,8 @@ export interface CouplingOptions {
   hiddenDims?: readonly number[];
   /** Conditioner activation (default 'swish'). */
   activation?: ActivationName;
+  /** Initialisation of the conditioner's hidden layers (@sdekit/nn `MlpInit`; default the Mlp's). */
+  init?: MlpInit;
 }
 
 /** Validated common configuration. */
@@ -42,6 +44,7 @@ interface CouplingConfig {
   identityDims: number;
   hiddenDims: number[];
   activation: ActivationName;
+  init?: MlpInit;
 }
 
 function couplingConfig(o: CouplingOptions): CouplingConfig {
@@ -63,6 +66,7 @@ function couplingConfig(o: CouplingOptions): CouplingConfig {
     identityDims,
     hiddenDims: [...(o.hiddenDims ?? [64, 64])],
     activation: o.activation ?? 'swish',
+    ...(o.init !== undefined ? { init: o.init } : {}),
   };
 }
 
@@ -94,6 +98,7 @@ abstract class Coupling implements Transform {
         outputDim: (cfg.dim - cfg.identityDims) * paramsPerDim,
         activation: cfg.activation,
         zeroInitOutput: true,
+        ...(cfg.init !== undefined ? { init: cfg.init } : {}),
       },
       seed,
     );

@@ -8,7 +8,7 @@
  * interval [-B, B], see unit-scale inputs). At construction every layer is the identity or volume
  * preserving, so the flow's density is exactly the standard normal until trained.
  */
-import type { ActivationName } from '@sdekit/nn';
+import type { ActivationName, MlpInit } from '@sdekit/nn';
 import { checkInteger, InvalidArgumentError, Rng } from '@sdekit/sde';
 import { AffineCoupling, RationalQuadraticSplineCoupling } from './coupling.js';
 import { ElementwiseAffine } from './elementwise.js';
@@ -26,6 +26,8 @@ export interface FlowFactoryOptions {
   hidden?: number | readonly number[];
   /** Conditioner activation (default 'swish'). */
   activation?: ActivationName;
+  /** Initialisation of the conditioners (@sdekit/nn `MlpInit`; default the Mlp's). */
+  init?: MlpInit;
   /** Context width for conditional flows (default 0). */
   contextDim?: number;
   /** Mixing between couplings: 'reverse' (default), 'random' permutation, or 'orthogonal'. */
@@ -95,6 +97,7 @@ export function realNvp(options: FlowFactoryOptions & { logScaleBound?: number }
           contextDim: options.contextDim,
           hiddenDims: hd,
           activation: options.activation,
+          init: options.init,
           logScaleBound: options.logScaleBound,
         },
         rng,
@@ -120,6 +123,7 @@ export function splineFlow(options: FlowFactoryOptions & { bins?: number; bound?
           contextDim: options.contextDim,
           hiddenDims: hd,
           activation: options.activation,
+          init: options.init,
           bins: options.bins,
           bound: options.bound,
         },

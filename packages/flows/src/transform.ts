@@ -12,7 +12,7 @@
  * theta; docs/methods.md §4-5 need derivatives in theta).
  */
 
-import type { ActivationName } from '@sdekit/nn';
+import type { ActivationName, MlpInit } from '@sdekit/nn';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /** Output of a transform: the mapped batch and log|det Jacobian| per row (null when identically 0). */
@@ -30,6 +30,7 @@ export type TransformJSON =
       identityDims: number;
       hiddenDims: number[];
       activation: ActivationName;
+      init?: MlpInit;
       logScaleBound: number;
     }
   | {
@@ -39,6 +40,7 @@ export type TransformJSON =
       identityDims: number;
       hiddenDims: number[];
       activation: ActivationName;
+      init?: MlpInit;
       bins: number;
       bound: number;
     }

@@ -4,12 +4,12 @@
  * Layer l computes h_{l+1} = act(h_l W_l + b_l) (no activation after the last layer). Two
  * initialisations, drawn in float64 from `Rng` and rounded to float32, so the same seed gives the same
  * network everywhere:
- * - 'glorot' (default): W ~ U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010),
- *   biases 0;
- * - 'fan-in': W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the default of PyTorch's nn.Linear
- *   (Kaiming-uniform with a = sqrt(5)). For narrow inputs (fan_in 1-4, e.g. a 2-D score or a flow
- *   conditioner) its first layer is several times wider than Glorot's, so the network does not start
- *   almost linear.
+ * - 'fan-in' (default): W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the default of PyTorch's
+ *   nn.Linear (Kaiming-uniform with a = sqrt(5) for the weights, the same bound for the biases). For
+ *   narrow inputs (fan_in 1-4: a 2-D score, a flow conditioner) its first layer is several times wider
+ *   than Glorot's, so the network does not start almost linear; on the two-moons references it is what
+ *   brings DSM and RealNVP to PyTorch's loss in the same steps (docs/findings.md, nn);
+ * - 'glorot': W ~ U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010), biases 0.
  * Weights are drawn before biases, layer by layer. `zeroInitOutput` zeroes the last layer, so the network outputs exactly 0 at
  * initialisation (used by flow couplings to start at the identity).
  *
@@ -34,25 +34,24 @@ export interface MlpConfig {
   activation?: ActivationName;
   /** Zero the last layer's weights and bias at initialisation (default false). */
   zeroInitOutput?: boolean;
-  /** Initialisation of the weights and biases (module comment; default 'glorot'). */
+  /** Initialisation of the weights and biases (module comment; default 'fan-in'). */
   init?: MlpInit;
 }
 
-/** Initialisations of an Mlp: Glorot-uniform with zero biases, or PyTorch's fan-in uniform. */
+/** Initialisations of an Mlp: PyTorch's fan-in uniform, or Glorot-uniform with zero biases. */
 export type MlpInit = 'glorot' | 'fan-in';
 
 /** Serialised Mlp (format 'sdekit.mlp', version 1). */
 export interface MlpJSON {
   format: 'sdekit.mlp';
   version: 1;
-  /** The architecture; `init` is present only when it is not the default 'glorot'. */
+  /**
+   * The architecture. `init` records how the network was first initialised (absent in files written
+   * before it existed, whose networks were 'glorot'); it does not affect loading, which sets every
+   * weight.
+   */
   config: Omit<Required<MlpConfig>, 'init'> & { init?: MlpInit };
   params: number[];
-}
-
-function withoutDefaultInit(config: Required<MlpConfig>): MlpJSON['config'] {
-  const { init, ...rest } = config;
-  return init === 'glorot' ? rest : { ...rest, init };
 }
 
 /** Parameter shapes of an Mlp with this architecture, in flat-layout order. */
@@ -104,7 +103,7 @@ export class Mlp {
       outputDim: config.outputDim,
       activation: act,
       zeroInitOutput: config.zeroInitOutput ?? false,
-      init: config.init ?? 'glorot',
+      init: config.init ?? 'fan-in',
     };
     if (this.config.init !== 'glorot' && this.config.init !== 'fan-in')
       throw new InvalidArgumentError(
@@ -182,8 +181,7 @@ export class Mlp {
     return {
       format: 'sdekit.mlp',
       version: 1,
-      // 'glorot' is left out, so files of networks initialised that way are unchanged.
-      config: withoutDefaultInit({ ...this.config, hiddenDims: [...this.config.hiddenDims] }),
+      config: { ...this.config, hiddenDims: [...this.config.hiddenDims] },
       params: Array.from(this.getFlat()),
     };
   }
@@ -194,7 +192,8 @@ export class Mlp {
       throw new FormatError('Mlp.fromJSON', `format is '${json?.format}', expected 'sdekit.mlp'`);
     if (json.version !== 1)
       throw new FormatError('Mlp.fromJSON', `version ${json.version} is not supported (expected 1)`);
-    const net = new Mlp(json.config, 0);
+    // A file without `init` predates the record, when every Mlp started Glorot-uniform.
+    const net = new Mlp({ ...json.config, init: json.config.init ?? 'glorot' }, 0);
     net.setFlat(json.params);
     return net;
   }

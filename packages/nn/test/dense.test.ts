@@ -128,6 +128,52 @@ describe('dense', () => {
     );
   });
 
+  it.each([
+    [1, 1, 1],
+    [9, 2, 17],
+    [3, 33, 5],
+  ])(
+    'gradients in x, W and b agree with central finite differences at [%i, %i] x [., %i]',
+    (rows, inner, cols) => {
+      const g = Rng.fromSeed(rows * 1000 + inner * 10 + cols);
+      const [vx, vw, vb, vr] = [rows * inner, inner * cols, cols, rows * cols].map((len) =>
+        randArray(len, g),
+      );
+      const at = (tx: tf.Tensor, tw: tf.Tensor, tb: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.tensor2d(vr, [rows, cols]),
+            tf.tanh(dense(tx as tf.Tensor2D, tw as tf.Tensor2D, tb as tf.Tensor1D)),
+          ),
+        );
+      const grads = tf.tidy(() =>
+        tf
+          .grads(at)([tf.tensor2d(vx, [rows, inner]), tf.tensor2d(vw, [inner, cols]), tf.tensor1d(vb)])
+          .map((t) => t.dataSync()),
+      );
+      const evalAt = (ax: Float32Array, aw: Float32Array, ab: Float32Array) =>
+        tf.tidy(
+          () =>
+            at(tf.tensor2d(ax, [rows, inner]), tf.tensor2d(aw, [inner, cols]), tf.tensor1d(ab)).dataSync()[0],
+        );
+      expectClose(
+        grads[0],
+        numericalGrad((v) => evalAt(v, vw, vb), vx),
+        2e-3,
+      );
+      expectClose(
+        grads[1],
+        numericalGrad((v) => evalAt(vx, v, vb), vw),
+        2e-3,
+      );
+      expectClose(
+        grads[2],
+        numericalGrad((v) => evalAt(vx, vw, v), vb),
+        2e-3,
+      );
+    },
+  );
+
   it('equals x W + b computed in float64', () => {
     const y = tf.tidy(() => dense(tf.tensor2d(x, [n, k]), tf.tensor2d(w, [k, m]), tf.tensor1d(b)).dataSync());
     for (let i = 0; i < n; i++)

@@ -78,14 +78,21 @@ describe('Mlp', () => {
         expect(Math.abs(sq / n - bound ** 2 / 3)).toBeLessThan(5 * Math.sqrt((4 * bound ** 4) / 45 / n));
       });
       const json = net.toJSON();
-      // Files of Glorot networks are as before (no init key); fan-in ones say so and reload the same.
-      expect('init' in json.config).toBe(init !== 'glorot');
+      // Files record the initialisation and reload the same; a file without the key (written when
+      // every Mlp was Glorot) reloads as Glorot.
+      expect(json.config.init).toBe(init);
+      const legacy = Mlp.fromJSON({ ...json, config: { ...json.config, init: undefined } });
+      expect(legacy.config.init).toBe('glorot');
+      legacy.dispose();
       const copy = Mlp.fromJSON(JSON.parse(JSON.stringify(json)));
       expect(copy.config.init).toBe(init);
       expect(Array.from(copy.getFlat())).toEqual(Array.from(net.getFlat()));
       copy.dispose();
       net.dispose();
     }
+    const byDefault = new Mlp(wide, 3);
+    expect(byDefault.config.init).toBe('fan-in');
+    byDefault.dispose();
     expect(() => new Mlp({ ...wide, init: 'he' as 'glorot' }, 1)).toThrow(InvalidArgumentError);
   });
 

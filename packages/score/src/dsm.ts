@@ -55,7 +55,7 @@ export interface DsmOptions {
   network?: 'mlp' | 'unet';
   /** Hidden widths of the MLP. Default [128, 128]. */
   hiddenDims?: number[];
-  /** Initialisation of the MLP (@sdekit/nn `MlpInit`): 'glorot' (default) or PyTorch's 'fan-in'. */
+  /** Initialisation of the MLP (@sdekit/nn `MlpInit`): PyTorch's 'fan-in' (default) or 'glorot'. */
   init?: MlpInit;
   /** U-Net settings (width is the data dimension). Default base 16, multipliers [1, 2, 4], k = 5. */
   unet?: Omit<UNet1dConfig, 'width'>;
@@ -249,7 +249,9 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
   const built = buildNetwork(dim, options, seed);
   if (resume) {
     // The checkpoint's architecture must be the one these options build.
-    const same = JSON.stringify(built.toJSON().config) === JSON.stringify(resume.network.config);
+    // `init` only says how the weights started; the checkpoint's weights replace them.
+    const architecture = (config: object) => JSON.stringify({ ...config, init: undefined });
+    const same = architecture(built.toJSON().config) === architecture(resume.network.config);
     built.dispose();
     if (!same) {
       throw new InvalidArgumentError(

@@ -8,12 +8,17 @@
  *   decoder level l (l = L-1..0): nearest-neighbour up-sampling, concatenation with the encoder
  *   output of level l (skip), ConvBlock(-> base * mult[l])
  *   head: 1 x 1 convolution to one channel.
- * ConvBlock = [conv(k = 5) -> batch norm -> Swish] x 2. Every convolution is circular
+ * ConvBlock = [conv(k = 5) -> batch norm -> Swish] x 2. Only the head has a bias: every other
+ * convolution is followed, directly or through the down-sampling, by a convolution and a batch norm,
+ * which removes a constant per channel, so a bias there has zero gradient and Adam would only turn
+ * its rounding noise into steps of size lr (the PyTorch trajectory test found this; docs/findings.md,
+ * score). Every convolution is circular
  * (`conv1dCircular` of @sdekit/nn), so the network commutes with circular shifts of the input by
  * multiples of 2^L (the down-sampling stride product): the coordinate lives on a periodic domain.
  *
  * Batch norm: in training mode, batch statistics over (batch, width) and an exponential running
- * average (momentum 0.9) of them; in evaluation mode, the running averages.
+ * average (momentum 0.9, i.e. PyTorch's 0.1) of them, with the unbiased variance; in evaluation mode,
+ * the running averages.
  */
 
 import { conv1dCircular } from '@sdekit/nn';
@@ -50,10 +55,11 @@ export interface UNet1dJSON {
 interface ParamSpec {
   name: string;
   shape: number[];
-  init: 'he' | 'glorot' | 'zeros' | 'ones';
+  /** 'fan-in': U(-1/sqrt(fanIn), 1/sqrt(fanIn)) (PyTorch's Conv1d default, for filters and biases). */
+  init: 'fan-in' | 'zeros' | 'ones';
   trainable: boolean;
+  /** Inputs per output of the filter this parameter belongs to (kernel size x input channels). */
   fanIn: number;
-  fanOut: number;
 }
 
 function resolve(config: UNet1dConfig): Resolved {
@@ -99,10 +105,9 @@ function parameterSpecs(c: Resolved): ParamSpec[] {
       specs.push({
         name: `${prefix}.conv${i}`,
         shape: [k, ci, cout],
-        init: 'he',
+        init: 'fan-in',
         trainable: true,
         fanIn: k * ci,
-        fanOut: k * cout,
       });
       specs.push({
         name: `${prefix}.bn${i}.gamma`,
@@ -110,7 +115,6 @@ function parameterSpecs(c: Resolved): ParamSpec[] {
         init: 'ones',
         trainable: true,
         fanIn: 0,
-        fanOut: 0,
       });
       specs.push({
         name: `${prefix}.bn${i}.beta`,
@@ -118,7 +122,6 @@ function parameterSpecs(c: Resolved): ParamSpec[] {
         init: 'zeros',
         trainable: true,
         fanIn: 0,
-        fanOut: 0,
       });
       specs.push({
         name: `${prefix}.bn${i}.mean`,
@@ -126,7 +129,6 @@ function parameterSpecs(c: Resolved): ParamSpec[] {
         init: 'zeros',
         trainable: false,
         fanIn: 0,
-        fanOut: 0,
       });
       specs.push({
         name: `${prefix}.bn${i}.var`,
@@ -134,7 +136,6 @@ function parameterSpecs(c: Resolved): ParamSpec[] {
         init: 'ones',
         trainable: false,
         fanIn: 0,
-        fanOut: 0,
       });
     }
   };
@@ -145,12 +146,10 @@ function parameterSpecs(c: Resolved): ParamSpec[] {
     specs.push({
       name: `down${l}.w`,
       shape: [2, ch, ch],
-      init: 'he',
+      init: 'fan-in',
       trainable: true,
       fanIn: 2 * ch,
-      fanOut: 2 * ch,
     });
-    specs.push({ name: `down${l}.b`, shape: [ch], init: 'zeros', trainable: true, fanIn: 0, fanOut: 0 });
     cin = ch;
   });
   const bott = 2 * cin;
@@ -163,13 +162,49 @@ function parameterSpecs(c: Resolved): ParamSpec[] {
   specs.push({
     name: 'head.w',
     shape: [1, below, 1],
-    init: 'glorot',
+    init: 'fan-in',
     trainable: true,
     fanIn: below,
-    fanOut: 1,
   });
-  specs.push({ name: 'head.b', shape: [1], init: 'zeros', trainable: true, fanIn: 0, fanOut: 0 });
+  specs.push({ name: 'head.b', shape: [1], init: 'fan-in', trainable: true, fanIn: below });
   return specs;
+}
+
+/**
+ * Weights written before the down-sampling convolutions lost their bias (`down{l}.b`, see the module
+ * comment), with each bias folded exactly into the batch norm that follows: a constant b added before
+ * the next circular convolution W adds c[o] = sum_{t, i} W[t, i, o] b[i] to every position of output
+ * channel o, which the batch statistics remove in training mode and `mean -= c` removes in evaluation
+ * mode. Returns the weights unchanged when they hold no such bias.
+ */
+function foldDownSamplingBiases(
+  c: Resolved,
+  weights: Record<string, ArrayLike<number>>,
+): Record<string, ArrayLike<number>> {
+  const levels = c.multipliers.length;
+  if (!Array.from({ length: levels }, (_, l) => `down${l}.b`).some((name) => name in weights)) return weights;
+  const out: Record<string, ArrayLike<number>> = { ...weights };
+  for (let l = 0; l < levels; l++) {
+    const bias = weights[`down${l}.b`];
+    if (!bias) continue;
+    const next = l + 1 < levels ? `enc${l + 1}` : 'bottleneck';
+    const filter = weights[`${next}.conv1`];
+    const mean = weights[`${next}.bn1.mean`];
+    const cin = bias.length;
+    if (!filter || !mean || filter.length !== c.kernelSize * cin * mean.length)
+      throw new FormatError(
+        'UNet1d weights',
+        `parameter ${next}.conv1 or ${next}.bn1.mean missing or of wrong size`,
+      );
+    const cout = mean.length;
+    const folded = Float64Array.from(mean);
+    for (let t = 0; t < c.kernelSize; t++)
+      for (let i = 0; i < cin; i++)
+        for (let o = 0; o < cout; o++) folded[o] -= filter[(t * cin + i) * cout + o] * bias[i];
+    out[`${next}.bn1.mean`] = folded;
+    delete out[`down${l}.b`];
+  }
+  return out;
 }
 
 /**
@@ -187,10 +222,16 @@ export class UNet1d {
   private readonly params = new Map<string, tf.Variable>();
   private readonly specs: ParamSpec[];
 
-  /** Initialises weights from `Rng.fromSeed(seed)` in float64 (He normal for Swish convolutions). */
+  /**
+   * Initialises weights from `Rng.fromSeed(seed)` in float64: every filter and bias
+   * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = kernel size x input channels (PyTorch's Conv1d
+   * default, the rule of every network of sdekit; docs/methods.md section 2), batch-norm scales 1 and
+   * offsets 0. The ConvBlock convolutions have no bias, since the batch norm after them removes it.
+   */
   constructor(config: UNet1dConfig, seed: number, weights?: Record<string, ArrayLike<number>>) {
     this.config = resolve(config);
     this.specs = parameterSpecs(this.config);
+    if (weights) weights = foldDownSamplingBiases(this.config, weights);
     const rng = Rng.fromSeed(seed, 0);
     for (const s of this.specs) {
       const size = s.shape.reduce((a, b) => a * b, 1);
@@ -203,9 +244,9 @@ export class UNet1d {
       } else {
         values = new Float32Array(size);
         if (s.init === 'ones') values.fill(1);
-        else if (s.init === 'he' || s.init === 'glorot') {
-          const std = s.init === 'he' ? Math.sqrt(2 / s.fanIn) : Math.sqrt(2 / (s.fanIn + s.fanOut));
-          for (let i = 0; i < size; i++) values[i] = std * rng.normal();
+        else if (s.init === 'fan-in') {
+          const a = 1 / Math.sqrt(s.fanIn);
+          for (let i = 0; i < size; i++) values[i] = a * (2 * rng.uniform() - 1);
         }
       }
       const init = tf.tensor(values, s.shape);
@@ -235,8 +276,12 @@ export class UNet1d {
     const { mean, variance } = tf.moments(x, [0, 1]);
     const m = this.config.bnMomentum;
     // Running averages for evaluation mode; not on the path to the loss, so no gradient flows here.
+    // The running variance averages the unbiased batch variance (factor n / (n - 1), n = N W values
+    // per channel), as PyTorch's BatchNorm1d does; the normalisation itself uses the biased one.
+    const n = x.shape[0] * x.shape[1];
+    const unbiased = n > 1 ? n / (n - 1) : 1;
     runMean.assign(tf.add(tf.mul(runMean, m), tf.mul(mean, 1 - m)));
-    runVar.assign(tf.add(tf.mul(runVar, m), tf.mul(variance, 1 - m)));
+    runVar.assign(tf.add(tf.mul(runVar, m), tf.mul(variance, (1 - m) * unbiased)));
     return tf.add(tf.mul(tf.sub(x, mean), tf.mul(tf.rsqrt(tf.add(variance, BN_EPS)), gamma)), beta);
   }
 
@@ -269,7 +314,7 @@ export class UNet1d {
     for (let l = 0; l < levels; l++) {
       h = this.convBlock(h, `enc${l}`, training);
       skips.push(h);
-      h = tf.add(conv1dCircular(h, this.p(`down${l}.w`) as tf.Tensor3D, 2), this.p(`down${l}.b`));
+      h = conv1dCircular(h, this.p(`down${l}.w`) as tf.Tensor3D, 2);
     }
     h = this.convBlock(h, 'bottleneck', training);
     for (let l = levels - 1; l >= 0; l--) {

@@ -1,0 +1,80 @@
+// Exact-trajectory parity with PyTorch (tools/torch-parity/trajectories.py writes the fixture): a
+// RealNVP of realNvp's shape (two affine couplings, conditioners [8, 8] swish, tanh-bounded
+// log-scales, reversal between), the same initial weights and mini-batches, trained by maximum
+// likelihood with @sdekit/nn's Adam for 100 steps. The parameters must agree to float32 rounding.
+import { readFileSync } from 'node:fs';
+import { Adam, warmupCosine } from '@sdekit/nn';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { realNvp } from '../src/index.js';
+
+const fixture = JSON.parse(
+  readFileSync(new URL('./fixtures/torch-trajectory-realnvp.json', import.meta.url), 'utf8'),
+);
+const f32 = (s: string) => {
+  const b = Buffer.from(s, 'base64');
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+};
+
+/** ||a - b|| / ||b|| in float64. */
+function relativeDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < b.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n += b[i] ** 2;
+  }
+  return Math.sqrt(d / n);
+}
+
+describe('RealNVP trained by maximum likelihood with Adam reproduces the PyTorch trajectory', () => {
+  const { dim, layers, hidden, logScaleBound } = fixture.config;
+  const batch: number = fixture.batchSize;
+  const inputs = f32(fixture.inputs);
+  for (const setting of ['constant', 'schedule'] as const) {
+    it(`${setting === 'constant' ? 'constant lr 1e-3' : 'warm-up cosine schedule, clipped gradients'}: parameters after 1, 10, 100 steps to float32 rounding`, () => {
+      const run = fixture.runs[setting];
+      const flow = realNvp({
+        dim,
+        layers,
+        hidden,
+        logScaleBound,
+        mixing: 'reverse',
+        actNorm: false,
+        seed: 0,
+      });
+      const initial = f32(fixture.initial);
+      expect(flow.numParams).toBe(initial.length);
+      flow.setParams(initial);
+      const adam = new Adam(
+        flow.variables,
+        setting === 'constant'
+          ? { lr: 1e-3 }
+          : {
+              lr: warmupCosine({ peak: 2e-3, warmupSteps: 10, totalSteps: fixture.steps, floor: 1e-5 }),
+              clipNorm: fixture.clipNorm,
+            },
+      );
+      const before = tf.memory().numTensors;
+      for (let k = 0; k < fixture.steps; k++) {
+        const x = tf.tensor2d(inputs.subarray(k * batch * dim, (k + 1) * batch * dim), [batch, dim]);
+        const loss = adam.step(() => tf.neg(tf.mean(flow.logProbTensor(x))) as tf.Scalar);
+        x.dispose();
+        expect(Math.abs(loss - run.losses[k])).toBeLessThan(1e-5 * Math.abs(run.losses[k]));
+        expect(Math.abs(adam.lastGradNorm - run.gradNorms[k])).toBeLessThan(1e-4 * run.gradNorms[k]);
+        const snapshot = run.params[String(k + 1)];
+        if (snapshot !== undefined) {
+          const want = f32(snapshot);
+          const got = flow.getParams();
+          const moved = relativeDistance(want, initial);
+          // Measured 2026-12-04 (wasm): see the flows README, "Parity with PyTorch".
+          expect(relativeDistance(got, want)).toBeLessThan(1e-6);
+          expect(relativeDistance(got, want) / moved).toBeLessThan(1e-4);
+        }
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      adam.dispose();
+      flow.dispose();
+    });
+  }
+});

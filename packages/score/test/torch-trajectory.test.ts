@@ -1,0 +1,85 @@
+// Exact-trajectory parity with PyTorch (tools/torch-parity/trajectories.py writes the fixture): a small
+// periodic U-Net of UNet1d's architecture (circular convolutions, batch norm in training mode, strided
+// down-sampling, nearest up-sampling with skips), the same initial weights and mini-batches, trained by
+// DSM with @sdekit/nn's Adam for 100 steps. Weights and batch-norm running statistics must agree to
+// float32 rounding.
+import { readFileSync } from 'node:fs';
+import { Adam, warmupCosine } from '@sdekit/nn';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { UNet1d } from '../src/index.js';
+
+const fixture = JSON.parse(
+  readFileSync(new URL('./fixtures/torch-trajectory-unet.json', import.meta.url), 'utf8'),
+);
+const f32 = (s: string) => {
+  const b = Buffer.from(s, 'base64');
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+};
+const decode = (weights: Record<string, string>) =>
+  Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, f32(v)]));
+
+/** ||a - b|| / ||b|| over the named arrays selected by `keep`, in float64. */
+function relativeDistance(
+  a: Record<string, ArrayLike<number>>,
+  b: Record<string, ArrayLike<number>>,
+  keep: (name: string) => boolean,
+): number {
+  let d = 0;
+  let n = 0;
+  for (const name of Object.keys(b).filter(keep)) {
+    for (let i = 0; i < b[name].length; i++) {
+      d += (a[name][i] - b[name][i]) ** 2;
+      n += b[name][i] ** 2;
+    }
+  }
+  return Math.sqrt(d / n);
+}
+const isRunningStat = (name: string) => name.endsWith('.mean') || name.endsWith('.var');
+
+describe('periodic U-Net trained by DSM with Adam reproduces the PyTorch trajectory', () => {
+  const { width } = fixture.config;
+  const batch: number = fixture.batchSize;
+  const inputs = f32(fixture.inputs);
+  const targets = f32(fixture.targets);
+  const initial = decode(fixture.initial);
+  for (const setting of ['constant', 'schedule'] as const) {
+    it(`${setting === 'constant' ? 'constant lr 1e-3' : 'warm-up cosine schedule, clipped gradients'}: weights and running statistics after 1, 10, 100 steps`, () => {
+      const run = fixture.runs[setting];
+      const net = new UNet1d(fixture.config, 0, initial);
+      const adam = new Adam(
+        net.variables,
+        setting === 'constant'
+          ? { lr: 1e-3 }
+          : {
+              lr: warmupCosine({ peak: 2e-3, warmupSteps: 10, totalSteps: fixture.steps, floor: 1e-5 }),
+              clipNorm: fixture.clipNorm,
+            },
+      );
+      const before = tf.memory().numTensors;
+      for (let k = 0; k < fixture.steps; k++) {
+        const rows = k * batch * width;
+        const x = tf.tensor2d(inputs.subarray(rows, rows + batch * width), [batch, width]);
+        const z = tf.tensor2d(targets.subarray(rows, rows + batch * width), [batch, width]);
+        const loss = adam.step(() => tf.mean(tf.squaredDifference(net.apply(x, true), z)) as tf.Scalar);
+        x.dispose();
+        z.dispose();
+        expect(Math.abs(loss - run.losses[k])).toBeLessThan(1e-4 * Math.abs(run.losses[k]));
+        expect(Math.abs(adam.lastGradNorm - run.gradNorms[k])).toBeLessThan(1e-3 * run.gradNorms[k]);
+        const snapshot = run.params[String(k + 1)];
+        if (snapshot !== undefined) {
+          const want = decode(snapshot);
+          const got = net.toJSON().weights;
+          const trainable = (name: string) => !isRunningStat(name);
+          const moved = relativeDistance(want, initial, trainable);
+          // Measured 2026-12-04 (wasm): see the score README, "Parity with PyTorch".
+          expect(relativeDistance(got, want, trainable) / moved).toBeLessThan(1e-4);
+          expect(relativeDistance(got, want, isRunningStat)).toBeLessThan(1e-5);
+        }
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      adam.dispose();
+      net.dispose();
+    });
+  }
+});
