@@ -51,7 +51,7 @@ describe('sdekit executable', () => {
       run([...tsx, 'simulate', '--bogus']),
     ]);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: sdekit compare DATA SIM/);
+    expect(help.stdout).toMatch(/^Usage: sdekit compare DATA\.\.\. SIM/);
     expect(cmp.stderr).toBe('');
     expect(cmp.code).toBe(0);
     expect(cmp.stdout).toMatch(/coordinate\s+mean data\s+mean sim/);
@@ -114,6 +114,6 @@ describe('sdekit executable', () => {
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/expected 2 arguments \(DATA SIM\)/);
+    expect(bad.stderr).toMatch(/expected at least 2 arguments \(DATA\.\.\. SIM\)/);
   });
 });

@@ -89,11 +89,11 @@ describe('command-line errors (exit code 2)', () => {
       2,
       /missing required options --T, --seed, --out/,
     );
-    expectFailure(await sdekit(FIT, dir), 2, /expected 1 argument \(DATA\), got none/);
+    expectFailure(await sdekit(FIT, dir), 2, /expected at least 1 argument \(DATA\.\.\.\), got none/);
     expectFailure(
       await sdekit(['compare', 'good.csv'], dir),
       2,
-      /expected 2 arguments \(DATA SIM\), got 'good.csv'/,
+      /expected at least 2 arguments \(DATA\.\.\. SIM\), got 'good.csv'/,
     );
     expectFailure(
       await sdekit(['fit-langevin', 'good.csv', '--dt', 'abc', '--out', 'm.json'], dir),

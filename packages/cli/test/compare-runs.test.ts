@@ -50,6 +50,9 @@ beforeAll(async () => {
   await writeNpy(join(dir, 'long.npy'), long, [long.length, 1]);
   await writeNpy(join(dir, 'pieces.npy'), pieces, [PIECES, PIECE, 1]);
   await writeNpy(join(dir, 'joined.npy'), pieces, [PIECES * PIECE, 1]);
+  // The same pieces in two files of 100 and 300 runs.
+  await writeNpy(join(dir, 'pieces-a.npy'), pieces.subarray(0, 100 * PIECE), [100, PIECE, 1]);
+  await writeNpy(join(dir, 'pieces-b.npy'), pieces.subarray(100 * PIECE), [300, PIECE, 1]);
   // The same pieces as a CSV with a run column (labels 1..400) before the value column.
   const rows = new Float64Array(2 * PIECES * PIECE);
   for (let i = 0; i < PIECES * PIECE; i++) {
@@ -139,6 +142,25 @@ describe('compare on exact OU runs and paths', () => {
     expect(csv.m.acf.data).toEqual(runs.m.acf.data);
     expect(csv.m.acf.errorNoise).toEqual(runs.m.acf.errorNoise);
     expect(csv.m.pdf.kl).toEqual(runs.m.pdf.kl);
+    // So are several files: DATA... SIM, the files' runs one after another.
+    const files = await compareJson(
+      ['pieces-a.npy', 'pieces-b.npy', 'long.npy', '--max-lag', '0.6'],
+      'files',
+    );
+    expect(files.m.runs).toEqual({ data: PIECES, sim: 1 });
+    expect(files.m.acf.data).toEqual(runs.m.acf.data);
+    expect(files.m.acf.errorNoise).toEqual(runs.m.acf.errorNoise);
+    expect(files.m.pdf.kl).toEqual(runs.m.pdf.kl);
+    await writeNpy(
+      join(dir, 'wide.npy'),
+      new Float64Array(40).map((_, i) => Math.sin(i)),
+      [20, 2],
+    );
+    const mixed = await sdekit(['compare', 'pieces-a.npy', 'wide.npy', 'long.npy'], dir);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toMatch(
+      /DATA: 'wide\.npy' has columns \(x1, x2\), 'pieces-a\.npy' has \(x1\); runs in several files need the same columns/,
+    );
     // As one series, the 399 joins add uncorrelated lag products: rho(k) is pulled down by about
     // k / 50 (0.24 e^{-0.6} = 0.13 at lag 0.6 = 12 samples, a quarter of a run), far beyond the noise.
     const joined = await compareJson(['joined.npy', 'long.npy', '--max-lag', '0.6'], 'joined');
@@ -156,38 +178,42 @@ describe('compare on exact OU runs and paths', () => {
   it('simulate --x0 data:FILE starts each path at a row of the data, with a default burn-in of T/10', async () => {
     // A tiny averaged model (b = -x + y, 2 iterations) of the pieces: only the starts are under test here.
     await writeFile(join(dir, 'coef.mjs'), AFFINE_MODULE);
+    const tiny = [
+      '--dt',
+      String(DT),
+      '--coefficients',
+      'coef.mjs',
+      '--fast-dim',
+      '1',
+      '--fast-samples',
+      '8',
+      '--flow-layers',
+      '2',
+      '--flow-hidden',
+      '8',
+      '--batch-size',
+      '64',
+      '--iterations',
+      '2',
+    ];
     const fit = await sdekit(
-      [
-        'fit-averaged',
-        'pieces.csv',
-        '--columns',
-        'x',
-        '--dt',
-        String(DT),
-        '--coefficients',
-        'coef.mjs',
-        '--fast-dim',
-        '1',
-        '--fast-samples',
-        '8',
-        '--flow-layers',
-        '2',
-        '--flow-hidden',
-        '8',
-        '--batch-size',
-        '64',
-        '--iterations',
-        '2',
-        '--run-column',
-        'run',
-        '--out',
-        'avg.json',
-      ],
+      ['fit-averaged', 'pieces.csv', '--columns', 'x', '--run-column', 'run', ...tiny, '--out', 'avg.json'],
       dir,
     );
     expect(fit.stderr).toBe('');
-    // --run-column reads the CSV's runs as fit-averaged's independent paths.
+    // --run-column reads the CSV's runs as fit-averaged's independent paths, and so do several files.
     expect(fit.stdout).toMatch(/20000 samples x 1 slow coordinate \(x\) in 400 paths/);
+    const two = await sdekit(
+      ['fit-averaged', 'pieces-a.npy', 'pieces-b.npy', ...tiny, '--out', 'avg2.json'],
+      dir,
+    );
+    expect(two.stderr).toBe('');
+    expect(two.stdout).toMatch(
+      /data {6}pieces-a\.npy, pieces-b\.npy: 20000 samples x 1 slow coordinate \(x1\) in 400 paths/,
+    );
+    expect(JSON.parse(await readFile(join(dir, 'avg2.json'), 'utf8')).sdekitCli.data).toBe(
+      'pieces-a.npy, pieces-b.npy',
+    );
     const sim = [
       'simulate',
       'avg.json',

@@ -24,7 +24,7 @@ import {
   checkNoConstantColumn,
   checkOutputFolder,
   RUN_COLUMN_OPTION,
-  readColumns,
+  readDataFiles,
   readSimulation,
   type Table,
   writeFolderAtomically,
@@ -99,7 +99,8 @@ export const compareCommand: CommandSpec = {
   positionals: [
     {
       name: 'DATA',
-      help: 'CSV or .npy time series (rows = time; [R, N, D] .npy: R independent runs; CSV runs: --run-column)',
+      help: 'CSV or .npy time series (rows = time; [R, N, D] .npy: R independent runs; CSV runs: --run-column; several files: independent runs)',
+      variadic: true,
     },
     { name: 'SIM', help: 'output of sdekit simulate (.npy [N, D] or [P, N, D]; CSV with P*D columns)' },
   ],
@@ -151,7 +152,10 @@ export const compareCommand: CommandSpec = {
     'when the difference exceeds 2.5 SE, the PDF when KL - (KL noise) > 2.5 SE(KL), the ACF when its error\n' +
     'exceeds the 98.75 % bootstrap quantile of max over lags of |Delta* - Delta| (Delta = ACF data - ACF sim).',
   async run(args, io) {
-    const [dataPath, simPath] = args.positionals;
+    // DATA... SIM: every argument but the last is a DATA file (several: independent runs).
+    const simPath = args.positionals[args.positionals.length - 1];
+    const dataPaths = args.positionals.slice(0, -1);
+    const dataPath = dataPaths.join(', ');
     const dtData = numberOption(args, 'dt', 1, { positive: true });
     const dtSim = numberOption(args, 'sim-dt', dtData, { positive: true });
     const bins = numberOption(args, 'bins', 64, { integer: true, min: 2 });
@@ -167,17 +171,14 @@ export const compareCommand: CommandSpec = {
       outDir === undefined
         ? undefined
         : await checkOutputFolder(io, outDir, 'out', {
-            inputs: [
-              { path: dataPath, role: 'DATA' },
-              { path: simPath, role: 'SIM' },
-            ],
+            inputs: [...dataPaths.map((path) => ({ path, role: 'DATA' })), { path: simPath, role: 'SIM' }],
             force: forceFlag(args),
           });
 
     // DATA as the fitting commands read it: runs of a [R, N, D] .npy, or by --run-column.
-    const table = await readColumns(
+    const table = await readDataFiles(
       io,
-      dataPath,
+      dataPaths,
       'DATA',
       stringOption(args, 'columns'),
       false,

@@ -400,6 +400,59 @@ export function splitRunColumn(table: Table, spec: string, source: string): Tabl
   return { ...data, runStarts: runStarts.length > 0 ? runStarts : undefined };
 }
 
+/**
+ * Reads DATA given as one or several files (`readColumns` each, with the same `columns`, selection
+ * and `runColumn`): several files are independent runs, stacked in the order given (a file that
+ * holds runs itself keeps them). They must have the same columns (names and number) and, when they
+ * state one, the same sampling interval. One file is returned as read; several are copied into one
+ * table (memory of the values once more).
+ */
+export async function readDataFiles(
+  io: CliIo,
+  paths: readonly string[],
+  role: string,
+  columns: string | undefined,
+  quiet = false,
+  selection: DataSelection = {},
+  runColumn?: string,
+): Promise<Table> {
+  const tables: Table[] = [];
+  for (const path of paths)
+    tables.push(await readColumns(io, path, role, columns, quiet, selection, runColumn));
+  if (tables.length === 1) return tables[0];
+  const first = tables[0];
+  tables.forEach((t, i) => {
+    if (t.cols !== first.cols || t.names.some((n, j) => n !== first.names[j])) {
+      throw new FileError(
+        `${role}: '${paths[i]}' has columns (${t.names.join(', ')}), '${paths[0]}' has (${first.names.join(', ')}); runs in several files need the same columns (pick them with --columns)`,
+      );
+    }
+    if ((t.dt?.value ?? null) !== (first.dt?.value ?? null)) {
+      throw new FileError(
+        `${role}: '${paths[i]}' states a sampling interval ${t.dt ? `${t.dt.value} (${t.dt.source})` : '(none)'}, '${paths[0]}' ${first.dt ? `${first.dt.value} (${first.dt.source})` : '(none)'}; runs in several files need one interval`,
+      );
+    }
+  });
+  const rows = tables.reduce((n, t) => n + t.rows, 0);
+  const data = new Float64Array(rows * first.cols);
+  const starts: number[] = [];
+  let row = 0;
+  for (const t of tables) {
+    if (row > 0) starts.push(row);
+    for (const r of t.runStarts ?? []) starts.push(row + r);
+    data.set(t.data, row * first.cols);
+    row += t.rows;
+  }
+  return {
+    data,
+    rows,
+    cols: first.cols,
+    names: first.names,
+    runStarts: Int32Array.from(starts),
+    dt: first.dt,
+  };
+}
+
 /** A simulation read back: `paths` paths of `length` samples of `dim` coordinates, path-major like a PathBundle. */
 export interface SimulationData {
   readonly data: Float64Array;

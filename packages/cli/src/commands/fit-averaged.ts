@@ -30,7 +30,8 @@ export const fitAveragedCommand: CommandSpec = {
   positionals: [
     {
       name: 'DATA',
-      help: 'the slow path: CSV, .npy, HDF5 (.h5), NetCDF-4 (.nc) or Parquet; rows = time, one column per slow coordinate ([R, N, D]: R independent paths)',
+      help: 'the slow path: CSV, .npy, HDF5 (.h5), NetCDF-4 (.nc) or Parquet; rows = time, one column per slow coordinate ([R, N, D]: R independent paths; several files: one path each)',
+      variadic: true,
     },
   ],
   options: {
@@ -104,7 +105,9 @@ export const fitAveragedCommand: CommandSpec = {
     'a function ({ tf, slowDim, fastDim }) => SlowCoefficients, or the object itself. Example:\n' +
     '  sdekit fit-averaged slow.csv --dt 0.01 --coefficients ./coef.mjs --fast-dim 2 --out averaged.json',
   async run(args, io) {
-    const dataPath = args.positionals[0];
+    // Several DATA files: independent runs.
+    const dataPaths = args.positionals;
+    const dataPath = dataPaths.join(', ');
     const dtGiven = numberOption(args, 'dt', undefined, { positive: true });
     const modulePath = requiredString(args, 'coefficients');
     const fastDim = toNumber('fast-dim', requiredString(args, 'fast-dim'), { integer: true, min: 1 });
@@ -128,6 +131,7 @@ export const fitAveragedCommand: CommandSpec = {
     // A likelihood over a handful of increments determines nothing: at least 50 samples.
     const input = {
       dataPath,
+      dataPaths,
       outPath,
       dt: dtGiven,
       otherInputs: [{ path: modulePath, role: 'coefficients module' }],
@@ -159,7 +163,7 @@ export const fitAveragedCommand: CommandSpec = {
     bar.finish();
     try {
       const moduleRel = relative(dirname(out), moduleAbs).split(sep).join('/');
-      await saveFittedModel(out, model.toJSON(), 'fit-averaged', dataPath, table, {
+      await saveFittedModel(out, model.toJSON(), 'fit-averaged', dataPaths, table, {
         coefficientsModule: moduleRel,
       });
       if (quiet) return;

@@ -38,7 +38,8 @@ export const fitLangevinCommand: CommandSpec = {
   positionals: [
     {
       name: 'DATA',
-      help: 'CSV (header optional), .npy (float32/float64, [N] or [N, D]; [R, N, D]: R independent runs), HDF5 (.h5), NetCDF-4 (.nc) or Parquet; rows = time',
+      help: 'CSV (header optional), .npy (float32/float64, [N] or [N, D]; [R, N, D]: R independent runs), HDF5 (.h5), NetCDF-4 (.nc) or Parquet; rows = time; several files: independent runs',
+      variadic: true,
     },
   ],
   options: {
@@ -128,7 +129,9 @@ export const fitLangevinCommand: CommandSpec = {
     'Example:\n  sdekit fit-langevin series.csv --dt 0.01 --columns u,v --out model.json\n' +
     'The model is estimated in z-scored coordinates and printed in the units of the data.',
   async run(args, io) {
-    const dataPath = args.positionals[0];
+    // Several DATA files: independent runs.
+    const dataPaths = args.positionals;
+    const dataPath = dataPaths.join(', ');
     const dtGiven = numberOption(args, 'dt', undefined, { positive: true });
     const outPath = requiredString(args, 'out');
     const score = choiceOption(args, 'score', ['dsm', 'kgmm'] as const, 'dsm');
@@ -145,7 +148,7 @@ export const fitLangevinCommand: CommandSpec = {
     const replicates = numberOption(args, 'bootstrap', 200, { integer: true, min: 0 });
     if (replicates > 0 && replicates < 20)
       throw new UsageError('--bootstrap: pass 0 (no error bars) or at least 20 replicates');
-    const input = { dataPath, outPath, dt: dtGiven };
+    const input = { dataPath, dataPaths, outPath, dt: dtGiven };
     const { seed, quiet, out, table, dt, series, runs, selection } = await readFitInput(args, io, input);
 
     const bar = commandProgress(io, quiet, 'training score');
@@ -174,7 +177,7 @@ export const fitLangevinCommand: CommandSpec = {
     bar.finish();
     stages.finish();
     try {
-      await saveFittedModel(out, model.toJSON(), 'fit-langevin', dataPath, table);
+      await saveFittedModel(out, model.toJSON(), 'fit-langevin', dataPaths, table);
       if (quiet) return;
       const d = model.diagnostics;
       const o = model.original;

@@ -13,7 +13,7 @@ import { FormatError, type TimeSeries, timeSeries } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendSelection, selectCommandBackend } from '../backend.js';
 import { atomicWrite } from '../io.js';
-import { checkNoConstantColumn, checkOutputFile, FileError, readColumns, type Table } from './files.js';
+import { checkNoConstantColumn, checkOutputFile, FileError, readDataFiles, type Table } from './files.js';
 import { commandTimeStep, dataSelection } from './series-files.js';
 import {
   backendOption,
@@ -34,7 +34,7 @@ export interface CliMetadata {
   readonly version: 1;
   /** The command that wrote the model. */
   readonly command: 'fit-langevin' | 'fit-averaged';
-  /** Data file name as given on the command line. */
+  /** Data file name as given on the command line (several: their names joined by ', '). */
   readonly data: string;
   /** Names of the fitted columns (CSV header or x1..xD). */
   readonly columns: string[];
@@ -83,7 +83,10 @@ export async function readFitInput(
   args: ParsedArgs,
   io: CliIo,
   input: {
+    /** DATA as shown in messages. */
     dataPath: string;
+    /** The DATA files, independent runs (`readDataFiles`); default [dataPath]. */
+    dataPaths?: readonly string[];
     outPath: string;
     /** --dt, when given. */
     dt: number | undefined;
@@ -96,14 +99,17 @@ export async function readFitInput(
   const backend = backendOption(args);
   const quiet = quietFlag(args);
   const out = await checkOutputFile(io, input.outPath, 'out', undefined, {
-    inputs: [{ path: input.dataPath, role: 'DATA' }, ...(input.otherInputs ?? [])],
+    inputs: [
+      ...(input.dataPaths ?? [input.dataPath]).map((path) => ({ path, role: 'DATA' })),
+      ...(input.otherInputs ?? []),
+    ],
     force: forceFlag(args),
   });
 
   const selection = dataSelection(args);
-  const table = await readColumns(
+  const table = await readDataFiles(
     io,
-    input.dataPath,
+    input.dataPaths ?? [input.dataPath],
     'DATA',
     stringOption(args, 'columns'),
     quiet,
@@ -137,14 +143,14 @@ export async function saveFittedModel(
   out: string,
   modelJson: object,
   command: CliMetadata['command'],
-  dataPath: string,
+  dataPath: string | readonly string[],
   table: Table,
   extra: { coefficientsModule?: string } = {},
 ): Promise<void> {
   const meta: CliMetadata = {
     version: 1,
     command,
-    data: basename(dataPath),
+    data: (typeof dataPath === 'string' ? [dataPath] : dataPath).map((p) => basename(p)).join(', '),
     columns: table.names,
     samples: table.rows,
     lastPoint: Array.from(table.data.subarray((table.rows - 1) * table.cols)),

@@ -53,7 +53,15 @@ export interface CommandSpec {
   readonly brief: string;
   /** The description printed by the command's `--help`. */
   readonly summary: string;
-  readonly positionals: ReadonlyArray<{ readonly name: string; readonly help: string }>;
+  /**
+   * Positional arguments, in order. One of them may be `variadic`: it takes one or more arguments
+   * (shown as NAME...), the others exactly one each.
+   */
+  readonly positionals: ReadonlyArray<{
+    readonly name: string;
+    readonly help: string;
+    readonly variadic?: boolean;
+  }>;
   readonly options: Readonly<Record<string, OptionSpec>>;
   /** Extra paragraphs printed at the end of `--help`. */
   readonly notes?: string;
@@ -68,7 +76,7 @@ export interface ParsedArgs {
 
 /** The help text of a command, generated from its spec. */
 export function helpText(spec: CommandSpec): string {
-  const pos = spec.positionals.map((p) => p.name).join(' ');
+  const pos = spec.positionals.map((p) => (p.variadic ? `${p.name}...` : p.name)).join(' ');
   const required = Object.entries(spec.options)
     .filter(([, o]) => o.required)
     .map(([k, o]) => `--${k} ${o.value ?? ''}`.trimEnd())
@@ -81,7 +89,8 @@ export function helpText(spec: CommandSpec): string {
   ];
   if (spec.positionals.length > 0) {
     lines.push('Arguments:');
-    for (const p of spec.positionals) lines.push(`  ${p.name.padEnd(26)}${p.help}`);
+    for (const p of spec.positionals)
+      lines.push(`  ${(p.variadic ? `${p.name}...` : p.name).padEnd(26)}${p.help}`);
     lines.push('');
   }
   lines.push('Options:');
@@ -150,11 +159,14 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
   const help = parsed.values.help === true;
   if (!help) {
     const n = spec.positionals.length;
-    if (parsed.positionals.length !== n) {
-      const names = spec.positionals.map((p) => p.name).join(' ');
+    const variadic = spec.positionals.some((p) => p.variadic);
+    if (variadic ? parsed.positionals.length < n : parsed.positionals.length !== n) {
+      const names = spec.positionals.map((p) => (p.variadic ? `${p.name}...` : p.name)).join(' ');
       const got =
         parsed.positionals.length === 0 ? 'none' : parsed.positionals.map((p) => `'${p}'`).join(' ');
-      throw new UsageError(`expected ${n} argument${n === 1 ? '' : 's'} (${names}), got ${got}; ${hint}`);
+      throw new UsageError(
+        `expected ${variadic ? 'at least ' : ''}${n} argument${n === 1 ? '' : 's'} (${names}), got ${got}; ${hint}`,
+      );
     }
     const missing = Object.entries(spec.options)
       .filter(([k, o]) => o.required && parsed.values[k] === undefined)
