@@ -109,7 +109,7 @@ describe('compare 40001 x 2 data with 4 x 10001 x 2 simulated samples', () => {
   });
   bench(
     'tables, SVG plots, compare.json',
-    () => run(['compare', 'ou.csv', 'sim.npy', '--dt', '0.05', '--out', 'report']),
+    () => run(['compare', 'ou.csv', 'sim.npy', '--dt', '0.05', '--out', 'report', '--force']),
     {
       iterations: 5,
       time: 0,
