@@ -3,7 +3,19 @@
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
-const pkgs = ['sde', 'ks-solver', 'partition', 'io', 'flows', 'score', 'averaging', 'vi', 'nn', 'cli'];
+const pkgs = [
+  'sde',
+  'systems',
+  'ks-solver',
+  'partition',
+  'io',
+  'flows',
+  'score',
+  'averaging',
+  'vi',
+  'nn',
+  'cli',
+];
 
 export const sdekitAlias: Record<string, string> = Object.fromEntries(
   pkgs.map((p) => [`@sdekit/${p}`, `${root}packages/${p}/src/index.ts`]),

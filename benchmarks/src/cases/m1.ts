@@ -6,7 +6,7 @@
  * likelihood, and the learned model's stationary PDF and ACF with the data.
  */
 import { m1Coefficients } from '@sdekit/averaging';
-import * as sde from '@sdekit/sde';
+import * as systems from '@sdekit/systems';
 import type { BenchCase, CaseContext } from '../context.js';
 import { type AveragingSizes, averagingCase } from './averaging-common.js';
 import { averagingFits, slowPathOf } from './averaging-fits.js';
@@ -86,9 +86,19 @@ export const m1Case: BenchCase = {
         acfTarget: 0.1,
         tag,
         plots: i === 0 || n === ns[ns.length - 1],
-        generate: slowPathOf(sde.m1System({ m, n, beta }), (rng) => sde.sampleM1Fast(rng, 1, m), n, s.Delta),
+        generate: slowPathOf(
+          systems.multiscaleDoubleWellSystem({ m, n, beta }),
+          (rng) => systems.sampleMultiscaleDoubleWellFast(rng, 1, m),
+          n,
+          s.Delta,
+        ),
         trueDrift: (grid) =>
-          sde.m1TrueDrift(grid, { m, beta, samples: s.truthSamples, seed: ctx.seedFor(9) }),
+          systems.multiscaleDoubleWellAveragedDrift(grid, {
+            m,
+            beta,
+            samples: s.truthSamples,
+            seed: ctx.seedFor(9),
+          }),
         ...averagingFits(() => m1Coefficients({ m, beta }), 0.5, s),
       });
     }

@@ -5,7 +5,7 @@
  * unstructured MLP baseline. The full profile fills the [SG] Table 1 layout: rows (d, N), columns n.
  */
 import { m2Coefficients } from '@sdekit/averaging';
-import * as sde from '@sdekit/sde';
+import * as systems from '@sdekit/systems';
 import type { BenchCase, CaseContext } from '../context.js';
 import { averagingCase } from './averaging-common.js';
 import { averagingFits, slowPathOf } from './averaging-fits.js';
@@ -97,12 +97,12 @@ export const m2Case: BenchCase = {
         tag,
         plots: i === 0 || d === 2 ? true : n === ns[0],
         generate: slowPathOf(
-          sde.m2System({ d, N, n }),
-          (rng) => sde.sampleM2Fast(rng, 1, { d, N }),
+          systems.taggedParticleSystem({ d, N, n }),
+          (rng) => systems.sampleTaggedParticleFast(rng, 1, { d, N }),
           n,
           s.Delta,
         ),
-        trueDrift: (grid) => sde.m2TrueDrift(grid, { d, N }),
+        trueDrift: (grid) => systems.taggedParticleAveragedDrift(grid, { d, N }),
         ...averagingFits(() => m2Coefficients({ d, N }), 0.5, s),
       });
     }

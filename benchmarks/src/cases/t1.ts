@@ -6,6 +6,7 @@
  * E[g^2]/2 / var(x) = 1.8304 in z-scored units.
  */
 import * as sde from '@sdekit/sde';
+import * as systems from '@sdekit/systems';
 import type { BenchCase, CaseContext } from '../context.js';
 import {
   acfNoiseFloorMetric,
@@ -40,7 +41,7 @@ export const t1Case: BenchCase = {
   description: 'Reduced triad model with multiplicative noise; scalar Phi learned from one path.',
   async run(ctx: CaseContext) {
     const s = ctx.resolveSizes(SIZES[ctx.profile]);
-    const truth = sde.t1System();
+    const truth = systems.reducedTriadSystem();
     const observed = await observeTruth(ctx, truth, new Float64Array([0.02]), s);
     const model = await learnLangevin(ctx, observed, {
       uncertainty: s.bootstrap > 0 ? { replicates: s.bootstrap } : false,
@@ -74,7 +75,7 @@ export const t1Case: BenchCase = {
       // Phi_x = E[g^2] / 2 (no learning at all), simulated like the learned model. T1's noise is
       // multiplicative (g^2 grows with x), so the true system relaxes faster from the right tail than
       // any constant-Phi model with the same density (its ACF error: benchmarks README, findings).
-      const phiX = PHI_Z_EXPECTED * sde.t1Statistics().std ** 2;
+      const phiX = PHI_Z_EXPECTED * systems.reducedTriadStatistics().std ** 2;
       const noise = Math.sqrt(2 * phiX);
       const exactLangevin: sde.SdeSystem = {
         dim: 1,
@@ -82,7 +83,7 @@ export const t1Case: BenchCase = {
         noise: 'scalar',
         additive: true,
         drift: (_t, x, out) => {
-          out[0] = phiX * sde.t1ExactScore(x[0]);
+          out[0] = phiX * systems.reducedTriadScore(x[0]);
         },
         diffusion: (_t, _x, out) => {
           out[0] = noise;
@@ -106,7 +107,7 @@ export const t1Case: BenchCase = {
       ctx.metric('||V + I||_F / sqrt(D)', model.diagnostics.steinError, null);
       recordLangevinFit(ctx, observed, model);
       const g = cmp.grids[0];
-      const exact = Float64Array.from(g.x, (x) => sde.t1StationaryDensity(x));
+      const exact = Float64Array.from(g.x, (x) => systems.reducedTriadStationaryDensity(x));
       await plotMarginals(ctx, cmp, ['x'], [{ x: g.x, p: exact }]);
       await plotAcf(ctx, s.dt, acfData, acfModel);
       await plotPaths(ctx, observed, bundlePath(sim, 0), sim.dt, 0, 'x', 50);

@@ -6,6 +6,7 @@
  * marginal PDFs, ACF, and path tracking under the same noise realisation.
  */
 import * as sde from '@sdekit/sde';
+import * as systems from '@sdekit/systems';
 import type { BenchCase, CaseContext } from '../context.js';
 import { heatmaps, lineChart } from '../plots.js';
 import {
@@ -64,7 +65,7 @@ export const t2Case: BenchCase = {
     'Four-well potential, Phi = [[1,-0.8],[0.8,1]], unit diffusion; Langevin model learned from one path.',
   async run(ctx: CaseContext) {
     const s = ctx.resolveSizes(SIZES[ctx.profile]);
-    const truth = sde.fourWellSystem();
+    const truth = systems.fourWellSystem();
     const observed = await observeTruth(ctx, truth, new Float64Array([0, 0]), s);
 
     const model = await learnLangevin(ctx, observed, {
@@ -105,7 +106,7 @@ export const t2Case: BenchCase = {
 
     await ctx.stage('metrics', async () => {
       const phiX = model.original.phi;
-      const phiTrue = sde.fourWellPhi();
+      const phiTrue = systems.fourWellPhi();
       const diff = sde.addScaled(phiX, 1, phiTrue, -1);
       ctx.metric(
         'Phi relative Frobenius error',

@@ -9,6 +9,7 @@
 import { fitAveraged, m1Coefficients, m2Coefficients, type SlowCoefficients } from '@sdekit/averaging';
 import type { TimeSeries } from '@sdekit/sde';
 import * as sde from '@sdekit/sde';
+import * as systems from '@sdekit/systems';
 import { type AveragedPosterior, averagedPosterior } from '@sdekit/vi';
 import type { BenchCase, CaseContext } from '../context.js';
 import { lineChart } from '../plots.js';
@@ -78,32 +79,33 @@ const PROBLEMS: Problem[] = [
     n: 100,
     coefficients: () => m1Coefficients({ m: 2, beta: 0.5 }),
     generate: (T, seed, progress) =>
-      sde.simulateSlowFast(sde.m1System({ m: 2, n: 100, beta: 0.5 }), {
+      sde.simulateSlowFast(systems.multiscaleDoubleWellSystem({ m: 2, n: 100, beta: 0.5 }), {
         x0: new Float64Array([0]),
-        y0: sde.sampleM1Fast(sde.Rng.fromSeed(seed, 1), 1, 2),
+        y0: systems.sampleMultiscaleDoubleWellFast(sde.Rng.fromSeed(seed, 1), 1, 2),
         fastStep: 0.02 / 100,
         Delta: 0.01,
         T,
         seed,
         onProgress: progress,
       }).slow,
-    trueDrift: (grid, samples, seed) => sde.m1TrueDrift(grid, { m: 2, beta: 0.5, samples, seed }),
+    trueDrift: (grid, samples, seed) =>
+      systems.multiscaleDoubleWellAveragedDrift(grid, { m: 2, beta: 0.5, samples, seed }),
   },
   {
     name: 'M2',
     n: 100,
     coefficients: () => m2Coefficients({ d: 1, N: 10 }),
     generate: (T, seed, progress) =>
-      sde.simulateSlowFast(sde.m2System({ d: 1, N: 10, n: 100 }), {
+      sde.simulateSlowFast(systems.taggedParticleSystem({ d: 1, N: 10, n: 100 }), {
         x0: new Float64Array([0]),
-        y0: sde.sampleM2Fast(sde.Rng.fromSeed(seed, 1), 1, { d: 1, N: 10 }),
+        y0: systems.sampleTaggedParticleFast(sde.Rng.fromSeed(seed, 1), 1, { d: 1, N: 10 }),
         fastStep: 0.02 / 100,
         Delta: 0.01,
         T,
         seed,
         onProgress: progress,
       }).slow,
-    trueDrift: (grid) => sde.m2TrueDrift(grid, { d: 1, N: 10 }),
+    trueDrift: (grid) => systems.taggedParticleAveragedDrift(grid, { d: 1, N: 10 }),
   },
 ];
 

@@ -1,7 +1,8 @@
 // Training iterations per second of fitAveraged on M1 (docs/benchmarks.md M1) for m = 2 and m = 20:
 // each bench sample runs ITERS Adam iterations (L = 64 fast samples, mini-batch of 512 transitions,
 // default RealNVP 4 x 32) on a fixed synthetic path; iterations/s = ITERS / (mean time in s).
-import { m1System, Rng, sampleM1Fast, simulateSlowFast, type TimeSeries } from '@sdekit/sde';
+import { Rng, simulateSlowFast, type TimeSeries } from '@sdekit/sde';
+import { multiscaleDoubleWellSystem, sampleMultiscaleDoubleWellFast } from '@sdekit/systems';
 import { bench, describe } from 'vitest';
 import { fitAveraged, m1Coefficients } from '../src/index.js';
 
@@ -9,8 +10,8 @@ const ITERS = 20;
 
 function m1Path(m: number): TimeSeries {
   const n = 100;
-  const y0 = sampleM1Fast(Rng.fromSeed(1), 1, m);
-  return simulateSlowFast(m1System({ m, n, beta: 0.5 }), {
+  const y0 = sampleMultiscaleDoubleWellFast(Rng.fromSeed(1), 1, m);
+  return simulateSlowFast(multiscaleDoubleWellSystem({ m, n, beta: 0.5 }), {
     x0: Float64Array.of(0),
     y0,
     fastStep: 0.02 / n,

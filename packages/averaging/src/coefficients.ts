@@ -10,16 +10,17 @@
  * verifies shapes and agreement on a probe batch before any training starts.
  */
 import type { NoiseKind } from '@sdekit/sde';
+import { checkInteger, DimensionError, InvalidArgumentError } from '@sdekit/sde';
 import {
-  checkInteger,
-  DimensionError,
-  InvalidArgumentError,
-  M1_SIGMA,
-  M2_PARAMS,
-  M2_SIGMA,
-  m1SlowDrift,
-  m2SlowDrift,
-} from '@sdekit/sde';
+  MULTISCALE_DOUBLE_WELL_SIGMA,
+  multiscaleDoubleWellSlowDrift,
+  multiscaleDoubleWellSlowDriftTf,
+  multiscaleDoubleWellSlowDriftTfPairwise,
+  TAGGED_PARTICLE_SIGMA,
+  taggedParticleSlowDrift,
+  taggedParticleSlowDriftTf,
+  taggedParticleSlowDriftTfPairwise,
+} from '@sdekit/systems';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
@@ -236,7 +237,6 @@ export function m1Coefficients({ m, beta = 0.5 }: M1CoefficientOptions): SlowCoe
     throw new InvalidArgumentError('m', `must be even (h = m/2), got ${m}`, 'pass an even fast dimension');
   if (!Number.isFinite(beta))
     throw new InvalidArgumentError('beta', `must be finite, got ${beta}`, 'pass a finite beta');
-  const h = m / 2;
   return {
     slowDim: 1,
     fastDim: m,
@@ -244,32 +244,14 @@ export function m1Coefficients({ m, beta = 0.5 }: M1CoefficientOptions): SlowCoe
     noiseDim: 1,
     constantDiffusion: true,
     descriptor: { kind: 'm1', params: { m, beta } },
-    driftTf: (x, y) =>
-      tf.tidy(() => {
-        const n = x.shape[0];
-        const y1 = tf.slice(y, [0, 0], [n, h]);
-        const y2 = tf.slice(y, [0, h], [n, m - h]);
-        const den = tf.add(1, tf.div(tf.sum(tf.square(y1), 1, true), h));
-        const cubic = tf.sub(x, tf.pow(x, 3));
-        const coupling = tf.mul(beta / h, tf.sum(tf.tanh(tf.sub(x, y2)), 1, true));
-        return tf.add(tf.div(cubic, den), coupling) as tf.Tensor2D;
-      }),
-    driftTfPairwise: (x, y) =>
-      tf.tidy(() => {
-        const L = y.shape[0];
-        const den = tf.add(1, tf.div(tf.sum(tf.square(tf.slice(y, [0, 0], [L, h])), 1), h)); // [L]
-        const cubic = tf.sub(x, tf.pow(x, 3)); // [B, 1]
-        const first = tf.div(cubic, tf.reshape(den, [1, L])); // [B, L]
-        const y2 = tf.reshape(tf.slice(y, [0, h], [L, m - h]), [1, L, m - h]);
-        const coupling = tf.mul(beta / h, tf.sum(tf.tanh(tf.sub(tf.expandDims(x, 1), y2)), 2)); // [B, L]
-        return tf.expandDims(tf.add(first, coupling), 2) as tf.Tensor3D;
-      }),
-    diffusionTf: (x) => tf.fill([x.shape[0], 1], M1_SIGMA) as tf.Tensor2D,
+    driftTf: (x, y) => multiscaleDoubleWellSlowDriftTf(x, y, m, beta),
+    driftTfPairwise: (x, y) => multiscaleDoubleWellSlowDriftTfPairwise(x, y, m, beta),
+    diffusionTf: (x) => tf.fill([x.shape[0], 1], MULTISCALE_DOUBLE_WELL_SIGMA) as tf.Tensor2D,
     drift: (x, y, out) => {
-      out[0] = m1SlowDrift(x[0], y, m, beta);
+      out[0] = multiscaleDoubleWellSlowDrift(x[0], y, m, beta);
     },
     diffusion: (_x, _y, out) => {
-      out[0] = M1_SIGMA;
+      out[0] = MULTISCALE_DOUBLE_WELL_SIGMA;
     },
   };
 }
@@ -289,7 +271,7 @@ export interface M2CoefficientOptions {
  *     b(x, y) = -grad V(x) - (1/N) sum_j grad phi(x - y_j),  V = |x|^4/4 - |x|^2/2,
  *     phi(r) = a exp(-|r|^2/(2 l^2))  =>  -grad phi(r) = (a/l^2) r exp(-|r|^2/(2 l^2)),   sigma = 0.5,
  *
- * with a = 1, l = 0.7 (M2_PARAMS of @sdekit/sde, whose m2SlowDrift is the float64 version).
+ * with a = 1, l = 0.7 (`TAGGED_PARTICLE` of @sdekit/systems, which defines both forms of b).
  *
  * @example
  * const coef = m2Coefficients({ d: 1, N: 10 });
@@ -297,10 +279,7 @@ export interface M2CoefficientOptions {
 export function m2Coefficients({ d, N }: M2CoefficientOptions): SlowCoefficients {
   checkInteger('d', d, 1);
   checkInteger('N', N, 1);
-  const { a, l } = M2_PARAMS;
   const m = N * d;
-  const inv2l2 = 1 / (2 * l * l);
-  const al2 = a / (l * l);
   return {
     slowDim: d,
     fastDim: m,
@@ -308,30 +287,12 @@ export function m2Coefficients({ d, N }: M2CoefficientOptions): SlowCoefficients
     noiseDim: d,
     constantDiffusion: true,
     descriptor: { kind: 'm2', params: { d, N } },
-    driftTf: (x, y) =>
-      tf.tidy(() => {
-        const n = x.shape[0];
-        const r2x = tf.sum(tf.square(x), 1, true);
-        const confining = tf.mul(tf.sub(1, r2x), x); // -grad V = (1 - |x|^2) x
-        const diff = tf.sub(tf.expandDims(x, 1), tf.reshape(y, [n, N, d])); // x - y_j, [n, N, d]
-        const w = tf.mul(al2, tf.exp(tf.mul(-inv2l2, tf.sum(tf.square(diff), 2, true))));
-        const interaction = tf.div(tf.sum(tf.mul(diff, w), 1), N);
-        return tf.add(confining, interaction) as tf.Tensor2D;
-      }),
-    driftTfPairwise: (x, y) =>
-      tf.tidy(() => {
-        const B = x.shape[0];
-        const L = y.shape[0];
-        const confining = tf.mul(tf.sub(1, tf.sum(tf.square(x), 1, true)), x); // [B, d]
-        const diff = tf.sub(tf.reshape(x, [B, 1, 1, d]), tf.reshape(y, [1, L, N, d])); // [B, L, N, d]
-        const w = tf.mul(al2, tf.exp(tf.mul(-inv2l2, tf.sum(tf.square(diff), 3, true))));
-        const interaction = tf.div(tf.sum(tf.mul(diff, w), 2), N); // [B, L, d]
-        return tf.add(tf.expandDims(confining, 1), interaction) as tf.Tensor3D;
-      }),
-    diffusionTf: (x) => tf.fill([x.shape[0], 1], M2_SIGMA) as tf.Tensor2D,
-    drift: (x, y, out) => m2SlowDrift(x, y, out, d, N),
+    driftTf: (x, y) => taggedParticleSlowDriftTf(x, y, d, N),
+    driftTfPairwise: (x, y) => taggedParticleSlowDriftTfPairwise(x, y, d, N),
+    diffusionTf: (x) => tf.fill([x.shape[0], 1], TAGGED_PARTICLE_SIGMA) as tf.Tensor2D,
+    drift: (x, y, out) => taggedParticleSlowDrift(x, y, out, d, N),
     diffusion: (_x, _y, out) => {
-      out[0] = M2_SIGMA;
+      out[0] = TAGGED_PARTICLE_SIGMA;
     },
   };
 }

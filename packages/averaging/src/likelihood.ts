@@ -227,7 +227,7 @@ export interface Averages64 {
  * accumulation in float64). Reused scratch buffers: no allocation inside the loops.
  *
  * @example
- * const ys = sampleM1Fast(Rng.fromSeed(1), 10000, 2);
+ * const ys = sampleMultiscaleDoubleWellFast(Rng.fromSeed(1), 10000, 2);
  * const { bbar, bbarStdError } = averageCoefficients64(m1Coefficients({ m: 2 }), Float64Array.of(-1, 0, 1), ys);
  */
 export function averageCoefficients64(

@@ -5,7 +5,8 @@
  * estimate of that excess. References: closed forms (linear-Gaussian), the exact M2 bbar with exact
  * Gaussian samples of pi_0, and float64 linear algebra for the trace.
  */
-import { m2TrueDrift, Rng, sampleM2Fast } from '@sdekit/sde';
+import { Rng } from '@sdekit/sde';
+import { sampleTaggedParticleFast, taggedParticleAveragedDrift } from '@sdekit/systems';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { SlowCoefficients } from '../src/coefficients.js';
@@ -116,12 +117,12 @@ describe('Monte Carlo debiasing of the L-sample likelihood', () => {
     const R = 1500;
     const xs = Float64Array.from({ length: 21 }, (_, i) => -1.5 + 0.15 * i);
     const B = xs.length;
-    const bbar = m2TrueDrift(xs, { d: 1, N: 10 });
+    const bbar = taggedParticleAveragedDrift(xs, { d: 1, N: 10 });
     const dx = Float64Array.from(bbar, (b) => b * dt);
     const exact = B * 0.5 * Math.log(2 * Math.PI * dt * s);
     // Var b(x_k, .) by Monte Carlo over exact samples (float64), against the closed-form mean.
     const big = 200000;
-    const yBig = sampleM2Fast(Rng.fromSeed(11, 0), big, { d: 1, N: 10 });
+    const yBig = sampleTaggedParticleFast(Rng.fromSeed(11, 0), big, { d: 1, N: 10 });
     const out = new Float64Array(1);
     let excess = 0;
     for (let k = 0; k < B; k++) {
@@ -136,7 +137,7 @@ describe('Monte Carlo debiasing of the L-sample likelihood', () => {
     const plain: number[] = [];
     const debiased: number[] = [];
     for (let rep = 0; rep < R; rep++) {
-      const v = sums(coef, xs, dx, sampleM2Fast(rng, L, { d: 1, N: 10 }), dt);
+      const v = sums(coef, xs, dx, sampleTaggedParticleFast(rng, L, { d: 1, N: 10 }), dt);
       plain.push(v.plain);
       debiased.push(v.debiased);
     }

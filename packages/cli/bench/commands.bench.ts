@@ -6,7 +6,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Matrix, ouSystem, simulate } from '@sdekit/sde';
+import { Matrix, simulate } from '@sdekit/sde';
+import { ouSystem } from '@sdekit/systems';
 import { bench, describe } from 'vitest';
 import { main } from '../src/commands/main';
 import { formatCsv } from '../src/io';

@@ -8,7 +8,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Matrix, ouExactPath } from '@sdekit/sde';
+import { Matrix } from '@sdekit/sde';
+import { ouExactPath } from '@sdekit/systems';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCsv, readNpy, writeNpy } from '../src/io';
 import { AFFINE_MODULE, sdekit, tempDir } from './commands-helpers';

@@ -5,7 +5,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSeries, writeSeriesFile } from '@sdekit/io';
-import { Matrix, ouSystem, simulate } from '@sdekit/sde';
+import { Matrix, simulate } from '@sdekit/sde';
+import { ouSystem } from '@sdekit/systems';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdekit, tempDir } from './commands-helpers';
 

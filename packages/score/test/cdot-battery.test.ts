@@ -15,9 +15,8 @@ import {
   pathOf,
   type SdeSystem,
   simulate,
-  t1ExactScore,
-  t1System,
 } from '@sdekit/sde';
+import { reducedTriadScore, reducedTriadSystem } from '@sdekit/systems';
 import { describe, expect, it } from 'vitest';
 import { analyticScore, fitLangevin, LagCdot } from '../src/index.js';
 import { ouRuns, randomOu } from './ou-family.js';
@@ -195,7 +194,7 @@ describe('Cdot battery: non-Gaussian gradient systems with constant rotation, an
   }
 
   it('T1 (multiplicative noise): Phi (z units) within 3 SE of E[g^2]/2 / var(x) = 1.8304', () => {
-    const bundle = simulate(t1System(), {
+    const bundle = simulate(reducedTriadSystem(), {
       x0: Float64Array.of(0.02),
       h: 1e-3,
       T: 1000,
@@ -204,7 +203,7 @@ describe('Cdot battery: non-Gaussian gradient systems with constant rotation, an
       seed: 41,
     });
     const model = fitLangevin(pathOf(bundle, 0), {
-      score: { model: analyticScore(1, (x, out) => (out[0] = t1ExactScore(x[0]))), units: 'original' },
+      score: { model: analyticScore(1, (x, out) => (out[0] = reducedTriadScore(x[0]))), units: 'original' },
       seed: 41,
     });
     expect(model.diagnostics.regime?.regime).toBe('diffusive');

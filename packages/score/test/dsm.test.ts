@@ -1,4 +1,5 @@
-import { InvalidArgumentError, marginalKL, pathOf, Rng, simulate, t1System, timeSeries } from '@sdekit/sde';
+import { InvalidArgumentError, marginalKL, pathOf, Rng, simulate, timeSeries } from '@sdekit/sde';
+import { reducedTriadSystem } from '@sdekit/systems';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { type DsmCheckpoint, fitLangevin, LangevinModel, NetworkScore, trainDsm } from '../src';
@@ -6,7 +7,7 @@ import { type DsmCheckpoint, fitLangevin, LangevinModel, NetworkScore, trainDsm 
 describe('DSM on T1 (docs/benchmarks.md), test-sized', () => {
   // T = 1000 observed every 0.01: 1e5 points, ~2000 correlation times.
   const data = pathOf(
-    simulate(t1System(), {
+    simulate(reducedTriadSystem(), {
       x0: Float64Array.of(0.02),
       h: 1e-3,
       T: 1000,

@@ -1,4 +1,5 @@
-import { Matrix, ouSystem, pathOf, Rng, simulate } from '@sdekit/sde';
+import { Matrix, pathOf, Rng, simulate } from '@sdekit/sde';
+import { ouSystem } from '@sdekit/systems';
 import { describe, expect, it } from 'vitest';
 import { fitLangevin, kgmm, LangevinModel, NetworkScore } from '../src';
 

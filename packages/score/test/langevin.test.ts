@@ -6,21 +6,18 @@ import {
   cholesky,
   concatSeries,
   DimensionError,
-  fourWellPhi,
-  fourWellScore,
-  fourWellSystem,
   frobeniusNorm,
   InvalidArgumentError,
   Matrix,
   matmul,
   NonFiniteError,
-  ouSystem,
   pathOf,
   Rng,
   simulate,
   solve,
   timeSeries,
 } from '@sdekit/sde';
+import { fourWellPhi, fourWellScore, fourWellSystem, ouSystem } from '@sdekit/systems';
 import { describe, expect, it } from 'vitest';
 import { analyticScore, fitLangevin, LagCdot, LangevinModel } from '../src';
 

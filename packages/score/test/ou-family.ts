@@ -3,17 +3,8 @@
  * and the estimator bench: non-normal drift Theta = Phi C0^{-1}, non-diagonal stationary covariance
  * C0 and non-diagonal noise Sigma Sigma^T = 2 Phi_S, so that Phi = Theta C0 exactly (data units).
  */
-import {
-  cholesky,
-  eigenvalues,
-  Matrix,
-  matmul,
-  ouExactPath,
-  Rng,
-  solve,
-  type TimeSeries,
-  timeSeries,
-} from '@sdekit/sde';
+import { cholesky, eigenvalues, Matrix, matmul, Rng, solve, type TimeSeries, timeSeries } from '@sdekit/sde';
+import { ouExactPath } from '@sdekit/systems';
 import { analyticScore, type ScoreModel } from '../src/index.js';
 
 export interface OuCase {

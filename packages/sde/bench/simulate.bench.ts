@@ -5,8 +5,11 @@
 // Case of issue 2: Euler-Maruyama on T2 (four-well with rotation, additive sqrt(2) noise), 1e5 paths.
 // One iteration advances 1e5 paths by 200 steps (2e7 path-steps); saving only the first and last
 // states so that the number measures integration, not copying.
+
+import { fourWellSystem } from '@sdekit/systems';
 import { bench, describe } from 'vitest';
-import { eulerMaruyama, fourWellSystem, Rng, simulate, simulateParallel, sra1 } from '../src/index.js';
+import { eulerMaruyama, Rng, simulate, simulateParallel, sra1 } from '../src/index.js';
+import { systemsModule } from '../test/systems-module.js';
 
 const PATHS = 100_000;
 const STEPS = 200;
@@ -52,7 +55,7 @@ describe('T2 Euler-Maruyama, 1e5 paths x 200 steps (2e7 path-steps)', () => {
     'simulateParallel, two worker threads',
     async () => {
       await simulateParallel(
-        { module: '@sdekit/sde', exportName: 'fourWellSystem' },
+        { module: systemsModule, exportName: 'fourWellSystem' },
         { ...opts, threads: 2 },
       );
     },

@@ -1,7 +1,10 @@
 // Throughput by wall-clock and by process CPU time (robust when other jobs share the machine):
 //   npx tsx bench/throughput.ts [paths] [steps]
 // Same case as bench/simulate.bench.ts and bench/numpy_em_t2.py: Euler-Maruyama on T2.
-import { fourWellSystem, Rng, simulate, simulateParallel } from '../src/index.js';
+
+import { fourWellSystem } from '@sdekit/systems';
+import { Rng, simulate, simulateParallel } from '../src/index.js';
+import { systemsModule } from '../test/systems-module.js';
 
 const paths = Number(process.argv[2] ?? 100_000);
 const steps = Number(process.argv[3] ?? 200);
@@ -38,5 +41,5 @@ await measure('simulate EM T2, 1 thread', 'path-steps', work, () => {
   simulate(fourWellSystem(), opts);
 });
 await measure('simulateParallel EM T2, 2 worker threads', 'path-steps', work, async () => {
-  await simulateParallel({ module: '@sdekit/sde', exportName: 'fourWellSystem' }, { ...opts, threads: 2 });
+  await simulateParallel({ module: systemsModule, exportName: 'fourWellSystem' }, { ...opts, threads: 2 });
 });

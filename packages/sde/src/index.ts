@@ -9,6 +9,5 @@ export * from './pooled.js';
 export * from './rng.js';
 export * from './slowfast.js';
 export * from './stats.js';
-export * from './systems.js';
 export * from './types.js';
 export * from './validate.js';

@@ -326,6 +326,7 @@ export const milstein: Solver = {
  * law with dW). Strong order 1.5, weak order 2 for additive noise (G independent of x and t).
  *
  * @example
+ * // fourWellSystem: the T2 model of @sdekit/systems
  * const bundle = simulate(fourWellSystem(), { x0: new Float64Array(2), paths: 64, h: 0.01, steps: 1000, seed: 2, solver: sra1 });
  */
 export const sra1: Solver = {
@@ -853,7 +854,8 @@ function checkRunaway(
  * being finite (checked at every save, and every saveEvery steps during burn-in).
  *
  * @example
- * import { simulate, fourWellSystem, sra1 } from '@sdekit/sde';
+ * import { simulate, sra1 } from '@sdekit/sde';
+ * import { fourWellSystem } from '@sdekit/systems';
  * const bundle = simulate(fourWellSystem(), {
  *   x0: Float64Array.of(0, 0), paths: 1000, h: 1e-3, T: 10, saveEvery: 10, burnIn: 1000, seed: 7,
  * });

@@ -31,8 +31,9 @@ import { checkInteger } from './validate.js';
 /** A system a worker can build: `(await import(module))[exportName](...args)`. */
 export interface SystemSpec {
   /**
-   * Module specifier: a file URL (e.g. `new URL('./my-system.js', import.meta.url).href`), an absolute
-   * path, an installed package name, or '@sdekit/sde' for the built-in systems.
+   * Module specifier: a file URL (e.g. `new URL('./my-system.js', import.meta.url).href`, or
+   * `import.meta.resolve('@sdekit/systems')` for the benchmark models), an absolute path, or an
+   * installed package name that the worker can resolve from @sdekit/sde's folder.
    */
   module: string;
   /**
@@ -130,7 +131,7 @@ function rebuildError(f: WorkerFailure): Error {
  * @example
  * import { simulateParallel } from '@sdekit/sde';
  * const bundle = await simulateParallel(
- *   { module: '@sdekit/sde', exportName: 'fourWellSystem' },
+ *   { module: import.meta.resolve('@sdekit/systems'), exportName: 'fourWellSystem' },
  *   { x0: new Float64Array(2), paths: 100000, h: 1e-3, steps: 1000, saveEvery: 100, seed: 1, threads: 2 },
  * );
  */

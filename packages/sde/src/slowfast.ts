@@ -20,7 +20,7 @@ import { checkFinite, checkInteger, checkPositive, wholeMultiple } from './valid
  * row-major (state dim) x (noise dim) matrix.
  *
  * @example
- * const sys = m1System({ m: 2, n: 100 }); // the M1 benchmark system
+ * const sys = multiscaleDoubleWellSystem({ m: 2, n: 100 }); // the M1 model of @sdekit/systems
  */
 export interface SlowFastSystem {
   readonly slowDim: number;
@@ -127,8 +127,9 @@ function addPointNoise(
  * observation time where the state is not finite.
  *
  * @example
- * const sys = m1System({ m: 2, n: 100 });
- * const y0 = sampleM1Fast(Rng.fromSeed(1), 1, 2);
+ * // multiscaleDoubleWellSystem, sampleMultiscaleDoubleWellFast: @sdekit/systems
+ * const sys = multiscaleDoubleWellSystem({ m: 2, n: 100 });
+ * const y0 = sampleMultiscaleDoubleWellFast(Rng.fromSeed(1), 1, 2);
  * const { slow } = simulateSlowFast(sys, { x0: Float64Array.of(0), y0, fastStep: 2e-4, Delta: 0.01, T: 10, seed: 1 });
  * slow.length; // 1001
  */

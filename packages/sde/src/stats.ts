@@ -929,7 +929,7 @@ export function laggedCovariance(
  * norm per point of dimension dim; for dim = 1 the plain mean squared error).
  *
  * @example
- * driftMse(model.bbar(grid), m1TrueDrift(grid, { m: 2, seed: 1 }));
+ * driftMse(model.bbar(grid), multiscaleDoubleWellAveragedDrift(grid, { m: 2, seed: 1 })); // truth from @sdekit/systems
  */
 export function driftMse(learned: Float64Array, truth: Float64Array, dim = 1): number {
   checkInteger('dim', dim, 1);

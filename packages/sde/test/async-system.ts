@@ -1,6 +1,8 @@
 // A system module for the simulateParallel tests: an async factory, as one that first loads a
 // TensorFlow.js backend would be, whose systems count their dispose() calls (in this thread).
-import { fourWellSystem, type SdeSystem } from '../src/index.js';
+
+import { fourWellSystem } from '@sdekit/systems';
+import type { SdeSystem } from '../src/index.js';
 
 export const disposals = { count: 0 };
 

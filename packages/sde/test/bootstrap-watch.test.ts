@@ -1,3 +1,10 @@
+import {
+  fourWellSystem,
+  ouCorrelation,
+  ouExactPath,
+  ouStationaryCovariance,
+  ouSystem,
+} from '@sdekit/systems';
 import { describe, expect, it } from 'vitest';
 import {
   autocorrelationTimeOf,
@@ -9,16 +16,13 @@ import {
   InvalidArgumentError,
   laggedCovariance,
   Matrix,
-  ouCorrelation,
-  ouExactPath,
-  ouStationaryCovariance,
-  ouSystem,
   Rng,
   RunawayError,
   simulate,
   simulateParallel,
   weightedBlockMean,
 } from '../src/index.js';
+import { systemsModule } from './systems-module.js';
 
 describe('block bootstrap helpers', () => {
   it('cuts segments into blocks that never cross a segment boundary', () => {
@@ -164,7 +168,7 @@ describe('simulate watch: runaway paths', () => {
 
   it('reports the same excursions and stops the same way on worker threads', async () => {
     const viaWorkers = await simulateParallel(
-      { module: '@sdekit/sde', exportName: 'fourWellSystem' },
+      { module: systemsModule, exportName: 'fourWellSystem' },
       {
         x0: Float64Array.of(0, 0),
         paths: 4,
@@ -179,7 +183,7 @@ describe('simulate watch: runaway paths', () => {
         },
       },
     );
-    const inThread = simulate((await import('../src/index.js')).fourWellSystem(), {
+    const inThread = simulate(fourWellSystem(), {
       x0: Float64Array.of(0, 0),
       paths: 4,
       h: 0.01,
@@ -195,7 +199,7 @@ describe('simulate watch: runaway paths', () => {
     expect(viaWorkers.excursions?.length).toBe(4);
     await expect(
       simulateParallel(
-        { module: '@sdekit/sde', exportName: 'fourWellSystem' },
+        { module: systemsModule, exportName: 'fourWellSystem' },
         {
           x0: Float64Array.of(0, 0),
           paths: 4,

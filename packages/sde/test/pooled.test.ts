@@ -1,3 +1,4 @@
+import { ouExactPath } from '@sdekit/systems';
 import { describe, expect, it } from 'vitest';
 import {
   acfPooled,
@@ -6,7 +7,6 @@ import {
   DimensionError,
   InvalidArgumentError,
   Matrix,
-  ouExactPath,
   Rng,
   runBounds,
 } from '../src/index.js';

@@ -1,6 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import {
+  fourWellSystem,
+  ouCorrelation,
+  ouStationaryCovariance,
+  ouSystem,
+  reducedTriadSystem,
+} from '@sdekit/systems';
 import { describe, expect, it } from 'vitest';
 import {
   acf,
@@ -9,7 +16,6 @@ import {
   concatSeries,
   DimensionError,
   eulerMaruyama,
-  fourWellSystem,
   InvalidArgumentError,
   laggedCovariance,
   Matrix,
@@ -17,20 +23,17 @@ import {
   milstein,
   NOISE_BLOCK,
   NonFiniteError,
-  ouCorrelation,
-  ouStationaryCovariance,
-  ouSystem,
   pathOf,
   Rng,
   type SdeSystem,
   simulate,
   simulateParallel,
   sra1,
-  t1System,
   timeSeries,
   transpose,
 } from '../src/index.js';
 import { correlation } from './helpers.js';
+import { systemsBuilt, systemsDist, systemsModule } from './systems-module.js';
 
 const square: SdeSystem = {
   dim: 1,
@@ -139,7 +142,7 @@ describe('simulate', () => {
       seed: 9,
     };
     const serial = simulate(fourWellSystem(), opts);
-    const spec = { module: '@sdekit/sde', exportName: 'fourWellSystem' };
+    const spec = { module: systemsModule, exportName: 'fourWellSystem' };
     const progress: number[] = [];
     const one = await simulateParallel(spec, { ...opts, threads: 1 });
     const two = await simulateParallel(spec, {
@@ -167,7 +170,7 @@ describe('simulate', () => {
       solver: sra1,
     };
     const ou = await simulateParallel(
-      { module: '@sdekit/sde', exportName: 'ouSystem', args: [theta, Matrix.identity(2)] },
+      { module: systemsModule, exportName: 'ouSystem', args: [theta, Matrix.identity(2)] },
       { ...ouOpts, threads: 2 },
     ); // one noise block shared by both workers
     const ouSerial = simulate(ouSystem(theta, Matrix.identity(2)), ouOpts);
@@ -175,7 +178,7 @@ describe('simulate', () => {
   });
 
   it('simulateParallel splits fewer blocks than threads inside blocks, bit-identical to simulate', async () => {
-    const fourWell = { module: '@sdekit/sde', exportName: 'fourWellSystem' };
+    const fourWell = { module: systemsModule, exportName: 'fourWellSystem' };
     // 50 paths (one block) on 2 and 3 threads; 266 paths on 3 threads: the last worker's paths
     // [177, 266) take the end of block 0 and the start of block 1. sra1 draws two sets per step,
     // so each share is cut from both sets; dim 2 x 50 paths > 64 normals per step, 1 path < 64.
@@ -214,26 +217,38 @@ describe('simulate', () => {
   });
 
   // The built package (dist/, made by `npx tsup` / the monorepo build) must find its worker entry
-  // without tsx: a plain Node process compares simulateParallel with simulate from dist.
+  // without tsx: a plain Node process compares simulateParallel with simulate from dist (the model
+  // from the built @sdekit/systems, named to the workers by its absolute path).
   const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-  it.skipIf(!existsSync(dist))(
+  it.skipIf(!existsSync(dist) || !systemsBuilt)(
     'simulateParallel from the built dist (plain Node, ESM and CJS) matches simulate',
     () => {
       const script = (load: string) => `
       ${load}
       const opts = { x0: new Float64Array(2), paths: 600, h: 1e-3, steps: 40, saveEvery: 20, seed: 5 };
-      const a = lib.simulate(lib.fourWellSystem(), opts);
-      lib.simulateParallel({ module: '@sdekit/sde', exportName: 'fourWellSystem' }, { ...opts, threads: 2 })
+      const a = lib.simulate(systems.fourWellSystem(), opts);
+      lib.simulateParallel({ module: ${JSON.stringify(systemsDist)}, exportName: 'fourWellSystem' }, { ...opts, threads: 2 })
         .then((b) => console.log(a.data.length > 0 && a.data.every((v, i) => v === b.data[i]) ? 'identical' : 'different'));`;
       const esm = execFileSync(
         process.execPath,
-        ['--input-type=module', '-e', script(`const lib = await import(${JSON.stringify(dist)});`)],
+        [
+          '--input-type=module',
+          '-e',
+          script(
+            `const lib = await import(${JSON.stringify(dist)}); const systems = await import(${JSON.stringify(systemsDist)});`,
+          ),
+        ],
         { encoding: 'utf8' },
       );
       expect(esm.trim()).toBe('identical');
       const cjs = execFileSync(
         process.execPath,
-        ['-e', script(`const lib = require(${JSON.stringify(dist.replace(/\.js$/, '.cjs'))});`)],
+        [
+          '-e',
+          script(
+            `const lib = require(${JSON.stringify(dist.replace(/\.js$/, '.cjs'))}); const systems = require(${JSON.stringify(systemsDist.replace(/\.js$/, '.cjs'))});`,
+          ),
+        ],
         { encoding: 'utf8' },
       );
       expect(cjs.trim()).toBe('identical');
@@ -276,7 +291,7 @@ describe('simulate', () => {
     expect(() => simulate(sys, { ...base, paths: 0 })).toThrow(InvalidArgumentError);
     expect(() => simulate(sys, { ...base, seed: -3 })).toThrow(InvalidArgumentError);
     // Solver requirements: SRA1 needs additive noise, Milstein diagonal noise.
-    expect(() => simulate(t1System(), { ...base, x0: Float64Array.of(0), solver: sra1 })).toThrow(
+    expect(() => simulate(reducedTriadSystem(), { ...base, x0: Float64Array.of(0), solver: sra1 })).toThrow(
       InvalidArgumentError,
     );
     const general = ouSystem(Matrix.identity(2), Matrix.identity(2));

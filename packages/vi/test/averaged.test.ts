@@ -1,5 +1,6 @@
 import { type AveragedModel, fitAveraged, m1Coefficients } from '@sdekit/averaging';
-import { InvalidArgumentError, m1System, m1TrueDrift, simulateSlowFast, type TimeSeries } from '@sdekit/sde';
+import { InvalidArgumentError, simulateSlowFast, type TimeSeries } from '@sdekit/sde';
+import { multiscaleDoubleWellAveragedDrift, multiscaleDoubleWellSystem } from '@sdekit/systems';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { AveragedPosterior, averagedPosterior, Posterior } from '../src/index.js';
@@ -11,7 +12,7 @@ const BETA = 0.5;
 
 /** The M1 slow path (T = 50) and the averaged model both tests start from (test-size fit). */
 function m1Fit(): { slow: TimeSeries; model: AveragedModel } {
-  const { slow } = simulateSlowFast(m1System({ m: M, n: 100, beta: BETA }), {
+  const { slow } = simulateSlowFast(multiscaleDoubleWellSystem({ m: M, n: 100, beta: BETA }), {
     x0: Float64Array.of(-1),
     y0: new Float64Array(M),
     fastStep: 0.02 / 100,
@@ -37,7 +38,7 @@ function m1Fit(): { slow: TimeSeries; model: AveragedModel } {
  * +-0.05).
  */
 function coverageWhereDataLie(slow: TimeSeries, band: { lower: Float64Array; upper: Float64Array }) {
-  const truth = m1TrueDrift(GRID, { m: M, beta: BETA, samples: 200_000, seed: 9 });
+  const truth = multiscaleDoubleWellAveragedDrift(GRID, { m: M, beta: BETA, samples: 200_000, seed: 9 });
   let covered = 0;
   let total = 0;
   for (let i = 0; i < GRID.length; i++) {

@@ -1,41 +1,43 @@
-import { describe, expect, it } from 'vitest';
 import {
   BlowUpError,
   cholesky,
   choleskySolve,
   DimensionError,
+  InvalidArgumentError,
+  integratedAutocorrelationTime,
+  Matrix,
+  type PathBundle,
+  Rng,
+  simulate,
+  simulateSlowFast,
+  sra1,
+} from '@sdekit/sde';
+import { describe, expect, it } from 'vitest';
+import { ksCritical001, ksStatistic } from '../../sde/test/helpers.js';
+import {
   FOUR_WELL,
   fourWellPhi,
   fourWellPotential,
   fourWellScore,
   fourWellStatistics,
   fourWellSystem,
-  InvalidArgumentError,
-  integratedAutocorrelationTime,
-  M2_PARAMS,
-  Matrix,
-  m1SlowDrift,
-  m1System,
-  m1TrueDrift,
-  m2FastPrecision,
-  m2SlowDrift,
-  m2System,
-  m2TrueDrift,
-  type PathBundle,
-  Rng,
-  sampleM1Fast,
-  sampleM2Fast,
-  simulate,
-  simulateSlowFast,
-  sra1,
-  t1Diffusion,
-  t1Drift,
-  t1ExactScore,
-  t1StationaryDensity,
-  t1Statistics,
-  t1System,
+  multiscaleDoubleWellAveragedDrift,
+  multiscaleDoubleWellSlowDrift,
+  multiscaleDoubleWellSystem,
+  reducedTriadDiffusion,
+  reducedTriadDrift,
+  reducedTriadScore,
+  reducedTriadStationaryDensity,
+  reducedTriadStatistics,
+  reducedTriadSystem,
+  sampleMultiscaleDoubleWellFast,
+  sampleTaggedParticleFast,
+  TAGGED_PARTICLE,
+  taggedParticleAveragedDrift,
+  taggedParticleFastPrecision,
+  taggedParticleSlowDrift,
+  taggedParticleSystem,
 } from '../src/index.js';
-import { ksCritical001, ksStatistic } from './helpers.js';
 
 /**
  * Time average of g over all paths and its standard error sqrt(var(g) tau / N), with tau the
@@ -82,7 +84,7 @@ function checkStationary(
 
 describe('T1 (multiplicative noise)', () => {
   it('exact statistics match docs/benchmarks.md and the density is consistent with the score', () => {
-    const s = t1Statistics();
+    const s = reducedTriadStatistics();
     expect(s.mean).toBeCloseTo(0.0217, 6);
     expect(s.std).toBeCloseTo(0.085181, 6);
     expect(Math.abs(s.skewness - 1.415)).toBeLessThan(0.002);
@@ -94,28 +96,33 @@ describe('T1 (multiplicative noise)', () => {
     let stein = 0;
     const dx = 1e-4;
     for (let x = -1; x < 2; x += dx) {
-      const p = t1StationaryDensity(x);
+      const p = reducedTriadStationaryDensity(x);
       z += p * dx;
-      stein += t1ExactScore(x) * x * p * dx;
+      stein += reducedTriadScore(x) * x * p * dx;
     }
     expect(z).toBeCloseTo(1, 6);
     expect(stein).toBeCloseTo(-1, 5);
     for (const x of [-0.2, 0.01, 0.3, 1.2]) {
-      const d = (Math.log(t1StationaryDensity(x + 1e-5)) - Math.log(t1StationaryDensity(x - 1e-5))) / 2e-5;
-      expect(d).toBeCloseTo(t1ExactScore(x), 5);
+      const d =
+        (Math.log(reducedTriadStationaryDensity(x + 1e-5)) -
+          Math.log(reducedTriadStationaryDensity(x - 1e-5))) /
+        2e-5;
+      expect(d).toBeCloseTo(reducedTriadScore(x), 5);
     }
     // Zero-flux condition f p - (1/2) (g^2 p)' = 0 checked by finite differences at a few points.
     for (const x of [-0.1, 0.05, 0.4]) {
-      const gp = (u: number) => t1Diffusion(u) ** 2 * t1StationaryDensity(u);
-      const flux = t1Drift(x) * t1StationaryDensity(x) - (0.5 * (gp(x + 1e-5) - gp(x - 1e-5))) / 2e-5;
-      expect(Math.abs(flux)).toBeLessThan(1e-5 * t1StationaryDensity(x));
+      const gp = (u: number) => reducedTriadDiffusion(u) ** 2 * reducedTriadStationaryDensity(u);
+      const flux =
+        reducedTriadDrift(x) * reducedTriadStationaryDensity(x) -
+        (0.5 * (gp(x + 1e-5) - gp(x - 1e-5))) / 2e-5;
+      expect(Math.abs(flux)).toBeLessThan(1e-5 * reducedTriadStationaryDensity(x));
     }
-    expect(Array.from(t1ExactScore(Float64Array.of(0.1)))).toEqual([t1ExactScore(0.1)]);
+    expect(Array.from(reducedTriadScore(Float64Array.of(0.1)))).toEqual([reducedTriadScore(0.1)]);
   });
 
   it('long-run simulation (Euler-Maruyama, h = 1e-3) reproduces mean, std and P(x < 0)', () => {
     // 24 paths x 500 time units; tau_int ~ 1.1 time units, so ~1e4 effective samples.
-    const b = simulate(t1System(), {
+    const b = simulate(reducedTriadSystem(), {
       x0: Float64Array.of(0.02),
       paths: 24,
       h: 1e-3,
@@ -124,7 +131,7 @@ describe('T1 (multiplicative noise)', () => {
       burnIn: 5000,
       seed: 21,
     });
-    checkStationary(b, 0, t1Statistics());
+    checkStationary(b, 0, reducedTriadStatistics());
   });
 });
 
@@ -196,8 +203,8 @@ function m1Expect(f: (y: number) => number): number {
 }
 
 describe('M1 (multiscale double-well)', () => {
-  it('sampleM1Fast draws exactly from pi_0 ~ exp(-y^2/2 - y^4/4) (moments and KS)', () => {
-    const y = sampleM1Fast(Rng.fromSeed(31), 50_000, 2);
+  it('sampleMultiscaleDoubleWellFast draws exactly from pi_0 ~ exp(-y^2/2 - y^4/4) (moments and KS)', () => {
+    const y = sampleMultiscaleDoubleWellFast(Rng.fromSeed(31), 50_000, 2);
     const e2 = m1Expect((v) => v * v);
     const e4 = m1Expect((v) => v ** 4);
     let s2 = 0;
@@ -225,10 +232,10 @@ describe('M1 (multiscale double-well)', () => {
     ).toBeGreaterThan(ksCritical001(n));
   });
 
-  it('m1TrueDrift agrees with quadrature of b against pi_0 (m = 2 and m = 4)', () => {
+  it('multiscaleDoubleWellAveragedDrift agrees with quadrature of b against pi_0 (m = 2 and m = 4)', () => {
     const xs = Float64Array.of(-1.5, -0.7, 0, 0.4, 1.1, 1.5);
     for (const m of [2, 4]) {
-      const mc = m1TrueDrift(xs, { m, samples: 200_000, seed: 32 });
+      const mc = multiscaleDoubleWellAveragedDrift(xs, { m, samples: 200_000, seed: 32 });
       const h = m / 2;
       // K = E[1 / (1 + |y_{1..h}|^2 / h)]: 1-D quadrature for h = 1, 2-D product quadrature for h = 2.
       let K: number;
@@ -256,14 +263,17 @@ describe('M1 (multiscale double-well)', () => {
         expect(Math.abs(mc[i] - exact)).toBeLessThan(5e-3);
       }
     }
-    expect(() => m1TrueDrift(xs, { m: 3, seed: 1 })).toThrow(InvalidArgumentError);
-    expect(m1SlowDrift(0.5, Float64Array.of(0, 0), 2)).toBeCloseTo(0.375 + 0.5 * Math.tanh(0.5), 15);
+    expect(() => multiscaleDoubleWellAveragedDrift(xs, { m: 3, seed: 1 })).toThrow(InvalidArgumentError);
+    expect(multiscaleDoubleWellSlowDrift(0.5, Float64Array.of(0, 0), 2)).toBeCloseTo(
+      0.375 + 0.5 * Math.tanh(0.5),
+      15,
+    );
   });
 
   it('simulateSlowFast: slow quadratic variation sigma^2, fast marginal pi_0, spacing Delta', () => {
     const n = 100;
-    const sys = m1System({ m: 2, n });
-    const y0 = sampleM1Fast(Rng.fromSeed(33), 1, 2);
+    const sys = multiscaleDoubleWellSystem({ m: 2, n });
+    const y0 = sampleMultiscaleDoubleWellFast(Rng.fromSeed(33), 1, 2);
     const T = 50;
     const Delta = 0.01;
     let lastProgress = 0;
@@ -308,7 +318,7 @@ describe('M1 (multiscale double-well)', () => {
   });
 
   it('simulateSlowFast validates its input and reports blow-ups', () => {
-    const sys = m1System({ m: 2, n: 100 });
+    const sys = multiscaleDoubleWellSystem({ m: 2, n: 100 });
     const base = {
       x0: Float64Array.of(0),
       y0: Float64Array.of(0, 0),
@@ -321,7 +331,7 @@ describe('M1 (multiscale double-well)', () => {
     expect(() => simulateSlowFast(sys, { ...base, T: 1.005 })).toThrow(InvalidArgumentError);
     expect(() => simulateSlowFast(sys, { ...base, y0: Float64Array.of(0) })).toThrow(DimensionError);
     expect(() => simulateSlowFast(sys, { ...base, fastStep: 0 })).toThrow(InvalidArgumentError);
-    expect(() => m1System({ m: 3, n: 100 })).toThrow(InvalidArgumentError);
+    expect(() => multiscaleDoubleWellSystem({ m: 3, n: 100 })).toThrow(InvalidArgumentError);
     // n * fastStep = 2 makes the cubic fast drift unstable: a typed BlowUpError, not NaN output.
     expect(() =>
       simulateSlowFast(sys, { ...base, y0: Float64Array.of(3, 3), fastStep: 0.02, Delta: 0.02, T: 2 }),
@@ -330,23 +340,23 @@ describe('M1 (multiscale double-well)', () => {
 });
 
 describe('M2 (tagged particle)', () => {
-  it('sampleM2Fast has mean c and covariance P^{-1}; fastDrift is -P (y - c)', () => {
+  it('sampleTaggedParticleFast has mean c and covariance P^{-1}; fastDrift is -P (y - c)', () => {
     const N = 5;
     const d = 2;
     const count = 20_000;
-    const y = sampleM2Fast(Rng.fromSeed(41), count, { d, N });
-    const P = m2FastPrecision(N);
+    const y = sampleTaggedParticleFast(Rng.fromSeed(41), count, { d, N });
+    const P = taggedParticleFastPrecision(N);
     const cov = choleskySolve(cholesky(P), Matrix.identity(N));
     for (let q = 0; q < d; q++) {
       for (let i = 0; i < N; i++) {
         let m = 0;
         for (let s = 0; s < count; s++) m += y[(s * N + i) * d + q];
         m /= count;
-        expect(Math.abs(m - M2_PARAMS.c)).toBeLessThan(5 * Math.sqrt(cov.get(i, i) / count));
+        expect(Math.abs(m - TAGGED_PARTICLE.c)).toBeLessThan(5 * Math.sqrt(cov.get(i, i) / count));
         for (let k = 0; k < N; k++) {
           let c = 0;
           for (let s = 0; s < count; s++)
-            c += (y[(s * N + i) * d + q] - M2_PARAMS.c) * (y[(s * N + k) * d + q] - M2_PARAMS.c);
+            c += (y[(s * N + i) * d + q] - TAGGED_PARTICLE.c) * (y[(s * N + k) * d + q] - TAGGED_PARTICLE.c);
           c /= count;
           // sd of a covariance estimate: sqrt((C_ii C_kk + C_ik^2) / count); 5 sigma.
           expect(Math.abs(c - cov.get(i, k))).toBeLessThan(
@@ -355,32 +365,32 @@ describe('M2 (tagged particle)', () => {
         }
       }
     }
-    const sys = m2System({ d, N, n: 100 });
+    const sys = taggedParticleSystem({ d, N, n: 100 });
     const yy = Rng.fromSeed(42).fillNormal(new Float64Array(N * d));
     const out = new Float64Array(N * d);
     sys.fastDrift(yy, out);
     for (let q = 0; q < d; q++) {
       for (let i = 0; i < N; i++) {
         let v = 0;
-        for (let k = 0; k < N; k++) v += P.get(i, k) * (yy[k * d + q] - M2_PARAMS.c);
+        for (let k = 0; k < N; k++) v += P.get(i, k) * (yy[k * d + q] - TAGGED_PARTICLE.c);
         expect(out[i * d + q]).toBeCloseTo(-v, 12);
       }
     }
   });
 
-  it('m2TrueDrift (closed form) equals the Monte Carlo average of b over exact pi_0 samples', () => {
+  it('taggedParticleAveragedDrift (closed form) equals the Monte Carlo average of b over exact pi_0 samples', () => {
     for (const d of [1, 2]) {
       const N = 10;
       const count = 20_000;
-      const y = sampleM2Fast(Rng.fromSeed(43 + d), count, { d, N });
+      const y = sampleTaggedParticleFast(Rng.fromSeed(43 + d), count, { d, N });
       const xs = d === 1 ? Float64Array.of(-1.2, 0, 0.5, 1.3) : Float64Array.of(-1, 0.5, 0.2, 0.2, 1.1, -0.4);
-      const exact = m2TrueDrift(xs, { d, N });
+      const exact = taggedParticleAveragedDrift(xs, { d, N });
       const out = new Float64Array(d);
       for (let i = 0; i < xs.length / d; i++) {
         const x = xs.subarray(i * d, (i + 1) * d);
         const acc = new Float64Array(d);
         for (let s = 0; s < count; s++) {
-          m2SlowDrift(x, y.subarray(s * N * d, (s + 1) * N * d), out, d, N);
+          taggedParticleSlowDrift(x, y.subarray(s * N * d, (s + 1) * N * d), out, d, N);
           for (let q = 0; q < d; q++) acc[q] += out[q] / count;
         }
         // The coupling term is <= a / l e^{-1/2} ~ 0.87 per particle; averaged over N * count
@@ -388,7 +398,9 @@ describe('M2 (tagged particle)', () => {
         for (let q = 0; q < d; q++) expect(Math.abs(acc[q] - exact[i * d + q])).toBeLessThan(0.02);
       }
     }
-    expect(() => m2TrueDrift(Float64Array.of(1, 2, 3), { d: 2, N: 10 })).toThrow(DimensionError);
-    expect(() => m2System({ d: 1, N: 10 })).toThrow(InvalidArgumentError);
+    expect(() => taggedParticleAveragedDrift(Float64Array.of(1, 2, 3), { d: 2, N: 10 })).toThrow(
+      DimensionError,
+    );
+    expect(() => taggedParticleSystem({ d: 1, N: 10 })).toThrow(InvalidArgumentError);
   });
 });
