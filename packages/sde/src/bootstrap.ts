@@ -10,9 +10,10 @@
  * Estimators that are ratios of sums over the series are re-estimated from per-block sums with the
  * multinomial block counts of each replicate, so a replicate costs O(blocks) and not a pass over the data.
  */
+import { integratedAutocorrelationTime } from './acf.js';
 import { InvalidArgumentError } from './errors.js';
 import type { Rng } from './rng.js';
-import { integratedAutocorrelationTime, quantiles } from './stats.js';
+import { quantiles } from './summary.js';
 import { checkInteger } from './validate.js';
 
 /** Blocks of a segmented series for the block bootstrap. */

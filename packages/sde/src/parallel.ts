@@ -18,15 +18,11 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BlowUpError, InvalidArgumentError, RunawayError, SdekitError } from './errors.js';
-import {
-  findExcursions,
-  NOISE_BLOCK,
-  planSimulation,
-  type SimulateOptions,
-  type SimulationPlan,
-} from './integrators.js';
+import { NOISE_BLOCK } from './noise-stream.js';
+import { planSimulation, type SimulateOptions, type SimulationPlan } from './simulate.js';
 import type { PathBundle, SdeSystem } from './types.js';
 import { checkInteger } from './validate.js';
+import { findExcursions } from './watch.js';
 
 /** A system a worker can build: `(await import(module))[exportName](...args)`. */
 export interface SystemSpec {

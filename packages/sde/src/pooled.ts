@@ -19,20 +19,18 @@
  * over the heads and the tails of the pairs), so the noise of the mean enters the noise of the ACF.
  */
 import { autocorrelationTimeOf, bootstrapBlocks, bootstrapCounts, columnStd } from './bootstrap.js';
-import { DimensionError, InvalidArgumentError } from './errors.js';
-import { nextPowerOfTwo, RealFft } from './fft.js';
-import { Rng } from './rng.js';
 import {
-  column,
   type HistogramGrid,
   hellinger,
   kde1d,
   klDivergence,
   marginalKL,
-  mean,
-  quantile,
   silvermanBandwidth,
-} from './stats.js';
+} from './densities.js';
+import { DimensionError, InvalidArgumentError } from './errors.js';
+import { nextPowerOfTwo, RealFft } from './fft.js';
+import { Rng } from './rng.js';
+import { column, mean, quantile } from './summary.js';
 import { checkBatch, checkInteger } from './validate.js';
 
 /**
