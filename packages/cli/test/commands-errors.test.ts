@@ -72,7 +72,7 @@ describe('command-line errors (exit code 2)', () => {
     expectFailure(
       await sdekit(['fit'], dir),
       2,
-      /^sdekit: unknown command 'fit'; commands: fit-langevin, simulate, fit-averaged, compare/,
+      /^sdekit: unknown command 'fit'; commands: fit-langevin, simulate, fit-averaged, posterior, compare/,
     );
     expectFailure(
       await sdekit([...FIT, 'good.csv', '--sigmaa', '0.1'], dir),
@@ -316,7 +316,7 @@ describe('data errors (exit code 1)', () => {
     expectFailure(
       await sdekit(['simulate', 'other.json', ...sim], dir),
       1,
-      /has format 'something-else'; expected 'sdekit.langevin-model' \(fit-langevin\) or 'sdekit.averaged-model'/,
+      /has format 'something-else'; expected 'sdekit.langevin-model' \(fit-langevin\), 'sdekit.averaged-model' \(fit-averaged\) or 'sdekit.vi.averaged-posterior'/,
     );
     expectFailure(
       await sdekit(['simulate', 'external.json', ...sim], dir),
@@ -479,7 +479,7 @@ describe('help and version', () => {
   it('every command documents its options; the version matches package.json', async () => {
     const top = await sdekit(['--help'], dir);
     expect(top.code).toBe(0);
-    for (const c of ['fit-langevin', 'simulate', 'fit-averaged', 'compare'])
+    for (const c of ['fit-langevin', 'simulate', 'fit-averaged', 'posterior', 'compare'])
       expect(top.stdout).toContain(`  ${c}`);
     const expected: Record<string, string[]> = {
       'fit-langevin': [
@@ -519,7 +519,21 @@ describe('help and version', () => {
         '--validate-every',
         '--validation-max',
       ],
-      compare: ['--out DIR', '--dt', '--sim-dt', '--max-lag', '--bins', '--pdf'],
+      posterior: [
+        '--out DIR',
+        '--dt DT',
+        '--dataset',
+        '--rows',
+        '--steps',
+        '--tolerance',
+        '--draws',
+        '--prior-std',
+        '--seed',
+        '--backend',
+        '--allow-unconverged',
+        '--force',
+      ],
+      compare: ['--out DIR', '--dt', '--sim-dt', '--max-lag', '--bins', '--pdf', '--dataset', '--time-dim'],
     };
     for (const [name, flags] of Object.entries(expected)) {
       const r = await sdekit([name, '--help'], dir);

@@ -9,6 +9,7 @@
  * also writes compare.json, SVG plots and an index.html that shows them.
  */
 import { join } from 'node:path';
+import { resolveTimeStep } from '@sdekit/io';
 import {
   acfPooledCoordinates,
   column,
@@ -30,6 +31,7 @@ import {
   writeFolderAtomically,
 } from './files.js';
 import { formatTable, num } from './report.js';
+import { DATA_SELECTION_OPTIONS, dataSelection } from './series-files.js';
 import {
   type CommandSpec,
   choiceOption,
@@ -99,7 +101,7 @@ export const compareCommand: CommandSpec = {
   positionals: [
     {
       name: 'DATA',
-      help: 'CSV or .npy time series (rows = time; [R, N, D] .npy: R independent runs; CSV runs: --run-column; several files: independent runs)',
+      help: 'CSV, .npy, HDF5 (.h5), NetCDF-4 (.nc) or Parquet time series (rows = time; [R, N, D] .npy: R independent runs; CSV runs: --run-column; several files: independent runs)',
       variadic: true,
     },
     { name: 'SIM', help: 'output of sdekit simulate (.npy [N, D] or [P, N, D]; CSV with P*D columns)' },
@@ -116,18 +118,19 @@ export const compareCommand: CommandSpec = {
       help: 'columns of DATA (names or 0-based indices), as used for fitting',
       defaultText: 'all',
     },
+    ...DATA_SELECTION_OPTIONS,
     'run-column': RUN_COLUMN_OPTION,
     dt: {
       type: 'string',
       value: 'DT',
-      help: 'sampling interval of DATA',
-      defaultText: '1 (lags in samples)',
+      help: 'sampling interval of DATA; HDF5/NetCDF/Parquet DATA that state it need none, and a contradicting one is an error',
+      defaultText: "the file's, else 1 (lags in samples)",
     },
     'sim-dt': {
       type: 'string',
       value: 'DT',
-      help: 'sampling interval of SIM (DT and SIM-DT must be whole multiples)',
-      defaultText: '--dt',
+      help: 'sampling interval of SIM (DT and SIM-DT must be whole multiples); an HDF5/NetCDF SIM that states it needs none',
+      defaultText: "the file's, else DATA's",
     },
     'max-lag': {
       type: 'string',
@@ -156,8 +159,8 @@ export const compareCommand: CommandSpec = {
     const simPath = args.positionals[args.positionals.length - 1];
     const dataPaths = args.positionals.slice(0, -1);
     const dataPath = dataPaths.join(', ');
-    const dtData = numberOption(args, 'dt', 1, { positive: true });
-    const dtSim = numberOption(args, 'sim-dt', dtData, { positive: true });
+    const dtGiven = numberOption(args, 'dt', undefined, { positive: true });
+    const simDtGiven = numberOption(args, 'sim-dt', undefined, { positive: true });
     const bins = numberOption(args, 'bins', 64, { integer: true, min: 2 });
     const pdf = choiceOption(args, 'pdf', ['histogram', 'kde'] as const, 'histogram');
     const maxLagTime = numberOption(args, 'max-lag', undefined, { positive: true });
@@ -165,7 +168,6 @@ export const compareCommand: CommandSpec = {
     const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
     const runColumn = stringOption(args, 'run-column');
     const outDir = stringOption(args, 'out');
-    const timeUnit = args.values.dt === undefined ? 'samples' : 'time';
     // The report folder is checked before any work: never an input, never a non-empty folder without --force.
     const dir =
       outDir === undefined
@@ -182,11 +184,17 @@ export const compareCommand: CommandSpec = {
       'DATA',
       stringOption(args, 'columns'),
       false,
-      {},
+      dataSelection(args),
       runColumn,
     );
+    // The interval DATA states (HDF5, NetCDF, Parquet; a contradicting --dt is an error), else --dt, else 1.
+    const dtStated = resolveTimeStep(table.dt ?? null, dtGiven, dataPath, '--dt');
+    const dtData = dtStated ?? 1;
+    const timeUnit = dtStated === undefined ? 'samples' : 'time';
     const D = table.cols;
     const sim = await readSimulation(io, simPath, D);
+    // SIM's own stated interval (an HDF5 / NetCDF output of simulate), else --sim-dt, else DATA's.
+    const dtSim = resolveTimeStep(sim.dt ?? null, simDtGiven, simPath, '--sim-dt') ?? dtData;
     const dataRuns = tableRuns(table);
     const simRuns = runBounds(new Array<number>(sim.paths).fill(sim.length));
     const dataLongest = longestRun(dataRuns);

@@ -459,6 +459,8 @@ export interface SimulationData {
   readonly paths: number;
   readonly length: number;
   readonly dim: number;
+  /** The sampling interval an HDF5 / NetCDF / Parquet simulation states (null: none, or CSV / .npy). */
+  readonly dt?: FileTimeStep | null;
 }
 
 /**
@@ -485,7 +487,7 @@ export async function readSimulation(
         `pass a simulation of a ${dim}-dimensional model (the layout sdekit simulate writes)`,
       );
     }
-    return { data: t.data, paths, length: t.rows / paths, dim };
+    return { data: t.data, paths, length: t.rows / paths, dim, dt: t.dt ?? null };
   }
   if (extname(path).toLowerCase() === '.npy') {
     const arr = await readDataFile(io, path, 'SIM', quiet, (abs, onProgress) =>

@@ -1,12 +1,13 @@
 /**
- * The `sdekit` command line: `main(argv, io)` dispatches to fit-langevin, simulate, fit-averaged and
- * compare, turns every failure into one line on stderr and returns the exit code (0 success,
+ * The `sdekit` command line: `main(argv, io)` dispatches to fit-langevin, simulate, fit-averaged,
+ * posterior and compare, turns every failure into one line on stderr and returns the exit code (0 success,
  * 1 failure, 2 usage error). It never calls process.exit, so tests run it in-process.
  */
 import { isSdekitError } from '@sdekit/sde';
 import { compareCommand } from './compare.js';
 import { fitAveragedCommand } from './fit-averaged.js';
 import { fitLangevinCommand } from './fit-langevin.js';
+import { posteriorCommand } from './posterior.js';
 import { simulateCommand } from './simulate.js';
 import { type CliIo, type CommandSpec, EXIT, helpText, parseCommandArgs } from './spec.js';
 
@@ -19,6 +20,7 @@ const COMMANDS: readonly CommandSpec[] = [
   fitLangevinCommand,
   simulateCommand,
   fitAveragedCommand,
+  posteriorCommand,
   compareCommand,
 ];
 

@@ -5,7 +5,15 @@
 import { dirname, extname, resolve } from 'node:path';
 import { AVERAGED_MODEL_FORMAT, type AveragedModelJSON } from '@sdekit/averaging';
 import type { LangevinModelJSON } from '@sdekit/score';
-import { type Excursion, Rng, simulate, simulateParallel } from '@sdekit/sde';
+import {
+  type Excursion,
+  type PathBundle,
+  Rng,
+  type SimulateOptions,
+  simulate,
+  simulateParallel,
+} from '@sdekit/sde';
+import { type AveragedPosterior, forecastSeeds } from '@sdekit/vi';
 import { backendPreference, selectCommandBackend } from '../backend.js';
 import { writeCsv, writeNpy } from '../io.js';
 import {
@@ -15,6 +23,7 @@ import {
   type SavedModelSystemOptions,
   savedModelSystemSpec,
 } from '../model-system.js';
+import { AVERAGED_POSTERIOR_FORMAT, loadPosteriorFile } from './averaged-file.js';
 import {
   checkOutputFile,
   defaultNames,
@@ -26,7 +35,14 @@ import {
 } from './files.js';
 import { cliMetadata } from './model-file.js';
 import { commandProgress, num } from './report.js';
-import { isSeriesFile, SERIES_OUTPUT_EXTENSIONS, writeSimulationFile } from './series-files.js';
+import {
+  DATA_SELECTION_OPTIONS,
+  type DataSelection,
+  dataSelection,
+  isSeriesFile,
+  SERIES_OUTPUT_EXTENSIONS,
+  writeSimulationFile,
+} from './series-files.js';
 import {
   BACKEND_OPTION,
   backendOption,
@@ -79,8 +95,9 @@ async function dataStarts(
   paths: number,
   seed: number,
   quiet: boolean,
+  selection: DataSelection,
 ): Promise<Float64Array> {
-  const raw = await readTable(io, file, 'X0 data', quiet);
+  const raw = await readTable(io, file, 'X0 data', quiet, selection);
   let table = raw;
   if (names.every((n) => raw.names.includes(n))) table = selectColumns(raw, names.join(','), file);
   else if (raw.cols !== dim) {
@@ -115,6 +132,52 @@ interface LoadedModel extends SavedModel {
   x0Source: string;
   /** `loadSavedModel`'s options that rebuild the same system (worker threads). */
   rebuild: SavedModelSystemOptions;
+  /** A posterior file of `sdekit posterior`: the flow parameters of every path are drawn from it. */
+  posterior?: AveragedPosterior;
+}
+
+/**
+ * Paths of an averaged model with the flow parameters of path p drawn from the posterior: draw p of
+ * `posterior.sample(paths, seed)`, its quenched fast samples and Brownian increments from the seeds
+ * `forecastSeeds(seed, paths)` gives draw p (as `AveragedPosterior.forecastBands`), so the same seed
+ * gives the same paths, and path p does not depend on how many paths are asked for.
+ */
+function simulatePosterior(
+  post: AveragedPosterior,
+  options: Omit<SimulateOptions, 'paths'> & { paths: number; x0: Float64Array },
+  samples: number,
+  onProgress: (done: number, total: number) => void,
+): PathBundle {
+  const { paths, x0 } = options;
+  const d = post.model.slowDim;
+  const r = post.posterior.dim;
+  const thetas = post.posterior.sample(paths, options.seed);
+  const { fast, noise } = forecastSeeds(options.seed, paths);
+  let out: Float64Array | null = null;
+  let first: PathBundle | null = null;
+  for (let p = 0; p < paths; p++) {
+    post.model.setParams(post.parametersOf(thetas.subarray(p * r, (p + 1) * r)));
+    let system: ReturnType<typeof post.model.system>;
+    try {
+      // The system holds its own fast samples of the drawn flow (a quenched estimate).
+      system = post.model.system({ samples, seed: fast[p] });
+    } finally {
+      post.model.setParams(post.fitted);
+    }
+    const b = simulate(system, {
+      ...options,
+      x0: x0.length === d ? x0 : x0.subarray(p * d, (p + 1) * d),
+      paths: 1,
+      seed: noise[p],
+      onProgress: (done, total) => onProgress(p * total + done, paths * total),
+    });
+    if (out === null) {
+      out = new Float64Array(paths * b.length * d);
+      first = b;
+    }
+    out.set(b.data, p * b.length * d);
+  }
+  return { ...(first as PathBundle), data: out as Float64Array, paths, excursions: undefined };
 }
 
 async function loadModel(
@@ -141,6 +204,21 @@ async function loadModel(
       defaultX0: Float64Array.from(saved.zscore.mean),
       x0Source: 'the mean of the data',
       rebuild: {},
+    };
+  }
+  if (format === AVERAGED_POSTERIOR_FORMAT) {
+    const { posterior, model, meta } = await loadPosteriorFile(io, modelPath, json, opts.coefficients);
+    return {
+      kind: 'averaged',
+      system: model.system({ samples: opts.samples, seed: opts.seed + 1 }),
+      dim: model.slowDim,
+      watch: null,
+      dispose: () => model.dispose(),
+      names: meta.columns,
+      defaultX0: Float64Array.from(meta.lastPoint),
+      x0Source: 'the last observed point',
+      rebuild: {},
+      posterior,
     };
   }
   if (format === AVERAGED_MODEL_FORMAT) {
@@ -179,7 +257,7 @@ async function loadModel(
     };
   }
   throw new FileError(
-    `MODEL: '${modelPath}' has format '${String(format)}'; expected '${LANGEVIN_MODEL_FORMAT}' (fit-langevin) or '${AVERAGED_MODEL_FORMAT}' (fit-averaged)`,
+    `MODEL: '${modelPath}' has format '${String(format)}'; expected '${LANGEVIN_MODEL_FORMAT}' (fit-langevin), '${AVERAGED_MODEL_FORMAT}' (fit-averaged) or '${AVERAGED_POSTERIOR_FORMAT}' (sdekit posterior)`,
   );
 }
 
@@ -190,7 +268,12 @@ export const simulateCommand: CommandSpec = {
     'Simulates a saved model (fit-langevin or fit-averaged) with Euler-Maruyama and writes the paths.\n' +
     'Output layout (rows = time; without burn-in the first row is the start x0): one path: .npy [N, D] or CSV\n' +
     'with D columns; P paths: .npy [P, N, D] or CSV with P*D columns (path 0 coordinates, then path 1, ...).',
-  positionals: [{ name: 'MODEL', help: 'model JSON written by sdekit fit-langevin or fit-averaged' }],
+  positionals: [
+    {
+      name: 'MODEL',
+      help: 'model JSON written by sdekit fit-langevin or fit-averaged, or posterior.json of sdekit posterior (parameters drawn per path)',
+    },
+  ],
   options: {
     T: { type: 'string', value: 'T', help: 'simulated time after burn-in', required: true },
     dt: { type: 'string', value: 'DT', help: 'sampling interval of the output', required: true },
@@ -208,6 +291,13 @@ export const simulateCommand: CommandSpec = {
       help: "start: D comma-separated values (write --x0=-1,2 when it starts with '-'); data:FILE starts every path at a random row of a data file (stationary starts, for comparisons)",
       defaultText: 'data mean (Langevin) or last observed point (averaged)',
     },
+    // --x0 data:FILE reads FILE as the fitting commands read DATA.
+    ...Object.fromEntries(
+      Object.entries(DATA_SELECTION_OPTIONS).map(([k, o]) => [
+        k,
+        { ...o, help: `for --x0 data:FILE: ${o.help.replace(/ DATA/g, '')}` },
+      ]),
+    ),
     h: {
       type: 'string',
       value: 'H',
@@ -281,6 +371,15 @@ export const simulateCommand: CommandSpec = {
     const startFile = x0Text?.startsWith(DATA_START) ? x0Text.slice(DATA_START.length) : undefined;
     if (startFile === '')
       throw new UsageError(`--x0 ${DATA_START}: name the data file, e.g. --x0 data:series.csv`);
+    const selection = dataSelection(args);
+    const selectionFlag = (['dataset', 'variable', 'time-dim', 'rows'] as const).find(
+      (k) => args.values[k] !== undefined,
+    );
+    if (selectionFlag !== undefined && startFile === undefined) {
+      throw new UsageError(
+        `--${selectionFlag} selects what --x0 ${DATA_START}FILE reads; pass --x0 ${DATA_START}FILE or drop --${selectionFlag}`,
+      );
+    }
     const out = await checkOutputFile(io, outPath, 'out', ['.npy', '.csv', ...SERIES_OUTPUT_EXTENSIONS], {
       inputs: [
         { path: modelPath, role: 'MODEL' },
@@ -298,9 +397,14 @@ export const simulateCommand: CommandSpec = {
       seed,
     });
     try {
+      if (model.posterior !== undefined && threads > 1) {
+        throw new UsageError(
+          '--threads: a posterior file is simulated on one thread (each path has its own drawn model); drop --threads',
+        );
+      }
       let x0: Float64Array;
       if (startFile !== undefined) {
-        x0 = await dataStarts(io, startFile, model.names, model.dim, paths, seed, quiet);
+        x0 = await dataStarts(io, startFile, model.names, model.dim, paths, seed, quiet, selection);
       } else if (x0Text !== undefined) {
         x0 = Float64Array.from(numberList('x0', x0Text));
         if (x0.length !== model.dim && x0.length !== model.dim * paths) {
@@ -337,12 +441,14 @@ export const simulateCommand: CommandSpec = {
       };
       // Workers rebuild the model from its JSON on the backend this process selected.
       const bundle =
-        threads > 1
-          ? await simulateParallel(
-              savedModelSystemSpec(json, { ...model.rebuild, backend: backendPreference(selected.name) }),
-              { ...options, threads },
-            )
-          : simulate(model.system, options);
+        model.posterior !== undefined
+          ? simulatePosterior(model.posterior, options, samples, (done, total) => bar.update(done, total))
+          : threads > 1
+            ? await simulateParallel(
+                savedModelSystemSpec(json, { ...model.rebuild, backend: backendPreference(selected.name) }),
+                { ...options, threads },
+              )
+            : simulate(model.system, options);
       bar.finish();
       const { length, dim } = bundle;
       let shape: number[];
@@ -377,6 +483,11 @@ export const simulateCommand: CommandSpec = {
             startFile !== undefined
               ? `start     ${paths} row${paths > 1 ? 's' : ''} drawn from ${startFile} (one per path); path 0 at ${Array.from(x0.subarray(0, dim), (v) => num(v, 5)).join(', ')}`
               : `start     ${x0Text !== undefined ? 'from --x0' : model.x0Source}: ${Array.from(x0.subarray(0, dim), (v) => num(v, 5)).join(', ')}`,
+            ...(model.posterior !== undefined
+              ? [
+                  `params    flow parameters drawn from the posterior for each of the ${paths} paths (subspace rank ${model.posterior.posterior.dim}; parameter and noise uncertainty)`,
+                ]
+              : []),
             `saved     ${outPath}: shape [${shape.join(', ')}] (${((Date.now() - started) / 1000).toFixed(1)} s)`,
             ...watchLines(bundle.excursions, paths, model.names),
           ].join('\n')}\n`,
