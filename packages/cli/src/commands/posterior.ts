@@ -380,7 +380,7 @@ export const posteriorCommand: CommandSpec = {
         subspace: rank === undefined ? {} : { rank },
         prior: { std: priorStd },
         seed,
-        onProgress: (q) => bar.update(q.step + 1, q.steps, `elbo ${num(q.elboRecent, 5)}`),
+        onProgress: (q) => bar.update(q.step, q.steps, `elbo ${num(q.elboRecent, 5)}`),
       });
       const fitSeconds = (performance.now() - started) / 1000;
       bar.status('likelihood check');
