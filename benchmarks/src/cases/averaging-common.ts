@@ -193,6 +193,12 @@ export async function averagingCase(
       { op: '<', value: spec.mseTarget },
       `grid of ${s.gridPoints} points over [${spec.gridLo}, ${spec.gridHi}]`,
     );
+    // The Monte Carlo part of the flow's MSE: mean squared standard error of its bbar on the grid
+    // (the truth's own noise, from many more exact samples, is smaller still).
+    const flowSe = drifts.learned.stdError;
+    let mcPart = 0;
+    for (let i = 0; i < flowSe.length; i++) mcPart += flowSe[i] * flowSe[i];
+    ctx.metric(mName('drift MSE (flow), Monte Carlo part'), mcPart / flowSe.length, null);
     ctx.metric(mName('drift MSE (MLP baseline)'), mseBase, null);
     ctx.metric(
       mName('baseline MSE / flow MSE'),

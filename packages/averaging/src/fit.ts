@@ -10,6 +10,7 @@
  */
 import type { Flow } from '@sdekit/flows';
 import { realNvp } from '@sdekit/flows';
+import type { MlpInit } from '@sdekit/nn';
 import type { TimeSeries } from '@sdekit/sde';
 import {
   ConvergenceError,
@@ -35,6 +36,14 @@ export interface FlowArchitecture {
   layers?: number;
   /** Hidden width of each coupling network (default 32). */
   hidden?: number;
+  /**
+   * Initialisation of the coupling networks (@sdekit/nn `MlpInit`). Default 'glorot', unlike the
+   * library's other networks (PyTorch's 'fan-in'): trained through the averaging formula, the flow
+   * converged faster from Glorot in every case measured (docs/findings.md, averaging: the closed-form
+   * MLE test 0.1 % off after 300 iterations against 4.6 % from fan-in; M1 quick drift MSE 3.0e-4
+   * against 3.5e-4).
+   */
+  init?: MlpInit;
 }
 
 /**
@@ -201,6 +210,7 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
         dim: m,
         layers: (options.flow as FlowArchitecture | undefined)?.layers ?? 4,
         hidden: (options.flow as FlowArchitecture | undefined)?.hidden ?? 32,
+        init: (options.flow as FlowArchitecture | undefined)?.init ?? 'glorot',
         seed,
       })
     : (options.flow as Flow);

@@ -17,3 +17,12 @@ export { dense, matMul } from './dense.js';
 export { ExponentialMovingAverage } from './ema.js';
 export { assignFlat, flatten, numElements, unflatten } from './flat.js';
 export { Mlp, type MlpConfig, type MlpInit, type MlpJSON, mlpParamShapes } from './mlp.js';
+export {
+  type TrainingCheckpoint,
+  type TrainingHistory,
+  type TrainingProblem,
+  type TrainingRecord,
+  type TrainingStep,
+  type TrainOptions,
+  train,
+} from './training.js';
