@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DimensionError, InvalidArgumentError } from '@sdekit/sde';
+import type { File as H5File } from 'h5wasm';
 import { SeriesFileError } from './errors.js';
 import { hdf5Reason, loadH5wasm } from './hdf5.js';
 
@@ -97,53 +98,34 @@ export async function writeSeriesFile(
       `'${variable}' is not a usable variable name`,
       "pass a name of letters, digits and _ that is not 'time', 'path' or 'variable'",
     );
-  const h5 = await loadH5wasm();
-  const tmp = temporaryPath(path);
-  try {
-    // track_order: netCDF-C lists variables and attributes in creation order, which HDF5 keeps only when asked.
-    const f = new h5.File(tmp, 'w', { track_order: true });
-    try {
-      const time = f.create_dataset({
-        name: 'time',
-        data: Float64Array.from({ length: N }, (_, k) => t0 + k * dt),
-      });
-      time.make_scale('time');
-      time.create_attribute('axis', 'T');
-      time.create_attribute('long_name', 'time');
-      if (options.timeUnits !== undefined) time.create_attribute('units', options.timeUnits);
-      if (P > 1) {
-        f.create_dataset({ name: 'path', data: Int32Array.from({ length: P }, (_, p) => p) }).make_scale(
-          'path',
-        );
-      }
-      const v = f.create_dataset({ name: 'variable', data: Int32Array.from({ length: D }, (_, j) => j) });
-      v.make_scale('variable');
-      v.create_attribute('long_name', `index of the variable (names in ${variable}:columns)`);
-      const x = f.create_dataset({ name: variable, data, shape: [...shape] });
-      const dims = P > 1 ? ['path', 'time', 'variable'] : ['time', 'variable'];
-      dims.forEach((d, i) => {
-        x.attach_scale(i, d);
-      });
-      x.create_attribute('dt', dt);
-      x.create_attribute('columns', [...names]);
-      for (const [key, value] of Object.entries(options.attributes ?? {})) {
-        f.create_attribute(key, Array.isArray(value) ? [...value] : (value as number | string));
-      }
-    } finally {
-      f.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    if (err instanceof Error && /#\d+:/.test(err.message))
-      throw new SeriesFileError(
-        path,
-        '',
-        `HDF5 failed to write it (${hdf5Reason(err)})`,
-        'check that the folder is writable and has free space',
+  await writeHdf5Atomically(path, (f) => {
+    const time = f.create_dataset({
+      name: 'time',
+      data: Float64Array.from({ length: N }, (_, k) => t0 + k * dt),
+    });
+    time.make_scale('time');
+    time.create_attribute('axis', 'T');
+    time.create_attribute('long_name', 'time');
+    if (options.timeUnits !== undefined) time.create_attribute('units', options.timeUnits);
+    if (P > 1) {
+      f.create_dataset({ name: 'path', data: Int32Array.from({ length: P }, (_, p) => p) }).make_scale(
+        'path',
       );
-    throw err;
-  }
+    }
+    const v = f.create_dataset({ name: 'variable', data: Int32Array.from({ length: D }, (_, j) => j) });
+    v.make_scale('variable');
+    v.create_attribute('long_name', `index of the variable (names in ${variable}:columns)`);
+    const x = f.create_dataset({ name: variable, data, shape: [...shape] });
+    const dims = P > 1 ? ['path', 'time', 'variable'] : ['time', 'variable'];
+    dims.forEach((d, i) => {
+      x.attach_scale(i, d);
+    });
+    x.create_attribute('dt', dt);
+    x.create_attribute('columns', [...names]);
+    for (const [key, value] of Object.entries(options.attributes ?? {})) {
+      f.create_attribute(key, Array.isArray(value) ? [...value] : (value as number | string));
+    }
+  });
 }
 
 /**
@@ -184,14 +166,26 @@ export async function writeArrayFile(
       `'${name}' is not a usable dataset name`,
       'pass a name of letters, digits and _',
     );
+  await writeHdf5Atomically(path, (f) => {
+    const d = f.create_dataset({ name, data, shape: [...shape] });
+    for (const [key, value] of Object.entries(options.attributes ?? {}))
+      d.create_attribute(key, Array.isArray(value) ? [...value] : (value as number | string));
+  });
+}
+
+/**
+ * Creates an HDF5 file at a temporary path beside `path`, lets `fill` write into it, and renames it
+ * into place, so a reader never sees a partial file; on failure the temporary file goes and HDF5's
+ * errors become a one-line SeriesFileError. track_order: netCDF-C lists variables and attributes in
+ * creation order, which HDF5 keeps only when asked.
+ */
+async function writeHdf5Atomically(path: string, fill: (file: H5File) => void): Promise<void> {
   const h5 = await loadH5wasm();
   const tmp = temporaryPath(path);
   try {
     const f = new h5.File(tmp, 'w', { track_order: true });
     try {
-      const d = f.create_dataset({ name, data, shape: [...shape] });
-      for (const [key, value] of Object.entries(options.attributes ?? {}))
-        d.create_attribute(key, Array.isArray(value) ? [...value] : (value as number | string));
+      fill(f);
     } finally {
       f.close();
     }
