@@ -18,9 +18,11 @@ export { ExponentialMovingAverage } from './ema.js';
 export { assignFlat, flatten, numElements, unflatten } from './flat.js';
 export { Mlp, type MlpConfig, type MlpInit, type MlpJSON, mlpParamShapes } from './mlp.js';
 export {
+  type StopReason,
   type TrainingCheckpoint,
   type TrainingHistory,
   type TrainingProblem,
+  type TrainingProgress,
   type TrainingRecord,
   type TrainingStep,
   type TrainOptions,

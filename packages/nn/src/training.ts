@@ -36,8 +36,16 @@ export interface TrainingProblem {
   step(step: number): TrainingStep;
   /** Runs after every optimiser update with that step's loss (NaN or infinite when skipped). */
   afterStep?(step: number, loss: number): void;
-  /** Held-out loss of the current parameters, at every record. */
-  evaluate?(step: number): number;
+  /**
+   * Held-out loss of the current parameters, asked at every record; `undefined` skips this record
+   * (a fit that validates less often than it records).
+   */
+  evaluate?(step: number): number | undefined;
+  /**
+   * Further numbers of this record (e.g. the two terms of a penalised loss, a schedule's value),
+   * asked after `evaluate`; they go in `TrainingRecord.metrics`.
+   */
+  metrics?(step: number): Record<string, number>;
   /** State besides weights and optimiser that a checkpoint must hold (JSON-serialisable). */
   saveState?(): unknown;
   /** Restores what `saveState` returned. */
@@ -52,7 +60,15 @@ export interface TrainingRecord {
   loss: number;
   /** Held-out loss after this step, when the problem evaluates one. */
   heldOutLoss?: number;
+  /** The problem's further numbers at this record (`TrainingProblem.metrics`). */
+  metrics?: Record<string, number>;
 }
+
+/** What a fit's `onProgress` receives: a record and the steps of the run. */
+export type TrainingProgress = TrainingRecord & { steps: number };
+
+/** Why a `train` run ended. */
+export type StopReason = 'steps' | 'patience' | 'converged';
 
 /** The history of a training run. */
 export interface TrainingHistory {
@@ -63,8 +79,10 @@ export interface TrainingHistory {
   bestStep: number;
   /** Best held-out loss (NaN without a held-out loss). */
   bestHeldOutLoss: number;
-  /** Whether early stopping ended the run. */
+  /** Whether early stopping (patience) or a convergence test (`stopWhen`) ended the run. */
   stoppedEarly: boolean;
+  /** What ended the run: all steps run, patience ran out, or `stopWhen` held. */
+  stopReason: StopReason;
   /** Steps the optimiser skipped because the loss or its gradient was not finite. */
   skippedSteps: number;
 }
@@ -85,6 +103,8 @@ export interface TrainingCheckpoint {
   records: TrainingRecord[];
   /** Loss bookkeeping since the last record. */
   window: { sum: number; count: number };
+  /** Set when the run ended here before its last step (patience or `stopWhen`): resuming it runs no step. */
+  stopped?: StopReason;
   /** Early-stopping bookkeeping (the best weights are held only when they differ from `weights`). */
   best: { loss: number | null; step: number; since: number; weights: number[] | null };
 }
@@ -106,10 +126,19 @@ export interface TrainOptions {
   checkpoint?: { every: number; save: (c: TrainingCheckpoint) => void };
   /** Continue from a checkpoint of a run of the same problem and options. */
   resume?: TrainingCheckpoint;
+  /**
+   * A convergence test, asked after every record with the records so far: true ends the run
+   * (`stopReason` 'converged'; the last parameters are kept unless patience holds better ones).
+   */
+  stopWhen?: (records: readonly TrainingRecord[]) => boolean;
   /** Called with every record; may throw to stop the run (the throw propagates). */
   onRecord?: (record: TrainingRecord, steps: number) => void;
   /** Checked before every step: an aborted signal ends the run by throwing its reason. */
   signal?: AbortSignal;
+}
+
+function copyRecord(r: TrainingRecord): TrainingRecord {
+  return r.metrics ? { ...r, metrics: { ...r.metrics } } : { ...r };
 }
 
 function checkResume(c: TrainingCheckpoint, steps: number, size: number): void {
@@ -186,7 +215,7 @@ export function train(problem: TrainingProblem, options: TrainOptions): Training
       adam.restore(resume.optimizer);
       problem.restoreState?.(resume.problem);
     }
-    const records: TrainingRecord[] = resume ? resume.records.map((r) => ({ ...r })) : [];
+    const records: TrainingRecord[] = resume ? resume.records.map(copyRecord) : [];
     let sum = resume?.window.sum ?? 0;
     let count = resume?.window.count ?? 0;
     let bestLoss = resume?.best.loss ?? Number.POSITIVE_INFINITY;
@@ -196,7 +225,7 @@ export function train(problem: TrainingProblem, options: TrainOptions): Training
       ? Float32Array.from(resume.best.weights)
       : null;
     let stepsRun = resume?.step ?? 0;
-    let stoppedEarly = false;
+    let stopReason: StopReason = resume?.stopped ?? 'steps';
     const save = (step: number) =>
       options.checkpoint!.save({
         format: 'sdekit.training-checkpoint',
@@ -206,8 +235,9 @@ export function train(problem: TrainingProblem, options: TrainOptions): Training
         weights: Array.from(flatten(variables)),
         optimizer: adam.state(),
         problem: problem.saveState?.() ?? null,
-        records: records.map((r) => ({ ...r })),
+        records: records.map(copyRecord),
         window: { sum, count },
+        ...(stopReason !== 'steps' ? { stopped: stopReason } : {}),
         best: {
           loss: Number.isFinite(bestLoss) ? bestLoss : null,
           step: bestStep,
@@ -216,7 +246,7 @@ export function train(problem: TrainingProblem, options: TrainOptions): Training
         },
       });
 
-    for (let step = stepsRun + 1; step <= steps; step++) {
+    for (let step = stepsRun + 1; step <= steps && stopReason === 'steps'; step++) {
       // The signal's reason (an AbortError unless the caller gave one), as fetch and streams do.
       options.signal?.throwIfAborted();
       const { loss: lossOf, release } = problem.step(step);
@@ -234,11 +264,14 @@ export function train(problem: TrainingProblem, options: TrainOptions): Training
       }
       if (step % evaluateEvery === 0 || step === steps) {
         const record: TrainingRecord = { step, loss: count > 0 ? sum / count : Number.NaN };
-        if (problem.evaluate) record.heldOutLoss = problem.evaluate(step);
+        const heldOut = problem.evaluate?.(step);
+        if (heldOut !== undefined) record.heldOutLoss = heldOut;
+        const metrics = problem.metrics?.(step);
+        if (metrics !== undefined) record.metrics = { ...metrics };
         records.push(record);
         sum = 0;
         count = 0;
-        options.onRecord?.({ ...record }, steps);
+        options.onRecord?.(copyRecord(record), steps);
         if (patience !== undefined && record.heldOutLoss !== undefined) {
           if (record.heldOutLoss < bestLoss) {
             bestLoss = record.heldOutLoss;
@@ -246,9 +279,13 @@ export function train(problem: TrainingProblem, options: TrainOptions): Training
             bestWeights = flatten(variables);
             since = 0;
           } else if (++since >= patience) {
-            stoppedEarly = true;
-            break;
+            stopReason = 'patience';
           }
+        }
+        if (stopReason === 'steps' && options.stopWhen?.(records)) stopReason = 'converged';
+        if (stopReason !== 'steps') {
+          if (checkpointEvery !== undefined) save(step);
+          break;
         }
       }
       if (checkpointEvery !== undefined && (step % checkpointEvery === 0 || step === steps)) save(step);
@@ -260,7 +297,8 @@ export function train(problem: TrainingProblem, options: TrainOptions): Training
       stepsRun,
       bestStep,
       bestHeldOutLoss: Number.isFinite(bestLoss) ? bestLoss : Number.NaN,
-      stoppedEarly,
+      stoppedEarly: stopReason !== 'steps',
+      stopReason,
       skippedSteps: adam.skippedSteps,
     };
   } finally {

@@ -104,6 +104,62 @@ describe('train', () => {
     w.dispose();
   });
 
+  it('records metrics, skips held-out losses a problem does not give, and stops when stopWhen holds', () => {
+    const { problem, w } = regression(6);
+    const history = train(
+      {
+        ...problem,
+        evaluate: (step) => (step % 20 === 0 ? 1 / step : undefined),
+        metrics: (step) => ({ half: step / 2 }),
+      },
+      {
+        steps: 200,
+        optimizer: { lr: 0.05 },
+        evaluateEvery: 10,
+        // Converged once two records in a row have a mean loss below 0.05 (noise variance 0.01).
+        stopWhen: (records) => records.length >= 2 && records.slice(-2).every((r) => r.loss < 0.05),
+      },
+    );
+    expect(history.stopReason).toBe('converged');
+    expect(history.stoppedEarly).toBe(true);
+    expect(history.stepsRun).toBeLessThan(200);
+    expect(history.records.at(-1)!.step).toBe(history.stepsRun);
+    for (const r of history.records) {
+      expect(r.metrics).toEqual({ half: r.step / 2 });
+      expect(r.heldOutLoss).toBe(r.step % 20 === 0 ? 1 / r.step : undefined);
+    }
+    // Without the test the same run goes to the end, through the same first records.
+    const again = regression(6);
+    const whole = train(again.problem, { steps: 200, optimizer: { lr: 0.05 }, evaluateEvery: 10 });
+    expect(whole.stopReason).toBe('steps');
+    expect(whole.records.slice(0, history.records.length).map((r) => r.loss)).toEqual(
+      history.records.map((r) => r.loss),
+    );
+    w.dispose();
+    again.w.dispose();
+  });
+
+  it('a checkpoint written where the run stopped early resumes without further steps', () => {
+    const first = regression(7);
+    const saved: TrainingCheckpoint[] = [];
+    const heldOut = (step: number) => Math.abs(step - 30);
+    const options = { steps: 200, optimizer: { lr: 0.05 }, evaluateEvery: 10, patience: 2 };
+    const history = train(
+      { ...first.problem, evaluate: heldOut },
+      { ...options, checkpoint: { every: 1000, save: (c) => saved.push(JSON.parse(JSON.stringify(c))) } },
+    );
+    expect(history.stopReason).toBe('patience');
+    expect(saved.map((c) => [c.step, c.stopped])).toEqual([[50, 'patience']]);
+    const second = regression(7);
+    const rest = train({ ...second.problem, evaluate: heldOut }, { ...options, resume: saved[0] });
+    expect(rest.stepsRun).toBe(50);
+    expect(rest.stopReason).toBe('patience');
+    expect(rest.bestStep).toBe(30);
+    expect(Array.from(second.w.dataSync())).toEqual(Array.from(first.w.dataSync()));
+    first.w.dispose();
+    second.w.dispose();
+  });
+
   it('leaves no tensor behind when cancelled or when a callback throws', () => {
     const before = tf.memory().numTensors;
     const { problem, w } = regression(4);
