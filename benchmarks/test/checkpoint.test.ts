@@ -70,14 +70,14 @@ describe('benchmark checkpoints (--resume)', () => {
     expect(again.cases[0].error).toBeNull();
     expect(values(again)).toEqual(values(first));
     // The resumed run really uses the file: altered weights in it change the learned model's numbers.
-    saved.network.params = saved.network.params.map((w: number) => w * 1.05);
+    saved.training.weights = saved.training.weights.map((w: number) => w * 1.05);
     writeFileSync(file, JSON.stringify(saved));
     const altered = await run(true);
     expect(values(altered)).not.toEqual(values(first));
     // Without --resume the file is ignored (and overwritten by the fresh run's checkpoint).
     const fresh = await run(false);
     expect(values(fresh)).toEqual(values(first));
-    expect(JSON.parse(readFileSync(file, 'utf8')).network.params).not.toEqual(saved.network.params);
+    expect(JSON.parse(readFileSync(file, 'utf8')).training.weights).not.toEqual(saved.training.weights);
   }, 240_000);
 
   it('refuses the checkpoint of a run with another seed', async () => {

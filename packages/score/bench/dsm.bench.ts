@@ -22,7 +22,7 @@ describe(`DSM training, ${STEPS} steps per call (${tf.getBackend()})`, () => {
         sigma: 0.05,
         steps: STEPS,
         batchSize: 256,
-        evalEvery: STEPS,
+        evaluateEvery: STEPS,
         maxHeldOut: 256,
         seed: 1,
       }).model.dispose();
@@ -38,7 +38,7 @@ describe(`DSM training, ${STEPS} steps per call (${tf.getBackend()})`, () => {
         network: 'unet',
         steps: STEPS,
         batchSize: 64,
-        evalEvery: STEPS,
+        evaluateEvery: STEPS,
         maxHeldOut: 64,
         seed: 1,
       }).model.dispose();

@@ -6,11 +6,16 @@
  */
 
 import {
-  Adam,
-  type AdamState,
   ExponentialMovingAverage,
+  flatten,
   type MlpInit,
   type MlpJSON,
+  type TrainingCheckpoint,
+  type TrainingHistory,
+  type TrainingProblem,
+  type TrainingProgress,
+  type TrainingRecord,
+  train,
   warmupCosine,
 } from '@sdekit/nn';
 import {
@@ -30,19 +35,9 @@ import {
   epsNetworkFromJSON,
   MlpEpsNetwork,
   NetworkScore,
-  type TrainingRecord,
   UNetEpsNetwork,
 } from './network-score.js';
 import { UNet1d, type UNet1dConfig, type UNet1dJSON } from './unet.js';
-
-/** Progress report of a training loop. */
-export interface TrainingProgress {
-  step: number;
-  steps: number;
-  /** Mean training loss since the previous report. */
-  loss: number;
-  heldOutLoss?: number;
-}
 
 /** Held-out DSM loss above which training counts as diverged (a network predicting 0 has 1). */
 const DIVERGED_LOSS = 10;
@@ -77,8 +72,8 @@ export interface DsmOptions {
   heldOutFraction?: number;
   /** Held-out points evaluated (at most). Default 4096. */
   maxHeldOut?: number;
-  /** Evaluate the held-out loss every this many steps (and at the end). Default steps / 10. */
-  evalEvery?: number;
+  /** Record the training loss and evaluate the held-out loss every this many steps (and at the end). Default steps / 10. */
+  evaluateEvery?: number;
   /**
    * Decay of an exponential moving average of the weights (@sdekit/nn `ExponentialMovingAverage`),
    * in (0, 1), e.g. 0.999; the held-out loss and the returned model use the averaged weights.
@@ -86,12 +81,16 @@ export interface DsmOptions {
    */
   ema?: number;
   seed: number;
+  /** Called with every record (@sdekit/nn `TrainingProgress`); may throw to stop the run. */
   onProgress?: (p: TrainingProgress) => void;
+  /** Checked before every step: an aborted signal ends the run (nothing leaks) by throwing its reason. */
+  signal?: AbortSignal;
   /**
    * Hand a checkpoint to `save` every `every` steps (and after the last step), for runs that may be
    * interrupted (the full KS profile trains for hours). `save` is called synchronously; persist the
-   * object as JSON (weights and two Adam moments as text, about 66 bytes per parameter; the KS
-   * U-Net's size: docs/findings.md, score).
+   * object as JSON (the weights twice, in the network and in the training checkpoint, and two Adam
+   * moments, as text: about 87 bytes per parameter,
+   * 24 MB for the KS U-Net: docs/findings.md, score).
    */
   checkpoint?: { every: number; save: (c: DsmCheckpoint) => void };
   /**
@@ -102,34 +101,58 @@ export interface DsmOptions {
   resume?: DsmCheckpoint;
 }
 
-/** State of `trainDsm` after `step` steps (see `DsmOptions.checkpoint`). */
+/**
+ * State of `trainDsm` after `step` steps (see `DsmOptions.checkpoint`): the @sdekit/nn training
+ * checkpoint (weights, Adam state, records, the mini-batch stream and the weight average) with the
+ * network's architecture and batch-norm running statistics, and the settings a resumed run must share.
+ * Version 1 files (written before the fit ran on `train`) are read too.
+ */
 export interface DsmCheckpoint {
   format: 'sdekit.dsm-checkpoint';
-  version: 1;
+  version: 2;
   /** Steps completed. */
   step: number;
   /** Settings the run must share to resume (checked by `trainDsm`). */
-  settings: {
-    dim: number;
-    points: number;
-    sigma: number;
-    steps: number;
-    batchSize: number;
-    seed: number;
-    /** The weight-average decay, present only when the run averages. */
-    ema?: number;
-  };
+  settings: DsmSettings;
+  /** The network at this step (architecture, weights, running statistics). */
   network: MlpJSON | UNet1dJSON;
-  /** The averaged weights (flat, the network's variable layout) when settings.ema is set. */
-  ema?: number[];
-  optimizer: AdamState;
+  /** The training loop's checkpoint; its `problem` is a `DsmProblemState`. */
+  training: TrainingCheckpoint;
+}
+
+/** Settings shared by a run and its resumption. */
+export type DsmSettings = {
+  dim: number;
+  points: number;
+  sigma: number;
+  steps: number;
+  batchSize: number;
+  seed: number;
+  /** The weight-average decay, present only when the run averages. */
+  ema?: number;
+};
+
+/** What a DSM checkpoint carries besides the weights and the optimiser. */
+interface DsmProblemState {
   /** xoshiro128** state of the mini-batch stream. */
   rng: number[];
+  /** The averaged weights (flat, the network's variable layout) when settings.ema is set. */
+  ema?: number[];
+}
+
+/** The format of version 1 (its own loop's bookkeeping), converted on reading. */
+interface DsmCheckpointV1 {
+  format: 'sdekit.dsm-checkpoint';
+  version: 1;
+  step: number;
+  settings: DsmSettings;
+  network: MlpJSON | UNet1dJSON;
+  ema?: number[];
+  optimizer: TrainingCheckpoint['optimizer'];
+  rng: number[];
   history: TrainingRecord[];
-  /** Loss bookkeeping since the last record. */
   lossSum: number;
   lossCount: number;
-  heldOutLoss: number | null;
 }
 
 /** Result of `trainDsm`. */
@@ -165,17 +188,49 @@ function evaluateLoss(net: EpsNetwork, x: Float32Array, z: Float32Array, n: numb
   return total / (n * dim);
 }
 
+/** A version 1 checkpoint in today's layout (same weights, moments, stream and records). */
+function upgradeCheckpoint(c: DsmCheckpointV1): DsmCheckpoint {
+  const net = epsNetworkFromJSON(c.network);
+  const weights = Array.from(flatten(net.variables));
+  net.dispose();
+  return {
+    format: 'sdekit.dsm-checkpoint',
+    version: 2,
+    step: c.step,
+    settings: c.settings,
+    network: c.network,
+    training: {
+      format: 'sdekit.training-checkpoint',
+      version: 1,
+      step: c.step,
+      steps: c.settings.steps,
+      weights,
+      optimizer: c.optimizer,
+      problem: { rng: c.rng, ...(c.ema ? { ema: c.ema } : {}) } satisfies DsmProblemState,
+      records: c.history,
+      window: { sum: c.lossSum, count: c.lossCount },
+      best: { loss: null, step: 0, since: 0, weights: null },
+    },
+  };
+}
+
 /** Throws unless `c` is a DSM checkpoint of a run with these settings and network kind. */
-function checkResume(c: DsmCheckpoint, settings: DsmCheckpoint['settings'], kind: 'mlp' | 'unet'): void {
-  if (c?.format !== 'sdekit.dsm-checkpoint' || c.version !== 1) {
+function checkResume(
+  c: DsmCheckpoint | DsmCheckpointV1,
+  settings: DsmSettings,
+  kind: 'mlp' | 'unet',
+): DsmCheckpoint {
+  if (c?.format !== 'sdekit.dsm-checkpoint' || (c.version !== 1 && c.version !== 2)) {
     throw new FormatError(
       'resume',
-      `expected format sdekit.dsm-checkpoint version 1, got ${c?.format} ${c?.version}`,
+      `expected format sdekit.dsm-checkpoint version 1 or 2, got ${c?.format} ${c?.version}`,
     );
   }
+  const ema = c.version === 1 ? c.ema : (c.training?.problem as DsmProblemState | undefined)?.ema;
+
   const differ: string[] = differingSettings(settings, c.settings);
   if (settings.ema === undefined && c.settings?.ema !== undefined) differ.push('ema');
-  if (settings.ema !== undefined && !Array.isArray(c.ema)) differ.push('ema (no averaged weights saved)');
+  if (settings.ema !== undefined && !Array.isArray(ema)) differ.push('ema (no averaged weights saved)');
   const netKind = c.network?.format === 'sdekit.unet1d' ? 'unet' : 'mlp';
   if (netKind !== kind) differ.push('network');
   if (differ.length > 0) {
@@ -192,6 +247,7 @@ function checkResume(c: DsmCheckpoint, settings: DsmCheckpoint['settings'], kind
       'pass a checkpoint written by trainDsm',
     );
   }
+  return c.version === 1 ? upgradeCheckpoint(c) : c;
 }
 
 /**
@@ -224,7 +280,7 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
       `must lie in (0, 1), got ${String(emaDecay)}`,
       'pass e.g. 0.999, or leave it out',
     );
-  const settings: DsmCheckpoint['settings'] = {
+  const settings: DsmSettings = {
     dim,
     points: nAll,
     sigma,
@@ -233,19 +289,26 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
     seed,
     ...(emaDecay !== undefined ? { ema: emaDecay } : {}),
   };
-  const resume = options.resume;
-  if (resume !== undefined) checkResume(resume, settings, options.network ?? 'mlp');
-  const checkpointEvery = options.checkpoint?.every;
-  if (options.checkpoint !== undefined) {
-    checkInteger('checkpoint.every', checkpointEvery as number, 1);
-    if (typeof options.checkpoint.save !== 'function')
-      throw new InvalidArgumentError(
-        'checkpoint.save',
-        'must be a function',
-        'pass save: (c) => writeFileSync(path, JSON.stringify(c))',
-      );
-  }
-  const rng = resume ? Rng.fromState(Uint32Array.from(resume.rng)) : Rng.fromSeed(seed, 11);
+  const resume =
+    options.resume !== undefined
+      ? checkResume(options.resume as DsmCheckpoint | DsmCheckpointV1, settings, options.network ?? 'mlp')
+      : undefined;
+  const checkpoint = options.checkpoint;
+  if (checkpoint !== undefined && typeof checkpoint.save !== 'function')
+    throw new InvalidArgumentError(
+      'checkpoint.save',
+      'must be a function',
+      'pass save: (c) => writeFileSync(path, JSON.stringify(c))',
+    );
+  const peak = options.lr ?? 2e-3;
+  if (!(typeof peak === 'number' && peak > 0 && Number.isFinite(peak)))
+    throw new InvalidArgumentError(
+      'lr',
+      `must be a finite number > 0, got ${String(peak)}`,
+      'pass a learning rate such as 2e-3',
+    );
+  const evaluateEvery = options.evaluateEvery ?? Math.max(1, Math.floor(steps / 10));
+  checkInteger('evaluateEvery', evaluateEvery, 1);
   const built = buildNetwork(dim, options, seed);
   if (resume) {
     // The checkpoint's architecture must be the one these options build.
@@ -261,24 +324,10 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
       );
     }
   }
+  // The resumed network carries the checkpoint's batch-norm running statistics; train() restores
+  // the weights and Adam's moments.
   const net = resume ? epsNetworkFromJSON(resume.network) : built;
-  const peak = options.lr ?? 2e-3;
-  if (!(typeof peak === 'number' && peak > 0 && Number.isFinite(peak))) {
-    net.dispose();
-    throw new InvalidArgumentError(
-      'lr',
-      `must be a finite number > 0, got ${String(peak)}`,
-      'pass a learning rate such as 2e-3',
-    );
-  }
-  const warmupSteps = options.warmupSteps ?? Math.min(500, Math.floor(steps / 10));
-  const adam = new Adam(net.variables, {
-    lr: warmupCosine({ peak, warmupSteps, totalSteps: steps, floor: options.lrFloor ?? 1e-5 }),
-    clipNorm: options.clipNorm ?? 10,
-  });
-  if (resume) adam.restore(resume.optimizer);
   const ema = emaDecay !== undefined ? new ExponentialMovingAverage(net.variables, emaDecay) : null;
-  if (ema && resume?.ema) ema.restore(resume.ema);
 
   // Held-out set: fixed noise, evenly spread over the held-out block.
   const heldCount = Math.min(nHeld, options.maxHeldOut ?? 4096);
@@ -295,30 +344,12 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
   }
 
   const antithetic = options.antithetic ?? true;
-  const evalEvery = options.evalEvery ?? Math.max(1, Math.floor(steps / 10));
+  let rng = Rng.fromSeed(seed, 11);
   const xb = new Float32Array(batchSize * dim);
   const zb = new Float32Array(batchSize * dim);
-  const history: TrainingRecord[] = resume ? resume.history.map((r) => ({ ...r })) : [];
-  let lossSum = resume?.lossSum ?? 0;
-  let lossCount = resume?.lossCount ?? 0;
-  let heldOutLoss = resume?.heldOutLoss ?? Number.NaN;
-  const saveCheckpoint = (step: number) =>
-    options.checkpoint!.save({
-      format: 'sdekit.dsm-checkpoint',
-      version: 1,
-      step,
-      settings,
-      network: net.toJSON(),
-      optimizer: adam.state(),
-      ...(ema ? { ema: Array.from(ema.state()) } : {}),
-      rng: Array.from(rng.state()),
-      history: history.map((r) => ({ ...r })),
-      lossSum,
-      lossCount,
-      heldOutLoss: Number.isFinite(heldOutLoss) ? heldOutLoss : null,
-    });
-  try {
-    for (let step = (resume?.step ?? 0) + 1; step <= steps; step++) {
+  const problem: TrainingProblem = {
+    variables: net.variables,
+    step: () => {
       for (let i = 0; i < batchSize; i++) {
         // Antithetic pairs (rows 2k, 2k+1 share x and use z, -z): the loss is unchanged in expectation,
         // while the part of the gradient linear in z cancels, which matters at small sigma, where the
@@ -340,52 +371,86 @@ export function trainDsm(data: Float64Array, dim: number, options: DsmOptions): 
       }
       const xt = tf.tensor2d(xb, [batchSize, dim]);
       const zt = tf.tensor2d(zb, [batchSize, dim]);
-      const loss = adam.step(() => tf.mean(tf.squaredDifference(net.apply(xt, true), zt)) as tf.Scalar);
-      xt.dispose();
-      zt.dispose();
-      ema?.update(step);
-      if (Number.isFinite(loss)) {
-        lossSum += loss;
-        lossCount++;
-      }
-      if (step % evalEvery === 0 || step === steps) {
-        // With a weight average the held-out loss is that of the averaged weights (the model returned).
+      return {
+        loss: () => tf.mean(tf.squaredDifference(net.apply(xt, true), zt)) as tf.Scalar,
+        release: () => tf.dispose([xt, zt]),
+      };
+    },
+    afterStep: (step) => ema?.update(step),
+    // With a weight average the held-out loss is that of the averaged weights (the model returned).
+    evaluate: () => {
+      ema?.swap();
+      try {
+        return evaluateLoss(net, heldX, heldZ, heldCount, dim);
+      } finally {
         ema?.swap();
-        heldOutLoss = evaluateLoss(net, heldX, heldZ, heldCount, dim);
-        ema?.swap();
-        const record: TrainingRecord = {
-          step,
-          loss: lossCount > 0 ? lossSum / lossCount : Number.NaN,
-          heldOutLoss,
-        };
-        history.push(record);
-        options.onProgress?.({ ...record, steps });
-        lossSum = 0;
-        lossCount = 0;
       }
-      // A network that predicts 0 has loss 1 per component: ten times that means training diverged.
-      if (Number.isFinite(heldOutLoss) && heldOutLoss > DIVERGED_LOSS) {
-        throw new ConvergenceError(
-          'lr',
-          `DSM training diverged: held-out loss ${heldOutLoss.toPrecision(3)} at step ${step} (a network predicting 0 has 1) with lr = ${peak}`,
-          'lower lr (default 2e-3) or clipNorm',
-        );
-      }
-      if (checkpointEvery !== undefined && (step % checkpointEvery === 0 || step === steps))
-        saveCheckpoint(step);
-    }
+    },
+    saveState: (): DsmProblemState => ({
+      rng: Array.from(rng.state()),
+      ...(ema ? { ema: Array.from(ema.state()) } : {}),
+    }),
+    restoreState: (state) => {
+      const s = state as DsmProblemState;
+      rng = Rng.fromState(Uint32Array.from(s.rng));
+      if (ema && s.ema) ema.restore(s.ema);
+    },
+  };
+  const warmupSteps = options.warmupSteps ?? Math.min(500, Math.floor(steps / 10));
+  let history: TrainingHistory;
+  try {
+    history = train(problem, {
+      steps,
+      optimizer: {
+        lr: warmupCosine({ peak, warmupSteps, totalSteps: steps, floor: options.lrFloor ?? 1e-5 }),
+        clipNorm: options.clipNorm ?? 10,
+      },
+      evaluateEvery,
+      ...(checkpoint
+        ? {
+            checkpoint: {
+              every: checkpoint.every,
+              save: (training: TrainingCheckpoint) =>
+                checkpoint.save({
+                  format: 'sdekit.dsm-checkpoint',
+                  version: 2,
+                  step: training.step,
+                  settings,
+                  network: net.toJSON(),
+                  training,
+                }),
+            },
+          }
+        : {}),
+      ...(resume ? { resume: resume.training } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onRecord: (record, total) => {
+        options.onProgress?.({ ...record, steps: total });
+        // A network that predicts 0 has loss 1 per component: ten times that means training diverged.
+        const held = record.heldOutLoss ?? Number.NaN;
+        if (Number.isFinite(held) && held > DIVERGED_LOSS)
+          throw new ConvergenceError(
+            'lr',
+            `DSM training diverged: held-out loss ${held.toPrecision(3)} at step ${record.step} (a network predicting 0 has 1) with lr = ${peak}`,
+            'lower lr (default 2e-3) or clipNorm',
+          );
+      },
+    });
   } catch (err) {
-    // No tensor outlives a failed run (a throwing onProgress or checkpoint save, divergence).
-    adam.dispose();
+    // No tensor outlives a failed run (a throwing onProgress or checkpoint save, divergence, abort).
     ema?.dispose();
     net.dispose();
     throw err;
   }
-  const skippedSteps = adam.skippedSteps;
-  adam.dispose();
   if (ema) {
     ema.swap(); // the network keeps the averaged weights
     ema.dispose();
   }
-  return { model: new NetworkScore(dim, sigma, 'dsm', net, heldOutLoss), history, heldOutLoss, skippedSteps };
+  const heldOutLoss = history.records.at(-1)?.heldOutLoss ?? Number.NaN;
+  return {
+    model: new NetworkScore(dim, sigma, 'dsm', net, heldOutLoss),
+    history: history.records,
+    heldOutLoss,
+    skippedSteps: history.skippedSteps,
+  };
 }

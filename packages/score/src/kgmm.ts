@@ -13,7 +13,7 @@
  *    the model's score is -MLP(x) / sigma: the same count-weighted MSE up to the constant sigma^2.
  */
 
-import { Adam, warmupCosine } from '@sdekit/nn';
+import { type TrainingProgress, type TrainingRecord, train, warmupCosine } from '@sdekit/nn';
 import { buildTreePartition } from '@sdekit/partition';
 import {
   checkBatch,
@@ -24,8 +24,7 @@ import {
   Rng,
 } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainingProgress } from './dsm.js';
-import { MlpEpsNetwork, NetworkScore, type TrainingRecord } from './network-score.js';
+import { MlpEpsNetwork, NetworkScore } from './network-score.js';
 
 /** Options of `kgmm`. */
 export interface KgmmOptions {
@@ -46,7 +45,10 @@ export interface KgmmOptions {
   /** Peak learning rate. Default 3e-3. */
   lr?: number;
   seed: number;
+  /** Called with every record of the MLP fit (@sdekit/nn `TrainingProgress`). */
   onProgress?: (p: TrainingProgress) => void;
+  /** Checked before every step of the MLP fit: an aborted signal ends it by throwing its reason. */
+  signal?: AbortSignal;
 }
 
 /** Result of `kgmm`. */
@@ -172,39 +174,38 @@ export function kgmm(data: Float64Array, dim: number, options: KgmmOptions): Kgm
   const steps = options.steps ?? 3000;
   checkInteger('steps', steps, 1);
   const net = MlpEpsNetwork.create(dim, options.hiddenDims ?? [128, 64], seed);
-  const adam = new Adam(net.variables, {
-    lr: warmupCosine({
-      peak: options.lr ?? 3e-3,
-      warmupSteps: Math.min(200, Math.floor(steps / 10)),
-      totalSteps: steps,
-      floor: 1e-5,
-    }),
-    clipNorm: 10,
-  });
   const xT = tf.tensor2d(xIn, [k, dim]);
   const yT = tf.tensor2d(yIn, [k, dim]);
   const wT = tf.tensor2d(wIn, [k, 1]);
-  const history: TrainingRecord[] = [];
-  const every = Math.max(1, Math.floor(steps / 10));
-  let lossSum = 0;
+  let history: TrainingRecord[];
   try {
-    for (let step = 1; step <= steps; step++) {
-      lossSum += adam.step(
-        () => tf.div(tf.sum(tf.mul(wT, tf.squaredDifference(net.apply(xT), yT))), dim) as tf.Scalar,
-      );
-      if (step % every === 0 || step === steps) {
-        const record: TrainingRecord = { step, loss: lossSum / (step % every === 0 ? every : step % every) };
-        history.push(record);
-        options.onProgress?.({ ...record, steps });
-        lossSum = 0;
-      }
-    }
+    history = train(
+      {
+        variables: net.variables,
+        step: () => ({
+          loss: () => tf.div(tf.sum(tf.mul(wT, tf.squaredDifference(net.apply(xT), yT))), dim) as tf.Scalar,
+        }),
+      },
+      {
+        steps,
+        optimizer: {
+          lr: warmupCosine({
+            peak: options.lr ?? 3e-3,
+            warmupSteps: Math.min(200, Math.floor(steps / 10)),
+            totalSteps: steps,
+            floor: 1e-5,
+          }),
+          clipNorm: 10,
+        },
+        ...(options.signal ? { signal: options.signal } : {}),
+        onRecord: (record, total) => options.onProgress?.({ ...record, steps: total }),
+      },
+    ).records;
   } catch (err) {
-    // A throwing onProgress leaves no tensor behind.
+    // A throwing onProgress or an abort leaves no tensor behind.
     net.dispose();
     throw err;
   } finally {
-    adam.dispose();
     tf.dispose([xT, yT, wT]);
   }
   return {

@@ -11,6 +11,7 @@
  * bootstrap standard errors and intervals of every entry (`bootstrapPhi`). The returned model
  * simulates in ORIGINAL units through `system()`.
  */
+import type { TrainingProgress } from '@sdekit/nn';
 import { segmentBounds } from '@sdekit/partition';
 import {
   autocorrelationTimeOf,
@@ -33,7 +34,7 @@ import {
   ZScore,
 } from '@sdekit/sde';
 import { type CdotEstimate, type CdotEstimator, GeneratorCdot, LagCdot } from './cdot.js';
-import { type DsmOptions, type TrainingProgress, trainDsm } from './dsm.js';
+import { type DsmOptions, trainDsm } from './dsm.js';
 import { type KgmmOptions, kgmm } from './kgmm.js';
 import { stationarityWarnings, subsample, subsampleSource, tailBoxOf } from './langevin-data.js';
 import { type LangevinDiagnostics, LangevinModel, ZUnitsScore } from './langevin-model.js';

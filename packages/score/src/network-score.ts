@@ -84,15 +84,6 @@ export function epsNetworkFromJSON(json: MlpJSON | UNet1dJSON): EpsNetwork {
     : new MlpEpsNetwork(Mlp.fromJSON(json as MlpJSON));
 }
 
-/** One logged point of training. */
-export interface TrainingRecord {
-  step: number;
-  /** Mean training loss over the steps since the previous record. */
-  loss: number;
-  /** Held-out loss at this step (when evaluated). */
-  heldOutLoss?: number;
-}
-
 /** Serialised `NetworkScore`. */
 export interface NetworkScoreJSON extends ScoreModelJSON {
   format: 'sdekit.network-score';

@@ -157,7 +157,7 @@ describe('DSM checkpoints', () => {
         unet: { baseChannels: 4, multipliers: [1, 2] },
         steps: 30,
         batchSize: 16,
-        evalEvery: 7,
+        evaluateEvery: 7,
         seed: 3,
       };
       const straight = trainDsm(data, w, options);
@@ -173,6 +173,26 @@ describe('DSM checkpoints', () => {
       expect(Array.from(first.model.score(pts))).toEqual(Array.from(straight.model.score(pts)));
       expect(resumed.history).toEqual(straight.history);
       expect(resumed.heldOutLoss).toBe(straight.heldOutLoss);
+      // A version 1 checkpoint (its own loop's layout, before trainDsm ran on nn train()) resumes
+      // to the same bits: the same weights, moments, stream and records in the old fields.
+      const c = saved[0];
+      const v1 = {
+        format: c.format,
+        version: 1,
+        step: c.step,
+        settings: c.settings,
+        network: c.network,
+        optimizer: c.training.optimizer,
+        rng: (c.training.problem as { rng: number[] }).rng,
+        history: c.training.records,
+        lossSum: c.training.window.sum,
+        lossCount: c.training.window.count,
+        heldOutLoss: null,
+      };
+      const fromV1 = trainDsm(data, w, { ...options, resume: v1 as unknown as DsmCheckpoint });
+      expect(Array.from(fromV1.model.score(pts))).toEqual(Array.from(straight.model.score(pts)));
+      expect(fromV1.history).toEqual(straight.history);
+      fromV1.model.dispose();
       // A finished checkpoint resumes to the same model without training.
       const done = trainDsm(data, w, { ...options, resume: saved[2] });
       expect(Array.from(done.model.score(pts))).toEqual(Array.from(straight.model.score(pts)));
@@ -201,7 +221,7 @@ describe('DSM with a weight average (ema)', () => {
   const w = 3;
   const data = new Float64Array(500 * w);
   rng.fillNormal(data);
-  const options = { sigma: 0.3, hiddenDims: [16, 16], steps: 40, batchSize: 16, evalEvery: 10, seed: 5 };
+  const options = { sigma: 0.3, hiddenDims: [16, 16], steps: 40, batchSize: 16, evaluateEvery: 10, seed: 5 };
 
   it('returns the averaged weights, resumes bit for bit, refuses mixed checkpoints, leaks nothing', () => {
     const before = tf.memory().numTensors;
@@ -218,7 +238,7 @@ describe('DSM with a weight average (ema)', () => {
       checkpoint: { every: 15, save: (c) => saved.push(JSON.parse(JSON.stringify(c))) },
     }).model.dispose();
     expect(saved[0].settings.ema).toBe(0.9);
-    expect(saved[0].ema?.length).toBeGreaterThan(0);
+    expect((saved[0].training.problem as { ema?: number[] }).ema?.length).toBeGreaterThan(0);
     const resumed = trainDsm(data, w, { ...options, ema: 0.9, resume: saved[0] });
     expect(Array.from(resumed.model.score(pts))).toEqual(Array.from(straight.model.score(pts)));
     expect(resumed.heldOutLoss).toBe(straight.heldOutLoss);
@@ -283,9 +303,26 @@ describe('trainDsm failures: typed errors, no tensor left behind', () => {
     expect(() => trainDsm(data, 2, { ...small, steps: 10, lr: -1 })).toThrow(
       /^lr: must be a finite number > 0/,
     );
-    expect(() => trainDsm(data, 2, { ...small, steps: 200, lr: 1e6, evalEvery: 20 })).toThrow(
+    expect(() => trainDsm(data, 2, { ...small, steps: 200, lr: 1e6, evaluateEvery: 20 })).toThrow(
       /lr: DSM training diverged: held-out loss .* \(a network predicting 0 has 1\)/,
     );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('an aborted signal ends the run by throwing its reason and leaks no tensor', () => {
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    expect(() =>
+      trainDsm(data, 2, {
+        ...small,
+        steps: 20,
+        evaluateEvery: 5,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.step === 10) controller.abort(new Error('user cancelled'));
+        },
+      }),
+    ).toThrow('user cancelled');
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -295,7 +332,7 @@ describe('trainDsm failures: typed errors, no tensor left behind', () => {
       trainDsm(data, 2, {
         ...small,
         steps: 20,
-        evalEvery: 5,
+        evaluateEvery: 5,
         onProgress: () => {
           throw new Error('stop');
         },
