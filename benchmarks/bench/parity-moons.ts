@@ -32,7 +32,7 @@ if (tasks.includes('realnvp')) {
       seed: 2,
       steps: 3000,
       batchSize: 512,
-      validationFraction: 0,
+      heldOutFraction: 0,
       ...(schedule === 'constant' ? { lr: 1e-3, clipNorm: NO_CLIP } : {}),
     });
     const lp = flow.logProb(test);

@@ -16,7 +16,19 @@
  * The base log-density of the array APIs is evaluated in float64 from the float32 latent values.
  */
 
-import { Adam, assignFlat, flatten, type LearningRate, unflatten, warmupCosine } from '@sdekit/nn';
+import {
+  assignFlat,
+  flatten,
+  type LearningRate,
+  type TrainingCheckpoint,
+  type TrainingHistory,
+  type TrainingProblem,
+  type TrainingProgress,
+  type TrainOptions,
+  train,
+  unflatten,
+  warmupCosine,
+} from '@sdekit/nn';
 import {
   checkBatch,
   checkInteger,
@@ -50,19 +62,9 @@ export interface FlowJSON {
   params: number[];
 }
 
-/** Progress report of Flow.fit, sent after every evaluation. */
-export interface FitProgress {
-  step: number;
-  steps: number;
-  /** Mean training loss (NLL per point, nats) since the previous report. */
-  trainLoss: number;
-  /** Held-out NLL per point (nats), NaN without a validation split. */
-  valLoss: number;
-}
-
 /** Options of Flow.fit. */
 export interface FitOptions {
-  /** Seed of the train/validation split, the mini-batch order (required: same seed, same fit). */
+  /** Seed of the train/held-out split, the mini-batch order (required: same seed, same fit). */
   seed: number;
   /** Maximum number of Adam steps (default 2000). */
   steps?: number;
@@ -73,38 +75,45 @@ export interface FitOptions {
   /** Global gradient-norm clip (default 10). */
   clipNorm?: number;
   /** Fraction of the data held out for early stopping (default 0.1; 0 disables early stopping). */
-  validationFraction?: number;
-  /** Explicit held-out data (overrides validationFraction). */
-  validationData?: Float64Array;
-  /** Steps between evaluations of the held-out NLL (default 100). */
-  evalEvery?: number;
-  /** Evaluations without improvement before stopping (default 10). */
+  heldOutFraction?: number;
+  /** Explicit held-out data (overrides heldOutFraction). */
+  heldOutData?: Float64Array;
+  /** Steps between records: the mean training NLL and the held-out NLL (default 100). */
+  evaluateEvery?: number;
+  /** Records without a better held-out NLL before stopping (default 10; only with held-out data). */
   patience?: number;
   /** Context rows for conditional flows, one per data point (n * contextDim). */
   context?: Float64Array;
-  /** Context rows of validationData. */
-  validationContext?: Float64Array;
-  /** Called after every evaluation. */
-  onProgress?: (p: FitProgress) => void;
+  /** Context rows of heldOutData. */
+  heldOutContext?: Float64Array;
+  /** Called with every record. */
+  onProgress?: (p: TrainingProgress) => void;
+  /**
+   * Hands a checkpoint (weights, Adam state, the mini-batch stream) to `save` every `every` steps;
+   * `resume` with it, the same data and options, continues bit for bit.
+   */
+  checkpoint?: TrainOptions['checkpoint'];
+  /** A checkpoint of a fit of this flow on the same data with the same options. */
+  resume?: TrainingCheckpoint;
+  /** Aborting it ends the fit (throws the signal's reason) before the next step. */
+  signal?: AbortSignal;
 }
 
-/** Result of Flow.fit. */
-export interface FitHistory {
-  /** Steps at which the held-out NLL was evaluated. */
-  step: number[];
-  /** Mean training NLL over each evaluation window (nats per point). */
-  trainLoss: number[];
-  /** Held-out NLL at each evaluation (NaN without validation). */
-  valLoss: number[];
-  /** Step of the best held-out NLL, whose parameters were restored (last step without validation). */
-  bestStep: number;
-  bestValLoss: number;
-  /** Adam steps run. */
-  stepsRun: number;
-  stoppedEarly: boolean;
-  /** Steps skipped because the loss was not finite. */
-  skippedSteps: number;
-  warnings: string[];
+/**
+ * Result of Flow.fit: train()'s history (records of the mean training NLL and, with held-out data,
+ * the held-out NLL, nats per point) and the fit's warnings.
+ */
+export type FitHistory = TrainingHistory & { warnings: string[] };
+
+/** Mini-batch stream state in a checkpoint (see `Flow.fit`). */
+interface BatchState {
+  seed: number;
+  nTrain: number;
+  batchSize: number;
+  /** The random stream's state before the current epoch's shuffle. */
+  epochRng: number[];
+  /** Batches drawn in the current epoch. */
+  drawn: number;
 }
 
 function logNormal64(z: ArrayLike<number>, row: number, dim: number): number {
@@ -493,10 +502,11 @@ export class Flow {
   // ---- training ----------------------------------------------------------------------------
 
   /**
-   * Maximum-likelihood fit with Adam on mini-batches: minimises the mean negative log-likelihood
-   * -(1/B) sum_i log p(x_i). Holds out a validation split, evaluates its NLL (float64 mean) every
-   * `evalEvery` steps, stops after `patience` evaluations without improvement, and restores the best
-   * parameters. Runs data-dependent initialisation first (ElementwiseAffine layers).
+   * Maximum-likelihood fit with Adam on mini-batches, run by @sdekit/nn's `train`: minimises the
+   * mean negative log-likelihood -(1/B) sum_i log p(x_i). Holds out a split, evaluates its NLL
+   * (float64 mean) every `evaluateEvery` steps, stops after `patience` records without improvement,
+   * and restores the best parameters. Runs data-dependent initialisation first (ElementwiseAffine
+   * layers).
    */
   fit(data: Float64Array, options: FitOptions): FitHistory {
     const d = this.dim;
@@ -511,12 +521,13 @@ export class Flow {
     }
     const steps = options.steps ?? 2000;
     checkInteger('steps', steps, 1);
-    const evalEvery = options.evalEvery ?? 100;
-    checkInteger('evalEvery', evalEvery, 1);
+    const evaluateEvery = options.evaluateEvery ?? 100;
+    checkInteger('evaluateEvery', evaluateEvery, 1);
     const patience = options.patience ?? 10;
     checkInteger('patience', patience, 1);
     const warnings: string[] = [];
-    const rng = Rng.fromSeed(options.seed, 0);
+    const seed = options.seed;
+    let rng = Rng.fromSeed(seed, 0);
 
     // split
     const order = new Int32Array(n);
@@ -524,20 +535,20 @@ export class Flow {
     let trainIdx: Int32Array;
     let val: Float64Array | null = null;
     let valCtx: Float64Array | null = null;
-    if (options.validationData) {
-      const nv = checkBatch('validationData', options.validationData, d);
-      val = options.validationData;
-      valCtx = this.contextArray(options.validationContext, nv, 'validationContext');
+    if (options.heldOutData) {
+      const nv = checkBatch('heldOutData', options.heldOutData, d);
+      val = options.heldOutData;
+      valCtx = this.contextArray(options.heldOutContext, nv, 'heldOutContext');
       trainIdx = order;
     } else {
-      const frac = options.validationFraction ?? 0.1;
-      if (frac !== 0) checkOpenInterval('validationFraction', frac, 0, 1);
+      const frac = options.heldOutFraction ?? 0.1;
+      if (frac !== 0) checkOpenInterval('heldOutFraction', frac, 0, 1);
       const nVal = Math.floor(n * frac);
       if (frac > 0 && (nVal < 1 || n - nVal < 1)) {
         throw new InvalidArgumentError(
           'data',
-          `${n} points cannot be split with validationFraction ${frac}`,
-          'pass more data or validationFraction: 0',
+          `${n} points cannot be split with heldOutFraction ${frac}`,
+          'pass more data or heldOutFraction: 0',
         );
       }
       trainIdx = order.subarray(nVal);
@@ -585,32 +596,26 @@ export class Flow {
       });
     const clipNorm = options.clipNorm ?? 10;
     checkPositive('clipNorm', clipNorm);
-    const opt = new Adam(this.variables, { lr, clipNorm });
 
-    const history: FitHistory = {
-      step: [],
-      trainLoss: [],
-      valLoss: [],
-      bestStep: 0,
-      bestValLoss: Number.NaN,
-      stepsRun: 0,
-      stoppedEarly: false,
-      skippedSteps: 0,
-      warnings,
-    };
     const xb = new Float32Array(batchSize * d);
     const cb = ctx ? new Float32Array(batchSize * this.contextDim) : null;
-    const batches = new ShuffledBatches(nTrain, batchSize, rng);
-    const perm = batches.order;
-    let windowSum = 0;
-    let windowCount = 0;
-    let best = Number.POSITIVE_INFINITY;
-    let bestParams: Float64Array | null = null;
-    let sinceBest = 0;
+    let batches = new ShuffledBatches(nTrain, batchSize, rng);
+    // A checkpoint holds the stream's state before the current epoch's shuffle and the batches drawn
+    // since: replaying them rebuilds the epoch's order, the cursor and the stream exactly.
+    let epochRng = rng.state();
+    let drawn = 0;
     const params = this.paramsOf();
-    try {
-      for (let step = 1; step <= steps; step++) {
+    const problem: TrainingProblem = {
+      variables: this.variables,
+      step: () => {
+        const before = rng.state();
         const cursor = batches.next();
+        // Offset 0 only right after a shuffle (the cursor of an epoch is >= one batch otherwise).
+        if (cursor === 0) {
+          epochRng = before;
+          drawn = 1;
+        } else drawn++;
+        const perm = batches.order;
         for (let i = 0; i < batchSize; i++) {
           const src = trainIdx[perm[cursor + i]];
           for (let j = 0; j < d; j++) xb[i * d + j] = data[src * d + j];
@@ -620,58 +625,53 @@ export class Flow {
         }
         const xt = tf.tensor2d(xb, [batchSize, d]);
         const ct = cb ? tf.tensor2d(cb, [batchSize, this.contextDim]) : null;
-        let loss: number;
-        try {
-          loss = opt.step(() => {
+        return {
+          loss: () => {
             const { z, logDet } = this.runInverse(xt, params, ct);
             return tf.neg(tf.mean(tf.add(logNormalTensor(z), logDet))) as tf.Scalar;
-          });
-        } finally {
-          // Also when the step throws (a learning-rate schedule returning a bad value).
-          xt.dispose();
-          ct?.dispose();
+          },
+          release: () => {
+            xt.dispose();
+            ct?.dispose();
+          },
+        };
+      },
+      evaluate: val ? () => -mean(this.logProb(val, valCtx ?? undefined)) : undefined,
+      saveState: (): BatchState => ({ seed, nTrain, batchSize, epochRng: Array.from(epochRng), drawn }),
+      restoreState: (state) => {
+        const s = state as BatchState;
+        if (s?.seed !== seed || s.nTrain !== nTrain || s.batchSize !== batchSize) {
+          throw new InvalidArgumentError(
+            'resume',
+            `is a checkpoint of a fit with seed ${s?.seed}, ${s?.nTrain} training points, batch ${s?.batchSize}; this fit has seed ${seed}, ${nTrain}, ${batchSize}`,
+            'resume with the data and options of the checkpointed fit',
+          );
         }
-        history.stepsRun = step;
-        if (Number.isFinite(loss)) {
-          windowSum += loss;
-          windowCount++;
-        }
-        if (step % evalEvery === 0 || step === steps) {
-          const valLoss = val ? -mean(this.logProb(val, valCtx ?? undefined)) : Number.NaN;
-          const trainLoss = windowCount > 0 ? windowSum / windowCount : Number.NaN;
-          windowSum = 0;
-          windowCount = 0;
-          history.step.push(step);
-          history.trainLoss.push(trainLoss);
-          history.valLoss.push(valLoss);
-          options.onProgress?.({ step, steps, trainLoss, valLoss });
-          if (val) {
-            if (valLoss < best) {
-              best = valLoss;
-              bestParams = this.getParams();
-              history.bestStep = step;
-              history.bestValLoss = valLoss;
-              sinceBest = 0;
-            } else if (++sinceBest >= patience) {
-              history.stoppedEarly = true;
-              break;
-            }
-          }
-        }
-      }
-    } finally {
-      history.skippedSteps = opt.skippedSteps;
-      opt.dispose();
-    }
-    if (bestParams) {
-      assignFlat(this.variables, bestParams, 'bestParams');
-    } else {
-      history.bestStep = history.stepsRun;
-      if (val) warnings.push('held-out NLL was never finite; kept the last parameters');
-    }
+        rng = Rng.fromState(Uint32Array.from(s.epochRng));
+        batches = new ShuffledBatches(nTrain, batchSize, rng);
+        epochRng = rng.state();
+        for (let i = 0; i < s.drawn; i++) batches.next();
+        drawn = s.drawn;
+      },
+    };
+    const onProgress = options.onProgress;
+    const history = train(problem, {
+      steps,
+      optimizer: { lr, clipNorm },
+      evaluateEvery,
+      // Early stopping needs a held-out NLL; without one the last parameters are kept.
+      patience: val ? patience : undefined,
+      checkpoint: options.checkpoint,
+      resume: options.resume,
+      signal: options.signal,
+      onRecord: onProgress ? (record, total) => onProgress({ ...record, steps: total }) : undefined,
+    });
+    // train restores the best parameters when some held-out NLL was below +Infinity.
+    if (val && !history.records.some((r) => (r.heldOutLoss as number) < Number.POSITIVE_INFINITY))
+      warnings.push('held-out NLL was never finite; kept the last parameters');
     if (history.skippedSteps > 0)
       warnings.push(`${history.skippedSteps} steps had a non-finite loss and were skipped`);
-    return history;
+    return { ...history, warnings };
   }
 }
 

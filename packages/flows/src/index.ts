@@ -15,7 +15,7 @@ export {
   type ElementwiseAffineOptions,
 } from './elementwise.js';
 export { type FlowFactoryOptions, realNvp, splineFlow } from './factories.js';
-export { type FitHistory, type FitOptions, type FitProgress, Flow, type FlowJSON } from './flow.js';
+export { type FitHistory, type FitOptions, Flow, type FlowJSON } from './flow.js';
 export { OrthogonalMixing, Permutation } from './linear.js';
 export { rqsForward, rqsInverse } from './spline.js';
 export type { Transform, TransformJSON, TransformResult } from './transform.js';

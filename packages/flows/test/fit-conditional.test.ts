@@ -23,7 +23,7 @@ describe('fitting a conditional flow', () => {
     // dim 1: the couplings have no identity coordinates, so each is an affine map of x whose shift
     // and log-scale are networks of the context alone: the model class contains the truth
     const flow = realNvp({ dim: 1, contextDim: 1, layers: 2, hidden: 32, seed: 2 });
-    flow.fit(train.x, { seed: 3, steps: 300, batchSize: 256, lr: 5e-3, evalEvery: 50, context: train.c });
+    flow.fit(train.x, { seed: 3, steps: 300, batchSize: 256, lr: 5e-3, evaluateEvery: 50, context: train.c });
     const test = sample(10000, 4);
     const lq = flow.logProb(test.x, test.c);
     const lp = Array.from(

@@ -43,7 +43,7 @@ describe('fitting a correlated 8-D Gaussian (RealNVP)', () => {
       steps: 250,
       batchSize: 512,
       lr: warmupCosine({ peak: 5e-3, warmupSteps: 20, totalSteps: 250, floor: 1e-4 }),
-      evalEvery: 50,
+      evaluateEvery: 50,
       patience: 4,
     });
     const n = 20000;

@@ -62,7 +62,7 @@ describe('fitting a 2-D Gaussian mixture (spline flow)', () => {
       steps: 200,
       batchSize: 512,
       lr: warmupCosine({ peak: 5e-3, warmupSteps: 20, totalSteps: 200, floor: 1e-4 }),
-      evalEvery: 50,
+      evaluateEvery: 50,
       patience: 3,
     });
     const lq = flow.logProb(test);
@@ -75,7 +75,7 @@ describe('fitting a 2-D Gaussian mixture (spline flow)', () => {
     // clearly negative unless logProb is not a normalised density.
     const kl = meanAndSd(Array.from(lq, (v, i) => mixtureLogProb(test, i) - v));
     expect(kl.mean).toBeGreaterThan(-4 * (kl.sd / Math.sqrt(test.length / 2)));
-    expect(h.bestValLoss).toBe(Math.min(...h.valLoss));
+    expect(h.bestHeldOutLoss).toBe(Math.min(...h.records.map((r) => r.heldOutLoss as number)));
     flow.dispose();
   });
 });

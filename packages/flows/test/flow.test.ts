@@ -1,4 +1,4 @@
-import { flatten } from '@sdekit/nn';
+import { flatten, type TrainingCheckpoint } from '@sdekit/nn';
 import { DimensionError, FormatError, InvalidArgumentError, NonFiniteError, Rng } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -128,16 +128,34 @@ describe('Flow.fit bookkeeping', () => {
   it('leaves no tensor behind when training is aborted (a throwing onProgress, a schedule that turns bad)', () => {
     const flow = realNvp({ dim: 2, layers: 2, hidden: 8, seed: 6 });
     const data = Float64Array.from(normalBatch(400, 2, 9, 0.5));
-    flow.fit(data, { seed: 1, steps: 5, batchSize: 32, evalEvery: 5 }); // warm-up: Adam's kernels
+    flow.fit(data, { seed: 1, steps: 5, batchSize: 32, evaluateEvery: 5 }); // warm-up: Adam's kernels
     const before = tf.memory().numTensors;
     const stop = () => {
       throw new Error('stop');
     };
     expect(() =>
-      flow.fit(data, { seed: 2, steps: 20, batchSize: 32, evalEvery: 5, onProgress: stop }),
+      flow.fit(data, { seed: 2, steps: 20, batchSize: 32, evaluateEvery: 5, onProgress: stop }),
     ).toThrow('stop');
     const bad = (step: number) => (step < 3 ? 1e-3 : Number.NaN);
     expect(() => flow.fit(data, { seed: 3, steps: 20, batchSize: 32, lr: bad })).toThrow();
+    // aborted through the signal part way (after the record at step 10) and before the first step
+    const abort = new AbortController();
+    const onProgress = ({ step }: { step: number }) => {
+      if (step === 10) abort.abort();
+    };
+    expect(() =>
+      flow.fit(data, {
+        seed: 4,
+        steps: 20,
+        batchSize: 32,
+        evaluateEvery: 5,
+        onProgress,
+        signal: abort.signal,
+      }),
+    ).toThrow(/abort/i);
+    expect(() => flow.fit(data, { seed: 4, steps: 20, batchSize: 32, signal: abort.signal })).toThrow(
+      /abort/i,
+    );
     expect(tf.memory().numTensors).toBe(before);
     flow.dispose();
   });
@@ -147,14 +165,14 @@ describe('Flow.fit bookkeeping', () => {
     const data = Float64Array.from(normalBatch(2000, 2, 8, 0.5));
     const counts: number[] = [];
     const progress: number[] = [];
-    const h1 = flow.fit(data, { seed: 1, steps: 20, batchSize: 64, evalEvery: 10 }); // warm-up: creates Adam's kernels
+    const h1 = flow.fit(data, { seed: 1, steps: 20, batchSize: 64, evaluateEvery: 10 }); // warm-up: creates Adam's kernels
     expect(h1.stepsRun).toBe(20);
     const before = tf.memory().numTensors;
     const h = flow.fit(data, {
       seed: 2,
       steps: 300,
       batchSize: 64,
-      evalEvery: 25,
+      evaluateEvery: 25,
       patience: 100,
       onProgress: (p) => {
         counts.push(tf.memory().numTensors);
@@ -165,10 +183,61 @@ describe('Flow.fit bookkeeping', () => {
     expect(new Set(counts).size).toBe(1);
     expect(progress).toEqual(Array.from({ length: 12 }, (_, i) => 25 * (i + 1)));
     expect(h.stepsRun).toBe(300);
-    const best = Math.min(...h.valLoss);
-    expect(h.bestValLoss).toBe(best);
-    // the restored parameters give the best held-out NLL: recompute on the same split
-    expect(Number.isFinite(h.trainLoss[h.trainLoss.length - 1])).toBe(true);
+    const best = Math.min(...h.records.map((r) => r.heldOutLoss as number));
+    expect(h.bestHeldOutLoss).toBe(best);
+    expect(h.records.find((r) => r.step === h.bestStep)?.heldOutLoss).toBe(best);
+    expect(Number.isFinite(h.records[h.records.length - 1].loss)).toBe(true);
     flow.dispose();
+  });
+
+  it('a fit resumed from a checkpoint equals the uninterrupted fit bit for bit (an aborted run resumed)', () => {
+    const data = Float64Array.from(normalBatch(400, 2, 10, 0.5));
+    // 360 training points in batches of 48: 7 batches an epoch, so the checkpoints at steps 17 and
+    // 34 fall inside epochs and the run crosses five reshuffles.
+    const options = { seed: 7, steps: 40, batchSize: 48, evaluateEvery: 5, patience: 100 };
+    const fresh = () => realNvp({ dim: 2, layers: 2, hidden: 8, seed: 6 });
+    const start = tf.memory().numTensors;
+    const a = fresh();
+    const saved: TrainingCheckpoint[] = [];
+    const whole = a.fit(data, {
+      ...options,
+      checkpoint: { every: 17, save: (c) => saved.push(JSON.parse(JSON.stringify(c))) },
+    });
+    expect(saved.map((c) => c.step)).toEqual([17, 34, 40]);
+    const want = Array.from(a.getParams());
+
+    // the same fit, aborted after its record at step 20: its last checkpoint is the one of step 17
+    const b = fresh();
+    const before = tf.memory().numTensors;
+    const abort = new AbortController();
+    let last: TrainingCheckpoint | undefined;
+    expect(() =>
+      b.fit(data, {
+        ...options,
+        checkpoint: { every: 17, save: (c) => (last = JSON.parse(JSON.stringify(c))) },
+        signal: abort.signal,
+        onProgress: ({ step }) => {
+          if (step === 20) abort.abort();
+        },
+      }),
+    ).toThrow(/abort/i);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(last).toEqual(saved[0]);
+    b.dispose();
+
+    for (const checkpoint of [last as TrainingCheckpoint, saved[1]]) {
+      const c = fresh();
+      const resumed = c.fit(data, { ...options, resume: checkpoint });
+      expect(Array.from(c.getParams())).toEqual(want);
+      expect(resumed).toEqual(whole);
+      c.dispose();
+    }
+    // a checkpoint of another fit (seed, batch size) is refused
+    const d = fresh();
+    expect(() => d.fit(data, { ...options, seed: 8, resume: saved[0] })).toThrow(InvalidArgumentError);
+    expect(() => d.fit(data, { ...options, batchSize: 40, resume: saved[0] })).toThrow(InvalidArgumentError);
+    d.dispose();
+    a.dispose();
+    expect(tf.memory().numTensors).toBe(start);
   });
 });
