@@ -173,7 +173,8 @@ export const u1Case: BenchCase = {
             subspace: {},
             prior: { std: s.priorStd },
             seed: ctx.seedFor(50 + pi),
-            onProgress: (q) => progress(q.step / q.steps, `elbo ${q.elboRecent.toFixed(1)}`),
+            onProgress: (q) =>
+              progress(q.step / q.steps, `elbo ${(q.metrics?.elbo ?? Number.NaN).toFixed(1)}`),
           }),
         );
         ctx.metric(

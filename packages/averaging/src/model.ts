@@ -88,6 +88,11 @@ export interface FlatLikelihoodOptions {
   /** Seed of the stream of inner samples. */
   seed?: number;
   /**
+   * The stream of inner samples and transition subsets itself (default `Rng.fromSeed(seed, 11)`),
+   * advanced call by call: a caller that holds it can save its state in a checkpoint and resume.
+   */
+  rng?: Rng;
+  /**
    * Subtract the Monte Carlo bias Delta tr(S^{-1} C_k) / (2 L) of each squared residual (default
    * false; needs L >= 2), so the estimate is unbiased for the Euler-Maruyama log-likelihood (constant
    * diffusion; `emNllTermsTf`). Without it E[estimate] is lower by Delta tr(S^{-1} Cov b) / (2 L)
@@ -310,7 +315,7 @@ export class AveragedModel {
     const m = this.fastDim;
     const coef = this.coefficients;
     const dxAll = observed.dx;
-    const rng = Rng.fromSeed(seed, 11);
+    const rng = options.rng ?? Rng.fromSeed(seed, 11);
     const z = new Float64Array(L * m);
     const z32 = new Float32Array(L * m);
     const B = batchSize === undefined ? transitions : Math.min(batchSize, transitions);

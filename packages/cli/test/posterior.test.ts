@@ -5,6 +5,7 @@
  * parameters drawn per path (reproducible per seed), and the DATA selection options of compare and
  * of simulate --x0 data:FILE. Tiny sizes: the numbers are not credible, the plumbing is what is tested.
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AveragedModel, type AveragedModelJSON } from '@sdekit/averaging';
@@ -13,7 +14,7 @@ import { simulate } from '@sdekit/sde';
 import { AveragedPosterior, forecastSeeds } from '@sdekit/vi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCoefficientsModule } from '../src/commands/model-file';
-import { dataRangeGrid, elboConvergence } from '../src/commands/posterior';
+import { dataRangeGrid, elboConvergence, POSTERIOR_CHECKPOINT_FILE } from '../src/commands/posterior';
 import { formatCsv, parseCsv, readNpy } from '../src/io';
 import { AFFINE_MODULE, sdekit, tempDir } from './commands-helpers';
 
@@ -265,6 +266,96 @@ describe('sdekit posterior', () => {
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^verdict {3}UNCONVERGED/m);
+  });
+
+  it('an interrupted run resumes from its checkpoint with the numbers of an uninterrupted one', async () => {
+    const run = (out: string, ...extra: string[]) =>
+      sdekit(
+        [
+          'posterior',
+          'model.json',
+          'slow.csv',
+          '--steps',
+          '40',
+          ...TINY,
+          '--seed',
+          '3',
+          '--allow-unconverged',
+          '--checkpoint-every',
+          '10',
+          ...extra,
+          '--out',
+          out,
+        ],
+        dir,
+      );
+    const full = await run('uninterrupted');
+    expect(full.code).toBe(0);
+    // The report replaces the folder, checkpoint included.
+    expect(await readdir(join(dir, 'uninterrupted'))).not.toContain(POSTERIOR_CHECKPOINT_FILE);
+
+    // The same coefficients, failing once the checkpoint of step 10 is on disk (a crash at step 11).
+    const checkpoint = join(dir, 'part', POSTERIOR_CHECKPOINT_FILE);
+    await writeFile(
+      join(dir, 'coef-crash.mjs'),
+      AFFINE_MODULE.replace(
+        'driftTf: (x, y) =>',
+        "driftTf: (x, y) => (globalThis.sdekitTestCrash?.() && (() => { throw new Error('simulated crash'); })()) ||",
+      ),
+    );
+    (globalThis as { sdekitTestCrash?: () => boolean }).sdekitTestCrash = () => existsSync(checkpoint);
+    let crashed: Awaited<ReturnType<typeof sdekit>>;
+    try {
+      crashed = await run('part', '--coefficients', 'coef-crash.mjs');
+    } finally {
+      delete (globalThis as { sdekitTestCrash?: () => boolean }).sdekitTestCrash;
+    }
+    expect(crashed.code).toBe(1);
+    expect(crashed.stderr).toMatch(/simulated crash/);
+    expect(crashed.stderr).toMatch(
+      /state after step 10 is in part\/posterior-checkpoint\.json; rerun with --resume/,
+    );
+    expect(await readdir(join(dir, 'part'))).toEqual([POSTERIOR_CHECKPOINT_FILE]);
+    expect(JSON.parse(await readFile(checkpoint, 'utf8')).training.step).toBe(10);
+
+    // Not overwritten by a fresh run; refused under other settings; then resumed.
+    const fresh = await run('part');
+    expect(fresh.code).toBe(1);
+    expect(fresh.stderr).toMatch(/holds the checkpoint of an interrupted run\. Fix: pass --resume/);
+    const other = await sdekit(
+      [
+        'posterior',
+        'model.json',
+        'slow.csv',
+        '--steps',
+        '40',
+        ...TINY,
+        '--seed',
+        '4',
+        '--resume',
+        '--out',
+        'part',
+      ],
+      dir,
+    );
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/other settings \(seed: 3, now 4\)/);
+    const resumed = await run('part', '--resume');
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/resumed at step 10/);
+    expect(await readdir(join(dir, 'part'))).not.toContain(POSTERIOR_CHECKPOINT_FILE);
+    const posteriorOf = async (out: string) =>
+      JSON.parse(await readFile(join(dir, out, 'posterior.json'), 'utf8')).posterior;
+    expect(await posteriorOf('part')).toEqual(await posteriorOf('uninterrupted'));
+    for (const f of ['elbo.csv', 'bbar-x.csv', 'forecast-x.csv'])
+      expect(await readFile(join(dir, 'part', f), 'utf8')).toBe(
+        await readFile(join(dir, 'uninterrupted', f), 'utf8'),
+      );
+
+    const nothing = await run('uninterrupted', '--resume');
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toMatch(/holds no posterior-checkpoint\.json/);
   });
 
   it('the convergence test and the grid, exactly', () => {

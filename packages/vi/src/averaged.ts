@@ -80,7 +80,19 @@ export interface AveragedPosteriorOptions {
    */
   subspace?: { rank?: number; threshold?: number; maxRank?: number; points?: number; fastSamples?: number };
   seed: number;
+  /** Records of the fit (see `FitPosteriorOptions.onProgress`). */
   onProgress?: FitPosteriorOptions['onProgress'];
+  /** Steps between records; default max(1, floor(steps / 20)). */
+  evaluateEvery?: number;
+  /**
+   * Checkpoints of the fit (`FitPosteriorOptions.checkpoint`); they also carry the stream of the
+   * likelihood's inner samples, so `resume` continues the fit bit for bit.
+   */
+  checkpoint?: FitPosteriorOptions['checkpoint'];
+  /** Continue from a checkpoint of a fit of the same model, data and options. */
+  resume?: FitPosteriorOptions['resume'];
+  /** Checked before every step: an aborted signal ends the fit by throwing its reason. */
+  signal?: AbortSignal;
 }
 
 /** Options of the Monte Carlo bands of bbar. */
@@ -404,13 +416,33 @@ export function averagedPosterior(
   if (centre !== 'fitted' && centre !== 'zero') {
     throw new InvalidArgumentError('prior.centre', `unknown value '${centre}'`, "pass 'fitted' or 'zero'");
   }
-  const logLik = model.logLikelihoodFunction({
-    path,
-    L: options.L ?? 32,
-    batchSize: options.batchSize,
-    debias: options.debias,
-    seed: options.seed,
-  });
+  // The inner samples' stream (the likelihood function's default one), held here so that
+  // checkpoints carry it; a resume rebuilds the likelihood function on the restored stream.
+  const likelihoodOf = (rng: Rng) =>
+    model.logLikelihoodFunction({
+      path,
+      L: options.L ?? 32,
+      batchSize: options.batchSize,
+      debias: options.debias,
+      seed: options.seed,
+      rng,
+    });
+  let innerRng = Rng.fromSeed(options.seed, 11);
+  let logLik = likelihoodOf(innerRng);
+  const likelihoodState = {
+    save: () => Array.from(innerRng.state()),
+    restore: (state: unknown) => {
+      if (!Array.isArray(state) || state.length !== 4) {
+        throw new InvalidArgumentError(
+          'resume',
+          'holds no state of the inner-sample stream',
+          'pass a checkpoint written by averagedPosterior',
+        );
+      }
+      innerRng = Rng.fromState(Uint32Array.from(state as number[]));
+      logLik = likelihoodOf(innerRng);
+    },
+  };
   const s0 = options.prior?.std ?? 1;
   checkPositive('prior.std', s0);
   const steps = options.steps ?? 400;
@@ -425,6 +457,11 @@ export function averagedPosterior(
     location: 'relative' as const,
     seed: options.seed,
     onProgress: options.onProgress,
+    evaluateEvery: options.evaluateEvery,
+    checkpoint: options.checkpoint,
+    resume: options.resume,
+    signal: options.signal,
+    likelihoodState,
   };
   if (options.subspace !== undefined) {
     if (centre !== 'fitted') {

@@ -11,7 +11,15 @@
  * in float64.
  */
 
-import { Adam, type LearningRate, warmupCosine } from '@sdekit/nn';
+import {
+  type LearningRate,
+  type TrainingCheckpoint,
+  type TrainingProblem,
+  type TrainingProgress,
+  type TrainOptions,
+  train,
+  warmupCosine,
+} from '@sdekit/nn';
 import {
   ConvergenceError,
   checkFinite,
@@ -67,15 +75,12 @@ export interface PosteriorFlowOptions {
   rank?: number;
 }
 
-/** Progress report, every `progressEvery` steps and at the end. */
-export interface PosteriorProgress {
-  readonly step: number;
-  readonly steps: number;
-  /** ELBO of this step (NaN if skipped). */
-  readonly elbo: number;
-  /** Mean ELBO over the last `progressEvery` finite steps. */
-  readonly elboRecent: number;
-  readonly nonFiniteSteps: number;
+/** State of a stateful log-likelihood that a checkpoint must carry (e.g. its own random stream). */
+export interface LikelihoodState {
+  /** JSON-serialisable state after the steps so far. */
+  save(): unknown;
+  /** Restores what `save` returned (before the first resumed step). */
+  restore(state: unknown): void;
 }
 
 export interface FitPosteriorOptions {
@@ -129,9 +134,30 @@ export interface FitPosteriorOptions {
    */
   location?: 'absolute' | 'relative';
   seed: number;
-  onProgress?: (progress: PosteriorProgress) => void;
-  /** Steps between progress reports; default max(1, steps / 20). */
-  progressEvery?: number;
+  /**
+   * Called at every record (every `evaluateEvery` steps and after the last) with @sdekit/nn's
+   * `TrainingProgress`: `loss` is the mean negated ELBO of the finite steps since the previous
+   * record without its additive constants (float32), `metrics.elbo` the mean float64 ELBO of the
+   * same steps, `metrics.nonFiniteSteps` the steps skipped so far.
+   */
+  onProgress?: (progress: TrainingProgress) => void;
+  /** Steps between records (progress reports); default max(1, floor(steps / 20)). */
+  evaluateEvery?: number;
+  /**
+   * Hand a checkpoint (nn's `TrainingCheckpoint`: q's parameters, Adam's moments, the base-sample
+   * and likelihood streams, the ELBO trace so far) to `save` every `every` steps and after the last.
+   */
+  checkpoint?: TrainOptions['checkpoint'];
+  /** Continue from a checkpoint of a fit with the same options: the result is the same bits. */
+  resume?: TrainingCheckpoint;
+  /** Checked before every step: an aborted signal ends the fit by throwing its reason. */
+  signal?: AbortSignal;
+  /**
+   * State of a log-likelihood that keeps its own random stream instead of `LikelihoodContext.rng`
+   * (e.g. the inner samples of `AveragedModel.logLikelihoodFunction`): checkpoints carry it, so a
+   * resumed fit continues that stream.
+   */
+  likelihoodState?: LikelihoodState;
 }
 
 function perCoordinate(
@@ -182,6 +208,9 @@ export function resolvePrior(prior: PriorOptions | undefined, dim: number): Gaus
  * sampled theta) are skipped: no update, counted in `nonFiniteSteps`, recorded as NaN in
  * `elboHistory`, and a warning is returned. If every step fails a ConvergenceError is thrown.
  *
+ * The optimisation runs in @sdekit/nn's `train` (records every `evaluateEvery` steps, checkpoints,
+ * resume bit for bit, cancellation by `signal`); the fit adds the float64 ELBO trace to it.
+ *
  * @example
  * // y_i = theta + noise, unit noise, prior N(0, 10^2): the posterior is Gaussian
  * const y = [1.2, 0.8, 1.1];
@@ -221,8 +250,8 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
   if (gradientKind !== 'stl' && gradientKind !== 'standard') {
     throw new InvalidArgumentError('gradient', `unknown value '${gradientKind}'`, "pass 'stl' or 'standard'");
   }
-  const progressEvery = options.progressEvery ?? Math.max(1, Math.floor(steps / 20));
-  checkInteger('progressEvery', progressEvery, 1);
+  const evaluateEvery = options.evaluateEvery ?? Math.max(1, Math.floor(steps / 20));
+  checkInteger('evaluateEvery', evaluateEvery, 1);
 
   const warmupFraction = options.gaussianWarmup ?? 0.5;
   if (!(warmupFraction >= 0 && warmupFraction <= 1)) {
@@ -242,8 +271,9 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
   if (options.init?.mean === undefined) init.mean.set(prior.mean);
   if (options.init?.std === undefined) for (let i = 0; i < dim; i++) init.std[i] = 0.1 * prior.std[i];
 
-  const baseRng = Rng.fromSeed(seed, 0);
-  const likelihoodRng = Rng.fromSeed(seed, 1);
+  // Reassigned (not mutated) by a resume: the callbacks receive the current stream at every call.
+  let baseRng = Rng.fromSeed(seed, 0);
+  let likelihoodRng = Rng.fromSeed(seed, 1);
   const relative = (options.location ?? 'absolute') === 'relative';
   if (options.location !== undefined && options.location !== 'absolute' && options.location !== 'relative') {
     throw new InvalidArgumentError(
@@ -276,21 +306,24 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
       i < 2 * dim || i >= (2 + 2 * shape.layers) * dim ? 1 : 0,
     ),
   );
-  const adam = new Adam([phi], {
-    lr: options.adam?.lr ?? warmupCosine({ peak: 5e-2, warmupSteps: 0, totalSteps: steps, floor: 1e-3 }),
-    beta1: options.adam?.beta1,
-    beta2: options.adam?.beta2,
-    eps: options.adam?.epsilon,
-  });
   const elboHistory = new Float64Array(steps).fill(Number.NaN);
   const e = new Float64Array(K * dim);
   const e32 = new Float32Array(K * dim);
   let nonFiniteSteps = 0;
+  // Float64 ELBOs of the finite steps since the previous record (its `metrics.elbo`).
   let recentSum = 0;
   let recentCount = 0;
+  // Per-sample ELBO terms of the latest step, read back when the step's tensors are released.
+  let termValues: ArrayLike<number> = new Float32Array(0);
+  // Steps completed (the filled prefix of elboHistory, which a checkpoint carries).
+  let stepsDone = 0;
 
-  try {
-    for (let step = 0; step < steps; step++) {
+  // train's step k (1-based) is optimisation step k - 1 of the ELBO: the warm-up test, the
+  // likelihood's context and the ELBO trace are 0-based.
+  const problem: TrainingProblem = {
+    variables: [phi],
+    step(k) {
+      const step = k - 1;
       baseRng.fillNormal(e);
       e32.set(e);
       const eT = tf.tensor2d(e32, [K, dim]);
@@ -299,33 +332,45 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
       const inWarmup = step < warmupSteps;
       const frozen = gradientKind === 'stl' || inWarmup ? tf.tidy(() => phi.clone()) : null;
       let perSample: tf.Tensor1D | null = null;
-      const loss = adam.step(() => {
-        // During the warm-up the masked blocks enter as constants (zero gradient, no Adam update).
-        const phiUsed = inWarmup
-          ? (tf.add(
-              tf.mul(phi, gaussianMask),
-              tf.mul(frozen as tf.Tensor1D, tf.sub(1, gaussianMask)),
-            ) as tf.Tensor1D)
-          : phi;
-        const { theta, logProbVar } = flowForwardTensor(phiUsed, shape, eT, anchor);
-        const logLik = evaluateLogLikelihood(options, theta, K, step, likelihoodRng);
-        const r = tf.mul(tf.sub(theta, priorMean), priorInvStd);
-        const logPriorVar = tf.mul(tf.sum(tf.square(r), 1), -0.5);
-        const logQVar =
-          gradientKind === 'stl'
-            ? flowLogProbTensor(frozen as tf.Tensor1D, shape, theta, anchor)
-            : logProbVar;
-        const terms = tf.sub(tf.add(logLik, logPriorVar), logQVar) as tf.Tensor1D;
-        perSample = tf.keep(terms);
-        return tf.neg(tf.mean(terms)) as tf.Scalar;
-      });
-      eT.dispose();
-      frozen?.dispose();
-      const kept = perSample as tf.Tensor1D | null;
-      const termValues = kept ? kept.dataSync() : new Float32Array(0);
-      kept?.dispose();
+      termValues = new Float32Array(0);
+      return {
+        loss: () => {
+          // During the warm-up the masked blocks enter as constants (zero gradient, no Adam update).
+          const phiUsed = inWarmup
+            ? (tf.add(
+                tf.mul(phi, gaussianMask),
+                tf.mul(frozen as tf.Tensor1D, tf.sub(1, gaussianMask)),
+              ) as tf.Tensor1D)
+            : phi;
+          const { theta, logProbVar } = flowForwardTensor(phiUsed, shape, eT, anchor);
+          const logLik = evaluateLogLikelihood(options, theta, K, step, likelihoodRng);
+          const r = tf.mul(tf.sub(theta, priorMean), priorInvStd);
+          const logPriorVar = tf.mul(tf.sum(tf.square(r), 1), -0.5);
+          const logQVar =
+            gradientKind === 'stl'
+              ? flowLogProbTensor(frozen as tf.Tensor1D, shape, theta, anchor)
+              : logProbVar;
+          const terms = tf.sub(tf.add(logLik, logPriorVar), logQVar) as tf.Tensor1D;
+          perSample = tf.keep(terms);
+          return tf.neg(tf.mean(terms)) as tf.Scalar;
+        },
+        release: () => {
+          eT.dispose();
+          frozen?.dispose();
+          const kept = perSample as tf.Tensor1D | null;
+          perSample = null;
+          if (kept) {
+            termValues = kept.dataSync();
+            kept.dispose();
+          }
+        },
+      };
+    },
+    afterStep(k, loss) {
+      const step = k - 1;
+      stepsDone = k;
       if (Number.isFinite(loss)) {
-        // Adam skips a non-finite loss but applies a finite loss with a non-finite gradient: check.
+        // Adam skips a non-finite loss or gradient; a finite update must leave phi finite: check.
         const phiSum = tf.tidy(() => tf.sum(phi).dataSync()[0]);
         if (!Number.isFinite(phiSum)) {
           throw new ConvergenceError(
@@ -335,7 +380,7 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
           );
         }
         let sum = 0;
-        for (let k = 0; k < K; k++) sum += termValues[k];
+        for (let j = 0; j < K; j++) sum += termValues[j];
         const elbo = sum / K + termConstant;
         elboHistory[step] = elbo;
         recentSum += elbo;
@@ -343,18 +388,57 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
       } else {
         nonFiniteSteps++;
       }
-      if (options.onProgress && ((step + 1) % progressEvery === 0 || step === steps - 1)) {
-        options.onProgress({
-          step: step + 1,
-          steps,
-          elbo: elboHistory[step],
-          elboRecent: recentCount > 0 ? recentSum / recentCount : Number.NaN,
-          nonFiniteSteps,
-        });
-        recentSum = 0;
-        recentCount = 0;
-      }
-    }
+    },
+    metrics() {
+      const elbo = recentCount > 0 ? recentSum / recentCount : Number.NaN;
+      recentSum = 0;
+      recentCount = 0;
+      return { elbo, nonFiniteSteps };
+    },
+    saveState() {
+      const state: PosteriorFitState = {
+        baseRng: Array.from(baseRng.state()),
+        likelihoodRng: Array.from(likelihoodRng.state()),
+        elboHistory: Array.from(elboHistory.subarray(0, stepsDone), (v) => (Number.isNaN(v) ? null : v)),
+        nonFiniteSteps,
+        recent: { sum: recentSum, count: recentCount },
+      };
+      if (options.likelihoodState) state.likelihood = options.likelihoodState.save();
+      return state;
+    },
+    restoreState(raw) {
+      const state = checkFitState(raw, options.resume?.step ?? 0, options.likelihoodState !== undefined);
+      baseRng = Rng.fromState(Uint32Array.from(state.baseRng));
+      likelihoodRng = Rng.fromState(Uint32Array.from(state.likelihoodRng));
+      elboHistory.fill(Number.NaN);
+      state.elboHistory.forEach((v, i) => {
+        elboHistory[i] = v ?? Number.NaN;
+      });
+      stepsDone = state.elboHistory.length;
+      nonFiniteSteps = state.nonFiniteSteps;
+      recentSum = state.recent.sum;
+      recentCount = state.recent.count;
+      if (options.likelihoodState) options.likelihoodState.restore(state.likelihood);
+    },
+  };
+
+  try {
+    train(problem, {
+      steps,
+      optimizer: {
+        lr: options.adam?.lr ?? warmupCosine({ peak: 5e-2, warmupSteps: 0, totalSteps: steps, floor: 1e-3 }),
+        beta1: options.adam?.beta1,
+        beta2: options.adam?.beta2,
+        eps: options.adam?.epsilon,
+      },
+      evaluateEvery,
+      checkpoint: options.checkpoint,
+      resume: options.resume,
+      signal: options.signal,
+      onRecord: options.onProgress
+        ? (record, total) => options.onProgress?.({ ...record, steps: total })
+        : undefined,
+    });
     if (nonFiniteSteps === steps) {
       throw new ConvergenceError(
         'logLikelihood',
@@ -377,9 +461,64 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
     priorMean.dispose();
     anchor?.dispose();
     priorInvStd.dispose();
-    adam.dispose();
     gaussianMask.dispose();
   }
+}
+
+/** What a checkpoint of `fitPosterior` holds besides q's parameters and Adam's state. */
+interface PosteriorFitState {
+  /** `Rng.state()` of the base-sample stream e ~ N(0, I). */
+  baseRng: number[];
+  /** `Rng.state()` of the stream handed to the log-likelihood (`LikelihoodContext.rng`). */
+  likelihoodRng: number[];
+  /** ELBO of each completed step (null where skipped). */
+  elboHistory: (number | null)[];
+  nonFiniteSteps: number;
+  /** Float64 ELBO bookkeeping since the last record. */
+  recent: { sum: number; count: number };
+  /** `LikelihoodState.save()`, when the fit has one. */
+  likelihood?: unknown;
+}
+
+function isRngState(v: unknown): v is number[] {
+  return Array.isArray(v) && v.length === 4 && v.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32);
+}
+
+/** Checks the problem state of a checkpoint taken after `step` steps (see `PosteriorFitState`). */
+function checkFitState(raw: unknown, step: number, withLikelihood: boolean): PosteriorFitState {
+  const s = raw as PosteriorFitState | null;
+  const fail = (detail: string, fix: string) => {
+    throw new InvalidArgumentError('resume', detail, fix);
+  };
+  if (
+    !s ||
+    !isRngState(s.baseRng) ||
+    !isRngState(s.likelihoodRng) ||
+    !Array.isArray(s.elboHistory) ||
+    !Number.isInteger(s.nonFiniteSteps) ||
+    typeof s.recent?.sum !== 'number' ||
+    !Number.isInteger(s.recent?.count)
+  ) {
+    fail(
+      'is not a checkpoint of fitPosterior (its problem state lacks the random streams or the ELBO trace)',
+      'pass a checkpoint written by fitPosterior',
+    );
+  }
+  if (s!.elboHistory.length !== step) {
+    fail(
+      `holds ${s!.elboHistory.length} ELBO values for ${step} steps`,
+      'pass an unmodified checkpoint written by fitPosterior',
+    );
+  }
+  if (withLikelihood !== (s!.likelihood !== undefined)) {
+    fail(
+      withLikelihood
+        ? 'holds no likelihood state, and this fit has a likelihoodState'
+        : 'holds a likelihood state, and this fit has no likelihoodState',
+      'resume with the options (likelihood included) of the checkpointed fit',
+    );
+  }
+  return s as PosteriorFitState;
 }
 
 /** log L at the K rows of theta, as a [K] tensor (inside the gradient tape). */

@@ -1,3 +1,4 @@
+import type { TrainingCheckpoint } from '@sdekit/nn';
 import { ConvergenceError, DimensionError, FormatError, InvalidArgumentError, Rng } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -237,5 +238,136 @@ describe('Posterior', () => {
     }
     expect(() => post.bands((t) => [t[0], Number.NaN], grid)).toThrow();
     expect(() => post.bands((t) => [t[0]], grid, [1.2])).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('fitPosterior runs on nn train(): records, checkpoints, resume, abort', () => {
+  const nanSteps = new Set([2, 9, 15]);
+  /** Per-sample likelihood that draws from the context's stream, NaN at sample 1 of three steps. */
+  const noisy = (theta: tf.Tensor1D, ctx: { step: number; sample: number; rng: Rng }) =>
+    tf.tidy(() => {
+      const v = tf.mul(-0.5, tf.sum(tf.square(tf.sub(theta, 0.7 + 0.1 * ctx.rng.normal()))));
+      return (nanSteps.has(ctx.step) && ctx.sample === 1 ? tf.mul(v, Number.NaN) : v) as tf.Scalar;
+    });
+  const base = {
+    dim: 3,
+    logLikelihood: noisy,
+    samples: 3,
+    steps: 30,
+    // The Gaussian warm-up (15 steps) ends after the checkpoint at 14 and before the one at 21.
+    flow: { rank: 2, layers: 1 },
+    evaluateEvery: 4,
+    seed: 5,
+  };
+  type Record = { step: number; steps: number; loss: number; metrics?: { [k: string]: number } };
+
+  it('records every evaluateEvery steps: metrics.elbo is the mean float64 ELBO of the window’s finite steps', () => {
+    const records: Record[] = [];
+    const post = fitPosterior({ ...base, onProgress: (p) => records.push(p) });
+    expect(records.map((r) => r.step)).toEqual([4, 8, 12, 16, 20, 24, 28, 30]);
+    let from = 0;
+    for (const r of records) {
+      expect(r.steps).toBe(30);
+      const finite = Array.from(post.elboHistory.subarray(from, r.step)).filter(Number.isFinite);
+      let sum = 0;
+      for (const v of finite) sum += v;
+      expect(r.metrics?.elbo).toBe(sum / finite.length);
+      expect(r.metrics?.nonFiniteSteps).toBe(Array.from(nanSteps).filter((s) => s < r.step).length);
+      // loss: the negated ELBO without its additive constants, so it tracks -elbo up to one constant.
+      expect(Number.isFinite(r.loss)).toBe(true);
+      from = r.step;
+    }
+    const offsets = records.map((r) => (r.metrics?.elbo as number) + r.loss);
+    for (const o of offsets)
+      expect(Math.abs(o - offsets[0])).toBeLessThan(1e-4 * Math.abs(offsets[0]) + 1e-4);
+    expect(post.nonFiniteSteps).toBe(3);
+  });
+
+  it('a fit resumed from a checkpoint equals the uninterrupted one bit for bit (both streams, own likelihood state)', () => {
+    // A likelihood with a stream of its own besides ctx.rng, carried by likelihoodState.
+    const own = { rng: Rng.fromSeed(3, 4) };
+    const ownState = {
+      save: () => Array.from(own.rng.state()),
+      restore: (s: unknown) => {
+        own.rng = Rng.fromState(Uint32Array.from(s as number[]));
+      },
+    };
+    const logLikelihood = (theta: tf.Tensor1D, ctx: { step: number; sample: number; rng: Rng }) =>
+      tf.tidy(() => tf.add(noisy(theta, ctx), 0.05 * own.rng.normal()) as tf.Scalar);
+    const run = (extra: object) => {
+      const records: Record[] = [];
+      const post = fitPosterior({
+        ...base,
+        logLikelihood,
+        likelihoodState: ownState,
+        onProgress: (p) => records.push(p),
+        ...extra,
+      });
+      return { post, records };
+    };
+    own.rng = Rng.fromSeed(3, 4);
+    const plain = run({});
+    own.rng = Rng.fromSeed(3, 4);
+    const checkpoints: TrainingCheckpoint[] = [];
+    const full = run({
+      checkpoint: {
+        every: 7,
+        save: (c: TrainingCheckpoint) => checkpoints.push(JSON.parse(JSON.stringify(c))),
+      },
+    });
+    expect(checkpoints.map((c) => c.step)).toEqual([7, 14, 21, 28, 30]);
+    // Checkpointing does not perturb the fit.
+    expect(Array.from(full.post.params)).toEqual(Array.from(plain.post.params));
+    for (const at of [7, 14, 21]) {
+      const c = checkpoints.find((k) => k.step === at) as TrainingCheckpoint;
+      own.rng = Rng.fromSeed(99, 0); // whatever it holds now: the resume restores it
+      const before = tf.memory().numTensors;
+      const resumed = run({ resume: c });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(Array.from(resumed.post.params)).toEqual(Array.from(full.post.params));
+      expect(Array.from(resumed.post.elboHistory)).toEqual(Array.from(full.post.elboHistory));
+      expect(resumed.post.nonFiniteSteps).toBe(full.post.nonFiniteSteps);
+      expect(resumed.post.warnings).toEqual(full.post.warnings);
+      expect(resumed.records).toEqual(full.records.filter((r) => r.step > at));
+    }
+    // Without its likelihood state, or with a tampered trace, a checkpoint is refused.
+    const c14 = checkpoints[1];
+    expect(() => fitPosterior({ ...base, resume: c14 })).toThrow(InvalidArgumentError);
+    const tampered = { ...c14, problem: { ...(c14.problem as object), elboHistory: [] } };
+    expect(() => run({ resume: tampered })).toThrow(InvalidArgumentError);
+    expect(() => fitPosterior({ ...base, dim: 2, resume: checkpoints[0] })).toThrow(InvalidArgumentError);
+  });
+
+  it('leaves no tensor behind on a throwing onProgress or an abort (during the fit or before it)', () => {
+    const before = tf.memory().numTensors;
+    expect(() =>
+      fitPosterior({
+        ...base,
+        onProgress: (p) => {
+          if (p.step >= 8) throw new Error('stop here');
+        },
+      }),
+    ).toThrow('stop here');
+    expect(tf.memory().numTensors).toBe(before);
+
+    const controller = new AbortController();
+    let seen = 0;
+    expect(() =>
+      fitPosterior({
+        ...base,
+        signal: controller.signal,
+        onProgress: (p) => {
+          seen = p.step;
+          if (p.step === 12) controller.abort(new Error('cancelled'));
+        },
+      }),
+    ).toThrow('cancelled');
+    expect(seen).toBe(12);
+    expect(tf.memory().numTensors).toBe(before);
+
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(() => fitPosterior({ ...base, signal: aborted.signal })).toThrow();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -6,13 +6,17 @@
  * 0.5-99.5 % range, forecast bands from the end of the data, the ELBO trace, a convergence test of
  * the ELBO and the likelihood check of q (`AveragedPosterior.likelihoodCheck`). Everything is written
  * into a report folder that replaces DIR as a whole. An unconverged or displaced posterior is
- * reported as such and makes the exit code 1 unless --allow-unconverged.
+ * reported as such and makes the exit code 1 unless --allow-unconverged. The fit writes a checkpoint
+ * into DIR every --checkpoint-every steps; --resume continues an interrupted run from it, bit for bit.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { TrainingCheckpoint } from '@sdekit/nn';
 import { ConvergenceError, quantile, type TimeSeries, timeSeries } from '@sdekit/sde';
 import { type AveragedPosterior, averagedPosterior, bandsFromDraws, type CredibleBands } from '@sdekit/vi';
 import { selectCommandBackend } from '../backend.js';
-import { atomicWrite, formatCsv } from '../io.js';
+import { atomicWrite, atomicWriteSync, formatCsv } from '../io.js';
 import { embeddedModel, loadAveragedModel, type PosteriorCliMetadata } from './averaged-file.js';
 import {
   checkNoConstantColumn,
@@ -48,6 +52,56 @@ import { type ChartSeries, renderLineChart } from './svg.js';
 export const POSTERIOR_LEVELS = [0.5, 0.9, 0.95] as const;
 /** Fewest VI steps the ELBO convergence test can judge (two windows of at least 2 steps). */
 const MIN_TEST_STEPS = 20;
+/** The checkpoint of a running fit, in the report folder until the report replaces it. */
+export const POSTERIOR_CHECKPOINT_FILE = 'posterior-checkpoint.json';
+const CHECKPOINT_FORMAT = 'sdekit.cli.posterior-checkpoint';
+
+/** What a `sdekit posterior` checkpoint holds: the settings of the run and the fit's state. */
+interface PosteriorCheckpointFile {
+  format: typeof CHECKPOINT_FORMAT;
+  version: 1;
+  /** Everything that decides the fit's numbers; a resume must repeat them. */
+  settings: Record<string, unknown>;
+  training: TrainingCheckpoint;
+}
+
+/** Reads the checkpoint in `dir` for `--resume` and checks it belongs to a run with `settings`. */
+function readPosteriorCheckpoint(
+  dir: string,
+  outPath: string,
+  settings: Record<string, unknown>,
+): TrainingCheckpoint {
+  const file = join(dir, POSTERIOR_CHECKPOINT_FILE);
+  if (!existsSync(file)) {
+    throw new FileError(
+      `--resume: '${outPath}' holds no ${POSTERIOR_CHECKPOINT_FILE} (the run finished or wrote none yet). Fix: run without --resume`,
+    );
+  }
+  let json: PosteriorCheckpointFile;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new FileError(
+      `--resume: ${join(outPath, POSTERIOR_CHECKPOINT_FILE)} is not JSON (${(err as Error).message})`,
+    );
+  }
+  if (json?.format !== CHECKPOINT_FORMAT || json.version !== 1 || typeof json.settings !== 'object') {
+    throw new FileError(
+      `--resume: ${join(outPath, POSTERIOR_CHECKPOINT_FILE)} is not a checkpoint of sdekit posterior (format ${json?.format} v${json?.version})`,
+    );
+  }
+  const differ = Object.keys({ ...settings, ...json.settings }).filter(
+    (k) => JSON.stringify(settings[k]) !== JSON.stringify(json.settings[k]),
+  );
+  if (differ.length > 0) {
+    throw new UsageError(
+      `--resume: the checkpoint was written with other settings (${differ
+        .map((k) => `${k}: ${JSON.stringify(json.settings[k])}, now ${JSON.stringify(settings[k])}`)
+        .join('; ')}); pass the options of the interrupted run, or --force without --resume to start again`,
+    );
+  }
+  return json.training;
+}
 
 /** The ELBO convergence test of `sdekit posterior` (the U1 drift of the last quarter). */
 export interface ElboConvergence {
@@ -269,6 +323,16 @@ export const posteriorCommand: CommandSpec = {
       defaultText: '40',
     },
     seed: { type: 'string', value: 'S', help: 'seed of every random step', defaultText: '0' },
+    'checkpoint-every': {
+      type: 'string',
+      value: 'N',
+      help: `write the fit's state to DIR/${POSTERIOR_CHECKPOINT_FILE} every N steps (atomically)`,
+      defaultText: '100',
+    },
+    resume: {
+      type: 'boolean',
+      help: `continue an interrupted run from DIR/${POSTERIOR_CHECKPOINT_FILE} (same options; the same numbers as an uninterrupted run)`,
+    },
     'allow-unconverged': {
       type: 'boolean',
       help: 'exit 0 even when the convergence test fails or the likelihood check flags q as displaced',
@@ -281,7 +345,10 @@ export const posteriorCommand: CommandSpec = {
     'Example:\n  sdekit posterior averaged.json slow.csv --dt 0.01 --out posterior/\n' +
     'then  sdekit simulate posterior/posterior.json --T 10 --dt 0.01 --paths 20 --seed 2 --out forecast.npy\n' +
     'draws the flow parameters of every path from the posterior (parameter uncertainty in the forecast).\n' +
-    'The fit is not checkpointed: an interrupted run starts again (the report folder is written only at the end).',
+    `The fit writes its state to DIR/${POSTERIOR_CHECKPOINT_FILE} every --checkpoint-every steps; after an interruption\n` +
+    '  sdekit posterior averaged.json slow.csv --dt 0.01 --out posterior/ --resume\n' +
+    'continues from it with the same options and gives the numbers of an uninterrupted run. The report replaces\n' +
+    'DIR (and the checkpoint) only at the end.',
   async run(args, io) {
     const [modelPath, ...dataPaths] = args.positionals;
     const dataPath = dataPaths.join(', ');
@@ -300,19 +367,31 @@ export const posteriorCommand: CommandSpec = {
     const horizonGiven = numberOption(args, 'horizon', undefined, { positive: true });
     const forecastDraws = numberOption(args, 'forecast-draws', 40, { integer: true, min: 1 });
     const seed = numberOption(args, 'seed', 0, { integer: true, min: 0 });
+    const checkpointEvery = numberOption(args, 'checkpoint-every', 100, { integer: true, min: 1 });
+    const resume = args.values.resume === true;
     const allow = args.values['allow-unconverged'] === true;
     const backend = backendOption(args);
     const quiet = quietFlag(args);
     const coefficientsPath = stringOption(args, 'coefficients');
     const columnsGiven = stringOption(args, 'columns');
-    // The report folder is checked before any work: never an input, never a non-empty folder without --force.
+    // The report folder is checked before any work: never an input, never a non-empty folder without
+    // --force (or --resume, which continues the run whose checkpoint it holds).
+    if (
+      !resume &&
+      !forceFlag(args) &&
+      existsSync(join(resolvePath(io, outPath), POSTERIOR_CHECKPOINT_FILE))
+    ) {
+      throw new FileError(
+        `--out '${outPath}' holds the checkpoint of an interrupted run. Fix: pass --resume to continue it, or --force to start again`,
+      );
+    }
     const dir = await checkOutputFolder(io, outPath, 'out', {
       inputs: [
         { path: modelPath, role: 'MODEL' },
         ...dataPaths.map((path) => ({ path, role: 'DATA' })),
         ...(coefficientsPath !== undefined ? [{ path: coefficientsPath, role: 'coefficients module' }] : []),
       ],
-      force: forceFlag(args),
+      force: forceFlag(args) || resume,
     });
     const modelJson = await readJson(io, modelPath, 'MODEL');
     const selection = await selectCommandBackend(backend, quiet);
@@ -370,19 +449,64 @@ export const posteriorCommand: CommandSpec = {
       const horizon = horizonGiven ?? 100 * dt;
 
       // --- the posterior fit -------------------------------------------------------------------
+      // What decides the fit's numbers: a checkpoint is resumed only under the same settings.
+      const fitSettings = {
+        model: resolvePath(io, modelPath),
+        data: dataPaths.map((p) => resolvePath(io, p)),
+        columns: table.names,
+        rows: table.rows,
+        steps,
+        elboSamples,
+        fastSamples: L,
+        batchSize: Math.min(batch, transitions),
+        priorStd,
+        rank: rank ?? null,
+        seed,
+      };
+      const resumeFrom = resume ? readPosteriorCheckpoint(dir, outPath, fitSettings) : undefined;
+      await mkdir(dir, { recursive: true });
+      const checkpointPath = join(dir, POSTERIOR_CHECKPOINT_FILE);
+      let checkpointStep = resumeFrom?.step ?? 0;
       const bar = commandProgress(io, quiet, 'posterior');
       const started = performance.now();
-      const post = averagedPosterior(model, path, {
-        L,
-        batchSize: Math.min(batch, transitions),
-        samples: elboSamples,
-        steps,
-        subspace: rank === undefined ? {} : { rank },
-        prior: { std: priorStd },
-        seed,
-        onProgress: (q) => bar.update(q.step, q.steps, `elbo ${num(q.elboRecent, 5)}`),
-      });
+      let post: AveragedPosterior;
+      try {
+        post = averagedPosterior(model, path, {
+          L,
+          batchSize: Math.min(batch, transitions),
+          samples: elboSamples,
+          steps,
+          subspace: rank === undefined ? {} : { rank },
+          prior: { std: priorStd },
+          seed,
+          resume: resumeFrom,
+          checkpoint: {
+            every: checkpointEvery,
+            // Synchronous (the fit is), atomic: an interruption leaves the previous checkpoint whole.
+            save: (training) => {
+              const file: PosteriorCheckpointFile = {
+                format: CHECKPOINT_FORMAT,
+                version: 1,
+                settings: fitSettings,
+                training,
+              };
+              atomicWriteSync(checkpointPath, JSON.stringify(file));
+              checkpointStep = training.step;
+            },
+          },
+          onProgress: (q) => bar.update(q.step, q.steps, `elbo ${num(q.metrics?.elbo ?? Number.NaN, 5)}`),
+        });
+      } catch (err) {
+        if (checkpointStep > 0) {
+          bar.finish();
+          io.stderr(
+            `sdekit posterior: the fit's state after step ${checkpointStep} is in ${join(outPath, POSTERIOR_CHECKPOINT_FILE)}; rerun with --resume to continue\n`,
+          );
+        }
+        throw err;
+      }
       const fitSeconds = (performance.now() - started) / 1000;
+      const stepsRun = steps - (resumeFrom?.step ?? 0);
       bar.status('likelihood check');
       const convergence = elboConvergence(post.posterior.elboHistory, tolerance);
       const check = post.likelihoodCheck(path, { draws: checkDraws, fastSamples: 256, seed: seed + 1 });
@@ -474,11 +598,12 @@ export const posteriorCommand: CommandSpec = {
           `[${num(forecast.bands[2].lower[k], 4)}, ${num(forecast.bands[2].upper[k], 4)}]`,
         ];
       });
-      const stepMs = (1000 * fitSeconds) / steps;
+      const stepMs = stepsRun > 0 ? (1000 * fitSeconds) / stepsRun : Number.NaN;
+      const resumedText = resumeFrom ? `, resumed at step ${resumeFrom.step}` : '';
       const lines = [
         `model     ${modelPath} (averaged, d = ${d}, ${model.numParams} flow parameters), theta_hat from fit-averaged`,
         `data      ${dataPath}: ${table.rows} samples x ${d} (${names.join(', ')})${runs.length > 1 ? ` in ${runs.length} runs` : ''}, Delta = ${num(dt)}`,
-        `posterior subspace of rank ${post.posterior.dim}, prior N(theta_hat, ${num(priorStd)}^2 I); ${steps} steps x ${elboSamples} samples, L = ${L}, batch ${Math.min(batch, transitions)}, seed ${seed}, backend ${selection.name}; ${num(fitSeconds, 3)} s (${num(stepMs, 3)} ms per step)`,
+        `posterior subspace of rank ${post.posterior.dim}, prior N(theta_hat, ${num(priorStd)}^2 I); ${steps} steps x ${elboSamples} samples, L = ${L}, batch ${Math.min(batch, transitions)}, seed ${seed}, backend ${selection.name}${resumedText}; ${num(fitSeconds, 3)} s (${num(stepMs, 3)} ms per step)`,
         `ELBO      ${num(convergence.finalElbo, 6)} (last 10 % of steps); change over the last quarter ${num(convergence.drift, 3)} +- ${num(convergence.stdError, 2)}: ${convergence.converged ? `converged (within ${num(tolerance)} SE)` : `NOT converged: ${convergence.reason}`}`,
         `check     median log-likelihood gap of ${checkDraws} draws below theta_hat ${num(check.medianGap, 3)} nats, bound ${num(check.bound, 3)}${check.laplaceMeanGap !== null ? ` (linearised posterior: mean ${num(check.laplaceMeanGap, 3)})` : ''}: ${check.displaced ? 'DISPLACED' : 'not displaced'}`,
         '',
@@ -605,7 +730,7 @@ export const posteriorCommand: CommandSpec = {
             backend: selection.name,
             levels: [...POSTERIOR_LEVELS],
           },
-          timing: { fitSeconds, msPerStep: stepMs },
+          timing: { fitSeconds, msPerStep: stepMs, resumedAtStep: resumeFrom?.step ?? null },
           convergence,
           likelihoodCheck: {
             atFitted: check.atFitted,
