@@ -172,7 +172,7 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
       : Math.floor((w * plan.paths) / used);
   const d = system.dim;
   const L = plan.length;
-  const data = new Float64Array(plan.paths * L * d);
+  const data = new Float64Array(plan.paths * L * plan.savedDim);
   const total = plan.burnIn + plan.steps;
   const doneByWorker = new Float64Array(used);
   const pathsByWorker = new Float64Array(used);
@@ -200,7 +200,7 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
             x0,
             pathStart,
             pathCount,
-            dim: d,
+            dim: plan.savedDim,
           },
         });
         workers.push(worker);
@@ -212,7 +212,7 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
             for (let k = 0; k < used; k++) s += doneByWorker[k] * pathsByWorker[k];
             opts.onProgress(Math.floor(s / plan.paths), total);
           } else if (msg.type === 'done' && msg.data) {
-            data.set(msg.data, pathStart * L * d);
+            data.set(msg.data, pathStart * L * plan.savedDim);
             settled = true;
             resolve();
             void worker.terminate();
@@ -245,7 +245,7 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
   }
   return {
     data,
-    dim: d,
+    dim: plan.savedDim,
     length: L,
     paths: plan.paths,
     dt: plan.h * plan.saveEvery,

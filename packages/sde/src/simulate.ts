@@ -58,6 +58,12 @@ export interface SimulateOptions {
    * stops the simulation with a RunawayError naming the path, time and coordinate.
    */
   watch?: WatchBox;
+  /**
+   * Coordinates of the state to save (default all, in order): e.g. the slow coordinates of a stacked
+   * slow-fast system (`slowFastSde(...).slowCoordinates`), so that the fast ones, integrated at every
+   * step, take no memory. The bundle's `dim` is their number. Not with `watch`.
+   */
+  observe?: readonly number[];
 }
 
 /** Validated, normalised simulation parameters (shared with the worker entry). */
@@ -75,6 +81,10 @@ export interface SimulationPlan {
   chunkPaths: number;
   /** The watch box, or null. */
   watch: WatchPlan | null;
+  /** The saved coordinates (`SimulateOptions.observe`), or null for all. */
+  observe: number[] | null;
+  /** Coordinates per saved state: observe.length, or the system's dim. */
+  savedDim: number;
 }
 
 /** Validates simulate options against a system; throws typed errors naming the argument. */
@@ -146,8 +156,47 @@ export function planSimulation(system: SdeSystem, opts: SimulateOptions): Simula
   checkInteger('chunkPaths', chunkRequest, 1);
   const chunkPaths = Math.ceil(chunkRequest / NOISE_BLOCK) * NOISE_BLOCK;
   const watch = planWatch(opts.watch, d);
-  checkOutputSize(paths, steps / saveEvery + 1, d);
-  return { paths, h, steps, saveEvery, burnIn, seed, t0, length: steps / saveEvery + 1, chunkPaths, watch };
+  const observe = planObserve(opts.observe, d, watch !== null);
+  const savedDim = observe ? observe.length : d;
+  checkOutputSize(paths, steps / saveEvery + 1, savedDim);
+  return {
+    paths,
+    h,
+    steps,
+    saveEvery,
+    burnIn,
+    seed,
+    t0,
+    length: steps / saveEvery + 1,
+    chunkPaths,
+    watch,
+    observe,
+    savedDim,
+  };
+}
+
+function planObserve(observe: readonly number[] | undefined, d: number, watched: boolean): number[] | null {
+  if (observe === undefined) return null;
+  if (!Array.isArray(observe) || observe.length === 0)
+    throw new InvalidArgumentError(
+      'observe',
+      'must be a non-empty array of coordinate indices',
+      'pass e.g. [0] to save coordinate 0, or leave observe out to save all',
+    );
+  for (const j of observe)
+    if (!Number.isInteger(j) || j < 0 || j >= d)
+      throw new InvalidArgumentError(
+        'observe',
+        `holds ${String(j)}, not a coordinate of the ${d}-dimensional state`,
+        `pass indices in [0, ${d - 1}]`,
+      );
+  if (watched)
+    throw new InvalidArgumentError(
+      'observe',
+      'cannot be combined with watch (the box is in the saved coordinates of a full state)',
+      'watch the full state, or observe without a watch box',
+    );
+  return [...observe];
 }
 
 /**
@@ -215,6 +264,8 @@ export function integrateRange(
   const n = pathCount;
   const m = system.noiseDim;
   const L = plan.length;
+  const observe = plan.observe;
+  const savedDim = plan.savedDim;
   const state = new Float64Array(n * d);
   if (x0.length === d) {
     for (let p = 0; p < n; p++) state.set(x0, p * d);
@@ -262,9 +313,16 @@ export function integrateRange(
       if (plan.watch) checkRunaway(plan.watch, state, n, d, t, pathStart);
     }
     if (isSave) {
-      for (let p = 0; p < n; p++) {
-        const o = (p * L + saved) * d;
-        for (let j = 0; j < d; j++) out[o + j] = state[p * d + j];
+      if (observe) {
+        for (let p = 0; p < n; p++) {
+          const o = (p * L + saved) * savedDim;
+          for (let j = 0; j < savedDim; j++) out[o + j] = state[p * d + observe[j]];
+        }
+      } else {
+        for (let p = 0; p < n; p++) {
+          const o = (p * L + saved) * d;
+          for (let j = 0; j < d; j++) out[o + j] = state[p * d + j];
+        }
       }
       saved++;
       if (saved === L) break;
@@ -310,7 +368,7 @@ function checkState(state: Float64Array, n: number, d: number, t: number, pathSt
 export function simulate(system: SdeSystem, opts: SimulateOptions): PathBundle {
   const plan = planSimulation(system, opts);
   const solver = opts.solver ?? eulerMaruyama;
-  const data = new Float64Array(plan.paths * plan.length * system.dim);
+  const data = new Float64Array(plan.paths * plan.length * plan.savedDim);
   const total = plan.burnIn + plan.steps;
   const progress = opts.onProgress;
   integrateRange(
@@ -325,7 +383,7 @@ export function simulate(system: SdeSystem, opts: SimulateOptions): PathBundle {
   );
   return {
     data,
-    dim: system.dim,
+    dim: plan.savedDim,
     length: plan.length,
     paths: plan.paths,
     dt: plan.h * plan.saveEvery,

@@ -5,14 +5,13 @@
  *   dY = n B(Y) dt + sqrt(n) alpha(Y) dW',   Y in R^m (never observed)
  *
  * The system object holds b, sigma, B and alpha; the scale separation n is applied by the simulator,
- * so the same functions describe every n. `simulateSlowFast` integrates the full system by
- * Euler-Maruyama at the fast step and returns only the slow path at the observation spacing Delta
- * (optionally the fast path at the same times, for diagnostics).
+ * so the same functions describe every n. `slowFastSde` stacks it into one SdeSystem of the state
+ * (X, Y), which `simulate` (and `simulateParallel`) integrate like any other system, with any solver
+ * the noise allows, in batches of paths; `observe: slowCoordinates` saves only X.
  */
-import { BlowUpError, DimensionError, InvalidArgumentError } from './errors.js';
-import { Rng } from './rng.js';
-import type { NoiseKind, TimeSeries } from './types.js';
-import { checkFinite, checkInteger, checkPositive, wholeMultiple } from './validate.js';
+import { DimensionError, InvalidArgumentError } from './errors.js';
+import type { NoiseKind, SdeSystem } from './types.js';
+import { checkInteger, checkPositive } from './validate.js';
 
 /**
  * A slow-fast SDE. Diffusion layouts follow NoiseKind: 'scalar' writes 1 value (G = g I, noise
@@ -39,37 +38,11 @@ export interface SlowFastSystem {
   fastDrift(y: Float64Array, out: Float64Array): void;
   /** alpha(y) into out, layout per fastNoise, without the factor sqrt(n). */
   fastDiffusion(y: Float64Array, out: Float64Array): void;
-}
-
-/** Options of `simulateSlowFast`. */
-export interface SlowFastOptions {
-  /** Initial slow state (slowDim values). */
-  x0: Float64Array;
-  /** Initial fast state (fastDim values); an exact draw from pi_0 avoids a fast transient. */
-  y0: Float64Array;
-  /** Euler-Maruyama step of the full system (e.g. 0.02 / n). */
-  fastStep: number;
-  /** Observation spacing; must be a whole number of fast steps (to 1e-9 relative). */
-  Delta: number;
-  /** Observed time span; must be a whole number of Delta. The path has T / Delta + 1 samples. */
-  T: number;
-  seed: number;
-  /** Also return the fast state at the observation times. */
-  keepFast?: boolean;
-  /** Called with (observations done, total) about every 1 % of the work. */
-  onProgress?: (done: number, total: number) => void;
-}
-
-/** Result of `simulateSlowFast`. */
-export interface SlowFastPath {
-  slow: TimeSeries;
-  fast?: TimeSeries;
-}
-
-function layoutSize(kind: NoiseKind, dim: number, noiseDim: number): number {
-  if (kind === 'scalar') return 1;
-  if (kind === 'diagonal') return dim;
-  return dim * noiseDim;
+  /**
+   * True when sigma and alpha are constants (depend on neither x nor y): the stacked system is then
+   * additive, so integrators evaluate its noise matrix once instead of at every step.
+   */
+  readonly additive?: boolean;
 }
 
 function checkSlowFast(sys: SlowFastSystem): void {
@@ -94,131 +67,129 @@ function checkSlowFast(sys: SlowFastSystem): void {
   }
 }
 
-/** x += scale * G w for one point. */
-function addPointNoise(
+/**
+ * A slow-fast system stacked into one SdeSystem of z = (x, y) in R^(d + m):
+ *
+ *   dz = [ b(x, y) ; n B(y) ] dt + [ sigma(x, y) 0 ; 0 sqrt(n) alpha(y) ] d(W, W'),
+ *
+ * noise (W, W') of dimension slowNoiseDim + fastNoiseDim, the slow components first. The noise kind
+ * is 'diagonal' when both blocks are scalar or diagonal (a scalar block repeats its value), else
+ * 'general' (the block-diagonal matrix, zeros off the blocks).
+ */
+export interface SlowFastSde extends SdeSystem {
+  readonly slowDim: number;
+  readonly fastDim: number;
+  /** 0 .. slowDim - 1: pass as `simulate`'s `observe` to save the slow path only. */
+  readonly slowCoordinates: readonly number[];
+}
+
+/** The stacked state (x, y) of a `SlowFastSde`, e.g. `simulate`'s x0 from a slow and a fast start. */
+export function stackState(x: Float64Array, y: Float64Array): Float64Array {
+  if (!(x instanceof Float64Array) || !(y instanceof Float64Array))
+    throw new DimensionError(
+      'x0',
+      'the slow and the fast state must be Float64Arrays',
+      'pass Float64Array.of(...)',
+    );
+  const z = new Float64Array(x.length + y.length);
+  z.set(x, 0);
+  z.set(y, x.length);
+  return z;
+}
+
+/**
+ * Stacks a slow-fast system into one SdeSystem (see `SlowFastSde`).
+ *
+ * @example
+ * import { pathOf, Rng, simulate, slowFastSde, stackState } from '@sdekit/sde';
+ * import { multiscaleDoubleWellSystem, sampleMultiscaleDoubleWellFast } from '@sdekit/systems';
+ * const y0 = sampleMultiscaleDoubleWellFast(Rng.fromSeed(1, 1), 1, 2);
+ * const bundle = simulate(slowFastSde(multiscaleDoubleWellSystem({ m: 2, n: 100 })), {
+ *   x0: stackState(Float64Array.of(0), y0), h: 2e-4, T: 10, saveEvery: 50, seed: 1, observe: [0],
+ * });
+ * const slow = pathOf(bundle, 0); // the slow path every 0.01 time units, 1001 samples
+ */
+export function slowFastSde(sys: SlowFastSystem): SlowFastSde {
+  checkSlowFast(sys);
+  const d = sys.slowDim;
+  const m = sys.fastDim;
+  const ds = sys.slowNoiseDim;
+  const ms = sys.fastNoiseDim;
+  const n = sys.n;
+  const sqrtN = Math.sqrt(n);
+  const diagonal = sys.slowNoise !== 'general' && sys.fastNoise !== 'general';
+  const x = new Float64Array(d);
+  const y = new Float64Array(m);
+  const b = new Float64Array(d);
+  const by = new Float64Array(m);
+  const gx = new Float64Array(blockSize(sys.slowNoise, d, ds));
+  const gy = new Float64Array(blockSize(sys.fastNoise, m, ms));
+  const split = (z: Float64Array) => {
+    for (let j = 0; j < d; j++) x[j] = z[j];
+    for (let j = 0; j < m; j++) y[j] = z[d + j];
+  };
+  const noiseDim = ds + ms;
+  const drift = (z: Float64Array, zo: number, out: Float64Array, oo: number) => {
+    for (let j = 0; j < d; j++) x[j] = z[zo + j];
+    for (let j = 0; j < m; j++) y[j] = z[zo + d + j];
+    sys.slowDrift(x, y, b);
+    sys.fastDrift(y, by);
+    for (let j = 0; j < d; j++) out[oo + j] = b[j];
+    for (let j = 0; j < m; j++) out[oo + d + j] = n * by[j];
+  };
+  return {
+    dim: d + m,
+    noiseDim,
+    noise: diagonal ? 'diagonal' : 'general',
+    additive: sys.additive === true,
+    slowDim: d,
+    fastDim: m,
+    slowCoordinates: Array.from({ length: d }, (_, j) => j),
+    drift(_t, z, out) {
+      drift(z, 0, out, 0);
+    },
+    // Batched, so the integrator does not copy each point out and back (the split copies it once).
+    driftBatch(_t, z, count, out) {
+      const w = d + m;
+      for (let p = 0; p < count; p++) drift(z, p * w, out, p * w);
+    },
+    diffusion(_t, z, out) {
+      split(z);
+      sys.slowDiffusion(x, y, gx);
+      sys.fastDiffusion(y, gy);
+      if (diagonal) {
+        for (let j = 0; j < d; j++) out[j] = sys.slowNoise === 'scalar' ? gx[0] : gx[j];
+        for (let j = 0; j < m; j++) out[d + j] = sqrtN * (sys.fastNoise === 'scalar' ? gy[0] : gy[j]);
+        return;
+      }
+      out.fill(0);
+      writeBlock(sys.slowNoise, d, ds, gx, 1, out, noiseDim, 0, 0);
+      writeBlock(sys.fastNoise, m, ms, gy, sqrtN, out, noiseDim, d, ds);
+    },
+  };
+}
+
+function blockSize(kind: NoiseKind, dim: number, noiseDim: number): number {
+  if (kind === 'scalar') return 1;
+  if (kind === 'diagonal') return dim;
+  return dim * noiseDim;
+}
+
+/** Writes scale * (one block's G, in its layout) into rows row0.., columns col0.. of a general G. */
+function writeBlock(
   kind: NoiseKind,
   dim: number,
   noiseDim: number,
   g: Float64Array,
-  w: Float64Array,
-  wo: number,
-  x: Float64Array,
   scale: number,
+  out: Float64Array,
+  stride: number,
+  row0: number,
+  col0: number,
 ): void {
-  if (kind === 'scalar') {
-    const c = g[0] * scale;
-    for (let j = 0; j < dim; j++) x[j] += c * w[wo + j];
-  } else if (kind === 'diagonal') {
-    for (let j = 0; j < dim; j++) x[j] += scale * g[j] * w[wo + j];
-  } else {
-    for (let i = 0; i < dim; i++) {
-      let s = 0;
-      for (let k = 0; k < noiseDim; k++) s += g[i * noiseDim + k] * w[wo + k];
-      x[i] += scale * s;
-    }
+  for (let i = 0; i < dim; i++) {
+    const o = (row0 + i) * stride + col0;
+    if (kind === 'general') for (let k = 0; k < noiseDim; k++) out[o + k] = scale * g[i * noiseDim + k];
+    else out[o + i] = scale * (kind === 'scalar' ? g[0] : g[i]);
   }
-}
-
-/**
- * Simulates the full slow-fast system by Euler-Maruyama at `fastStep` (both X and Y, from the same
- * pre-step state): X += b(X, Y) dt + sigma(X, Y) sqrt(dt) xi,
- * Y += n B(Y) dt + sqrt(n) alpha(Y) sqrt(dt) xi'. Returns the slow path sampled every Delta.
- * Noise: one stream `Rng.fromSeed(seed, 0)`, drawn in chunks. Throws BlowUpError at the first
- * observation time where the state is not finite.
- *
- * @example
- * // multiscaleDoubleWellSystem, sampleMultiscaleDoubleWellFast: @sdekit/systems
- * const sys = multiscaleDoubleWellSystem({ m: 2, n: 100 });
- * const y0 = sampleMultiscaleDoubleWellFast(Rng.fromSeed(1), 1, 2);
- * const { slow } = simulateSlowFast(sys, { x0: Float64Array.of(0), y0, fastStep: 2e-4, Delta: 0.01, T: 10, seed: 1 });
- * slow.length; // 1001
- */
-export function simulateSlowFast(sys: SlowFastSystem, opts: SlowFastOptions): SlowFastPath {
-  checkSlowFast(sys);
-  const d = sys.slowDim;
-  const m = sys.fastDim;
-  if (!(opts.x0 instanceof Float64Array) || opts.x0.length !== d) {
-    throw new DimensionError(
-      'x0',
-      `must be a Float64Array of length slowDim = ${d}`,
-      'pass the initial slow state',
-    );
-  }
-  if (!(opts.y0 instanceof Float64Array) || opts.y0.length !== m) {
-    throw new DimensionError(
-      'y0',
-      `must be a Float64Array of length fastDim = ${m}`,
-      'pass the initial fast state (e.g. an exact draw from pi_0)',
-    );
-  }
-  checkFinite('x0', opts.x0);
-  checkFinite('y0', opts.y0);
-  checkPositive('fastStep', opts.fastStep);
-  checkPositive('Delta', opts.Delta);
-  checkPositive('T', opts.T);
-  if (!Number.isInteger(opts.seed) || opts.seed < 0) {
-    throw new InvalidArgumentError(
-      'seed',
-      `must be a non-negative integer, got ${opts.seed}`,
-      'pass an explicit integer seed',
-    );
-  }
-  const perObs = wholeMultiple('Delta', opts.Delta, opts.fastStep, 'fastStep');
-  const observations = wholeMultiple('T', opts.T, opts.Delta, 'Delta');
-  const dt = opts.fastStep;
-  const n = sys.n;
-  const sqDt = Math.sqrt(dt);
-  const sqNDt = Math.sqrt(n * dt);
-  const x = opts.x0.slice();
-  const y = opts.y0.slice();
-  const bx = new Float64Array(d);
-  const gx = new Float64Array(layoutSize(sys.slowNoise, d, sys.slowNoiseDim));
-  const by = new Float64Array(m);
-  const gy = new Float64Array(layoutSize(sys.fastNoise, m, sys.fastNoiseDim));
-  const slow = new Float64Array((observations + 1) * d);
-  const fast = opts.keepFast ? new Float64Array((observations + 1) * m) : undefined;
-  const perStep = sys.slowNoiseDim + sys.fastNoiseDim;
-  const chunkSteps = Math.max(1, Math.floor(16384 / perStep));
-  const noise = new Float64Array(chunkSteps * perStep);
-  const rng = Rng.fromSeed(opts.seed, 0);
-  let used = chunkSteps; // forces a fill on the first step
-  slow.set(x, 0);
-  if (fast) fast.set(y, 0);
-  const progressEvery = Math.max(1, Math.ceil(observations / 100));
-  for (let k = 1; k <= observations; k++) {
-    for (let s = 0; s < perObs; s++) {
-      if (used === chunkSteps) {
-        rng.fillNormal(noise);
-        used = 0;
-      }
-      const wo = used * perStep;
-      used++;
-      sys.slowDrift(x, y, bx);
-      sys.slowDiffusion(x, y, gx);
-      sys.fastDrift(y, by);
-      sys.fastDiffusion(y, gy);
-      for (let j = 0; j < d; j++) x[j] += dt * bx[j];
-      addPointNoise(sys.slowNoise, d, sys.slowNoiseDim, gx, noise, wo, x, sqDt);
-      for (let j = 0; j < m; j++) y[j] += n * dt * by[j];
-      addPointNoise(sys.fastNoise, m, sys.fastNoiseDim, gy, noise, wo + sys.slowNoiseDim, y, sqNDt);
-    }
-    const t = k * opts.Delta;
-    for (let j = 0; j < d; j++)
-      if (!Number.isFinite(x[j])) throw new BlowUpError(t, 0, `slow coordinate ${j} = ${x[j]}`);
-    for (let j = 0; j < m; j++)
-      if (!Number.isFinite(y[j]))
-        throw new BlowUpError(
-          t,
-          0,
-          `fast coordinate ${j} = ${y[j]}; reduce fastStep (n * fastStep sets the fast stability)`,
-        );
-    slow.set(x, k * d);
-    if (fast) fast.set(y, k * m);
-    if (opts.onProgress && (k % progressEvery === 0 || k === observations)) opts.onProgress(k, observations);
-  }
-  const result: SlowFastPath = {
-    slow: { data: slow, dim: d, length: observations + 1, dt: opts.Delta, t0: 0 },
-  };
-  if (fast) result.fast = { data: fast, dim: m, length: observations + 1, dt: opts.Delta, t0: 0 };
-  return result;
 }

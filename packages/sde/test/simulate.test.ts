@@ -155,6 +155,15 @@ describe('simulate', () => {
     expect(one.data.every((v, i) => v === serial.data[i])).toBe(true);
     expect(two.data.every((v, i) => v === serial.data[i])).toBe(true);
     expect(progress[progress.length - 1]).toBe(220);
+    // observe: the saved coordinates only, the same values, serially and on workers.
+    const second = simulate(fourWellSystem(), { ...opts, observe: [1] });
+    const secondOnTwo = await simulateParallel(spec, { ...opts, observe: [1], threads: 2 });
+    expect([second.dim, secondOnTwo.dim]).toEqual([1, 1]);
+    expect(second.data.length).toBe(opts.paths * serial.length);
+    expect(second.data.every((v, i) => v === serial.data[2 * i + 1])).toBe(true);
+    expect(secondOnTwo.data.every((v, i) => v === serial.data[2 * i + 1])).toBe(true);
+    expect(() => simulate(fourWellSystem(), { ...opts, observe: [] })).toThrow(/observe/);
+    expect(() => simulate(fourWellSystem(), { ...opts, observe: [2] })).toThrow(/observe/);
     // A factory with arguments (ouSystem(theta, noise)) and a non-default solver.
     const theta = Matrix.from([
       [1, 0.5],

@@ -93,6 +93,7 @@ export function multiscaleDoubleWellSystem(opts: MultiscaleDoubleWellOptions): S
     fastDiffusion: (_y, out) => {
       out[0] = Math.SQRT2;
     },
+    additive: true,
   };
 }
 

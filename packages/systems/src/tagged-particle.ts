@@ -111,6 +111,7 @@ export function taggedParticleSystem(opts: TaggedParticleOptions): SlowFastSyste
     fastDiffusion: (_y, out) => {
       out[0] = Math.SQRT2;
     },
+    additive: true,
   };
 }
 

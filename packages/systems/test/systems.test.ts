@@ -7,10 +7,14 @@ import {
   integratedAutocorrelationTime,
   Matrix,
   type PathBundle,
+  pathOf,
   Rng,
+  type SlowFastSystem,
   simulate,
-  simulateSlowFast,
+  slowFastSde,
   sra1,
+  stackState,
+  wholeMultiple,
 } from '@sdekit/sde';
 import { describe, expect, it } from 'vitest';
 import { ksCritical001, ksStatistic } from '../../sde/test/helpers.js';
@@ -270,71 +274,109 @@ describe('M1 (multiscale double-well)', () => {
     );
   });
 
-  it('simulateSlowFast: slow quadratic variation sigma^2, fast marginal pi_0, spacing Delta', () => {
+  it('slowFastSde + simulate: slow quadratic variation sigma^2, fast marginal pi_0, spacing Delta', () => {
     const n = 100;
-    const sys = multiscaleDoubleWellSystem({ m: 2, n });
+    const sde = slowFastSde(multiscaleDoubleWellSystem({ m: 2, n }));
+    expect([sde.dim, sde.noiseDim, sde.noise, sde.slowCoordinates]).toEqual([3, 3, 'diagonal', [0]]);
     const y0 = sampleMultiscaleDoubleWellFast(Rng.fromSeed(33), 1, 2);
     const T = 50;
     const Delta = 0.01;
+    const h = 0.02 / n;
+    const saveEvery = wholeMultiple('Delta', Delta, h, 'h');
     let lastProgress = 0;
-    const { slow, fast } = simulateSlowFast(sys, {
-      x0: Float64Array.of(0.8),
-      y0,
-      fastStep: 0.02 / n,
-      Delta,
+    const both = simulate(sde, {
+      x0: stackState(Float64Array.of(0.8), y0),
+      h,
       T,
+      saveEvery,
       seed: 34,
-      keepFast: true,
       onProgress: (done, total) => {
-        expect(total).toBe(T / Delta);
+        expect(total).toBe(T / h);
         lastProgress = done;
       },
     });
-    expect(lastProgress).toBe(T / Delta);
-    // Same seed, same path (a shorter run reproduces the start).
-    const again = simulateSlowFast(sys, {
-      x0: Float64Array.of(0.8),
-      y0,
-      fastStep: 0.02 / n,
-      Delta,
-      T: 1,
-      seed: 34,
-    });
-    for (let k = 0; k < again.slow.length; k++) expect(again.slow.data[k]).toBe(slow.data[k]);
+    expect(lastProgress).toBe(T / h);
+    // observe: [0] saves the slow coordinate only, the same values.
+    const slow = pathOf(
+      simulate(sde, { x0: stackState(Float64Array.of(0.8), y0), h, T, saveEvery, seed: 34, observe: [0] }),
+      0,
+    );
+    for (let k = 0; k < slow.length; k++) expect(slow.data[k]).toBe(both.data[k * 3]);
     expect(slow.length).toBe(T / Delta + 1);
-    expect(slow.dt).toBe(Delta);
-    if (!fast) throw new Error('keepFast returned no fast path');
-    expect(fast.dim).toBe(2);
+    expect(slow.dt).toBeCloseTo(Delta, 15);
     // Quadratic variation: sum (dx)^2 / T -> sigma^2 = 0.25; relative sd sqrt(2 / K) ~ 2 % for
     // K = 5000 increments, plus the drift's share bbar^2 Delta ~ 1e-3; tolerance 10 %.
     let qv = 0;
     for (let k = 1; k < slow.length; k++) qv += (slow.data[k] - slow.data[k - 1]) ** 2;
     expect(Math.abs(qv / T / 0.25 - 1)).toBeLessThan(0.1);
     // Fast coordinates: E[y^2] under pi_0. Samples are Delta = 1/n apart (~ one relaxation time),
-    // 1e4 values; Euler at n * fastStep = 0.02 biases E[y^2] by ~1 %; tolerance 0.05.
+    // 1e4 values; Euler at n * h = 0.02 biases E[y^2] by ~1 %; tolerance 0.05.
     let s2 = 0;
-    for (const v of fast.data) s2 += v * v;
-    expect(Math.abs(s2 / fast.data.length - m1Expect((v) => v * v))).toBeLessThan(0.05);
+    for (let k = 0; k < both.length; k++) s2 += both.data[k * 3 + 1] ** 2 + both.data[k * 3 + 2] ** 2;
+    expect(Math.abs(s2 / (2 * both.length) - m1Expect((v) => v * v))).toBeLessThan(0.05);
   });
 
-  it('simulateSlowFast validates its input and reports blow-ups', () => {
-    const sys = multiscaleDoubleWellSystem({ m: 2, n: 100 });
-    const base = {
-      x0: Float64Array.of(0),
-      y0: Float64Array.of(0, 0),
-      fastStep: 2e-4,
-      Delta: 0.01,
-      T: 1,
-      seed: 1,
+  it('slowFastSde stacks drift [b; n B] and the block-diagonal noise [sigma 0; 0 sqrt(n) alpha]', () => {
+    // A general slow block (2 x 3) and a diagonal fast block: the stacked G is 'general', 4 x 5.
+    const sys: SlowFastSystem = {
+      slowDim: 2,
+      fastDim: 2,
+      n: 9,
+      slowNoise: 'general',
+      slowNoiseDim: 3,
+      fastNoise: 'diagonal',
+      fastNoiseDim: 2,
+      slowDrift: (x, y, out) => {
+        out[0] = x[0] * y[0];
+        out[1] = x[1] + y[1];
+      },
+      slowDiffusion: (x, y, out) => {
+        for (let i = 0; i < 6; i++) out[i] = i + 1 + x[0] * y[1];
+      },
+      fastDrift: (y, out) => {
+        out[0] = -y[0];
+        out[1] = -2 * y[1];
+      },
+      fastDiffusion: (y, out) => {
+        out[0] = 1 + y[0] * y[0];
+        out[1] = 2;
+      },
     };
-    expect(() => simulateSlowFast(sys, { ...base, Delta: 0.01003 })).toThrow(InvalidArgumentError);
-    expect(() => simulateSlowFast(sys, { ...base, T: 1.005 })).toThrow(InvalidArgumentError);
-    expect(() => simulateSlowFast(sys, { ...base, y0: Float64Array.of(0) })).toThrow(DimensionError);
-    expect(() => simulateSlowFast(sys, { ...base, fastStep: 0 })).toThrow(InvalidArgumentError);
+    const sde = slowFastSde(sys);
+    expect([sde.dim, sde.noiseDim, sde.noise]).toEqual([4, 5, 'general']);
+    const z = Float64Array.of(0.5, -1, 2, 3);
+    const f = new Float64Array(4);
+    sde.drift(0, z, f);
+    expect(Array.from(f)).toEqual([0.5 * 2, -1 + 3, 9 * -2, 9 * -6]);
+    const g = new Float64Array(20);
+    sde.diffusion(0, z, g);
+    const c = 0.5 * 3;
+    expect(Array.from(g)).toEqual(
+      [
+        [1 + c, 2 + c, 3 + c, 0, 0],
+        [4 + c, 5 + c, 6 + c, 0, 0],
+        [0, 0, 0, 3 * 5, 0],
+        [0, 0, 0, 0, 3 * 2],
+      ].flat(),
+    );
+  });
+
+  it('slowFastSde validates the system, simulate the stacked start, and blow-ups are typed', () => {
+    const sde = slowFastSde(multiscaleDoubleWellSystem({ m: 2, n: 100 }));
+    const base = { x0: stackState(Float64Array.of(0), Float64Array.of(0, 0)), h: 2e-4, T: 1, seed: 1 };
+    expect(() => simulate(sde, { ...base, T: 1.00005 })).toThrow(InvalidArgumentError);
+    expect(() => simulate(sde, { ...base, x0: stackState(Float64Array.of(0), Float64Array.of(0)) })).toThrow(
+      DimensionError,
+    );
+    expect(() => simulate(sde, { ...base, h: 0 })).toThrow(InvalidArgumentError);
+    expect(() => simulate(sde, { ...base, observe: [3] })).toThrow(/observe/);
     expect(() => multiscaleDoubleWellSystem({ m: 3, n: 100 })).toThrow(InvalidArgumentError);
-    // n * fastStep = 2 makes the cubic fast drift unstable: a typed BlowUpError, not NaN output.
+    expect(() => slowFastSde({ ...multiscaleDoubleWellSystem({ m: 2, n: 100 }), fastNoiseDim: 3 })).toThrow(
+      /fastNoiseDim/,
+    );
+    // n * h = 2 makes the cubic fast drift unstable: a typed BlowUpError, not NaN output.
     expect(() =>
-      simulateSlowFast(sys, { ...base, y0: Float64Array.of(3, 3), fastStep: 0.02, Delta: 0.02, T: 2 }),
+      simulate(sde, { ...base, x0: stackState(Float64Array.of(0), Float64Array.of(3, 3)), h: 0.02, T: 2 }),
     ).toThrow(BlowUpError);
   });
 });
