@@ -45,17 +45,17 @@ export function averagingFits(
         path,
         coefficients: coefficients(),
         L: s.L,
-        iterations: s.iterations,
+        steps: s.iterations,
         seed,
-        onProgress: (p) => progress(p.iteration / p.iterations, `nll ${p.trainNll.toFixed(3)}`),
+        onProgress: (p) => progress(p.step / p.steps, `nll ${(p.metrics?.nll ?? Number.NaN).toFixed(3)}`),
       }),
     baseline: (path, seed, progress) =>
       fitMlpDriftBaseline({
         path,
         sigma,
-        iterations: s.baselineIterations,
+        steps: s.baselineIterations,
         seed,
-        onProgress: (p) => progress(p.iteration / p.iterations),
+        onProgress: (p) => progress(p.step / p.steps),
       }),
   };
 }

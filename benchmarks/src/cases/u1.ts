@@ -156,9 +156,9 @@ export const u1Case: BenchCase = {
             path: observed,
             coefficients: prob.coefficients(),
             L: s.L,
-            iterations: s.fitIterations,
+            steps: s.fitIterations,
             seed: ctx.seedFor(30 + pi),
-            onProgress: (q) => progress(q.iteration / q.iterations),
+            onProgress: (q) => progress(q.step / q.steps),
           }),
         );
         const post = await ctx.stage(`${prob.name} vi T=${T}`, (progress) =>

@@ -1,6 +1,6 @@
-// Training iterations per second of fitAveraged on M1 (docs/benchmarks.md M1) for m = 2 and m = 20:
-// each bench sample runs ITERS Adam iterations (L = 64 fast samples, mini-batch of 512 transitions,
-// default RealNVP 4 x 32) on a fixed synthetic path; iterations/s = ITERS / (mean time in s).
+// Training steps per second of fitAveraged on M1 (docs/benchmarks.md M1) for m = 2 and m = 20:
+// each bench sample runs ITERS Adam steps (L = 64 fast samples, mini-batch of 512 transitions,
+// default RealNVP 4 x 32) on a fixed synthetic path; steps/s = ITERS / (mean time in s).
 import { Rng, simulateSlowFast, type TimeSeries } from '@sdekit/sde';
 import { multiscaleDoubleWellSystem, sampleMultiscaleDoubleWellFast } from '@sdekit/systems';
 import { bench, describe } from 'vitest';
@@ -22,7 +22,7 @@ function m1Path(m: number): TimeSeries {
 }
 
 for (const m of [2, 20]) {
-  describe(`fitAveraged M1 m = ${m} (${ITERS} iterations per sample, L = 64, batch 512)`, () => {
+  describe(`fitAveraged M1 m = ${m} (${ITERS} steps per sample, L = 64, batch 512)`, () => {
     const path = m1Path(m);
     const coefficients = m1Coefficients({ m, beta: 0.5 });
     bench(
@@ -33,8 +33,8 @@ for (const m of [2, 20]) {
           coefficients,
           L: 64,
           batchSize: 512,
-          iterations: ITERS,
-          validationFraction: 0,
+          steps: ITERS,
+          heldOutFraction: 0,
           seed: 1,
         }).dispose();
       },

@@ -3,7 +3,15 @@
  * dX = g_w(X) dt + s dW fitted to the same path by the same Euler-Maruyama likelihood (docs/methods.md §4
  * with bbar replaced by the network and a constant diagonal diffusion, known or learned).
  */
-import { Mlp } from '@sdekit/nn';
+import {
+  Mlp,
+  type TrainingCheckpoint,
+  type TrainingProblem,
+  type TrainingProgress,
+  type TrainingRecord,
+  type TrainOptions,
+  train,
+} from '@sdekit/nn';
 import type { SdeSystem, TimeSeries } from '@sdekit/sde';
 import {
   ConvergenceError,
@@ -17,7 +25,14 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { emNll64, emNllTermsTf } from './likelihood.js';
 import { pathTransitions } from './path.js';
-import { type AdamSettings, adamWithDefaults, readSumAndDispose, TransitionBatches } from './training.js';
+import {
+  type AdamSettings,
+  adamOptions,
+  isEvaluationStep,
+  readSumAndDispose,
+  TransitionBatches,
+  type TransitionBatchesState,
+} from './training.js';
 
 export const MLP_DRIFT_FORMAT = 'sdekit.mlp-drift-baseline';
 export const MLP_DRIFT_VERSION = 1;
@@ -33,25 +48,35 @@ export interface MlpDriftBaselineOptions {
   adam?: AdamSettings;
   /** Transitions per mini-batch (default 512). */
   batchSize?: number;
-  /** Optimiser iterations (default 2000; the likelihood is flat in the weights, so give it many). */
-  iterations?: number;
+  /** Optimiser steps (default 2000; the likelihood is flat in the weights, so give it many). */
+  steps?: number;
   /** Fraction of transitions at the end of the path held out (default 0.1). */
-  validationFraction?: number;
+  heldOutFraction?: number;
+  /**
+   * Evaluate the float64 held-out NLL per transition every this many steps, counted back from the
+   * last (as `fitAveraged`; default `steps`: at the last step only). Every step is recorded.
+   */
+  evaluateEvery?: number;
   seed?: number;
-  onProgress?: (p: {
-    iteration: number;
-    iterations: number;
-    trainNll: number;
-    validationNll?: number;
-  }) => void;
+  /**
+   * Called after every step: `loss` the mini-batch NLL per transition (float32, as Adam saw it),
+   * `metrics.nll` the same as a float64 sum of the float32 terms, `heldOutLoss` at the evaluation steps.
+   */
+  onProgress?: (p: TrainingProgress) => void;
+  /** Checkpoints of the run (weights, Adam, the mini-batch stream); see @sdekit/nn `train`. */
+  checkpoint?: TrainOptions['checkpoint'];
+  /** Continue from a checkpoint of a fit with the same data and options (bit for bit). */
+  resume?: TrainingCheckpoint;
+  /** Checked before every step: an aborted signal ends the fit by throwing its reason. */
+  signal?: AbortSignal;
 }
 
 /**
  * Fits an MLP drift by the Euler-Maruyama likelihood: minimises mean_k [ sum_j r_kj^2/(2 Delta s_j^2)
- * + (1/2) log(2 pi Delta s_j^2) ] with r_k = x_{k+1} - x_k - g_w(x_k) Delta.
+ * + (1/2) log(2 pi Delta s_j^2) ] with r_k = x_{k+1} - x_k - g_w(x_k) Delta, with @sdekit/nn's `train`.
  *
  * @example
- * const baseline = fitMlpDriftBaseline({ path, sigma: 0.5, iterations: 800, seed: 1 });
+ * const baseline = fitMlpDriftBaseline({ path, sigma: 0.5, steps: 800, seed: 1 });
  * baseline.drift(new Float64Array([-1, 0, 1]));
  */
 export function fitMlpDriftBaseline(options: MlpDriftBaselineOptions): MlpDriftModel {
@@ -60,27 +85,29 @@ export function fitMlpDriftBaseline(options: MlpDriftBaselineOptions): MlpDriftM
     hidden = [64, 64],
     activation = 'swish',
     batchSize = 512,
-    iterations = 2000,
-    validationFraction = 0.1,
+    steps = 2000,
+    heldOutFraction = 0.1,
     seed = 0,
     onProgress,
   } = options;
   const d = (Array.isArray(path) ? path[0] : (path as TimeSeries))?.dim;
   checkInteger('path.dim', d, 1);
-  const observed = pathTransitions(path, d, validationFraction);
+  const observed = pathTransitions(path, d, heldOutFraction);
   const { transitions, trainEnd } = observed;
   checkInteger('batchSize', batchSize, 1);
-  checkInteger('iterations', iterations, 1);
+  checkInteger('steps', steps, 1);
+  const evaluateEvery = options.evaluateEvery ?? steps;
+  checkInteger('evaluateEvery', evaluateEvery, 1);
   const known = options.sigma === undefined ? undefined : diagonalSigma(options.sigma, d);
   const dt = observed.dt;
   // Every tensor created from here on is freed on every exit path: the network unless it is
-  // returned, log s, Adam's moments and each iteration's kept loss terms.
+  // returned, log s and each step's kept loss terms (train frees Adam's moments).
   const mlp = new Mlp(
     { inputDim: d, hiddenDims: hidden, outputDim: d, activation, zeroInitOutput: true },
     seed,
   );
   let logS: tf.Variable<tf.Rank.R1> | undefined;
-  let adam: ReturnType<typeof adamWithDefaults> | undefined;
+  let terms: tf.Tensor | undefined;
   let model: MlpDriftModel | undefined;
   try {
     // Learned log s_j, started at the quadratic-variation estimate s_j^2 = sum dx_j^2 / (M Delta).
@@ -92,56 +119,78 @@ export function fitMlpDriftBaseline(options: MlpDriftBaselineOptions): MlpDriftM
     }
     const ls = logS;
     const variables = ls ? [...mlp.variables, ls] : [...mlp.variables];
-    adam = adamWithDefaults(variables, options.adam, iterations, 1e-2);
+    const optimizer = adamOptions(options.adam, steps, 1e-2);
     const batches = new TransitionBatches(observed.x, dxAll, d, trainEnd, batchSize, Rng.fromSeed(seed, 3));
     const B = batches.size;
     const knownCov = known ? Float32Array.from(known, (s) => s * s) : undefined;
     const noise = { noise: 'diagonal' as const, slowDim: d };
-    for (let it = 0; it < iterations; it++) {
-      batches.next();
-      let terms: tf.Tensor1D | undefined;
-      let sum: number;
-      try {
-        adam.step(() =>
-          tf.tidy(() => {
-            const g = mlp.apply(tf.tensor2d(batches.x, [B, d]));
-            const cov = ls
-              ? tf.reshape(tf.exp(tf.mul(2, ls)), [1, d])
-              : tf.tensor2d(knownCov as Float32Array, [1, d]);
-            const t = emNllTermsTf(
-              noise,
-              tf.tensor2d(batches.dx, [B, d]),
-              g as tf.Tensor2D,
-              cov as tf.Tensor2D,
-              dt,
-            );
-            terms = tf.keep(t);
-            return tf.mean(t) as tf.Scalar;
-          }),
-        );
-        sum = readSumAndDispose(terms as unknown as tf.Tensor1D);
-      } finally {
-        // Adam may throw after the loss ran (a bad lr schedule): the kept terms go too.
-        (terms as tf.Tensor | undefined)?.dispose();
-      }
-      if (!Number.isFinite(sum)) {
-        throw new ConvergenceError(
-          'fitMlpDriftBaseline',
-          `the loss became non-finite at iteration ${it}`,
-          'lower the learning rate',
-        );
-      }
-      let validationNll: number | undefined;
-      if (it === iterations - 1 && trainEnd < transitions) {
+    let nll = Number.NaN;
+    const problem: TrainingProblem = {
+      variables,
+      step() {
+        batches.next();
+        nll = Number.NaN;
+        return {
+          loss: () =>
+            tf.tidy(() => {
+              const g = mlp.apply(tf.tensor2d(batches.x, [B, d]));
+              const cov = ls
+                ? tf.reshape(tf.exp(tf.mul(2, ls)), [1, d])
+                : tf.tensor2d(knownCov as Float32Array, [1, d]);
+              const t = emNllTermsTf(
+                noise,
+                tf.tensor2d(batches.dx, [B, d]),
+                g as tf.Tensor2D,
+                cov as tf.Tensor2D,
+                dt,
+              );
+              terms = tf.keep(t);
+              return tf.mean(t) as tf.Scalar;
+            }),
+          // Freed before afterStep, also when Adam threw after the loss ran (a bad lr schedule).
+          release: () => {
+            const t = terms;
+            terms = undefined;
+            if (t) nll = readSumAndDispose(t) / B;
+          },
+        };
+      },
+      afterStep(k) {
+        if (!Number.isFinite(nll)) {
+          throw new ConvergenceError(
+            'fitMlpDriftBaseline',
+            `the loss became non-finite at step ${k}`,
+            'lower the learning rate',
+          );
+        }
+      },
+      evaluate(k) {
+        if (trainEnd >= transitions || !isEvaluationStep(k, steps, evaluateEvery)) return undefined;
         const tmp = new MlpDriftModel(mlp, currentSigma(known, ls), dt);
-        validationNll =
-          tmp.negLogLikelihood(observed.x, observed.dx, trainEnd, transitions) / (transitions - trainEnd);
-      }
-      onProgress?.({ iteration: it, iterations, trainNll: sum / B, validationNll });
-    }
+        return (
+          tmp.negLogLikelihood(observed.x, observed.dx, trainEnd, transitions) / (transitions - trainEnd)
+        );
+      },
+      metrics: () => ({ nll }),
+      saveState: () => ({ batches: batches.state() }),
+      restoreState(state) {
+        batches.restore(
+          (state as { batches: TransitionBatchesState } | null)?.batches as TransitionBatchesState,
+        );
+      },
+    };
+    train(problem, {
+      steps,
+      optimizer,
+      evaluateEvery: 1,
+      ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
+      ...(options.resume !== undefined ? { resume: options.resume } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      ...(onProgress ? { onRecord: (r: TrainingRecord, n: number) => onProgress({ ...r, steps: n }) } : {}),
+    });
     model = new MlpDriftModel(mlp, currentSigma(known, ls), dt);
   } finally {
-    adam?.dispose();
+    (terms as tf.Tensor | undefined)?.dispose();
     logS?.dispose();
     if (!model) mlp.dispose();
   }

@@ -5,12 +5,20 @@
  *     loss(theta) = sum_k [ r_k^T S_k^{-1} r_k / (2 Delta) + (1/2) log det(2 pi Delta S_k) ]
  *                   + lambda (1/L) sum_l |f_theta(z_l)|^p,
  *
- * with L reparameterised base samples z_l ~ N(0, I_m) shared by all time indices of an iteration and
- * fresh at each iteration, mini-batches over time, Adam, and lambda decreasing to 0.
+ * with L reparameterised base samples z_l ~ N(0, I_m) shared by all time indices of a step and
+ * fresh at each step, mini-batches over time, Adam (@sdekit/nn `train`), and lambda decreasing to 0.
  */
 import type { Flow } from '@sdekit/flows';
 import { realNvp } from '@sdekit/flows';
-import type { MlpInit } from '@sdekit/nn';
+import {
+  type MlpInit,
+  type TrainingCheckpoint,
+  type TrainingProblem,
+  type TrainingProgress,
+  type TrainingRecord,
+  type TrainOptions,
+  train,
+} from '@sdekit/nn';
 import type { TimeSeries } from '@sdekit/sde';
 import {
   ConvergenceError,
@@ -24,9 +32,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { SlowCoefficients } from './coefficients.js';
 import { checkCoefficients, sigmaSize } from './coefficients.js';
 import { averageCoefficients64, averagedCoefficientsTf, emNll64, emNllTermsTf } from './likelihood.js';
-import { AveragedModel, type TrainingRecord, type TrainingSummary } from './model.js';
+import { AveragedModel, type TrainingSummary } from './model.js';
 import { type PathTransitions, pathTransitions } from './path.js';
-import { type AdamSettings, adamWithDefaults, readSumAndDispose, TransitionBatches } from './training.js';
+import {
+  type AdamSettings,
+  adamOptions,
+  isEvaluationStep,
+  readSumAndDispose,
+  TransitionBatches,
+  type TransitionBatchesState,
+} from './training.js';
 
 export type { AdamSettings };
 
@@ -40,7 +55,7 @@ export interface FlowArchitecture {
    * Initialisation of the coupling networks (@sdekit/nn `MlpInit`). Default 'glorot', unlike the
    * library's other networks (PyTorch's 'fan-in'): trained through the averaging formula, the flow
    * converged faster from Glorot in every case measured (docs/findings.md, averaging: the closed-form
-   * MLE test 0.1 % off after 300 iterations against 4.6 % from fan-in; M1 quick drift MSE 3.0e-4
+   * MLE test 0.1 % off after 300 steps against 4.6 % from fan-in; M1 quick drift MSE 3.0e-4
    * against 3.5e-4).
    */
   init?: MlpInit;
@@ -81,9 +96,6 @@ function coefficientFault(
   return null;
 }
 
-/** Progress report passed to `onProgress` after every iteration. */
-export type FitProgress = TrainingRecord & { iterations: number };
-
 /** Options of `fitAveraged`. */
 export interface FitAveragedOptions {
   /**
@@ -97,7 +109,7 @@ export interface FitAveragedOptions {
   fastDim?: number;
   /** A ready flow on R^m (trained in place) or the architecture of a new seeded RealNVP. */
   flow?: Flow | FlowArchitecture;
-  /** Fast samples per iteration (default 64), shared across time within an iteration. */
+  /** Fast samples per step (default 64), shared across time within a step. */
   L?: number;
   /**
    * Remove the Monte Carlo bias of the squared residual (default false; needs L >= 2): each
@@ -109,51 +121,71 @@ export interface FitAveragedOptions {
    */
   debias?: boolean;
   /**
-   * Penalty weight, on the scale of the full-path loss of docs/methods.md §4 (a constant or a function of
-   * the iteration). Default: 0.01 T (T = training transitions * Delta, the observed time span)
-   * decreasing linearly to 0 at half of the iterations. The likelihood's curvature in bbar grows like
-   * T / sigma^2, so a penalty proportional to T keeps the same relative weight for every Delta.
+   * Penalty weight, on the scale of the full-path loss of docs/methods.md §4: a constant or a
+   * function of the 0-based step index (as a learning-rate schedule). Default: 0.01 T (T = training
+   * transitions * Delta, the observed time span) decreasing linearly to 0 at half of the steps. The
+   * likelihood's curvature in bbar grows like T / sigma^2, so a penalty proportional to T keeps the
+   * same relative weight for every Delta.
    */
-  lambda?: number | ((iteration: number) => number);
+  lambda?: number | ((step: number) => number);
   /** Penalty exponent p >= 1 (default 2): |f(z)|^p with |.| the Euclidean norm. */
   p?: number;
   adam?: AdamSettings;
   /** Transitions per mini-batch (default 512; the whole training set if larger). */
   batchSize?: number;
-  /** Optimiser iterations (default 1000). */
-  iterations?: number;
-  /** Fraction of transitions at the END of the path held out for validation (default 0.1). */
-  validationFraction?: number;
-  /** Flow samples for the float64 validation likelihood (default 256, a fixed set). */
-  validationSamples?: number;
+  /** Optimiser steps (default 1000). */
+  steps?: number;
+  /** Fraction of transitions at the END of the path held out (default 0.1). */
+  heldOutFraction?: number;
+  /** Flow samples for the float64 held-out likelihood (default 256, a fixed set). */
+  heldOutSamples?: number;
   /**
-   * Validate every this many iterations, counted back from the last one (default
-   * max(1, floor(iterations / 20))): at iterations I - 1, I - 1 - v, I - 1 - 2v, ... >= v - 1, so
-   * max(1, floor(I / v)) validations in all (the last iteration always, when a held-out part exists).
+   * Evaluate the held-out NLL every this many steps, counted back from the last one (default
+   * max(1, floor(steps / 20))): at steps S, S - v, S - 2v, ... >= v, so max(1, floor(S / v))
+   * evaluations in all (the last step always, when a held-out part exists). Every step is recorded
+   * in the history (its loss terms); only these records carry a `heldOutLoss`.
    */
-  validateEvery?: number;
+  evaluateEvery?: number;
   /**
-   * Most held-out transitions the validation likelihood is evaluated on (default 100000). A longer
+   * Most held-out transitions the held-out likelihood is evaluated on (default 100000). A longer
    * held-out part is represented by a fixed, seeded subsample of this many transitions (drawn once,
-   * without replacement; the same at every validation): `validationNll` is then the subsample's
+   * without replacement; the same at every evaluation): `heldOutLoss` is then the subsample's
    * mean, an unbiased estimate of the held-out mean with standard error about sd / sqrt(N). A
    * shorter one is used whole (the exact value).
    */
-  validationMaxTransitions?: number;
+  heldOutMaxTransitions?: number;
   seed?: number;
-  /** Called after every iteration. */
-  onProgress?: (progress: FitProgress) => void;
+  /** Called after every step with its record (`metrics`: nll, penalty, lambda). */
+  onProgress?: (progress: TrainingProgress) => void;
+  /**
+   * Hand a checkpoint (weights, Adam's moments, the mini-batch and base-sample streams, the history)
+   * to `save` every `every` steps and after the last; see @sdekit/nn `train`.
+   */
+  checkpoint?: TrainOptions['checkpoint'];
+  /** Continue from a checkpoint of a fit with the same data and options: the same bits as an uninterrupted fit. */
+  resume?: TrainingCheckpoint;
+  /** Checked before every step: an aborted signal ends the fit by throwing its reason. */
+  signal?: AbortSignal;
+}
+
+/** Checkpoint state of `fitAveraged` besides weights and optimiser: its two random streams. */
+interface FitAveragedState {
+  batches: TransitionBatchesState;
+  /** Generator of the base samples z. */
+  z: number[];
 }
 
 /**
  * Fits the averaged SDE of docs/methods.md §4 to one slow path. The objective handed to Adam is the loss
  * above divided by the number of training transitions (Adam is invariant to the scale up to eps),
- * estimated on a mini-batch as mean_k nll_k + lambda/M (1/L) sum_l |f(z_l)|^p. Losses are recorded
- * as float64 sums of the per-transition float32 terms; validation is pure float64.
+ * estimated on a mini-batch as mean_k nll_k + lambda/M (1/L) sum_l |f(z_l)|^p, and minimised by
+ * @sdekit/nn's `train`. Every step is recorded: `loss` is that objective (float32), `metrics.nll`
+ * and `metrics.penalty` its two terms as float64 sums of the per-transition float32 terms,
+ * `metrics.lambda` the weight; `heldOutLoss` is pure float64.
  *
  * @example
  * const coefficients = m1Coefficients({ m: 2, beta: 0.5 });
- * const model = fitAveraged({ path, coefficients, L: 64, iterations: 800, seed: 1 });
+ * const model = fitAveraged({ path, coefficients, L: 64, steps: 800, seed: 1 });
  * model.bbar(new Float64Array([-1, 0, 1])).value;
  */
 export function fitAveraged(options: FitAveragedOptions): AveragedModel {
@@ -164,9 +196,9 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
     debias = false,
     p = 2,
     batchSize = 512,
-    iterations = 1000,
-    validationFraction = 0.1,
-    validationSamples = 256,
+    steps = 1000,
+    heldOutFraction = 0.1,
+    heldOutSamples = 256,
     seed = 0,
     onProgress,
   } = options;
@@ -186,24 +218,24 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
       'make them agree',
     );
   }
-  const observed = pathTransitions(path, d, validationFraction);
+  const observed = pathTransitions(path, d, heldOutFraction);
   const { transitions, trainEnd } = observed;
   checkInteger('L', L, debias ? 2 : 1);
   checkInteger('batchSize', batchSize, 1);
-  checkInteger('iterations', iterations, 1);
-  checkInteger('validationSamples', validationSamples, 2);
+  checkInteger('steps', steps, 1);
+  checkInteger('heldOutSamples', heldOutSamples, 2);
   if (!(p >= 1 && Number.isFinite(p)))
     throw new InvalidArgumentError('p', `must be >= 1, got ${p}`, 'use p = 2');
-  const validateEvery = options.validateEvery ?? Math.max(1, Math.floor(iterations / 20));
-  checkInteger('validateEvery', validateEvery, 1);
-  const validationMax = options.validationMaxTransitions ?? DEFAULT_VALIDATION_MAX_TRANSITIONS;
-  checkInteger('validationMaxTransitions', validationMax, 1);
+  const evaluateEvery = options.evaluateEvery ?? Math.max(1, Math.floor(steps / 20));
+  checkInteger('evaluateEvery', evaluateEvery, 1);
+  const heldOutMax = options.heldOutMaxTransitions ?? DEFAULT_HELD_OUT_MAX_TRANSITIONS;
+  checkInteger('heldOutMaxTransitions', heldOutMax, 1);
   const dt = observed.dt;
-  const lambdaAt = lambdaFunction(options.lambda, trainEnd, dt, iterations);
-  const heldOut = validationSet(observed, d, trainEnd, transitions, validationMax, seed);
+  const lambdaAt = lambdaFunction(options.lambda, trainEnd, dt, steps);
+  const heldOut = heldOutSet(observed, d, trainEnd, transitions, heldOutMax, seed);
 
   // Every tensor created from here on is freed on every exit path: the flow when this call built it
-  // and does not return it, theta, Adam's moments and each iteration's kept loss terms.
+  // and does not return it, theta and each step's kept loss terms (train frees Adam's moments).
   const ownFlow = !(options.flow !== undefined && 'forwardFlat' in options.flow);
   const flow: Flow = ownFlow
     ? realNvp({
@@ -215,7 +247,8 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
       })
     : (options.flow as Flow);
   let theta: tf.Variable<tf.Rank.R1> | undefined;
-  let adam: ReturnType<typeof adamWithDefaults> | undefined;
+  let terms: tf.Tensor | undefined;
+  let penalty: tf.Tensor | undefined;
   let model: AveragedModel | undefined;
   try {
     if (flow.dim !== m) {
@@ -239,7 +272,7 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
       Rng.fromSeed(seed, 1),
     );
     const B = batches.size;
-    const zRng = Rng.fromSeed(seed, 2);
+    let zRng = Rng.fromSeed(seed, 2);
     const z = new Float64Array(L * m);
     const z32 = new Float32Array(L * m);
 
@@ -247,112 +280,135 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
     theta = tf.variable(init, true, 'averaging-flow-theta') as tf.Variable<tf.Rank.R1>;
     init.dispose();
     const th = theta;
-    adam = adamWithDefaults([th], options.adam, iterations, 5e-3);
 
-    const history: TrainingRecord[] = [];
-    const warnings: string[] = [];
-    for (let it = 0; it < iterations; it++) {
-      batches.next();
-      zRng.fillNormal(z);
-      z32.set(z);
-      const lambda = lambdaAt(it);
-      checkLambdaAt(lambda, it);
-      let terms: tf.Tensor1D | undefined;
-      let penalty: tf.Scalar | undefined;
-      let trainNll: number;
-      let penaltyValue: number;
-      try {
-        adam.step(() =>
-          tf.tidy(() => {
-            const y = flow.forwardFlat(tf.tensor2d(z32, [L, m], 'float32'), th);
-            const { bbar, cov, driftSpread } = averagedCoefficientsTf(
-              coef,
-              tf.tensor2d(batches.x, [B, d]),
-              y,
-              {
-                driftSpread: debias,
-              },
-            );
-            const spread = debias && driftSpread !== null ? { spread: driftSpread, L } : undefined;
-            const t = emNllTermsTf(coef, tf.tensor2d(batches.dx, [B, d]), bbar, cov, dt, spread);
-            const sq = tf.sum(tf.square(y), 1);
-            const pen = tf.mean(p === 2 ? sq : tf.pow(sq, p / 2)) as tf.Scalar;
-            terms = tf.keep(t);
-            penalty = tf.keep(pen);
-            return tf.add(tf.mean(t), tf.mul(lambda / trainEnd, pen)) as tf.Scalar;
-          }),
-        );
-        trainNll = readSumAndDispose(terms as unknown as tf.Tensor1D) / B;
-        penaltyValue = readSumAndDispose(penalty as unknown as tf.Scalar);
-      } finally {
-        // Adam may throw after the loss ran (a bad lr schedule): the kept terms go too.
-        (terms as tf.Tensor | undefined)?.dispose();
-        (penalty as tf.Tensor | undefined)?.dispose();
-      }
-      if (!Number.isFinite(trainNll) || !Number.isFinite(penaltyValue)) {
+    // The two terms of the current step, read back when its tensors are freed.
+    let nll = Number.NaN;
+    let penaltyValue = Number.NaN;
+    let lambda = 0;
+    const problem: TrainingProblem = {
+      variables: [th],
+      step(k) {
+        // k is 1-based: the schedules take the 0-based index k - 1.
+        batches.next();
+        zRng.fillNormal(z);
+        z32.set(z);
+        lambda = lambdaAt(k - 1);
+        checkLambdaAt(lambda, k);
+        nll = Number.NaN;
+        penaltyValue = Number.NaN;
+        return {
+          loss: () =>
+            tf.tidy(() => {
+              const y = flow.forwardFlat(tf.tensor2d(z32, [L, m], 'float32'), th);
+              const { bbar, cov, driftSpread } = averagedCoefficientsTf(
+                coef,
+                tf.tensor2d(batches.x, [B, d]),
+                y,
+                { driftSpread: debias },
+              );
+              const spread = debias && driftSpread !== null ? { spread: driftSpread, L } : undefined;
+              const t = emNllTermsTf(coef, tf.tensor2d(batches.dx, [B, d]), bbar, cov, dt, spread);
+              const sq = tf.sum(tf.square(y), 1);
+              const pen = tf.mean(p === 2 ? sq : tf.pow(sq, p / 2)) as tf.Scalar;
+              terms = tf.keep(t);
+              penalty = tf.keep(pen);
+              return tf.add(tf.mean(t), tf.mul(lambda / trainEnd, pen)) as tf.Scalar;
+            }),
+          // train frees the step before afterStep, also when Adam threw after the loss ran (a bad
+          // lr schedule): the kept terms are read here and go on every path.
+          release: () => {
+            const [t, pen] = [terms, penalty];
+            terms = undefined;
+            penalty = undefined;
+            try {
+              if (t && pen) {
+                nll = readSumAndDispose(t) / B;
+                penaltyValue = readSumAndDispose(pen);
+              }
+            } finally {
+              t?.dispose();
+              pen?.dispose();
+            }
+          },
+        };
+      },
+      afterStep(k) {
+        if (Number.isFinite(nll) && Number.isFinite(penaltyValue)) return;
         flow.setParams(Float64Array.from(th.dataSync()));
         const cause = coefficientFault(coef, batches.x, B, flow.sample(8, seed + 303));
         if (cause !== null) {
           throw new ConvergenceError(
             'coefficients',
-            `the loss became non-finite at iteration ${it} because ${cause}`,
+            `the loss became non-finite at step ${k} because ${cause}`,
             'make b finite and sigma non-zero wherever the data and the fast samples can be',
           );
         }
         throw new ConvergenceError(
           'fitAveraged',
-          `the loss became non-finite at iteration ${it} (nll ${trainNll}, penalty ${penaltyValue})`,
+          `the loss became non-finite at step ${k} (nll ${nll}, penalty ${penaltyValue})`,
           'lower the learning rate, raise lambda (the moment penalty keeps flow samples bounded) or use more samples L',
         );
-      }
-      const record: TrainingRecord = { iteration: it, trainNll, penalty: penaltyValue, lambda };
-      if (heldOut !== null && isValidationIteration(it, iterations, validateEvery)) {
+      },
+      evaluate(k) {
+        if (heldOut === null || !isEvaluationStep(k, steps, evaluateEvery)) return undefined;
         flow.setParams(Float64Array.from(th.dataSync()));
-        record.validationNll = validationNll(coef, flow, heldOut, validationSamples, seed + 202);
-      }
-      history.push(record);
-      onProgress?.({ ...record, iterations });
-    }
+        return heldOutNll(coef, flow, heldOut, heldOutSamples, seed + 202);
+      },
+      metrics: () => ({ nll, penalty: penaltyValue, lambda }),
+      saveState: (): FitAveragedState => ({ batches: batches.state(), z: Array.from(zRng.state()) }),
+      restoreState(state) {
+        const s = state as FitAveragedState;
+        if (!Array.isArray(s?.z) || s.z.length !== 4)
+          throw new InvalidArgumentError(
+            'resume',
+            'holds no base-sample stream (problem.z)',
+            'pass a checkpoint written by fitAveraged',
+          );
+        batches.restore(s.batches);
+        zRng = Rng.fromState(Uint32Array.from(s.z));
+      },
+    };
+    const history = train(problem, {
+      steps,
+      optimizer: adamOptions(options.adam, steps, 5e-3),
+      // Every step is recorded (its own loss terms), as the fit always did.
+      evaluateEvery: 1,
+      ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
+      ...(options.resume !== undefined ? { resume: options.resume } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      ...(onProgress ? { onRecord: (r: TrainingRecord, n: number) => onProgress({ ...r, steps: n }) } : {}),
+    });
     flow.setParams(Float64Array.from(th.dataSync()));
-    const last = history[history.length - 1];
-    if (last.lambda > 0) {
+    const warnings: string[] = [];
+    const lastLambda = history.records[history.records.length - 1].metrics?.lambda ?? 0;
+    if (lastLambda > 0) {
       warnings.push(
-        `lambda = ${last.lambda} at the last iteration: the penalty still biases pi_0 (docs/methods.md §4 takes lambda -> 0)`,
+        `lambda = ${lastLambda} at the last step: the penalty still biases pi_0 (docs/methods.md §4 takes lambda -> 0)`,
       );
     }
     const summary: TrainingSummary = {
-      iterations,
+      steps,
       trainTransitions: trainEnd,
-      validationTransitions: transitions - trainEnd,
-      history,
+      heldOutTransitions: transitions - trainEnd,
+      history: history.records,
       warnings,
     };
-    if (heldOut !== null && heldOut.count < transitions - trainEnd)
-      summary.validationSubsample = heldOut.count;
+    if (heldOut !== null && heldOut.count < transitions - trainEnd) summary.heldOutSubsample = heldOut.count;
     model = new AveragedModel(flow, coef, dt, summary);
   } finally {
-    adam?.dispose();
+    (terms as tf.Tensor | undefined)?.dispose();
+    (penalty as tf.Tensor | undefined)?.dispose();
     theta?.dispose();
     if (!model && ownFlow) flow.dispose();
   }
   return model;
 }
 
-/** Default of `validationMaxTransitions`: the held-out transitions the validation NLL is computed on. */
-export const DEFAULT_VALIDATION_MAX_TRANSITIONS = 100_000;
+/** Default of `heldOutMaxTransitions`: the held-out transitions the held-out NLL is computed on. */
+export const DEFAULT_HELD_OUT_MAX_TRANSITIONS = 100_000;
 
-/**
- * Whether iteration `it` (0-based) of `iterations` validates: the last one and every `every`
- * before it, down to iteration every - 1 (max(1, floor(iterations / every)) in all). When `every`
- * divides `iterations` these are the iterations with (it + 1) % every === 0.
- */
-export function isValidationIteration(it: number, iterations: number, every: number): boolean {
-  const back = iterations - 1 - it;
-  return back === 0 || (back % every === 0 && it >= every - 1);
-}
-
-/** The held-out transitions a validation evaluates: origins x, increments dx, their count. */
-interface ValidationSet {
+/** The held-out transitions an evaluation uses: origins x, increments dx, their count. */
+interface HeldOutSet {
   x: Float64Array;
   dx: Float64Array;
   count: number;
@@ -364,14 +420,14 @@ interface ValidationSet {
  * copy), otherwise a subsample of `max` distinct ones in increasing order (selection sampling,
  * Knuth's algorithm S, from its own stream of `seed`): fixed for the whole fit. Null when none is held out.
  */
-function validationSet(
+function heldOutSet(
   observed: PathTransitions,
   d: number,
   from: number,
   to: number,
   max: number,
   seed: number,
-): ValidationSet | null {
+): HeldOutSet | null {
   const total = to - from;
   if (total <= 0) return null;
   if (total <= max) {
@@ -397,59 +453,55 @@ function validationSet(
   return { x, dx, count: max, dt: observed.dt };
 }
 
-/** Float64 NLL per transition of the validation set, bbar and S from a fixed set of flow samples. */
-function validationNll(
+/** Float64 NLL per transition of the held-out set, bbar and S from a fixed set of flow samples. */
+function heldOutNll(
   coef: SlowCoefficients,
   flow: Flow,
-  set: ValidationSet,
+  set: HeldOutSet,
   samples: number,
   seed: number,
 ): number {
   const a = averageCoefficients64(coef, set.x, flow.sample(samples, seed));
   return emNll64(coef, set.dx, 0, set.count, a.bbar, a.cov, set.dt) / set.count;
 }
-function checkLambdaAt(v: number, it: number): void {
+
+/** Checks lambda(step - 1), the weight of 1-based step `step`. */
+function checkLambdaAt(v: number, step: number): void {
   if (!(v >= 0 && Number.isFinite(v))) {
     throw new InvalidArgumentError(
       'lambda',
-      `is ${v} at iteration ${it}`,
-      'use a finite lambda >= 0 at every iteration',
+      `is ${v} at step ${step} (lambda(${step - 1}); the schedule takes the 0-based step index)`,
+      'use a finite lambda >= 0 at every step',
     );
   }
 }
 
 /**
  * The penalty schedule: a constant, a user function, or the default linear decay from
- * 0.01 * (trainTransitions * dt) to 0 at half of the iterations.
+ * 0.01 * (trainTransitions * dt) to 0 at half of the steps.
  */
 function lambdaFunction(
   lambda: FitAveragedOptions['lambda'],
   trainTransitions: number,
   dt: number,
-  iterations: number,
-): (iteration: number) => number {
+  steps: number,
+): (step: number) => number {
   if (typeof lambda === 'function') return lambda;
   if (typeof lambda === 'number') {
     checkNonNegative('lambda', lambda, 'pass e.g. 0 or a decreasing schedule');
     return () => lambda;
   }
-  return decayingLambda({ start: 0.01 * trainTransitions * dt, iterations: Math.ceil(0.5 * iterations) });
+  return decayingLambda({ start: 0.01 * trainTransitions * dt, steps: Math.ceil(0.5 * steps) });
 }
 
 /**
- * A linear penalty schedule toward 0: lambda(i) = start * max(0, 1 - i / iterations).
+ * A linear penalty schedule toward 0 over the 0-based step index i: lambda(i) = start * max(0, 1 - i / steps).
  *
  * @example
- * const lambda = decayingLambda({ start: 100, iterations: 600 }); // 0 from iteration 600 on
+ * const lambda = decayingLambda({ start: 100, steps: 600 }); // 0 from step index 600 on
  */
-export function decayingLambda({
-  start,
-  iterations,
-}: {
-  start: number;
-  iterations: number;
-}): (iteration: number) => number {
+export function decayingLambda({ start, steps }: { start: number; steps: number }): (step: number) => number {
   checkNonNegative('start', start, 'pass a non-negative start');
-  checkPositive('iterations', iterations);
-  return (i) => start * Math.max(0, 1 - i / iterations);
+  checkPositive('steps', steps);
+  return (i) => start * Math.max(0, 1 - i / steps);
 }

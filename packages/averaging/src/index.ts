@@ -9,3 +9,4 @@ export * from './fit.js';
 export * from './likelihood.js';
 export * from './model.js';
 export { type PathTransitions, pathTransitions } from './path.js';
+export { isEvaluationStep } from './training.js';

@@ -3,6 +3,7 @@
  * by a normalizing flow (push-forward of N(0, I_m)).
  */
 import { Flow } from '@sdekit/flows';
+import type { TrainingRecord } from '@sdekit/nn';
 import type { SdeSystem, TimeSeries } from '@sdekit/sde';
 import {
   checkBatch,
@@ -25,32 +26,30 @@ import {
 } from './likelihood.js';
 import { pathTransitions } from './path.js';
 
-/** Format name and version written by `AveragedModel.toJSON`. */
+/**
+ * Format name and version written by `AveragedModel.toJSON`. Version 2 holds the training history
+ * as @sdekit/nn records (`TrainingSummary`); version 1 files (per-iteration records { iteration,
+ * trainNll, penalty, lambda, validationNll? }) are still read and converted by `fromJSON`.
+ */
 export const AVERAGED_MODEL_FORMAT = 'sdekit.averaged-model';
-export const AVERAGED_MODEL_VERSION = 1;
+export const AVERAGED_MODEL_VERSION = 2;
 
-/** One record of the training history (all values float64 sums of per-transition terms). */
-export interface TrainingRecord {
-  iteration: number;
-  /** Mini-batch estimate of the training NLL per transition (Monte Carlo, L samples). */
-  trainNll: number;
-  /** (1/L) sum_l |f(z_l)|^p at this iteration. */
-  penalty: number;
-  lambda: number;
-  /** Held-out NLL per transition (float64, fixed validation samples); only on validation iterations. */
-  validationNll?: number;
-}
-
-/** What training did; kept in the model and saved with it. */
+/**
+ * What training did; kept in the model and saved with it. `history` holds one @sdekit/nn
+ * `TrainingRecord` per step: `loss` the mini-batch objective, `metrics` { nll, penalty, lambda }
+ * (the training NLL per transition and the penalty (1/L) sum_l |f(z_l)|^p, float64 sums of the
+ * per-transition float32 terms, and the penalty weight), `heldOutLoss` the float64 held-out NLL per
+ * transition at the evaluation steps.
+ */
 export interface TrainingSummary {
-  iterations: number;
+  steps: number;
   trainTransitions: number;
-  validationTransitions: number;
+  heldOutTransitions: number;
   /**
-   * Set when the held-out part was longer than `validationMaxTransitions`: the size of the fixed
-   * seeded subsample every `validationNll` was evaluated on. Absent: on all held-out transitions.
+   * Set when the held-out part was longer than `heldOutMaxTransitions`: the size of the fixed
+   * seeded subsample every `heldOutLoss` was evaluated on. Absent: on all held-out transitions.
    */
-  validationSubsample?: number;
+  heldOutSubsample?: number;
   history: TrainingRecord[];
   warnings: string[];
 }
@@ -112,7 +111,7 @@ export interface FlatLikelihoodOptions {
  * evaluate by them, by paths and by statistics, not by the learned density itself.
  *
  * @example
- * const model = fitAveraged({ path, coefficients: m1Coefficients({ m: 2 }), iterations: 500, seed: 1 });
+ * const model = fitAveraged({ path, coefficients: m1Coefficients({ m: 2 }), steps: 500, seed: 1 });
  * const grid = Float64Array.from({ length: 31 }, (_, i) => -1.5 + 0.1 * i);
  * const { value, stdError } = model.bbar(grid);
  * const paths = simulate(model.system(), { x0: new Float64Array([0]), paths: 1, h: 0.01, T: 100, seed: 2 });
@@ -371,7 +370,8 @@ export class AveragedModel {
   }
 
   /**
-   * Rebuilds a model from `toJSON()`. Built-in coefficients (m1, m2) are rebuilt from their
+   * Rebuilds a model from `toJSON()` (or a version 1 file, whose training summary is converted:
+   * `trainingFromVersion1`). Built-in coefficients (m1, m2) are rebuilt from their
    * descriptor; user-defined coefficients (functions) are not serialisable and must be passed again.
    */
   static fromJSON(json: AveragedModelJSON, options: { coefficients?: SlowCoefficients } = {}): AveragedModel {
@@ -405,9 +405,16 @@ export class AveragedModel {
         'pass the coefficients the model was trained with',
       );
     }
+    const training =
+      json.version === 1
+        ? trainingFromVersion1(json.training as unknown as TrainingSummaryVersion1)
+        : {
+            ...json.training,
+            history: json.training.history.map((r) => (r.loss === null ? { ...r, loss: Number.NaN } : r)),
+          };
     const flow = Flow.fromJSON(json.flow);
     try {
-      return new AveragedModel(flow, coef, json.dt, json.training);
+      return new AveragedModel(flow, coef, json.dt, training);
     } catch (err) {
       flow.dispose();
       throw err;
@@ -442,7 +449,7 @@ const NOISE_KINDS = ['scalar', 'diagonal', 'general'];
  * = slowDim unless the noise is 'general'), noise one of scalar / diagonal / general, coefficients
  * null or { kind, params } with finite numeric params, a flow on R^fastDim whose params are finite
  * numbers, and a training block (non-negative integer counts, a history of records with finite
- * numbers, warnings as strings). Throws FormatError naming the first bad field (missing fields, null
+ * numbers in the layout of the file's version, warnings as strings). Throws FormatError naming the first bad field (missing fields, null
  * entries, non-finite numbers, wrong shapes). `AveragedModel.fromJSON` calls it.
  *
  * @example
@@ -469,8 +476,8 @@ export function checkAveragedModelJson(json: unknown): asserts json is AveragedM
   if (!isObject(json)) throw bad('json', `must be an object (the output of toJSON()), got ${show(json)}`);
   if (json.format !== AVERAGED_MODEL_FORMAT)
     throw bad('format', `is ${show(json.format)}, expected '${AVERAGED_MODEL_FORMAT}'`);
-  if (json.version !== AVERAGED_MODEL_VERSION)
-    throw bad('version', `${show(json.version)} is not supported (expected ${AVERAGED_MODEL_VERSION})`);
+  if (json.version !== AVERAGED_MODEL_VERSION && json.version !== 1)
+    throw bad('version', `${show(json.version)} is not supported (expected 1 or ${AVERAGED_MODEL_VERSION})`);
   if (!(finite(json.dt) && (json.dt as number) > 0))
     throw bad('dt', `must be a finite number > 0 (the observation spacing Delta), got ${show(json.dt)}`);
   positiveInteger('slowDim', json.slowDim);
@@ -507,19 +514,68 @@ export function checkAveragedModelJson(json: unknown): asserts json is AveragedM
   for (const [i, v] of f.params.entries()) finiteNumber(`flow.params[${i}]`, v);
   const t = json.training;
   if (!isObject(t)) throw bad('training', `must be the training summary, got ${show(t)}`);
-  count('training.iterations', t.iterations);
+  const v1 = json.version === 1;
+  count(v1 ? 'training.iterations' : 'training.steps', v1 ? t.iterations : t.steps);
   count('training.trainTransitions', t.trainTransitions);
-  count('training.validationTransitions', t.validationTransitions);
-  if (t.validationSubsample !== undefined)
-    positiveInteger('training.validationSubsample', t.validationSubsample);
+  const heldOut = v1 ? 'validation' : 'heldOut';
+  count(`training.${heldOut}Transitions`, t[`${heldOut}Transitions`]);
+  if (t[`${heldOut}Subsample`] !== undefined)
+    positiveInteger(`training.${heldOut}Subsample`, t[`${heldOut}Subsample`]);
   if (!Array.isArray(t.history)) throw bad('training.history', `must be an array, got ${show(t.history)}`);
   for (const [i, r] of t.history.entries()) {
     const at = `training.history[${i}]`;
     if (!isObject(r)) throw bad(at, `must be a training record, got ${show(r)}`);
-    count(`${at}.iteration`, r.iteration);
-    for (const k of ['trainNll', 'penalty', 'lambda']) finiteNumber(`${at}.${k}`, r[k]);
-    if (r.validationNll !== undefined) finiteNumber(`${at}.validationNll`, r.validationNll);
+    if (v1) {
+      count(`${at}.iteration`, r.iteration);
+      for (const k of ['trainNll', 'penalty', 'lambda']) finiteNumber(`${at}.${k}`, r[k]);
+      if (r.validationNll !== undefined) finiteNumber(`${at}.validationNll`, r.validationNll);
+      continue;
+    }
+    positiveInteger(`${at}.step`, r.step);
+    // null: what JSON.stringify writes for the NaN of a record without a finite loss (a skipped step).
+    if (r.loss !== null) finiteNumber(`${at}.loss`, r.loss);
+    if (r.heldOutLoss !== undefined) finiteNumber(`${at}.heldOutLoss`, r.heldOutLoss);
+    if (r.metrics !== undefined) {
+      if (!isObject(r.metrics)) throw bad(`${at}.metrics`, `must be an object, got ${show(r.metrics)}`);
+      for (const [k, v] of Object.entries(r.metrics)) finiteNumber(`${at}.metrics.${k}`, v);
+    }
   }
   if (!Array.isArray(t.warnings) || t.warnings.some((w) => typeof w !== 'string'))
     throw bad('training.warnings', `must be an array of strings, got ${show(t.warnings)}`);
+}
+
+/** The training summary of a version 1 file (`AVERAGED_MODEL_VERSION` 1). */
+export interface TrainingSummaryVersion1 {
+  iterations: number;
+  trainTransitions: number;
+  validationTransitions: number;
+  validationSubsample?: number;
+  history: { iteration: number; trainNll: number; penalty: number; lambda: number; validationNll?: number }[];
+  warnings: string[];
+}
+
+/**
+ * The summary of a version 1 file in today's form: iteration i becomes step i + 1, trainNll /
+ * penalty / lambda the record's metrics nll / penalty / lambda, validationNll its heldOutLoss, and
+ * `loss` the objective nll + lambda / trainTransitions * penalty (docs/methods.md §4, per transition)
+ * in float64 (version 1 did not store the float32 value Adam saw).
+ */
+export function trainingFromVersion1(t: TrainingSummaryVersion1): TrainingSummary {
+  const summary: TrainingSummary = {
+    steps: t.iterations,
+    trainTransitions: t.trainTransitions,
+    heldOutTransitions: t.validationTransitions,
+    history: t.history.map((r) => {
+      const record: TrainingRecord = {
+        step: r.iteration + 1,
+        loss: r.trainNll + (r.lambda / t.trainTransitions) * r.penalty,
+        metrics: { nll: r.trainNll, penalty: r.penalty, lambda: r.lambda },
+      };
+      if (r.validationNll !== undefined) record.heldOutLoss = r.validationNll;
+      return record;
+    }),
+    warnings: [...t.warnings],
+  };
+  if (t.validationSubsample !== undefined) summary.heldOutSubsample = t.validationSubsample;
+  return summary;
 }

@@ -1,7 +1,7 @@
 /**
  * Validation of observed slow paths and their transitions (x_k, x_{k+1} - x_k): one path, or several
  * independent paths whose transitions are pooled (none across two paths), split into training
- * transitions (the start) and held-out transitions (the END, so validation measures extrapolation
+ * transitions (the start) and held-out transitions (the END, so the held-out likelihood measures extrapolation
  * in time).
  */
 import type { TimeSeries } from '@sdekit/sde';
@@ -17,11 +17,11 @@ export interface PathSplit {
  * Checks a TimeSeries (dt > 0, finite values, consistent length, the expected dimension) and splits
  * its transitions. Throws InvalidArgumentError, DimensionError or NonFiniteError naming `path`.
  */
-export function checkPathAndSplit(path: TimeSeries, dim: number, validationFraction: number): PathSplit {
+export function checkPathAndSplit(path: TimeSeries, dim: number, heldOutFraction: number): PathSplit {
   checkPath(path, dim, 'path');
   checkInteger('path.length', path.length, 3);
   const transitions = path.length - 1;
-  return { transitions, trainEnd: splitTransitions(transitions, validationFraction) };
+  return { transitions, trainEnd: splitTransitions(transitions, heldOutFraction) };
 }
 
 /** Checks one path (a TimeSeries of finite values, dt > 0, consistent length, dimension `dim`). */
@@ -52,21 +52,21 @@ function checkPath(path: TimeSeries, dim: number, name: string): void {
   checkFinite(`${name}.data`, path.data);
 }
 
-/** trainEnd of `transitions` with the last `validationFraction` held out (at least 2 train). */
-function splitTransitions(transitions: number, validationFraction: number): number {
-  if (!(validationFraction >= 0 && validationFraction < 1)) {
+/** trainEnd of `transitions` with the last `heldOutFraction` held out (at least 2 train). */
+function splitTransitions(transitions: number, heldOutFraction: number): number {
+  if (!(heldOutFraction >= 0 && heldOutFraction < 1)) {
     throw new InvalidArgumentError(
-      'validationFraction',
-      `must lie in [0, 1), got ${validationFraction}`,
+      'heldOutFraction',
+      `must lie in [0, 1), got ${heldOutFraction}`,
       'pass e.g. 0.1',
     );
   }
-  const trainEnd = transitions - Math.floor(transitions * validationFraction);
+  const trainEnd = transitions - Math.floor(transitions * heldOutFraction);
   if (trainEnd < 2) {
     throw new InvalidArgumentError(
-      'validationFraction',
+      'heldOutFraction',
       `leaves ${trainEnd} training transitions`,
-      'use a longer path or a smaller validationFraction',
+      'use a longer path or a smaller heldOutFraction',
     );
   }
   return trainEnd;
@@ -88,7 +88,7 @@ export interface PathTransitions {
 /**
  * The transitions of one observed path, or of several independent paths of the same process (an
  * array: pooled in order, no transition from the end of one path to the start of the next), split
- * as `checkPathAndSplit` does (the held-out ones are the last `validationFraction` of all). Throws
+ * as `checkPathAndSplit` does (the held-out ones are the last `heldOutFraction` of all). Throws
  * the errors of `checkPathAndSplit`, naming `path[i]` for an array, and InvalidArgumentError for
  * paths with different Delta or fewer than 2 samples.
  *
@@ -99,11 +99,11 @@ export interface PathTransitions {
 export function pathTransitions(
   path: TimeSeries | readonly TimeSeries[],
   dim: number,
-  validationFraction: number,
+  heldOutFraction: number,
 ): PathTransitions {
   if (!Array.isArray(path)) {
     const single = path as TimeSeries;
-    const { transitions, trainEnd } = checkPathAndSplit(single, dim, validationFraction);
+    const { transitions, trainEnd } = checkPathAndSplit(single, dim, heldOutFraction);
     return {
       x: single.data.subarray(0, transitions * dim),
       dx: increments(single.data, dim, 0, transitions),
@@ -138,7 +138,7 @@ export function pathTransitions(
     }
     transitions += p.length - 1;
   }
-  const trainEnd = splitTransitions(transitions, validationFraction);
+  const trainEnd = splitTransitions(transitions, heldOutFraction);
   const x = new Float64Array(transitions * dim);
   const dx = new Float64Array(transitions * dim);
   let at = 0;

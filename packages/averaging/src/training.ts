@@ -1,9 +1,10 @@
 /**
  * Training plumbing shared by `fitAveraged` and `fitMlpDriftBaseline`: both minimise the same
- * Euler-Maruyama likelihood over shuffled mini-batches of transitions with the same Adam defaults.
+ * Euler-Maruyama likelihood over shuffled mini-batches of transitions with @sdekit/nn's `train` and
+ * the same Adam defaults.
  */
-import { Adam, warmupCosine } from '@sdekit/nn';
-import { type Rng, ShuffledBatches } from '@sdekit/sde';
+import { type AdamOptions, warmupCosine } from '@sdekit/nn';
+import { InvalidArgumentError, Rng, ShuffledBatches } from '@sdekit/sde';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /** Adam settings (see @sdekit/nn Adam). Default lr: warmupCosine(peak 5e-3 for fitAveraged, 1e-2 for the baseline; 5 % warmup; floor 2.5e-4). */
@@ -16,37 +17,47 @@ export interface AdamSettings {
 }
 
 /**
- * Adam over `variables` with the package defaults: lr warmupCosine(peak, 5 % warmup over
- * `iterations`, floor 2.5e-4), beta1 0.9, beta2 0.999, eps 1e-8; `settings` override each.
+ * Adam options with the package defaults: lr warmupCosine(peak, 5 % warmup over `steps`, floor
+ * 2.5e-4), beta1 0.9, beta2 0.999, eps 1e-8; `settings` override each.
  */
-export function adamWithDefaults(
-  variables: tf.Variable[],
-  settings: AdamSettings | undefined,
-  iterations: number,
-  peak: number,
-): Adam {
+export function adamOptions(settings: AdamSettings | undefined, steps: number, peak: number): AdamOptions {
   const s = settings ?? {};
-  return new Adam(variables, {
+  return {
     lr:
       s.lr ??
       warmupCosine({
         peak,
-        // At least one step after the warm-up (1 iteration: no warm-up; unchanged from 2 on).
-        warmupSteps: Math.min(Math.ceil(0.05 * iterations), iterations - 1),
-        totalSteps: iterations,
+        // At least one step after the warm-up (1 step: no warm-up; unchanged from 2 on).
+        warmupSteps: Math.min(Math.ceil(0.05 * steps), steps - 1),
+        totalSteps: steps,
         floor: 2.5e-4,
       }),
     beta1: s.beta1 ?? 0.9,
     beta2: s.beta2 ?? 0.999,
     eps: s.eps ?? 1e-8,
     clipNorm: s.clipNorm,
-  });
+  };
+}
+
+/** Checkpoint state of `TransitionBatches` (JSON-serialisable). */
+export interface TransitionBatchesState {
+  /** Training transitions and batch size (checked on restore). */
+  count: number;
+  size: number;
+  /** Generator state before the current epoch's shuffle (the order is a function of it). */
+  epochStart: number[];
+  /** Batches drawn in the current epoch; -1 before the first. */
+  drawn: number;
 }
 
 /**
  * Mini-batches of `size = min(batchSize, count)` training transitions in the shuffled epochs of
  * @sdekit/sde's `ShuffledBatches` (indices [0, count), reshuffled by `rng`). `next()` fills `x`
  * (states x_k) and `dx` (increments) in float32.
+ *
+ * `state()` / `restore()` checkpoint the stream without the epoch's order: `Rng.permutation` fills
+ * 0..count-1 before shuffling, so the order is determined by the generator state before the shuffle,
+ * and replaying the epoch's `drawn` batches from it leaves the generator where it was.
  */
 export class TransitionBatches {
   readonly size: number;
@@ -54,7 +65,10 @@ export class TransitionBatches {
   readonly x: Float32Array;
   /** Increments x_{k+1} - x_k of the current batch, size*dim row-major. */
   readonly dx: Float32Array;
-  private readonly batches: ShuffledBatches;
+  private batches: ShuffledBatches;
+  private rng: Rng;
+  private epochStart: Uint32Array;
+  private drawn = -1;
 
   /**
    * @param data origins x_k of (at least) transitions [0, count), row-major (`PathTransitions.x`)
@@ -64,12 +78,14 @@ export class TransitionBatches {
     private readonly data: Float64Array,
     private readonly increments: Float64Array,
     private readonly dim: number,
-    count: number,
+    private readonly count: number,
     batchSize: number,
     rng: Rng,
   ) {
+    this.rng = rng;
     this.batches = new ShuffledBatches(count, batchSize, rng);
     this.size = this.batches.size;
+    this.epochStart = rng.state();
     this.x = new Float32Array(this.size * dim);
     this.dx = new Float32Array(this.size * dim);
   }
@@ -77,8 +93,14 @@ export class TransitionBatches {
   /** Fills `x` and `dx` with the next batch. */
   next(): void {
     const { size: B, dim: d, data, increments, x, dx } = this;
+    // ShuffledBatches reshuffles exactly when the epoch's next batch would run past its end.
+    if (this.drawn < 0 || (this.drawn + 1) * B > this.count) {
+      this.epochStart = this.rng.state();
+      this.drawn = 0;
+    }
     const order = this.batches.order;
     const start = this.batches.next();
+    this.drawn++;
     for (let i = 0; i < B; i++) {
       const k = order[start + i];
       for (let j = 0; j < d; j++) {
@@ -87,6 +109,45 @@ export class TransitionBatches {
       }
     }
   }
+
+  /** The stream's position, for a checkpoint. */
+  state(): TransitionBatchesState {
+    return { count: this.count, size: this.size, epochStart: Array.from(this.epochStart), drawn: this.drawn };
+  }
+
+  /** Returns to a position from `state()` of batches over the same transitions and batch size. */
+  restore(state: TransitionBatchesState): void {
+    const ok =
+      state?.count === this.count &&
+      state.size === this.size &&
+      Array.isArray(state.epochStart) &&
+      state.epochStart.length === 4 &&
+      Number.isInteger(state.drawn) &&
+      state.drawn >= -1 &&
+      state.drawn * this.size <= this.count;
+    if (!ok) {
+      throw new InvalidArgumentError(
+        'resume',
+        `holds mini-batch state ${JSON.stringify({ count: state?.count, size: state?.size, drawn: state?.drawn })}, this fit has ${this.count} training transitions in batches of ${this.size}`,
+        'resume with the path, heldOutFraction and batchSize of the checkpointed fit',
+      );
+    }
+    this.epochStart = Uint32Array.from(state.epochStart);
+    this.rng = Rng.fromState(this.epochStart);
+    this.batches = new ShuffledBatches(this.count, this.size, this.rng);
+    for (let i = 0; i < state.drawn; i++) this.batches.next();
+    this.drawn = state.drawn;
+  }
+}
+
+/**
+ * Whether step `step` (1-based) of `steps` evaluates the held-out NLL: the last one and every
+ * `every` before it, down to step `every` (max(1, floor(steps / every)) in all). When `every`
+ * divides `steps` these are the steps with step % every === 0.
+ */
+export function isEvaluationStep(step: number, steps: number, every: number): boolean {
+  const back = steps - step;
+  return back === 0 || (back % every === 0 && step >= every);
 }
 
 /** Reads a tensor back, disposes it and returns the float64 sum of its (float32) values. */

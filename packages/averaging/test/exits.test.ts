@@ -1,9 +1,10 @@
 /**
  * Nothing lost, nothing silently wrong: no tensor left behind on any exit path of the training
- * entries (fitAveraged, fitMlpDriftBaseline), the validation schedule and subsample of fitAveraged,
+ * entries (fitAveraged, fitMlpDriftBaseline), the held-out schedule and subsample of fitAveraged,
  * and typed errors for bad model JSON.
  */
 import { realNvp } from '@sdekit/flows';
+import type { TrainingRecord } from '@sdekit/nn';
 import { FormatError, InvalidArgumentError, simulate, type TimeSeries } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import {
   emNll64,
   fitAveraged,
   fitMlpDriftBaseline,
-  isValidationIteration,
+  isEvaluationStep,
   MlpDriftModel,
   m1Coefficients,
   pathTransitions,
@@ -29,12 +30,12 @@ const SMALL = {
   path,
   coefficients,
   L: 8,
-  iterations: 6,
+  steps: 6,
   batchSize: 64,
   seed: 1,
   flow: { layers: 2, hidden: 8 },
 };
-const BASE = { path, hidden: [8], iterations: 6, batchSize: 64, seed: 1 };
+const BASE = { path, hidden: [8], steps: 6, batchSize: 64, seed: 1 };
 const stop = () => {
   throw new Error('stop');
 };
@@ -48,7 +49,7 @@ function leakedBy(f: () => unknown, message: RegExp | string): number {
 
 describe('fitAveraged: no tensor left behind on any exit path', () => {
   it('a fit followed by model.dispose() leaves the count unchanged (the initial theta was leaked once per call)', () => {
-    for (const options of [SMALL, { ...SMALL, validationFraction: 0 }, { ...SMALL, iterations: 1 }]) {
+    for (const options of [SMALL, { ...SMALL, heldOutFraction: 0 }, { ...SMALL, steps: 1 }]) {
       const before = tf.memory().numTensors;
       const model = fitAveraged(options);
       expect(tf.memory().numTensors).toBeGreaterThan(before);
@@ -59,11 +60,11 @@ describe('fitAveraged: no tensor left behind on any exit path', () => {
 
   it('aborted training: a throwing onProgress, a bad option found after the tensors exist, a non-finite loss', () => {
     expect(leakedBy(() => fitAveraged({ ...SMALL, onProgress: stop }), 'stop')).toBe(0);
-    // Throwing at the third iteration (after validations and Adam steps).
-    const late = (p: { iteration: number }) => {
-      if (p.iteration === 2) stop();
+    // Throwing at the third step (after held-out evaluations and Adam steps).
+    const late = (p: { step: number }) => {
+      if (p.step === 3) stop();
     };
-    expect(leakedBy(() => fitAveraged({ ...SMALL, validateEvery: 1, onProgress: late }), 'stop')).toBe(0);
+    expect(leakedBy(() => fitAveraged({ ...SMALL, evaluateEvery: 1, onProgress: late }), 'stop')).toBe(0);
     // Adam's settings are checked after theta is created.
     expect(leakedBy(() => fitAveraged({ ...SMALL, adam: { beta1: 2 } }), /^beta1:/)).toBe(0);
     // A learning-rate schedule that goes bad throws inside Adam's step, after the loss terms were kept.
@@ -71,10 +72,10 @@ describe('fitAveraged: no tensor left behind on any exit path', () => {
     expect(leakedBy(() => fitAveraged({ ...SMALL, adam: { lr: badLr } }), /^lr: schedule returned -1/)).toBe(
       0,
     );
-    // A lambda schedule that goes bad at iteration 3.
+    // A lambda schedule that goes bad at the 0-based step index 3 (step 4).
     const badLambda = (i: number) => (i < 3 ? 0 : Number.NaN);
     expect(
-      leakedBy(() => fitAveraged({ ...SMALL, lambda: badLambda }), /^lambda: is NaN at iteration 3/),
+      leakedBy(() => fitAveraged({ ...SMALL, lambda: badLambda }), /^lambda: is NaN at step 4 \(lambda\(3\)/),
     ).toBe(0);
     // Coefficients of the wrong shape, found on the flow's first samples (the flow exists by then).
     const wrong: SlowCoefficients = { ...coefficients, driftTf: (_x, y) => tf.clone(y) };
@@ -82,7 +83,7 @@ describe('fitAveraged: no tensor left behind on any exit path', () => {
     // A non-finite loss: the divergence message and the coefficients' fault.
     expect(
       leakedBy(
-        () => fitAveraged({ ...SMALL, iterations: 50, adam: { lr: 1e9 } }),
+        () => fitAveraged({ ...SMALL, steps: 50, adam: { lr: 1e9 } }),
         /^fitAveraged: the loss became non-finite/,
       ),
     ).toBe(0);
@@ -104,7 +105,7 @@ describe('fitAveraged: no tensor left behind on any exit path', () => {
     expect(
       leakedBy(
         () => fitAveraged({ ...SMALL, coefficients: zeroNoise }),
-        /^coefficients: the loss became non-finite at iteration 0 because the coefficients' sigma\(x, y\) is 0/,
+        /^coefficients: the loss became non-finite at step 1 because the coefficients' sigma\(x, y\) is 0/,
       ),
     ).toBe(0);
   });
@@ -128,7 +129,7 @@ describe('fitAveraged: no tensor left behind on any exit path', () => {
 
 describe('fitMlpDriftBaseline: no tensor left behind on any exit path', () => {
   it('fit + dispose, a throwing onProgress, bad Adam settings and schedules, a non-finite loss', () => {
-    for (const options of [BASE, { ...BASE, sigma: 0.5 }, { ...BASE, iterations: 1 }]) {
+    for (const options of [BASE, { ...BASE, sigma: 0.5 }, { ...BASE, steps: 1 }]) {
       const before = tf.memory().numTensors;
       fitMlpDriftBaseline(options).dispose();
       expect(tf.memory().numTensors).toBe(before);
@@ -144,7 +145,7 @@ describe('fitMlpDriftBaseline: no tensor left behind on any exit path', () => {
     ).toBe(0);
     expect(
       leakedBy(
-        () => fitMlpDriftBaseline({ ...BASE, iterations: 50, adam: { lr: 1e12 } }),
+        () => fitMlpDriftBaseline({ ...BASE, steps: 50, adam: { lr: 1e12 } }),
         /^fitMlpDriftBaseline: the loss became non-finite/,
       ),
     ).toBe(0);
@@ -152,43 +153,42 @@ describe('fitMlpDriftBaseline: no tensor left behind on any exit path', () => {
   });
 });
 
-describe('fitAveraged validation: as often as asked, on a fixed subsample of a long held-out part', () => {
-  const validations = (model: AveragedModel) =>
-    model.training.history.filter((r) => r.validationNll !== undefined).map((r) => r.iteration);
+describe('fitAveraged held-out NLL: as often as asked, on a fixed subsample of a long held-out part', () => {
+  const evaluations = (model: AveragedModel) =>
+    model.training.history.filter((r) => r.heldOutLoss !== undefined).map((r) => r.step);
 
-  it('the number of validations is max(1, floor(iterations / validateEvery)), ending at the last iteration', () => {
+  it('the number of evaluations is max(1, floor(steps / evaluateEvery)), ending at the last step; every step is recorded', () => {
     const cases: [number, number | undefined, number[]][] = [
-      [30, 7, [8, 15, 22, 29]],
-      [30, 10, [9, 19, 29]],
-      [30, 30, [29]],
-      [30, 50, [29]],
-      [12, undefined, Array.from({ length: 12 }, (_, i) => i)], // default every = max(1, floor(12 / 20)) = 1
-      [45, undefined, Array.from({ length: 22 }, (_, i) => 44 - 2 * (21 - i))], // default every = 2: 22
+      [30, 7, [9, 16, 23, 30]],
+      [30, 10, [10, 20, 30]],
+      [30, 30, [30]],
+      [30, 50, [30]],
+      [12, undefined, Array.from({ length: 12 }, (_, i) => i + 1)], // default every = max(1, floor(12 / 20)) = 1
+      [45, undefined, Array.from({ length: 22 }, (_, i) => 45 - 2 * (21 - i))], // default every = 2: 22
     ];
-    for (const [iterations, validateEvery, expected] of cases) {
-      const model = fitAveraged({ ...SMALL, iterations, validateEvery });
-      expect(validations(model)).toEqual(expected);
-      const every = validateEvery ?? Math.max(1, Math.floor(iterations / 20));
-      expect(expected.length).toBe(Math.max(1, Math.floor(iterations / every)));
+    for (const [steps, evaluateEvery, expected] of cases) {
+      const model = fitAveraged({ ...SMALL, steps, evaluateEvery });
+      expect(evaluations(model)).toEqual(expected);
+      expect(model.training.history.map((r) => r.step)).toEqual(
+        Array.from({ length: steps }, (_, i) => i + 1),
+      );
+      const every = evaluateEvery ?? Math.max(1, Math.floor(steps / 20));
+      expect(expected.length).toBe(Math.max(1, Math.floor(steps / every)));
       model.dispose();
     }
-    // The default gives 20 validations for 1000 iterations (the iterations with (it + 1) % 50 = 0).
-    const at = Array.from({ length: 1000 }, (_, it) => it).filter((it) =>
-      isValidationIteration(it, 1000, 50),
-    );
-    expect(at).toEqual(Array.from({ length: 20 }, (_, i) => 49 + 50 * i));
-    // No held-out part: no validation at all.
-    const none = fitAveraged({ ...SMALL, validationFraction: 0, validateEvery: 1 });
-    expect(validations(none)).toEqual([]);
+    // The default gives 20 evaluations for 1000 steps (the steps with step % 50 = 0).
+    const at = Array.from({ length: 1000 }, (_, i) => i + 1).filter((k) => isEvaluationStep(k, 1000, 50));
+    expect(at).toEqual(Array.from({ length: 20 }, (_, i) => 50 + 50 * i));
+    // No held-out part: no evaluation at all.
+    const none = fitAveraged({ ...SMALL, heldOutFraction: 0, evaluateEvery: 1 });
+    expect(evaluations(none)).toEqual([]);
     none.dispose();
-    expect(() => fitAveraged({ ...SMALL, validateEvery: 0 })).toThrow(/^validateEvery:/);
-    expect(() => fitAveraged({ ...SMALL, validationMaxTransitions: 2.5 })).toThrow(
-      /^validationMaxTransitions:/,
-    );
+    expect(() => fitAveraged({ ...SMALL, evaluateEvery: 0 })).toThrow(/^evaluateEvery:/);
+    expect(() => fitAveraged({ ...SMALL, heldOutMaxTransitions: 2.5 })).toThrow(/^heldOutMaxTransitions:/);
   });
 
   it('a short held-out part is used whole (the float64 NLL of all its transitions, as before)', () => {
-    const model = fitAveraged({ ...SMALL, iterations: 4, validateEvery: 2 });
+    const model = fitAveraged({ ...SMALL, steps: 4, evaluateEvery: 2 });
     const obs = pathTransitions(path, 1, 0.1);
     const a = averageCoefficients64(
       coefficients,
@@ -199,8 +199,8 @@ describe('fitAveraged validation: as often as asked, on a fixed subsample of a l
       emNll64(coefficients, obs.dx, obs.trainEnd, obs.transitions, a.bbar, a.cov, obs.dt) /
       (obs.transitions - obs.trainEnd);
     const last = model.training.history[3];
-    expect(last.validationNll).toBe(exact);
-    expect(model.training.validationSubsample).toBeUndefined();
+    expect(last.heldOutLoss).toBe(exact);
+    expect(model.training.heldOutSubsample).toBeUndefined();
     model.dispose();
   });
 
@@ -222,15 +222,16 @@ describe('fitAveraged validation: as often as asked, on a fixed subsample of a l
       { x0: Float64Array.of(0), h: 0.01, T: 200, seed: 7 },
     );
     const series: TimeSeries = { data: ou.data, dim: 1, length: ou.length, dt: 0.01, t0: 0 };
-    const options = { ...SMALL, path: series, iterations: 3, validateEvery: 3, validationFraction: 0.5 };
+    const options = { ...SMALL, path: series, steps: 3, evaluateEvery: 3, heldOutFraction: 0.5 };
     const N = 1000;
-    const sub = fitAveraged({ ...options, validationMaxTransitions: N });
+    const sub = fitAveraged({ ...options, heldOutMaxTransitions: N });
     const full = fitAveraged(options); // 10000 <= the default 1e5: whole
-    expect(sub.training.validationSubsample).toBe(N);
-    expect(full.training.validationSubsample).toBeUndefined();
-    // Training does not depend on the validation: the same losses, bit for bit.
-    expect(sub.training.history.map((r) => r.trainNll)).toEqual(full.training.history.map((r) => r.trainNll));
-    // Per-transition held-out losses with the validation's own fast samples.
+    expect(sub.training.heldOutSubsample).toBe(N);
+    expect(full.training.heldOutSubsample).toBeUndefined();
+    // Training does not depend on the held-out evaluation: the same losses, bit for bit.
+    expect(sub.training.history.map((r) => r.metrics)).toEqual(full.training.history.map((r) => r.metrics));
+    expect(sub.training.history.map((r) => r.loss)).toEqual(full.training.history.map((r) => r.loss));
+    // Per-transition held-out losses with the evaluation's own fast samples.
     const obs = pathTransitions(series, 1, 0.5);
     const H = obs.transitions - obs.trainEnd;
     expect(H).toBe(10000);
@@ -257,22 +258,22 @@ describe('fitAveraged validation: as often as asked, on a fixed subsample of a l
     const sd = Math.sqrt(ss / (H - 1));
     // Sampling N of H without replacement: SE = sd / sqrt(N) * sqrt(1 - N / H).
     const se = (sd / Math.sqrt(N)) * Math.sqrt(1 - N / H);
-    const fullValue = full.training.history[2].validationNll as number;
-    const subValue = sub.training.history[2].validationNll as number;
+    const fullValue = full.training.history[2].heldOutLoss as number;
+    const subValue = sub.training.history[2].heldOutLoss as number;
     expect(fullValue).toBeCloseTo(mean, 10);
     expect(Math.abs(subValue - fullValue)).toBeLessThan(4 * se);
     // It is a subsample, not the whole part: it differs from the full value.
     expect(subValue).not.toBe(fullValue);
     // And fixed: another fit with the same seed draws the same subsample.
-    const again = fitAveraged({ ...options, validationMaxTransitions: N });
-    expect(again.training.history[2].validationNll).toBe(subValue);
+    const again = fitAveraged({ ...options, heldOutMaxTransitions: N });
+    expect(again.training.history[2].heldOutLoss).toBe(subValue);
     for (const m of [sub, full, again]) m.dispose();
   });
 });
 
 describe('AveragedModel.fromJSON refuses bad JSON with a FormatError naming the field', () => {
   it('missing fields, null entries, non-finite numbers, dt <= 0, wrong shapes', () => {
-    const model = fitAveraged({ ...SMALL, iterations: 2 });
+    const model = fitAveraged({ ...SMALL, steps: 2 });
     const good = JSON.parse(JSON.stringify(model.toJSON()));
     model.dispose();
     // biome-ignore lint/suspicious/noExplicitAny: edits of arbitrary fields of a parsed JSON
@@ -295,7 +296,7 @@ describe('AveragedModel.fromJSON refuses bad JSON with a FormatError naming the 
     };
     expect(field(null)).toBe('json');
     expect(field(edit((j) => delete j.format))).toBe('format');
-    expect(field(edit((j) => (j.version = 2)))).toBe('version');
+    expect(field(edit((j) => (j.version = 3)))).toBe('version');
     expect(field(edit((j) => delete j.dt))).toBe('dt');
     expect(field(edit((j) => (j.dt = 0)))).toBe('dt');
     expect(field(edit((j) => (j.dt = -0.01)))).toBe('dt');
@@ -315,7 +316,13 @@ describe('AveragedModel.fromJSON refuses bad JSON with a FormatError naming the 
     expect(field(edit((j) => delete j.training))).toBe('training');
     expect(field(edit((j) => (j.training.trainTransitions = -1)))).toBe('training.trainTransitions');
     expect(field(edit((j) => (j.training.history[1] = null)))).toBe('training.history[1]');
-    expect(field(edit((j) => (j.training.history[0].trainNll = null)))).toBe('training.history[0].trainNll');
+    expect(field(edit((j) => (j.training.history[0].metrics.nll = null)))).toBe(
+      'training.history[0].metrics.nll',
+    );
+    expect(field(edit((j) => (j.training.history[0].step = 0)))).toBe('training.history[0].step');
+    expect(field(edit((j) => (j.training.history[0].heldOutLoss = 'x')))).toBe(
+      'training.history[0].heldOutLoss',
+    );
     expect(field(edit((j) => (j.training.warnings = [1])))).toBe('training.warnings');
     expect(() => checkAveragedModelJson(good)).not.toThrow();
     // The good JSON still loads, and user coefficients must agree in noiseDim too.
@@ -326,8 +333,53 @@ describe('AveragedModel.fromJSON refuses bad JSON with a FormatError naming the 
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('a version 1 file (per-iteration records) still loads, its history converted to step records', () => {
+    const model = fitAveraged({ ...SMALL, steps: 3, evaluateEvery: 3 });
+    const v2 = JSON.parse(JSON.stringify(model.toJSON()));
+    const params = model.getParams();
+    model.dispose();
+    expect(v2.version).toBe(2);
+    const t = v2.training;
+    // The layout version 1 wrote.
+    const v1 = {
+      ...v2,
+      version: 1,
+      training: {
+        iterations: t.steps,
+        trainTransitions: t.trainTransitions,
+        validationTransitions: t.heldOutTransitions,
+        history: t.history.map((r: TrainingRecord) => ({
+          iteration: r.step - 1,
+          trainNll: r.metrics?.nll,
+          penalty: r.metrics?.penalty,
+          lambda: r.metrics?.lambda,
+          ...(r.heldOutLoss !== undefined ? { validationNll: r.heldOutLoss } : {}),
+        })),
+        warnings: t.warnings,
+      },
+    };
+    const before = tf.memory().numTensors;
+    const loaded = AveragedModel.fromJSON(v1);
+    expect(Array.from(loaded.getParams())).toEqual(Array.from(params));
+    expect(loaded.training.steps).toBe(3);
+    expect(loaded.training.heldOutTransitions).toBe(t.heldOutTransitions);
+    expect(loaded.training.history.map((r) => [r.step, r.metrics, r.heldOutLoss])).toEqual(
+      t.history.map((r: TrainingRecord) => [r.step, r.metrics, r.heldOutLoss]),
+    );
+    // loss: the float64 objective nll + lambda / M * penalty (version 1 kept no float32 loss).
+    const r0 = loaded.training.history[0];
+    const m = r0.metrics as Record<string, number>;
+    expect(r0.loss).toBe(m.nll + (m.lambda / t.trainTransitions) * m.penalty);
+    expect(Math.abs(r0.loss - t.history[0].loss)).toBeLessThan(1e-5 * Math.abs(r0.loss));
+    loaded.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // A version 1 file is checked in its own layout.
+    expect(() => checkAveragedModelJson({ ...v1, training: t })).toThrow(/training\.iterations must be/);
+    expect(() => checkAveragedModelJson({ ...v2, training: v1.training })).toThrow(/training\.steps must be/);
+  });
+
   it('MlpDriftModel.fromJSON names dt, sigma and mlp', () => {
-    const m = fitMlpDriftBaseline({ ...BASE, iterations: 2 });
+    const m = fitMlpDriftBaseline({ ...BASE, steps: 2 });
     const good = JSON.parse(JSON.stringify(m.toJSON()));
     m.dispose();
     const before = tf.memory().numTensors;

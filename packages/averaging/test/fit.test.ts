@@ -91,15 +91,15 @@ function affineOuSystem(n: number): SlowFastSystem {
   };
 }
 
-/** fitAveraged settings of the affine tests: no penalty, 250 iterations reach the likelihood optimum. */
+/** fitAveraged settings of the affine tests: no penalty, 250 steps reach the likelihood optimum. */
 const AFFINE_FIT = {
   coefficients: affineCoefficients,
   L: 32,
-  iterations: 250,
+  steps: 250,
   batchSize: 512,
   adam: { lr: warmupCosine({ peak: 2e-2, warmupSteps: 10, totalSteps: 250, floor: 1e-4 }) },
   lambda: 0,
-  validationFraction: 0.1,
+  heldOutFraction: 0.1,
   seed: 3,
 };
 
@@ -164,7 +164,7 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     }
     // Held-out likelihood on the end of the path is recorded, finite and float64.
     const last = model.training.history[model.training.history.length - 1];
-    expect(Number.isFinite(last.validationNll)).toBe(true);
+    expect(Number.isFinite(last.heldOutLoss)).toBe(true);
     // User-defined coefficients are functions: loading needs them again; a foreign format is refused.
     const json = JSON.parse(JSON.stringify(model.toJSON()));
     expect(() => AveragedModel.fromJSON(json)).toThrow(InvalidArgumentError);
@@ -199,7 +199,7 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     const options = AFFINE_FIT;
     const model = fitAveraged({ path: paths, ...options });
     const M = model.training.trainTransitions;
-    expect(M + model.training.validationTransitions).toBe(100 * 100);
+    expect(M + model.training.heldOutTransitions).toBe(100 * 100);
     // Exact MLE over the training transitions: the first M of the pooled within-path transitions.
     const x = new Float64Array(M);
     const next = new Float64Array(M);
@@ -243,17 +243,17 @@ describe('fitAveraged (docs/methods.md §4)', () => {
       seed: 21,
     });
     const coefficients = m1Coefficients({ m, beta });
-    const model = fitAveraged({ path: slow, coefficients, L: 32, iterations: 300, batchSize: 256, seed: 4 });
+    const model = fitAveraged({ path: slow, coefficients, L: 32, steps: 300, batchSize: 256, seed: 4 });
     // Truth by Monte Carlo over exact pi_0 samples (2e5 samples: MC error of bbar ~ 1e-3, MSE bias ~ 1e-6).
-    // A test-sized run (T = 100, 300 iterations) reaches MSE ~ 3e-3; the bound 1e-2 is the issue's.
+    // A test-sized run (T = 100, 300 steps) reaches MSE ~ 3e-3; the bound 1e-2 is the issue's.
     const truth = multiscaleDoubleWellAveragedDrift(GRID, { m, beta, samples: 200_000, seed: 9 });
     const learned = model.bbar(GRID, { samples: 8192, seed: 1 });
     const mseFlow = driftMse(learned.value, truth);
-    // The baseline gets 5x the flow's iterations (it is cheap and its likelihood is flat in the weights).
+    // The baseline gets 5x the flow's steps (it is cheap and its likelihood is flat in the weights).
     const baseline = fitMlpDriftBaseline({
       path: slow,
       sigma: 0.5,
-      iterations: 1500,
+      steps: 1500,
       batchSize: 512,
       seed: 4,
     });
@@ -294,7 +294,7 @@ describe('fitAveraged (docs/methods.md §4)', () => {
       path,
       coefficients,
       L: 32,
-      iterations: 300,
+      steps: 300,
       batchSize: 512,
       adam: { lr: warmupCosine({ peak: 2e-2, warmupSteps: 10, totalSteps: 300, floor: 1e-4 }) },
       lambda: 0,
@@ -306,7 +306,7 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     sHat /= M * path.dt;
     const sb = model.sigmabar(Float64Array.of(-0.5, 0, 0.5), { samples: 8192, seed: 3 });
     for (let i = 0; i < 3; i++) {
-      // optimisation + Monte Carlo error: 2 % of S (300 iterations reach ~0.1 %, 200 only ~1.6 %);
+      // optimisation + Monte Carlo error: 2 % of S (300 steps reach ~0.1 %, 200 only ~1.6 %);
       // the MLE itself is within 3 standard errors of 0.09.
       expect(Math.abs(sb.covariance[i] - sHat)).toBeLessThan(0.02 * sHat);
       expect((sb.stdError as Float64Array)[i]).toBeGreaterThan(0);
@@ -343,11 +343,11 @@ describe('fitAveraged (docs/methods.md §4)', () => {
         path,
         coefficients,
         L: 32,
-        iterations: 150,
+        steps: 150,
         batchSize: 256,
         adam: { lr: 2e-2 },
         lambda,
-        validationFraction: 0,
+        heldOutFraction: 0,
         seed: 6,
       });
       const ys = model.sampleFast(2000, 7);
@@ -369,18 +369,18 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     const good: TimeSeries = { data, dim: 1, length: 100, dt: 0.01, t0: 0 };
     const nan = data.slice();
     nan[17] = Number.NaN;
-    expect(() => fitAveraged({ path: { ...good, data: nan }, coefficients, iterations: 1 })).toThrow(
+    expect(() => fitAveraged({ path: { ...good, data: nan }, coefficients, steps: 1 })).toThrow(
       NonFiniteError,
     );
-    expect(() => fitAveraged({ path: { ...good, dt: 0 }, coefficients, iterations: 1 })).toThrow(
+    expect(() => fitAveraged({ path: { ...good, dt: 0 }, coefficients, steps: 1 })).toThrow(
       InvalidArgumentError,
     );
-    expect(() => fitAveraged({ path: { ...good, dt: -0.01 }, coefficients, iterations: 1 })).toThrow(
+    expect(() => fitAveraged({ path: { ...good, dt: -0.01 }, coefficients, steps: 1 })).toThrow(
       InvalidArgumentError,
     );
     const wrong: SlowCoefficients = { ...coefficients, driftTf: (_x, y) => tf.clone(y) };
-    expect(() => fitAveraged({ path: good, coefficients: wrong, iterations: 1 })).toThrow(DimensionError);
-    expect(() => fitAveraged({ path: { ...good, dim: 2, length: 50 }, coefficients, iterations: 1 })).toThrow(
+    expect(() => fitAveraged({ path: good, coefficients: wrong, steps: 1 })).toThrow(DimensionError);
+    expect(() => fitAveraged({ path: { ...good, dim: 2, length: 50 }, coefficients, steps: 1 })).toThrow(
       DimensionError,
     );
   });
@@ -394,7 +394,7 @@ describe('fitAveraged (docs/methods.md §4)', () => {
       path,
       coefficients,
       L: 8,
-      iterations: 30,
+      steps: 30,
       batchSize: 64,
       seed: 1,
       onProgress: () => counts.push(tf.memory().numTensors),
@@ -453,8 +453,8 @@ describe('fitAveraged: a non-finite loss names its cause', () => {
         out[0] = 0;
       },
     });
-    expect(() => fitAveraged({ path: slow, ...AFFINE_FIT, coefficients: zeroNoise, iterations: 5 })).toThrow(
-      /coefficients: the loss became non-finite at iteration 0 because the coefficients' sigma\(x, y\) is 0 at x = /,
+    expect(() => fitAveraged({ path: slow, ...AFFINE_FIT, coefficients: zeroNoise, steps: 5 })).toThrow(
+      /coefficients: the loss became non-finite at step 1 because the coefficients' sigma\(x, y\) is 0 at x = /,
     );
   });
 });

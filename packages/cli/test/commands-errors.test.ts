@@ -514,10 +514,10 @@ describe('help and version', () => {
         '--coefficients MODULE.js',
         '--fast-dim M',
         '--out MODEL.json',
-        '--iterations',
+        '--steps',
         '--fast-samples',
-        '--validate-every',
-        '--validation-max',
+        '--evaluate-every',
+        '--held-out-max',
       ],
       posterior: [
         '--out DIR',

@@ -177,7 +177,7 @@ describe('compare on exact OU runs and paths', () => {
   });
 
   it('simulate --x0 data:FILE starts each path at a row of the data, with a default burn-in of T/10', async () => {
-    // A tiny averaged model (b = -x + y, 2 iterations) of the pieces: only the starts are under test here.
+    // A tiny averaged model (b = -x + y, 2 steps) of the pieces: only the starts are under test here.
     await writeFile(join(dir, 'coef.mjs'), AFFINE_MODULE);
     const tiny = [
       '--dt',
@@ -194,7 +194,7 @@ describe('compare on exact OU runs and paths', () => {
       '8',
       '--batch-size',
       '64',
-      '--iterations',
+      '--steps',
       '2',
     ];
     const fit = await sdekit(

@@ -1,6 +1,6 @@
 /**
- * `sdekit fit-averaged`: the held-out validation runs as often as asked (--validate-every) on at
- * most --validation-max transitions; a saved averaged model with a bad field is refused naming it;
+ * `sdekit fit-averaged`: the held-out likelihood is evaluated as often as asked (--evaluate-every) on
+ * at most --held-out-max transitions; a saved averaged model with a bad field is refused naming it;
  * a constant series and too few rows are refused before training.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -66,44 +66,34 @@ function expectFailure(r: RunResult, code: number, message: RegExp): void {
   expect(r.code).toBe(code);
 }
 
-describe('fit-averaged: validation as often as asked, on at most --validation-max transitions', () => {
-  it('--validate-every N: floor(iterations / N) validations, the last at the last iteration', async () => {
+describe('fit-averaged: held-out NLL as often as asked, on at most --held-out-max transitions', () => {
+  it('--evaluate-every N: floor(steps / N) evaluations, the last at the last step', async () => {
     const r = await sdekit(
-      [
-        ...FIT,
-        'slow.csv',
-        '--iterations',
-        '10',
-        '--validate-every',
-        '3',
-        '--validation',
-        '0.5',
-        '--out',
-        'a.json',
-      ],
+      [...FIT, 'slow.csv', '--steps', '10', '--evaluate-every', '3', '--held-out', '0.5', '--out', 'a.json'],
       dir,
     );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const json = JSON.parse(await readFile(join(dir, 'a.json'), 'utf8')) as AveragedModelJSON;
-    const at = json.training.history.filter((h) => h.validationNll !== undefined).map((h) => h.iteration);
-    expect(at).toEqual([3, 6, 9]);
-    expect(json.training.validationTransitions).toBe(199);
-    expect(json.training.validationSubsample).toBeUndefined();
+    expect(json.version).toBe(2);
+    const at = json.training.history.filter((h) => h.heldOutLoss !== undefined).map((h) => h.step);
+    expect(at).toEqual([4, 7, 10]);
+    expect(json.training.heldOutTransitions).toBe(199);
+    expect(json.training.heldOutSubsample).toBeUndefined();
     expect(r.stdout).toMatch(/held-out NLL 3 times on all held-out transitions/);
 
-    // A held-out part longer than --validation-max: a fixed subsample; training itself unchanged.
+    // A held-out part longer than --held-out-max: a fixed subsample; training itself unchanged.
     const s = await sdekit(
       [
         ...FIT,
         'slow.csv',
-        '--iterations',
+        '--steps',
         '10',
-        '--validate-every',
+        '--evaluate-every',
         '3',
-        '--validation',
+        '--held-out',
         '0.5',
-        '--validation-max',
+        '--held-out-max',
         '50',
         '--out',
         'b.json',
@@ -113,25 +103,25 @@ describe('fit-averaged: validation as often as asked, on at most --validation-ma
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/held-out NLL 3 times on a fixed subsample of 50 held-out transitions/);
     const sub = JSON.parse(await readFile(join(dir, 'b.json'), 'utf8')) as AveragedModelJSON;
-    expect(sub.training.validationSubsample).toBe(50);
-    expect(sub.training.history.map((h) => h.trainNll)).toEqual(json.training.history.map((h) => h.trainNll));
+    expect(sub.training.heldOutSubsample).toBe(50);
+    expect(sub.training.history.map((h) => h.metrics)).toEqual(json.training.history.map((h) => h.metrics));
     expect(sub.flow.params).toEqual(json.flow.params);
 
-    // Default: max(1, floor(iterations / 20)), here 1 for 10 iterations: a validation at each.
-    const d = await sdekit([...FIT, 'slow.csv', '--iterations', '10', '--quiet', '--out', 'c.json'], dir);
+    // Default: max(1, floor(steps / 20)), here 1 for 10 steps: an evaluation at each.
+    const d = await sdekit([...FIT, 'slow.csv', '--steps', '10', '--quiet', '--out', 'c.json'], dir);
     expect(d.code).toBe(0);
     const def = JSON.parse(await readFile(join(dir, 'c.json'), 'utf8')) as AveragedModelJSON;
-    expect(def.training.history.filter((h) => h.validationNll !== undefined)).toHaveLength(10);
+    expect(def.training.history.filter((h) => h.heldOutLoss !== undefined)).toHaveLength(10);
 
     expectFailure(
-      await sdekit([...FIT, 'slow.csv', '--validate-every', '0', '--out', 'x.json'], dir),
+      await sdekit([...FIT, 'slow.csv', '--evaluate-every', '0', '--out', 'x.json'], dir),
       2,
-      /--validate-every/,
+      /--evaluate-every/,
     );
     expectFailure(
-      await sdekit([...FIT, 'slow.csv', '--validation-max', '1.5', '--out', 'x.json'], dir),
+      await sdekit([...FIT, 'slow.csv', '--held-out-max', '1.5', '--out', 'x.json'], dir),
       2,
-      /--validation-max/,
+      /--held-out-max/,
     );
   });
 
@@ -153,10 +143,7 @@ describe('fit-averaged: validation as often as asked, on at most --validation-ma
       join(dir, 'fifty.csv'),
       formatCsv(Rng.fromSeed(3).fillNormal(new Float64Array(50)), 1, ['x']),
     );
-    const ok = await sdekit(
-      [...FIT, 'fifty.csv', '--iterations', '2', '--quiet', '--out', 'fifty.json'],
-      dir,
-    );
+    const ok = await sdekit([...FIT, 'fifty.csv', '--steps', '2', '--quiet', '--out', 'fifty.json'], dir);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
   });
@@ -176,7 +163,7 @@ describe('a saved averaged model with a bad field is refused, naming the field',
       path: series,
       coefficients: m1Coefficients({ m: 2 }),
       L: 8,
-      iterations: 2,
+      steps: 2,
       batchSize: 64,
       flow: { layers: 2, hidden: 8 },
       seed: 1,

@@ -81,7 +81,7 @@ beforeAll(async () => {
       '8',
       '--batch-size',
       '64',
-      '--iterations',
+      '--steps',
       '20',
       '--quiet',
       '--out',

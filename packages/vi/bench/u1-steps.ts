@@ -1,6 +1,6 @@
 // Time per VI step and time to convergence of averagedPosterior at the sizes of benchmark U1 (quick
 // profile, benchmarks/src/cases/u1.ts): M1 and M2 with T = 100 and 5T = 500 at Delta = 0.01 (10001 and
-// 50001 observations), fitAveraged 400 iterations with L = 32, then averagedPosterior with U1's
+// 50001 observations), fitAveraged 400 steps with L = 32, then averagedPosterior with U1's
 // settings (subspace, prior std 3, K = 4, L = 32, batch 512, 800 steps), the likelihood check (32
 // draws, 256 fast samples) and the ELBO convergence test of `sdekit posterior` (the ELBO change over
 // the last quarter of the steps within 3 standard errors of 0). Time to convergence: the first
@@ -80,7 +80,7 @@ for (const [pi, prob] of problems.entries()) {
       path,
       coefficients: prob.coefficients(),
       L: 32,
-      iterations: 400,
+      steps: 400,
       seed: 30 + pi,
     });
     const fitS = (performance.now() - t) / 1000;
@@ -131,7 +131,7 @@ for (const [pi, prob] of problems.entries()) {
 }
 console.log(`backend ${backend}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(
-  '| problem | T | observations | flow params | rank | fitAveraged 400 it (s) | subspace set-up (s) | ms per VI step | 800 steps (s) | to convergence | likelihood check (s) |',
+  '| problem | T | observations | flow params | rank | fitAveraged 400 steps (s) | subspace set-up (s) | ms per VI step | 800 steps (s) | to convergence | likelihood check (s) |',
 );
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(r);

@@ -401,7 +401,7 @@ export class AveragedPosterior {
  * section 5; U1 of docs/benchmarks.md).
  *
  * @example
- * const model = fitAveraged({ path, coefficients: m1Coefficients({ m: 2 }), iterations: 300, seed: 1 });
+ * const model = fitAveraged({ path, coefficients: m1Coefficients({ m: 2 }), steps: 300, seed: 1 });
  * const post = averagedPosterior(model, path, { steps: 300, seed: 2 });
  * const bands = post.bbarBands(grid, [0.95]);
  */

@@ -25,7 +25,7 @@ function m1Fit(): { slow: TimeSeries; model: AveragedModel } {
     coefficients: m1Coefficients({ m: M, beta: BETA }),
     flow: { layers: 2, hidden: 16 },
     L: 32,
-    iterations: 250,
+    steps: 250,
     batchSize: 256,
     seed: 4,
   });

@@ -20,7 +20,7 @@ describe('averagedPosterior subspace: q starts at the linearised (Laplace) width
       coefficients: m1Coefficients({ m: 2, beta: 0.5 }),
       flow: { layers: 2, hidden: 8 },
       L: 16,
-      iterations: 60,
+      steps: 60,
       batchSize: 256,
       seed: 2,
     });

@@ -4,7 +4,7 @@
  * fast variable (docs/methods.md §4, [SG]), fitted with @sdekit/averaging's `fitAveraged`.
  */
 import { dirname, relative, sep } from 'node:path';
-import { DEFAULT_VALIDATION_MAX_TRANSITIONS, fitAveraged } from '@sdekit/averaging';
+import { AVERAGED_MODEL_VERSION, DEFAULT_HELD_OUT_MAX_TRANSITIONS, fitAveraged } from '@sdekit/averaging';
 import { mean, quantiles } from '@sdekit/sde';
 import { RUN_COLUMN_OPTION, resolvePath } from './files.js';
 import { loadCoefficientsModule, MODEL_OUT_OPTION, readFitInput, saveFittedModel } from './model-file.js';
@@ -57,11 +57,11 @@ export const fitAveragedCommand: CommandSpec = {
     },
     ...DATA_SELECTION_OPTIONS,
     'run-column': RUN_COLUMN_OPTION,
-    iterations: { type: 'string', value: 'N', help: 'Adam iterations', defaultText: '1000' },
+    steps: { type: 'string', value: 'N', help: 'Adam steps', defaultText: '1000' },
     'fast-samples': {
       type: 'string',
       value: 'L',
-      help: 'flow samples of y per iteration',
+      help: 'flow samples of y per step',
       defaultText: '64',
     },
     'batch-size': { type: 'string', value: 'B', help: 'transitions per mini-batch', defaultText: '512' },
@@ -77,19 +77,19 @@ export const fitAveragedCommand: CommandSpec = {
       help: 'hidden width of each coupling network',
       defaultText: '32',
     },
-    validation: {
+    'held-out': {
       type: 'string',
       value: 'F',
       help: 'fraction of transitions at the end held out',
       defaultText: '0.1',
     },
-    'validate-every': {
+    'evaluate-every': {
       type: 'string',
       value: 'N',
-      help: 'held-out likelihood every N iterations, counted back from the last (floor(iterations / N) in all, at least 1)',
-      defaultText: 'iterations / 20',
+      help: 'held-out likelihood every N steps, counted back from the last (floor(steps / N) in all, at least 1)',
+      defaultText: 'steps / 20',
     },
-    'validation-max': {
+    'held-out-max': {
       type: 'string',
       value: 'N',
       help: 'held-out transitions the likelihood is evaluated on: a fixed seeded subsample of N when more are held out',
@@ -112,22 +112,20 @@ export const fitAveragedCommand: CommandSpec = {
     const modulePath = requiredString(args, 'coefficients');
     const fastDim = toNumber('fast-dim', requiredString(args, 'fast-dim'), { integer: true, min: 1 });
     const outPath = requiredString(args, 'out');
-    const iterations = numberOption(args, 'iterations', 1000, { integer: true, min: 1 });
+    const steps = numberOption(args, 'steps', 1000, { integer: true, min: 1 });
     const L = numberOption(args, 'fast-samples', 64, { integer: true, min: 1 });
     const batchSize = numberOption(args, 'batch-size', 512, { integer: true, min: 1 });
     const layers = numberOption(args, 'flow-layers', 4, { integer: true, min: 1 });
     const hidden = numberOption(args, 'flow-hidden', 32, { integer: true, min: 1 });
-    const validationFraction = numberOption(args, 'validation', 0.1, { min: 0, below: 1 });
-    const validateEvery = numberOption(args, 'validate-every', Math.max(1, Math.floor(iterations / 20)), {
+    const heldOutFraction = numberOption(args, 'held-out', 0.1, { min: 0, below: 1 });
+    const evaluateEvery = numberOption(args, 'evaluate-every', Math.max(1, Math.floor(steps / 20)), {
       integer: true,
       min: 1,
     });
-    const validationMaxTransitions = numberOption(
-      args,
-      'validation-max',
-      DEFAULT_VALIDATION_MAX_TRANSITIONS,
-      { integer: true, min: 1 },
-    );
+    const heldOutMaxTransitions = numberOption(args, 'held-out-max', DEFAULT_HELD_OUT_MAX_TRANSITIONS, {
+      integer: true,
+      min: 1,
+    });
     // A likelihood over a handful of increments determines nothing: at least 50 samples.
     const input = {
       dataPath,
@@ -153,12 +151,12 @@ export const fitAveragedCommand: CommandSpec = {
       flow: { layers, hidden },
       L,
       batchSize,
-      iterations,
-      validationFraction,
-      validateEvery,
-      validationMaxTransitions,
+      steps,
+      heldOutFraction,
+      evaluateEvery,
+      heldOutMaxTransitions,
       seed,
-      onProgress: (p) => bar.update(p.iteration + 1, p.iterations, `nll ${num(p.trainNll, 4)}`),
+      onProgress: (p) => bar.update(p.step, p.steps, `nll ${num(p.metrics?.nll ?? Number.NaN, 4)}`),
     });
     bar.finish();
     try {
@@ -169,10 +167,8 @@ export const fitAveragedCommand: CommandSpec = {
       if (quiet) return;
       const t = model.training;
       const last = t.history[t.history.length - 1];
-      const validations = t.history.filter((r) => r.validationNll !== undefined).length;
-      const lastValidation = [...t.history]
-        .reverse()
-        .find((r) => r.validationNll !== undefined)?.validationNll;
+      const evaluations = t.history.filter((r) => r.heldOutLoss !== undefined).length;
+      const lastHeldOut = [...t.history].reverse().find((r) => r.heldOutLoss !== undefined)?.heldOutLoss;
       // bbar and sigmabar at data quantiles (one coordinate) or at the data mean (several).
       const d = table.cols;
       let points: Float64Array;
@@ -195,13 +191,13 @@ export const fitAveragedCommand: CommandSpec = {
       const lines = [
         `data      ${dataPath}: ${table.rows} samples x ${d} slow coordinate${d > 1 ? 's' : ''} (${table.names.join(', ')})${runs.length > 1 ? ` in ${runs.length} paths` : ''}, Delta = ${num(dt)}`,
         `model     coefficients ${modulePath} (fast dim ${fastDim}, noise ${coefficients.noise}), RealNVP ${layers} x ${hidden}, L = ${L}`,
-        `training  ${iterations} iterations, ${t.trainTransitions} training / ${t.validationTransitions} held-out transitions, seed ${seed}, backend ${selection.name}`,
-        ...(t.validationTransitions > 0
+        `training  ${steps} steps, ${t.trainTransitions} training / ${t.heldOutTransitions} held-out transitions, seed ${seed}, backend ${selection.name}`,
+        ...(t.heldOutTransitions > 0
           ? [
-              `          held-out NLL ${validations} time${validations === 1 ? '' : 's'} on ${t.validationSubsample !== undefined ? `a fixed subsample of ${t.validationSubsample}` : 'all'} held-out transitions`,
+              `          held-out NLL ${evaluations} time${evaluations === 1 ? '' : 's'} on ${t.heldOutSubsample !== undefined ? `a fixed subsample of ${t.heldOutSubsample}` : 'all'} held-out transitions`,
             ]
           : []),
-        `          final training NLL per transition ${num(last.trainNll, 5)}${lastValidation !== undefined ? `, held-out ${num(lastValidation, 5)}` : ''}`,
+        `          final training NLL per transition ${num(last.metrics?.nll ?? Number.NaN, 5)}${lastHeldOut !== undefined ? `, held-out ${num(lastHeldOut, 5)}` : ''}`,
         '',
         d === 1
           ? 'averaged coefficients at data quantiles 5, 25, 50, 75, 95 %:'
@@ -209,7 +205,7 @@ export const fitAveragedCommand: CommandSpec = {
         formatTable(['x', 'bbar(x) +- MC error', 'sigmabar(x)'], rows),
         '',
         formatWarnings(t.warnings),
-        `saved ${outPath} (format sdekit.averaged-model v1; coefficients module ${moduleRel}, relative to the model file)`,
+        `saved ${outPath} (format sdekit.averaged-model v${AVERAGED_MODEL_VERSION}; coefficients module ${moduleRel}, relative to the model file)`,
       ];
       io.stdout(`${lines.join('\n')}\n`);
     } finally {
