@@ -14,6 +14,7 @@ export * from './rng.js';
 export * from './simulate.js';
 export * from './slowfast.js';
 export * from './solver.js';
+export * from './solver-registry.js';
 export * from './solvers.js';
 export * from './summary.js';
 export * from './time-series.js';

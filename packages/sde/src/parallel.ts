@@ -20,6 +20,8 @@ import { Worker } from 'node:worker_threads';
 import { BlowUpError, InvalidArgumentError, RunawayError, SdekitError } from './errors.js';
 import { NOISE_BLOCK } from './noise-stream.js';
 import { planSimulation, type SimulateOptions, type SimulationPlan } from './simulate.js';
+import { solverLocation } from './solver-registry.js';
+import { eulerMaruyama } from './solvers.js';
 import type { PathBundle, SdeSystem } from './types.js';
 import { checkInteger } from './validate.js';
 import { findExcursions } from './watch.js';
@@ -46,12 +48,6 @@ export interface ParallelSimulateOptions extends SimulateOptions {
   /** Worker threads (default: min(available cores, paths)). */
   threads?: number;
 }
-
-const SOLVER_EXPORTS: Record<string, string> = {
-  'euler-maruyama': 'eulerMaruyama',
-  milstein: 'milstein',
-  sra1: 'sra1',
-};
 
 /** URL of the module that holds this code: src/parallel.ts under tests, dist/index.(c)js when built. */
 function selfUrl(): string {
@@ -152,15 +148,16 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
   } finally {
     (system as { dispose?: () => void }).dispose?.();
   }
-  const solver = opts.solver;
-  const solverName = solver ? SOLVER_EXPORTS[solver.name] : 'eulerMaruyama';
-  if (!solverName) {
+  const solver = opts.solver ?? eulerMaruyama;
+  const location = solverLocation(solver);
+  if (!location) {
     throw new InvalidArgumentError(
       'solver',
-      `custom solver ${solver?.name} cannot be sent to worker threads`,
-      'use eulerMaruyama, milstein or sra1, or call simulate',
+      `solver '${solver.name}' is not registered with a module, so worker threads cannot load it`,
+      "registerSolver(solver, { module: import.meta.resolve('./its-file.js'), exportName: '...' }), or call simulate",
     );
   }
+  const solverUrl = resolveModule(location.module, coreUrl);
   const blocks = Math.ceil(plan.paths / NOISE_BLOCK);
   const threads = opts.threads ?? Math.max(1, Math.min(availableParallelism(), plan.paths));
   checkInteger('threads', threads, 1);
@@ -196,7 +193,9 @@ export async function simulateParallel(spec: SystemSpec, opts: ParallelSimulateO
             args: spec.args ?? [],
             useTsx,
             plan,
-            solverName,
+            solverUrl,
+            solverExport: location.exportName,
+            solverName: solver.name,
             x0,
             pathStart,
             pathCount,

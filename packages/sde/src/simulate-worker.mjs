@@ -5,8 +5,21 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 async function main() {
-  const { coreUrl, systemUrl, exportName, args, useTsx, plan, solverName, x0, pathStart, pathCount, dim } =
-    workerData;
+  const {
+    coreUrl,
+    systemUrl,
+    exportName,
+    args,
+    useTsx,
+    plan,
+    solverUrl,
+    solverExport,
+    solverName,
+    x0,
+    pathStart,
+    pathCount,
+    dim,
+  } = workerData;
   if (useTsx) {
     const { register } = await import('tsx/esm/api');
     register();
@@ -15,7 +28,10 @@ async function main() {
   const mod = systemUrl === coreUrl ? core : await import(systemUrl);
   const factory = mod[exportName];
   const system = typeof factory === 'function' ? await factory(...args) : factory;
-  const solver = core[solverName];
+  const solverModule = solverUrl === coreUrl ? core : await import(solverUrl);
+  const solver = solverModule[solverExport];
+  if (!solver || solver.name !== solverName)
+    throw new Error(`solver: ${solverUrl} exports no solver '${solverName}' as ${solverExport}`);
   const out = new Float64Array(pathCount * plan.length * dim);
   let last = 0;
   try {

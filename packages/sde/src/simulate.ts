@@ -14,7 +14,7 @@ import { totalmem } from 'node:os';
 import { BlowUpError, DimensionError, InvalidArgumentError } from './errors.js';
 import { BlockNoise, NOISE_BLOCK } from './noise-stream.js';
 import { Rng } from './rng.js';
-import { checkSystem, createWorkspace, type Solver } from './solver.js';
+import { checkSystem, type Solver } from './solver.js';
 import { eulerMaruyama } from './solvers.js';
 import type { PathBundle, SdeSystem } from './types.js';
 import { checkFinite, checkInteger, checkPositive, wholeMultiple } from './validate.js';
@@ -218,8 +218,12 @@ function checkOutputSize(paths: number, length: number, d: number): void {
 }
 
 function checkSolver(solver: Solver, system: SdeSystem): void {
-  if (!solver || typeof solver.step !== 'function') {
-    throw new InvalidArgumentError('solver', 'is not a Solver', 'pass eulerMaruyama, milstein or sra1');
+  if (!solver || typeof solver.step !== 'function' || typeof solver.init !== 'function') {
+    throw new InvalidArgumentError(
+      'solver',
+      'is not a Solver (it needs name, step, init, order, requires and normalsPerStep)',
+      'pass eulerMaruyama, milstein or sra1, or a Solver object (init may be createWorkspace)',
+    );
   }
   if (!solver.requires.noise.includes(system.noise)) {
     throw new InvalidArgumentError(
@@ -276,7 +280,7 @@ export function integrateRange(
   // range), so that state, noise and drift of a chunk stay in cache; block b (global paths
   // [b * NOISE_BLOCK, ...)) draws set 0, then set 1, ... of its paths from its own stream, so neither
   // the chunking nor the thread split changes the output.
-  const ws = createWorkspace(system, Math.min(n, plan.chunkPaths));
+  const ws = solver.init(system, Math.min(n, plan.chunkPaths));
   const sets = solver.normalsPerStep;
   const end = pathStart + n;
   const chunks: { n: number; x: Float64Array; z: Float64Array; blocks: BlockNoise[] }[] = [];

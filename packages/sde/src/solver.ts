@@ -30,10 +30,18 @@ export interface StepWorkspace {
  * z[s * n * noiseDim, (s + 1) * n * noiseDim)).
  */
 export interface Solver {
+  /** The solver's name, unique in the registry (`registerSolver`). */
   readonly name: string;
   /** Strong order for the noise class the solver is meant for (see `requires`). */
   readonly strongOrder: number;
   readonly weakOrder: number;
+  /**
+   * The orders this solver reaches on `system` (e.g. Euler-Maruyama is strong order 1 on additive
+   * noise, 1/2 otherwise), as convergence tests and step-size choices need them.
+   */
+  order(system: SdeSystem): SolverOrder;
+  /** Allocates the solver's own state for n points of `system` (its scratch buffers), once per run. */
+  init(system: SdeSystem, n: number): StepWorkspace;
   /** Noise kinds accepted, and whether G must be constant (additive). */
   readonly requires: { readonly noise: readonly NoiseKind[]; readonly additive: boolean };
   /** Standard normals needed per noise component per step. */
@@ -47,6 +55,12 @@ export interface Solver {
     z: Float64Array,
     ws: StepWorkspace,
   ): void;
+}
+
+/** Strong and weak order of a solver on one system (`Solver.order`). */
+export interface SolverOrder {
+  readonly strong: number;
+  readonly weak: number;
 }
 
 /** Checks the shape fields of an SdeSystem; throws InvalidArgumentError naming the field. */

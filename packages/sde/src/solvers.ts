@@ -1,5 +1,5 @@
 import { addNoise, addNoiseFrom } from './noise-layout.js';
-import { evaluateDiffusion, evaluateDrift, type Solver } from './solver.js';
+import { createWorkspace, evaluateDiffusion, evaluateDrift, type Solver } from './solver.js';
 
 /**
  * Euler-Maruyama: X_{k+1} = X_k + f(X_k, t_k) h + G(X_k, t_k) sqrt(h) Z_k.
@@ -12,6 +12,9 @@ export const eulerMaruyama: Solver = {
   name: 'euler-maruyama',
   strongOrder: 0.5,
   weakOrder: 1,
+  // Additive noise: the scheme coincides with Milstein (the correction vanishes), strong order 1.
+  order: (system) => ({ strong: system.additive === true ? 1 : 0.5, weak: 1 }),
+  init: createWorkspace,
   requires: { noise: ['scalar', 'diagonal', 'general'], additive: false },
   normalsPerStep: 1,
   step(system, t, h, x, n, z, ws) {
@@ -46,6 +49,8 @@ export const milstein: Solver = {
   name: 'milstein',
   strongOrder: 1,
   weakOrder: 1,
+  order: () => ({ strong: 1, weak: 1 }),
+  init: createWorkspace,
   requires: { noise: ['scalar', 'diagonal'], additive: false },
   normalsPerStep: 1,
   step(system, t, h, x, n, z, ws) {
@@ -105,6 +110,8 @@ export const sra1: Solver = {
   name: 'sra1',
   strongOrder: 1.5,
   weakOrder: 2,
+  order: () => ({ strong: 1.5, weak: 2 }),
+  init: createWorkspace,
   requires: { noise: ['scalar', 'diagonal', 'general'], additive: true },
   normalsPerStep: 2,
   step(system, t, h, x, n, z, ws) {
