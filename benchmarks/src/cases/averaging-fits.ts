@@ -18,15 +18,18 @@ export function slowPathOf(
   Delta: number,
 ): AveragingSpec['generate'] {
   return (T, seed, progress) =>
-    sde.simulateSlowFast(system, {
-      x0: new Float64Array(system.slowDim),
-      y0: drawFast(sde.Rng.fromSeed(seed, 1)),
-      fastStep: 0.02 / n,
-      Delta,
-      T,
-      seed,
-      onProgress: progress,
-    }).slow;
+    sde.pathOf(
+      sde.simulate(sde.slowFastSde(system), {
+        x0: sde.stackState(new Float64Array(system.slowDim), drawFast(sde.Rng.fromSeed(seed, 1))),
+        h: 0.02 / n,
+        T,
+        saveEvery: sde.wholeMultiple('Delta', Delta, 0.02 / n, 'h'),
+        seed,
+        observe: [0],
+        onProgress: progress,
+      }),
+      0,
+    );
 }
 
 /**

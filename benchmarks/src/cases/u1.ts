@@ -79,15 +79,21 @@ const PROBLEMS: Problem[] = [
     n: 100,
     coefficients: () => m1Coefficients({ m: 2, beta: 0.5 }),
     generate: (T, seed, progress) =>
-      sde.simulateSlowFast(systems.multiscaleDoubleWellSystem({ m: 2, n: 100, beta: 0.5 }), {
-        x0: new Float64Array([0]),
-        y0: systems.sampleMultiscaleDoubleWellFast(sde.Rng.fromSeed(seed, 1), 1, 2),
-        fastStep: 0.02 / 100,
-        Delta: 0.01,
-        T,
-        seed,
-        onProgress: progress,
-      }).slow,
+      sde.pathOf(
+        sde.simulate(sde.slowFastSde(systems.multiscaleDoubleWellSystem({ m: 2, n: 100, beta: 0.5 })), {
+          x0: sde.stackState(
+            new Float64Array([0]),
+            systems.sampleMultiscaleDoubleWellFast(sde.Rng.fromSeed(seed, 1), 1, 2),
+          ),
+          h: 0.02 / 100,
+          T,
+          saveEvery: sde.wholeMultiple('Delta', 0.01, 0.02 / 100, 'h'),
+          seed,
+          observe: [0],
+          onProgress: progress,
+        }),
+        0,
+      ),
     trueDrift: (grid, samples, seed) =>
       systems.multiscaleDoubleWellAveragedDrift(grid, { m: 2, beta: 0.5, samples, seed }),
   },
@@ -96,15 +102,21 @@ const PROBLEMS: Problem[] = [
     n: 100,
     coefficients: () => m2Coefficients({ d: 1, N: 10 }),
     generate: (T, seed, progress) =>
-      sde.simulateSlowFast(systems.taggedParticleSystem({ d: 1, N: 10, n: 100 }), {
-        x0: new Float64Array([0]),
-        y0: systems.sampleTaggedParticleFast(sde.Rng.fromSeed(seed, 1), 1, { d: 1, N: 10 }),
-        fastStep: 0.02 / 100,
-        Delta: 0.01,
-        T,
-        seed,
-        onProgress: progress,
-      }).slow,
+      sde.pathOf(
+        sde.simulate(sde.slowFastSde(systems.taggedParticleSystem({ d: 1, N: 10, n: 100 })), {
+          x0: sde.stackState(
+            new Float64Array([0]),
+            systems.sampleTaggedParticleFast(sde.Rng.fromSeed(seed, 1), 1, { d: 1, N: 10 }),
+          ),
+          h: 0.02 / 100,
+          T,
+          saveEvery: sde.wholeMultiple('Delta', 0.01, 0.02 / 100, 'h'),
+          seed,
+          observe: [0],
+          onProgress: progress,
+        }),
+        0,
+      ),
     trueDrift: (grid) => systems.taggedParticleAveragedDrift(grid, { d: 1, N: 10 }),
   },
 ];

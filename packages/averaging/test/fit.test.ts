@@ -10,8 +10,10 @@ import {
   type SdeSystem,
   type SlowFastSystem,
   simulate,
-  simulateSlowFast,
+  slowFastSde,
+  stackState,
   type TimeSeries,
+  wholeMultiple,
 } from '@sdekit/sde';
 import { multiscaleDoubleWellAveragedDrift, multiscaleDoubleWellSystem } from '@sdekit/systems';
 import * as tf from '@tensorflow/tfjs-core';
@@ -137,14 +139,17 @@ describe('fitAveraged (docs/methods.md §4)', () => {
   it('affine b and OU fast process: learned bbar matches the exact bbar and the closed-form MLE', () => {
     const n = 100;
     const dt = 0.01;
-    const { slow } = simulateSlowFast(affineOuSystem(n), {
-      x0: Float64Array.of(0.4),
-      y0: Float64Array.from(MU),
-      fastStep: 0.02 / n,
-      Delta: dt,
-      T: 100,
-      seed: 11,
-    });
+    const slow = pathOf(
+      simulate(slowFastSde(affineOuSystem(n)), {
+        x0: stackState(Float64Array.of(0.4), Float64Array.from(MU)),
+        h: 0.02 / n,
+        T: 100,
+        saveEvery: wholeMultiple('Delta', dt, 0.02 / n, 'h'),
+        seed: 11,
+        observe: [0],
+      }),
+      0,
+    );
     const model = fitAveraged({ path: slow, ...AFFINE_FIT });
     const M = model.training.trainTransitions;
     const { a, c, s1, sx, sxx, v } = affineOls(slow.data.subarray(0, M), slow.data.subarray(1, M + 1), dt);
@@ -184,17 +189,18 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     // averaging tests).
     const dt = 0.01;
     const rng = Rng.fromSeed(21);
-    const paths = Array.from(
-      { length: 100 },
-      (_, r) =>
-        simulateSlowFast(affineOuSystem(100), {
-          x0: Float64Array.of(0.38 + 0.3 * rng.normal()),
-          y0: Float64Array.from(MU),
-          fastStep: 0.02 / 100,
-          Delta: dt,
+    const paths = Array.from({ length: 100 }, (_, r) =>
+      pathOf(
+        simulate(slowFastSde(affineOuSystem(100)), {
+          x0: stackState(Float64Array.of(0.38 + 0.3 * rng.normal()), Float64Array.from(MU)),
+          h: 0.02 / 100,
           T: 1,
+          saveEvery: wholeMultiple('Delta', dt, 0.02 / 100, 'h'),
           seed: 100 + r,
-        }).slow,
+          observe: [0],
+        }),
+        0,
+      ),
     );
     const options = AFFINE_FIT;
     const model = fitAveraged({ path: paths, ...options });
@@ -234,14 +240,17 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     const m = 2;
     const n = 100;
     const beta = 0.5;
-    const { slow } = simulateSlowFast(multiscaleDoubleWellSystem({ m, n, beta }), {
-      x0: Float64Array.of(-1),
-      y0: new Float64Array(m),
-      fastStep: 0.02 / n,
-      Delta: 0.01,
-      T: 100,
-      seed: 21,
-    });
+    const slow = pathOf(
+      simulate(slowFastSde(multiscaleDoubleWellSystem({ m, n, beta })), {
+        x0: stackState(Float64Array.of(-1), new Float64Array(m)),
+        h: 0.02 / n,
+        T: 100,
+        saveEvery: wholeMultiple('Delta', 0.01, 0.02 / n, 'h'),
+        seed: 21,
+        observe: [0],
+      }),
+      0,
+    );
     const coefficients = m1Coefficients({ m, beta });
     const model = fitAveraged({ path: slow, coefficients, L: 32, steps: 300, batchSize: 256, seed: 4 });
     // Truth by Monte Carlo over exact pi_0 samples (2e5 samples: MC error of bbar ~ 1e-3, MSE bias ~ 1e-6).
@@ -436,14 +445,17 @@ describe('fitAveraged (docs/methods.md §4)', () => {
 
 describe('fitAveraged: a non-finite loss names its cause', () => {
   it('says when the coefficients return NaN or a zero sigma, and where', () => {
-    const { slow } = simulateSlowFast(affineOuSystem(100), {
-      x0: Float64Array.of(0.4),
-      y0: Float64Array.from(MU),
-      fastStep: 2e-4,
-      Delta: 0.01,
-      T: 20,
-      seed: 4,
-    });
+    const slow = pathOf(
+      simulate(slowFastSde(affineOuSystem(100)), {
+        x0: stackState(Float64Array.of(0.4), Float64Array.from(MU)),
+        h: 2e-4,
+        T: 20,
+        saveEvery: wholeMultiple('Delta', 0.01, 2e-4, 'h'),
+        seed: 4,
+        observe: [0],
+      }),
+      0,
+    );
     const zeroNoise = slow1dFast2d({
       constantDiffusion: true,
       driftTf: affineCoefficients.driftTf,

@@ -14,7 +14,7 @@
 // Options: U1_BENCH_ONLY=M1 (one problem), U1_BENCH_T=100 (one window).
 import { fitAveraged, m1Coefficients, m2Coefficients } from '@sdekit/averaging';
 import { useBackend } from '@sdekit/nn';
-import { Rng, simulateSlowFast, type TimeSeries } from '@sdekit/sde';
+import { pathOf, Rng, simulate, slowFastSde, stackState, type TimeSeries, wholeMultiple } from '@sdekit/sde';
 import {
   multiscaleDoubleWellSystem,
   sampleMultiscaleDoubleWellFast,
@@ -45,27 +45,36 @@ const problems = [
     name: 'M1',
     coefficients: () => m1Coefficients({ m: 2, beta: 0.5 }),
     generate: (T: number, seed: number) =>
-      simulateSlowFast(multiscaleDoubleWellSystem({ m: 2, n: 100, beta: 0.5 }), {
-        x0: new Float64Array([0]),
-        y0: sampleMultiscaleDoubleWellFast(Rng.fromSeed(seed, 1), 1, 2),
-        fastStep: 0.02 / 100,
-        Delta: 0.01,
-        T,
-        seed,
-      }).slow,
+      pathOf(
+        simulate(slowFastSde(multiscaleDoubleWellSystem({ m: 2, n: 100, beta: 0.5 })), {
+          x0: stackState(new Float64Array([0]), sampleMultiscaleDoubleWellFast(Rng.fromSeed(seed, 1), 1, 2)),
+          h: 0.02 / 100,
+          T,
+          saveEvery: wholeMultiple('Delta', 0.01, 0.02 / 100, 'h'),
+          seed,
+          observe: [0],
+        }),
+        0,
+      ),
   },
   {
     name: 'M2',
     coefficients: () => m2Coefficients({ d: 1, N: 10 }),
     generate: (T: number, seed: number) =>
-      simulateSlowFast(taggedParticleSystem({ d: 1, N: 10, n: 100 }), {
-        x0: new Float64Array([0]),
-        y0: sampleTaggedParticleFast(Rng.fromSeed(seed, 1), 1, { d: 1, N: 10 }),
-        fastStep: 0.02 / 100,
-        Delta: 0.01,
-        T,
-        seed,
-      }).slow,
+      pathOf(
+        simulate(slowFastSde(taggedParticleSystem({ d: 1, N: 10, n: 100 })), {
+          x0: stackState(
+            new Float64Array([0]),
+            sampleTaggedParticleFast(Rng.fromSeed(seed, 1), 1, { d: 1, N: 10 }),
+          ),
+          h: 0.02 / 100,
+          T,
+          saveEvery: wholeMultiple('Delta', 0.01, 0.02 / 100, 'h'),
+          seed,
+          observe: [0],
+        }),
+        0,
+      ),
   },
 ].filter((p) => !process.env.U1_BENCH_ONLY || p.name === process.env.U1_BENCH_ONLY);
 

@@ -1,5 +1,13 @@
 import { type AveragedModel, fitAveraged, m1Coefficients } from '@sdekit/averaging';
-import { InvalidArgumentError, simulateSlowFast, type TimeSeries } from '@sdekit/sde';
+import {
+  InvalidArgumentError,
+  pathOf,
+  simulate,
+  slowFastSde,
+  stackState,
+  type TimeSeries,
+  wholeMultiple,
+} from '@sdekit/sde';
 import { multiscaleDoubleWellAveragedDrift, multiscaleDoubleWellSystem } from '@sdekit/systems';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -12,14 +20,17 @@ const BETA = 0.5;
 
 /** The M1 slow path (T = 50) and the averaged model both tests start from (test-size fit). */
 function m1Fit(): { slow: TimeSeries; model: AveragedModel } {
-  const { slow } = simulateSlowFast(multiscaleDoubleWellSystem({ m: M, n: 100, beta: BETA }), {
-    x0: Float64Array.of(-1),
-    y0: new Float64Array(M),
-    fastStep: 0.02 / 100,
-    Delta: 0.01,
-    T: 50,
-    seed: 21,
-  });
+  const slow = pathOf(
+    simulate(slowFastSde(multiscaleDoubleWellSystem({ m: M, n: 100, beta: BETA })), {
+      x0: stackState(Float64Array.of(-1), new Float64Array(M)),
+      h: 0.02 / 100,
+      T: 50,
+      saveEvery: wholeMultiple('Delta', 0.01, 0.02 / 100, 'h'),
+      seed: 21,
+      observe: [0],
+    }),
+    0,
+  );
   const model = fitAveraged({
     path: slow,
     coefficients: m1Coefficients({ m: M, beta: BETA }),
