@@ -13,16 +13,76 @@ import {
   type SdeSystem,
   ZScore,
 } from '@sdekit/sde';
+import type { SeriesCdotEstimate } from './cdot-selection.js';
+import { checkTailQuantile } from './checks.js';
+import { type StandardizedSeries, tailBoxOf } from './langevin-data.js';
 import { NetworkScore, type NetworkScoreJSON } from './network-score.js';
+import type { LangevinCoefficients } from './phi.js';
 import type { IncrementScaling } from './regime.js';
+import type { ScoreEstimate } from './score-estimate.js';
 import type { ScoreModel } from './score-model.js';
+import type { SteinEstimate } from './stein.js';
 import {
+  type BootstrapPlan,
   type PhiUncertainty,
   type PhiUncertaintyJSON,
   uncertaintyFromJSON,
   uncertaintyInDataUnits,
   uncertaintyToJSON,
 } from './uncertainty.js';
+
+/** The model warns ("series too short") when ||SE(Phi_S)||_F / ||Phi_S||_F exceeds this. */
+export const PHI_S_RELATIVE_SE_WARN = 0.1;
+
+/** The results of the pipeline's steps that `LangevinModel.fromSteps` puts together. */
+export interface LangevinSteps {
+  /** Step 1: the standardized series (`standardize`). */
+  data: StandardizedSeries;
+  /** Step 2: the score in z units (`estimateScore`); the model takes it over (`dispose`). */
+  score: ScoreEstimate;
+  /** Step 3: the Stein matrix V (`estimateStein`). */
+  stein: SteinEstimate;
+  /** Step 4: Cdot (`estimateCdot`). */
+  cdot: SeriesCdotEstimate;
+  /** Step 5: Phi = Cdot V^{-1}, its shift and Sigma (`langevinCoefficients(cdot.cdot, stein.v)`). */
+  coefficients: LangevinCoefficients;
+  /** The bootstrap plan (`planBootstrap`), for its warnings; none when no bootstrap was planned. */
+  bootstrap?: BootstrapPlan;
+  /** Step 6: the block-bootstrap uncertainty (`estimateUncertainty`); null or none when skipped. */
+  uncertainty?: PhiUncertainty | null;
+  /** Tail quantile q of `system()`'s score continuation (`TailBox`). Default 1e-3 / D; 0 for none. */
+  tailQuantile?: number;
+}
+
+/** Warnings on the coefficients: the shift of Phi_S. */
+function coefficientWarnings(c: LangevinCoefficients): string[] {
+  return c.shift > 0
+    ? [
+        `Phi_S was not positive definite (lambda_min = ${c.lambdaMin.toExponential(3)}); shifted by ${c.shift.toExponential(3)} I in drift and noise`,
+      ]
+    : [];
+}
+
+/** Warnings on the bootstrap: Phi_S not determined to PHI_S_RELATIVE_SE_WARN, or not surely positive definite. */
+function uncertaintyWarnings(u: PhiUncertainty | null): string[] {
+  const warnings: string[] = [];
+  if (!u) return warnings;
+  if (u.phiSRelativeSE > PHI_S_RELATIVE_SE_WARN) {
+    warnings.push(
+      `series too short: Phi_S has a relative standard error of ${(100 * u.phiSRelativeSE).toFixed(0)} % ` +
+        `(block bootstrap, ${u.blocks} blocks), above ${100 * PHI_S_RELATIVE_SE_WARN} %; the dissipation and the noise ` +
+        'of the model are not determined to better than that. Use a longer series or more runs',
+    );
+  }
+  if (u.nonPositiveDefiniteFraction > (1 - u.level) / 2) {
+    warnings.push(
+      `series too short: ${(100 * u.nonPositiveDefiniteFraction).toFixed(0)} % of the bootstrap replicates give a ` +
+        'Phi_S that is not positive definite, so its 95 % interval contains models without dissipation in some direction. ' +
+        'Use a longer series or more runs',
+    );
+  }
+  return warnings;
+}
 
 /** Diagnostics of a fitted Langevin model. */
 export interface LangevinDiagnostics {
@@ -275,6 +335,79 @@ export class LangevinModel {
       ...toOriginal(args.matrices, std),
       uncertainty: args.originalUncertainty ?? (u ? uncertaintyInDataUnits(u, std) : null),
     };
+  }
+
+  /**
+   * The last step of the Langevin pipeline: the model from the results of the steps before it
+   * (`LangevinSteps`), with its diagnostics and their warnings in the order of the steps (data,
+   * Cdot selection, bootstrap plan, score, Stein matrix, Cdot, shift of Phi_S, uncertainty).
+   * `fitLangevin` is this pipeline run in one call; by hand, any step can be replaced (a score of
+   * your own through `estimateScore`'s `GivenScore`, a Cdot of your own through a `CdotEstimator`).
+   *
+   * @example
+   * const data = standardize(series);
+   * const bootstrap = planBootstrap(data);
+   * const selection = selectCdotEstimator(data, { seed: 1 });
+   * const score = estimateScore(data, { score: { model: exactScore, units: 'original' }, seed: 1 });
+   * const stein = estimateStein(data, score, { blocks: bootstrap.blocks, seed: 1 });
+   * const cdot = estimateCdot(data, selection, { scoreSigma: score.sigma, blocks: bootstrap.blocks, seed: 1 });
+   * const coefficients = langevinCoefficients(cdot.cdot, stein.v);
+   * const uncertainty = estimateUncertainty(bootstrap, { cdot, stein, coefficients, seed: 1 });
+   * const model = LangevinModel.fromSteps({ data, bootstrap, score, stein, cdot, coefficients, uncertainty });
+   * // === fitLangevin(series, { score: { model: exactScore, units: 'original' }, seed: 1 })
+   */
+  static fromSteps(steps: LangevinSteps): LangevinModel {
+    const { data, score, stein, cdot, coefficients: coeff } = steps;
+    const tailQuantile = checkTailQuantile(steps.tailQuantile, data.dim);
+    const uncertainty = steps.uncertainty ?? null;
+    const warnings = [
+      ...data.warnings,
+      ...cdot.selection.warnings,
+      ...(steps.bootstrap?.warnings ?? []),
+      ...score.warnings,
+      ...stein.warnings,
+      ...cdot.warnings,
+      ...coefficientWarnings(coeff),
+      ...uncertaintyWarnings(uncertainty),
+    ];
+    const diagnostics: LangevinDiagnostics = {
+      steinError: stein.error,
+      steinMinSingularValue: stein.minSingularValue,
+      stein: stein.v,
+      cdot: cdot.cdot,
+      cdotEstimator: cdot.estimator,
+      cdotChoice: cdot.selection.choice,
+      cdotReason: cdot.reason,
+      cdotBiasOrder: cdot.biasOrder,
+      cdotDetails: cdot.details,
+      regime: data.regime,
+      shift: coeff.shift,
+      shifted: coeff.shift > 0,
+      lambdaMin: coeff.lambdaMin,
+      leaveFraction: cdot.details.leaveFraction ?? null,
+      perturbedSeries: cdot.perturbSigma > 0,
+      perturbSigma: cdot.perturbSigma,
+      cells: cdot.partition ? cdot.partition.size : 0,
+      segments: (data.segmentStarts?.length ?? 0) + 1,
+      energyShareS: coeff.energyShareS,
+      energyShareA: coeff.energyShareA,
+      heldOutLoss: score.heldOutLoss,
+      uncertainty,
+      warnings,
+    };
+    return new LangevinModel({
+      tailBox: tailQuantile > 0 ? tailBoxOf(data.y, data.dim, tailQuantile) : null,
+      dim: data.dim,
+      dt: data.dt,
+      matrices: { phi: coeff.phi, phiS: coeff.phiS, phiA: coeff.phiA, sigma: coeff.sigma },
+      diagnostics,
+      zscore: data.zscore,
+      score: score.model,
+      scoreSigma: score.sigma,
+      partition: cdot.partition,
+      dataRange: data.dataRange,
+      externalUnits: score.externalUnits,
+    });
   }
 
   /**

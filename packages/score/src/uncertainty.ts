@@ -10,21 +10,32 @@
  * difference between the point estimate and the replicates' full-data value of the same linear form
  * (they differ only when the generator's finite-dt correction is used).
  */
+import { segmentBounds } from '@sdekit/partition';
 import {
+  autocorrelationTimeOf,
   type BootstrapBlocks,
+  bootstrapBlocks,
   bootstrapCounts,
   columnQuantiles,
   columnStd,
   frobeniusNorm,
   InvalidArgumentError,
   Matrix,
-  type Rng,
+  Rng,
   symmetricPart,
   weightedBlockMean,
 } from '@sdekit/sde';
 import type { CdotEstimate } from './cdot.js';
+import { checkUncertaintyOption } from './checks.js';
+import type { StandardizedSeries } from './langevin-data.js';
 import { type LangevinCoefficients, langevinCoefficients } from './phi.js';
 import type { SteinGroupSums } from './stein.js';
+
+/** Fewest blocks the bootstrap is run with; the default block length aims at MIN_BLOCKS_TARGET. */
+const MIN_BLOCKS = 10;
+const MIN_BLOCKS_TARGET = 20;
+/** RNG stream (of the pipeline's seed) of the bootstrap's block draws. */
+const BOOTSTRAP_STREAM = 7;
 
 /** Standard error and interval of every entry of a matrix. */
 export interface MatrixUncertainty {
@@ -197,4 +208,119 @@ export function uncertaintyFromJSON(j: PhiUncertaintyJSON): PhiUncertainty {
     upper: Matrix.from(m.upper),
   });
   return { ...j, phi: each(j.phi), phiS: each(j.phiS), phiA: each(j.phiA), diffusion: each(j.diffusion) };
+}
+
+/**
+ * Block-bootstrap options: false skips the bootstrap; `replicates` (default 200, at least 20),
+ * `blockLength` in samples (default 5 integrated autocorrelation times, down to 2 to reach 20
+ * blocks), `required: false` to warn instead of throwing when the series is too short.
+ */
+export type UncertaintyOption = false | { replicates?: number; blockLength?: number; required?: boolean };
+
+/** The blocks and size of the block bootstrap of a series: the result of `planBootstrap`. */
+export interface BootstrapPlan {
+  /** The blocks, or null when the bootstrap is skipped or the series is too short for it. */
+  blocks: BootstrapBlocks | null;
+  /** Number of bootstrap replicates (0 when skipped). */
+  replicates: number;
+  /** Largest integrated autocorrelation time of the coordinates, in samples (NaN when skipped). */
+  autocorrelationTime: number;
+  /** "series too short for error bars" when the default bootstrap cannot run. */
+  warnings: string[];
+}
+
+/**
+ * Plans the block bootstrap of the Langevin pipeline on the standardized series `data`: blocks of 5
+ * integrated autocorrelation times (down to 2 to reach 20 blocks; `blockLength` samples when given),
+ * runs shorter than a block being whole blocks. A series too short for 10 blocks is a typed error
+ * when `options` is given (unless `required: false`) and a warning (no blocks) when it is left out;
+ * `false` skips the bootstrap. Run before the score, so that a failure costs no training; its blocks
+ * go to `estimateStein` and `estimateCdot` (per-block sums) and the plan to `estimateUncertainty`.
+ *
+ * @example
+ * const data = standardize(series);
+ * const plan = planBootstrap(data);                        // 200 replicates, default blocks
+ * plan.blocks?.bounds.length;                              // blocks + 1, or no blocks (plan.warnings says why)
+ * planBootstrap(data, { replicates: 50, blockLength: 400 });
+ */
+export function planBootstrap(data: StandardizedSeries, options?: UncertaintyOption): BootstrapPlan {
+  const option = options ?? {};
+  const replicates = checkUncertaintyOption(option);
+  const plan: BootstrapPlan = { blocks: null, replicates, autocorrelationTime: Number.NaN, warnings: [] };
+  if (option === false) return plan;
+  const n = data.length;
+  const bounds = segmentBounds(data.segmentStarts, n);
+  const tau = autocorrelationTimeOf(data.y, data.dim, bounds).tau;
+  plan.autocorrelationTime = tau;
+  const given = option.blockLength;
+  const length = given ?? Math.max(1, Math.ceil(Math.min(5 * tau, Math.max(2 * tau, n / MIN_BLOCKS_TARGET))));
+  const candidate = bootstrapBlocks(bounds, length);
+  const count = candidate.bounds.length - 1;
+  if (count >= MIN_BLOCKS) {
+    plan.blocks = candidate;
+    return plan;
+  }
+  if (given !== undefined) {
+    throw new InvalidArgumentError(
+      'uncertainty.blockLength',
+      `${given} samples leaves ${count} blocks; the bootstrap needs at least ${MIN_BLOCKS}`,
+      'pass a shorter blockLength, a longer series, or uncertainty: false',
+    );
+  }
+  const what =
+    `it spans ${(n / tau).toFixed(1)} integrated autocorrelation times ` +
+    `(${tau.toFixed(1)} samples each) in ${bounds.length - 1} run${bounds.length > 2 ? 's' : ''}, ` +
+    `and the block bootstrap of Phi needs at least ${MIN_BLOCKS} blocks of 2 or more (or ${MIN_BLOCKS} runs)`;
+  // Asked for explicitly, the bootstrap must run: a typed error. By default the fit goes on without
+  // error bars and says so (a slowly decorrelating field such as KS can have an autocorrelation time
+  // of hundreds of time units).
+  if (options !== undefined && option.required !== false) {
+    throw new InvalidArgumentError(
+      'series',
+      `is too short for error bars: ${what}; Phi is not determined by these data`,
+      'pass a longer series or more runs, uncertainty: { required: false } to fit with a warning instead, or uncertainty: false (sdekit fit-langevin --bootstrap 0) to fit without error bars',
+    );
+  }
+  plan.warnings.push(
+    `series too short for error bars: ${what}, so Phi comes without standard errors and is not determined by these data. Use a longer series or more runs`,
+  );
+  return plan;
+}
+
+/** What `estimateUncertainty` re-weights: the steps' estimates with their per-block sums. */
+export interface UncertaintyInput {
+  /** Cdot estimated with the plan's blocks (it has `replicate`). */
+  cdot: CdotEstimate;
+  /** The Stein sums kept per block of the plan (`estimateStein` with the plan's blocks). */
+  stein: SteinGroupSums;
+  /** Phi and Sigma from that Cdot and V (`langevinCoefficients`). */
+  coefficients: LangevinCoefficients;
+  /** The pipeline's seed: the block draws come from its stream 7, a stream of their own. Default 0. */
+  seed?: number;
+}
+
+/**
+ * The last estimation step of the Langevin pipeline: block-bootstrap standard errors and 95 %
+ * intervals of Phi, Phi_S, Phi_A and Sigma Sigma^T (`bootstrapPhi`, score held fixed) as `plan`
+ * (`planBootstrap`) says; null when the plan has no blocks.
+ *
+ * @example
+ * const plan = planBootstrap(data);
+ * const stein = estimateStein(data, score, { blocks: plan.blocks, seed: 1 });
+ * const cdot = estimateCdot(data, selectCdotEstimator(data), { blocks: plan.blocks, seed: 1 });
+ * const coefficients = langevinCoefficients(cdot.cdot, stein.v);
+ * const u = estimateUncertainty(plan, { cdot, stein, coefficients, seed: 1 });
+ * u?.phi.se;     // standard error of every entry of Phi (z units)
+ */
+export function estimateUncertainty(plan: BootstrapPlan, input: UncertaintyInput): PhiUncertainty | null {
+  if (!plan.blocks) return null;
+  return bootstrapPhi({
+    cdot: input.cdot,
+    stein: input.stein,
+    point: input.coefficients,
+    blocks: plan.blocks,
+    autocorrelationTime: plan.autocorrelationTime,
+    replicates: plan.replicates,
+    rng: Rng.fromSeed(input.seed ?? 0, BOOTSTRAP_STREAM),
+  });
 }
