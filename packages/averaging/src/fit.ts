@@ -25,6 +25,7 @@ import {
   checkInteger,
   checkNonNegative,
   checkPositive,
+  childSeed,
   InvalidArgumentError,
   Rng,
 } from '@sdekit/sde';
@@ -261,7 +262,11 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
 
     // Shape and agreement check of the user's coefficients on the first path points and flow samples.
     const probe = Math.min(4, trainEnd);
-    checkCoefficients(coef, observed.x.slice(0, probe * d), flow.sample(probe, seed + 101));
+    checkCoefficients(
+      coef,
+      observed.x.slice(0, probe * d),
+      flow.sample(probe, childSeed(seed, 'coefficient-probe')),
+    );
 
     const batches = new TransitionBatches(
       observed.x,
@@ -335,7 +340,7 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
       afterStep(k) {
         if (Number.isFinite(nll) && Number.isFinite(penaltyValue)) return;
         flow.setParams(Float64Array.from(th.dataSync()));
-        const cause = coefficientFault(coef, batches.x, B, flow.sample(8, seed + 303));
+        const cause = coefficientFault(coef, batches.x, B, flow.sample(8, childSeed(seed, 'fault-probe')));
         if (cause !== null) {
           throw new ConvergenceError(
             'coefficients',
@@ -352,7 +357,7 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
       evaluate(k) {
         if (heldOut === null || !isEvaluationStep(k, steps, evaluateEvery)) return undefined;
         flow.setParams(Float64Array.from(th.dataSync()));
-        return heldOutNll(coef, flow, heldOut, heldOutSamples, seed + 202);
+        return heldOutNll(coef, flow, heldOut, heldOutSamples, childSeed(seed, 'held-out-samples'));
       },
       metrics: () => ({ nll, penalty: penaltyValue, lambda }),
       saveState: (): FitAveragedState => ({ batches: batches.state(), z: Array.from(zRng.state()) }),

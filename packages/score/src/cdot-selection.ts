@@ -147,7 +147,7 @@ export interface CdotOptions {
   perturbSeries?: boolean | number;
   /** Blocks of the block bootstrap (`planBootstrap(...).blocks`); then the estimate has `replicate`. */
   blocks?: BootstrapBlocks | null;
-  /** The pipeline's seed: the perturbation draws from seed + 2, a stream of its own. Default 0. */
+  /** The pipeline's seed: the perturbation draws from its named stream 'cdot-perturbation'. Default 0. */
   seed?: number;
 }
 
@@ -199,7 +199,10 @@ export function estimateCdot(
       'pass options.score.sigma, a number perturbSeries, or perturbSeries: false',
     );
   }
-  const y = perturbSigma > 0 ? perturb(data.y, perturbSigma, Rng.fromSeed((options.seed ?? 0) + 2)) : data.y;
+  const y =
+    perturbSigma > 0
+      ? perturb(data.y, perturbSigma, Rng.named(options.seed ?? 0, 'cdot-perturbation'))
+      : data.y;
   const estimate = selection.estimator.estimate({
     y,
     dim: data.dim,

@@ -12,6 +12,7 @@ import {
   checkFinite,
   checkInteger,
   checkNonNegative,
+  childSeed,
   DimensionError,
   Matrix,
   matmul,
@@ -143,8 +144,9 @@ export interface SteinEstimateOptions {
   /** Points used (an evenly strided subsample of the series). Default 200000. */
   samples?: number;
   /**
-   * The pipeline's seed (`fitLangevin`'s `seed`): the perturbation of the samples draws from seed + 1,
-   * a stream of its own, so one seed serves every step.
+   * The pipeline's seed (`fitLangevin`'s `seed`): the perturbation of the samples draws from its
+   * child seed 'stein-samples' (@sdekit/sde `childSeed`), a stream of its own, so one seed serves
+   * every step.
    */
   seed?: number;
 }
@@ -196,7 +198,7 @@ export function estimateStein(
   }
   const stein = steinMatrixByGroup(score.model, points, dim, group, blocks ? blocks.bounds.length - 1 : 1, {
     sigma: score.sigma,
-    seed: (options.seed ?? 0) + 1,
+    seed: childSeed(options.seed ?? 0, 'stein-samples'),
   });
   const v = stein.v;
   let error = 0;

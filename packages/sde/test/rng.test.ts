@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, Rng } from '../src/index.js';
+import { childSeed, InvalidArgumentError, Rng, streamOf } from '../src/index.js';
 import { correlation, ksCritical001, ksStatistic, normalCdf } from './helpers.js';
 
 describe('Rng', () => {
@@ -138,5 +138,40 @@ describe('Rng', () => {
     expect(() => Rng.fromSeed(1, Number.NaN)).toThrow(InvalidArgumentError);
     expect(() => Rng.fromSeed(1).integer(0)).toThrow(InvalidArgumentError);
     expect(() => Rng.fromState(new Uint32Array(3))).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('named streams and child seeds', () => {
+  it('give every (seed, name) its own seed and stream, also across neighbouring seeds', () => {
+    const names = ['stein-samples', 'cdot-perturbation', 'dsm-batches', 'a', 'b', 'ab', 'ba'];
+    const seen = new Set<number>();
+    for (let seed = 0; seed < 2000; seed++)
+      for (const name of names) {
+        const c = childSeed(seed, name);
+        expect(Number.isInteger(c) && c >= 0 && c < 2 ** 52).toBe(true);
+        seen.add(c);
+      }
+    // 14000 children, none equal to another (or to a small seed a user would pick).
+    expect(seen.size).toBe(2000 * names.length);
+    for (let seed = 0; seed < 2000; seed++) expect(seen.has(seed)).toBe(false);
+    expect(new Set(names.map(streamOf)).size).toBe(names.length);
+    expect(childSeed(5, 'a')).toBe(childSeed(5, 'a'));
+    expect(() => childSeed(-1, 'a')).toThrow(InvalidArgumentError);
+    expect(() => streamOf('')).toThrow(InvalidArgumentError);
+  });
+
+  it('named streams of one seed are uncorrelated (|r| < 4 / sqrt(n))', () => {
+    const n = 20000;
+    const a = Rng.named(3, 'stein-samples').fillNormal(new Float64Array(n));
+    const b = Rng.named(3, 'cdot-perturbation').fillNormal(new Float64Array(n));
+    const c = Rng.fromSeed(childSeed(3, 'stein-samples')).fillNormal(new Float64Array(n));
+    let ab = 0;
+    let ac = 0;
+    for (let i = 0; i < n; i++) {
+      ab += a[i] * b[i];
+      ac += a[i] * c[i];
+    }
+    expect(Math.abs(ab / n)).toBeLessThan(4 / Math.sqrt(n));
+    expect(Math.abs(ac / n)).toBeLessThan(4 / Math.sqrt(n));
   });
 });

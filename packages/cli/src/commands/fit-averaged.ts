@@ -5,7 +5,7 @@
  */
 import { dirname, relative, sep } from 'node:path';
 import { AVERAGED_MODEL_VERSION, DEFAULT_HELD_OUT_MAX_TRANSITIONS, fitAveraged } from '@sdekit/averaging';
-import { mean, quantiles } from '@sdekit/sde';
+import { childSeed, mean, quantiles } from '@sdekit/sde';
 import { RUN_COLUMN_OPTION, resolvePath } from './files.js';
 import { loadCoefficientsModule, MODEL_OUT_OPTION, readFitInput, saveFittedModel } from './model-file.js';
 import { commandProgress, formatTable, formatWarnings, num } from './report.js';
@@ -174,8 +174,8 @@ export const fitAveragedCommand: CommandSpec = {
       let points: Float64Array;
       if (d === 1) points = quantiles(table.data, [0.05, 0.25, 0.5, 0.75, 0.95]);
       else points = mean(table.data, d);
-      const bbar = model.bbar(points, { samples: 4096, seed: seed + 2 });
-      const sbar = model.sigmabar(points, { samples: 4096, seed: seed + 2 });
+      const bbar = model.bbar(points, { samples: 4096, seed: childSeed(seed, 'coefficient-table') });
+      const sbar = model.sigmabar(points, { samples: 4096, seed: childSeed(seed, 'coefficient-table') });
       const n = points.length / d;
       const rows: string[][] = [];
       for (let i = 0; i < n; i++) {

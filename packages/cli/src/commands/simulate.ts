@@ -6,6 +6,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { AVERAGED_MODEL_FORMAT, type AveragedModelJSON } from '@sdekit/averaging';
 import type { LangevinModelJSON } from '@sdekit/score';
 import {
+  childSeed,
   type Excursion,
   type PathBundle,
   Rng,
@@ -156,14 +157,12 @@ function simulatePosterior(
   let out: Float64Array | null = null;
   let first: PathBundle | null = null;
   for (let p = 0; p < paths; p++) {
-    post.model.setParams(post.parametersOf(thetas.subarray(p * r, (p + 1) * r)));
-    let system: ReturnType<typeof post.model.system>;
-    try {
-      // The system holds its own fast samples of the drawn flow (a quenched estimate).
-      system = post.model.system({ samples, seed: fast[p] });
-    } finally {
-      post.model.setParams(post.fitted);
-    }
+    // The system holds its own fast samples of the drawn flow (a quenched estimate).
+    const system = post.model.system({
+      samples,
+      seed: fast[p],
+      params: post.parametersOf(thetas.subarray(p * r, (p + 1) * r)),
+    });
     const b = simulate(system, {
       ...options,
       x0: x0.length === d ? x0 : x0.subarray(p * d, (p + 1) * d),
@@ -210,7 +209,7 @@ async function loadModel(
     const { posterior, model, meta } = await loadPosteriorFile(io, modelPath, json, opts.coefficients);
     return {
       kind: 'averaged',
-      system: model.system({ samples: opts.samples, seed: opts.seed + 1 }),
+      system: model.system({ samples: opts.samples, seed: childSeed(opts.seed, 'fast-samples') }),
       dim: model.slowDim,
       watch: null,
       dispose: () => model.dispose(),
@@ -225,8 +224,8 @@ async function loadModel(
     const saved = json as unknown as AveragedModelJSON;
     const rebuild: SavedModelSystemOptions = {
       samples: opts.samples,
-      // Fast samples of the averaged drift from seed + 1: independent of the path noise (seed).
-      samplesSeed: opts.seed + 1,
+      // Fast samples of the averaged drift from a child seed: independent of the path noise (seed).
+      samplesSeed: childSeed(opts.seed, 'fast-samples'),
     };
     const modulePath = opts.coefficients ?? meta?.coefficientsModule;
     if (saved.coefficients === null) {
