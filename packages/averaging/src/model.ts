@@ -76,6 +76,12 @@ export interface AverageOptions {
   /** Number of fast samples (default 4096). Standard errors scale as 1/sqrt(samples). */
   samples?: number;
   seed?: number;
+  /**
+   * The flow's parameters theta to evaluate at (a flat vector laid out as getParams(); default:
+   * the model's own). The model is left untouched: the same numbers as setParams(params) followed
+   * by the call, without the set and restore (e.g. for the draws of a posterior over theta).
+   */
+  params?: ArrayLike<number>;
 }
 
 /** Options of the flat-parameter path log-likelihood used by variational inference. */
@@ -199,10 +205,15 @@ export class AveragedModel {
     return { value, stdError, covariance: a.cov, covarianceStdError: a.covStdError };
   }
 
-  private averages(xs: Float64Array, { samples = 4096, seed = 0 }: AverageOptions) {
+  private averages(xs: Float64Array, { samples = 4096, seed = 0, params }: AverageOptions) {
     checkBatch('xs', xs, this.slowDim);
     checkInteger('samples', samples, 2);
-    return averageCoefficients64(this.coefficients, xs, this.flow.sample(samples, seed));
+    return averageCoefficients64(this.coefficients, xs, this.fastSamplesAt(samples, seed, params));
+  }
+
+  /** `samples` flow samples at theta = params (default: the model's parameters). */
+  private fastSamplesAt(samples: number, seed: number, params: ArrayLike<number> | undefined): Float64Array {
+    return params === undefined ? this.flow.sample(samples, seed) : this.flow.sampleAt(params, samples, seed);
   }
 
   /**
@@ -212,12 +223,12 @@ export class AveragedModel {
    * flow's exact average), evaluated with the float64 coefficients; driftBatch advances all paths.
    * Cost per step and path: `samples` evaluations of b (and of sigma unless it is constant).
    */
-  system({ samples = 512, seed = 0 }: AverageOptions = {}): SdeSystem {
+  system({ samples = 512, seed = 0, params }: AverageOptions = {}): SdeSystem {
     checkInteger('samples', samples, 1);
     const coef = this.coefficients;
     const d = coef.slowDim;
     const m = coef.fastDim;
-    const ys = this.flow.sample(samples, seed);
+    const ys = this.fastSamplesAt(samples, seed, params);
     const b = new Float64Array(d);
     const yl = new Float64Array(m);
     const xi = new Float64Array(d);

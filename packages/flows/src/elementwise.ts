@@ -6,10 +6,14 @@
  * initializeFromData with the data-side inputs of this layer, which sets b = mean and s = log std
  * per coordinate (computed in float64), so the layer's inverse standardises its input. At
  * construction s = b = 0: the identity.
+ *
+ * `forward64` / `inverse64` / `logDet64` are float64 twins at explicit parameters (the Gaussian part
+ * of a variational posterior, @sdekit/vi).
  */
 
 import { checkInteger, DimensionError, InvalidArgumentError, mean, variance } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
+import { checkParams64, checkRows64 } from './sinharcsinh.js';
 import type { Transform, TransformJSON, TransformResult } from './transform.js';
 
 /** Options of ElementwiseAffine. */
@@ -31,11 +35,10 @@ export class ElementwiseAffine implements Transform {
   readonly dim: number;
   readonly contextDim = 0;
   readonly dataInit: boolean;
-  /** [shift b, logScale s]. */
-  readonly variables: readonly tf.Variable[];
   readonly paramShapes: readonly number[][];
   readonly numParams: number;
   private initialized = false;
+  private vars: tf.Variable[] | null = null;
 
   constructor(options: ElementwiseAffineOptions) {
     checkInteger('dim', options.dim, 1);
@@ -43,10 +46,18 @@ export class ElementwiseAffine implements Transform {
     this.dataInit = options.dataInit ?? true;
     this.paramShapes = [[this.dim], [this.dim]];
     this.numParams = 2 * this.dim;
-    this.variables = tf.tidy(() => [
+  }
+
+  /**
+   * [shift b, logScale s], created (zero) on first use: a layer evaluated only at explicit
+   * parameters holds no tensors.
+   */
+  get variables(): readonly tf.Variable[] {
+    this.vars ??= tf.tidy(() => [
       tf.variable(tf.zeros([this.dim]), true),
       tf.variable(tf.zeros([this.dim]), true),
     ]);
+    return this.vars;
   }
 
   /** Whether data-dependent initialisation is still pending. */
@@ -116,6 +127,47 @@ export class ElementwiseAffine implements Transform {
     this.initialized = true;
   }
 
+  /** Float64 log|det dv/du| = sum_j s_j at params [b, s] (the same at every point). */
+  logDet64(params: readonly Float64Array[]): number {
+    checkParams64(params, this.paramShapes as number[][]);
+    const s = params[1];
+    let sum = 0;
+    for (let j = 0; j < this.dim; j++) sum += s[j];
+    return sum;
+  }
+
+  /**
+   * Float64 twin of `forward` at params [b, s]: maps the rows of u (n x dim, row-major) in place,
+   * v = b + exp(s) u, and, when given, subtracts log|det| (`logDet64`) from logDensity[r].
+   */
+  forward64(params: readonly Float64Array[], u: Float64Array, logDensity?: Float64Array): void {
+    const n = checkRows64(u, this.dim, logDensity);
+    const ld = this.logDet64(params);
+    const d = this.dim;
+    const [b, s] = params;
+    const scale = Float64Array.from(s, Math.exp);
+    for (let r = 0; r < n; r++) {
+      for (let j = 0; j < d; j++) u[r * d + j] = b[j] + scale[j] * u[r * d + j];
+      if (logDensity) logDensity[r] -= ld;
+    }
+  }
+
+  /**
+   * Float64 twin of `inverse`: maps the rows of v in place, u = (v - b) / exp(s), and, when given,
+   * adds log|det du/dv| = -`logDet64` to logDensity[r].
+   */
+  inverse64(params: readonly Float64Array[], v: Float64Array, logDensity?: Float64Array): void {
+    const n = checkRows64(v, this.dim, logDensity);
+    const ld = this.logDet64(params);
+    const d = this.dim;
+    const [b, s] = params;
+    const scale = Float64Array.from(s, Math.exp);
+    for (let r = 0; r < n; r++) {
+      for (let j = 0; j < d; j++) v[r * d + j] = (v[r * d + j] - b[j]) / scale[j];
+      if (logDensity) logDensity[r] -= ld;
+    }
+  }
+
   /** Marks data initialisation as done (used when parameters are loaded). */
   markInitialized(): void {
     this.initialized = true;
@@ -131,6 +183,7 @@ export class ElementwiseAffine implements Transform {
   }
 
   dispose(): void {
-    for (const v of this.variables) v.dispose();
+    for (const v of this.vars ?? []) v.dispose();
+    this.vars = null;
   }
 }

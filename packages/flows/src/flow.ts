@@ -31,6 +31,7 @@ import {
 } from '@sdekit/nn';
 import {
   checkBatch,
+  checkFinite,
   checkInteger,
   checkOpenInterval,
   checkPositive,
@@ -44,6 +45,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AffineCoupling, RationalQuadraticSplineCoupling } from './coupling.js';
 import { ElementwiseAffine } from './elementwise.js';
 import { OrthogonalMixing, Permutation } from './linear.js';
+import { LowRankMixing } from './lowrank.js';
+import { SinhArcsinh } from './sinharcsinh.js';
 import type { Transform, TransformJSON } from './transform.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -387,6 +390,48 @@ export class Flow {
     seed: number,
     context?: Float64Array,
   ): { x: Float64Array; logProb: Float64Array } {
+    return this.sampleArrays(n, seed, context, null);
+  }
+
+  /**
+   * n samples and their log-densities under the flow with the parameters `params` (a flat vector
+   * laid out as getParams()), leaving the flow's own parameters untouched: the same numbers as
+   * setParams(params) followed by sampleAndLogProb(n, seed, context). For evaluations at many
+   * parameter vectors, e.g. the draws of a posterior over theta.
+   */
+  sampleAndLogProbAt(
+    params: ArrayLike<number>,
+    n: number,
+    seed: number,
+    context?: Float64Array,
+  ): { x: Float64Array; logProb: Float64Array } {
+    if (params.length !== this.numParams) {
+      throw new DimensionError(
+        'params',
+        `length ${params.length} != numParams = ${this.numParams}`,
+        'pass a flat vector laid out as getParams()',
+      );
+    }
+    checkFinite('params', params);
+    const theta = tf.tensor1d(Float32Array.from(params));
+    try {
+      return this.sampleArrays(n, seed, context, theta);
+    } finally {
+      theta.dispose();
+    }
+  }
+
+  /** `sampleAndLogProbAt(params, n, seed, context).x`. */
+  sampleAt(params: ArrayLike<number>, n: number, seed: number, context?: Float64Array): Float64Array {
+    return this.sampleAndLogProbAt(params, n, seed, context).x;
+  }
+
+  private sampleArrays(
+    n: number,
+    seed: number,
+    context: Float64Array | undefined,
+    theta: tf.Tensor1D | null,
+  ): { x: Float64Array; logProb: Float64Array } {
     checkInteger('n', n, 1);
     const ctx = this.contextArray(context, n);
     const d = this.dim;
@@ -398,7 +443,7 @@ export class Flow {
       const [xs, ld, zs] = tf.tidy(() => {
         const zt = rowsTensor(z, start, rows, d);
         const ct = ctx ? rowsTensor(ctx, start, rows, this.contextDim) : null;
-        const r = this.runForward(zt, this.paramsOf(), ct);
+        const r = this.runForward(zt, this.paramsOf(theta ?? undefined), ct);
         return [r.x.dataSync(), r.logDet.dataSync(), zt.dataSync()];
       });
       x.set(xs, start * d);
@@ -696,6 +741,10 @@ function transformFromJSON(t: TransformJSON, i: number): Transform {
       return new Permutation(t.permutation);
     case 'OrthogonalMixing':
       return new OrthogonalMixing(t.dim, t.matrix);
+    case 'SinhArcsinh':
+      return new SinhArcsinh(t);
+    case 'LowRankMixing':
+      return new LowRankMixing(t);
     default:
       throw new FormatError(
         'Flow.fromJSON',

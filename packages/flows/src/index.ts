@@ -17,5 +17,7 @@ export {
 export { type FlowFactoryOptions, realNvp, splineFlow } from './factories.js';
 export { type FitHistory, type FitOptions, Flow, type FlowJSON } from './flow.js';
 export { OrthogonalMixing, Permutation } from './linear.js';
+export { LowRankMixing, type LowRankMixingOptions } from './lowrank.js';
+export { SinhArcsinh, type SinhArcsinhOptions } from './sinharcsinh.js';
 export { rqsForward, rqsInverse } from './spline.js';
 export type { Transform, TransformJSON, TransformResult } from './transform.js';

@@ -45,6 +45,8 @@ export type TransformJSON =
       bound: number;
     }
   | { type: 'ElementwiseAffine'; dim: number; dataInit: boolean; initialized: boolean }
+  | { type: 'SinhArcsinh'; dim: number }
+  | { type: 'LowRankMixing'; dim: number; rank: number }
   | { type: 'Permutation'; dim: number; permutation: number[] }
   | { type: 'OrthogonalMixing'; dim: number; matrix: number[] };
 

@@ -5,9 +5,11 @@ import { describe, expect, it } from 'vitest';
 import {
   AffineCoupling,
   ElementwiseAffine,
+  LowRankMixing,
   OrthogonalMixing,
   Permutation,
   RationalQuadraticSplineCoupling,
+  SinhArcsinh,
   type Transform,
 } from '../src/index.js';
 import { normalBatch, numericalLogDet } from './helpers.js';
@@ -54,6 +56,9 @@ const cases: { name: string; make: () => Transform; context: boolean }[] = [
   { name: 'ElementwiseAffine', make: () => new ElementwiseAffine({ dim: D }), context: false },
   { name: 'Permutation (random)', make: () => Permutation.random(D, 6), context: false },
   { name: 'OrthogonalMixing', make: () => OrthogonalMixing.random(D, 7), context: false },
+  { name: 'SinhArcsinh', make: () => new SinhArcsinh({ dim: D }), context: false },
+  { name: 'LowRankMixing', make: () => new LowRankMixing({ dim: D, rank: 3 }), context: false },
+  { name: 'LowRankMixing (rank = dim)', make: () => new LowRankMixing({ dim: D, rank: D }), context: false },
 ];
 
 describe.each(cases)('$name', ({ make, context }) => {

@@ -159,7 +159,8 @@ export interface ForecastBands extends CredibleBands {
 
 /**
  * A variational posterior over the flow parameters of an AveragedModel, with bands of bbar and of
- * forecasts. The model's own parameters are left at theta_hat after every call.
+ * forecasts. Each posterior draw is evaluated functionally (the model's `params` option): the
+ * model's own parameters are never changed.
  */
 export class AveragedPosterior {
   readonly posterior: Posterior;
@@ -215,16 +216,6 @@ export class AveragedPosterior {
     return theta;
   }
 
-  /** Runs fn(theta) with the model's flow set to theta, restoring theta_hat afterwards. */
-  private withParams<T>(draw: Float64Array, fn: () => T): T {
-    this.model.setParams(this.parametersOf(draw));
-    try {
-      return fn();
-    } finally {
-      this.model.setParams(this.fitted);
-    }
-  }
-
   /**
    * Pointwise credible bands of bbar on a grid of slow states (n x d, row-major): for each posterior
    * draw of theta, bbar_theta(grid) by Monte Carlo over `fastSamples` flow samples (float64).
@@ -239,7 +230,7 @@ export class AveragedPosterior {
     const seed = options.seed ?? 0;
     return this.posterior.bands(
       (theta, g: Float64Array) =>
-        this.withParams(theta, () => this.model.bbar(g, { samples: fastSamples, seed: seed + 1 }).value),
+        this.model.bbar(g, { samples: fastSamples, seed: seed + 1, params: this.parametersOf(theta) }).value,
       grid,
       levels,
       { samples: options.samples ?? 100, seed },
@@ -285,16 +276,15 @@ export class AveragedPosterior {
     const outputs = length * d;
     const values = new Float64Array(draws * perDraw * outputs);
     for (let s = 0; s < draws; s++) {
-      const bundle = this.withParams(thetas.subarray(s * P, (s + 1) * P), () =>
-        simulate(this.model.system({ samples: fastSamples, seed: fast[s] }), {
-          x0,
-          paths: perDraw,
-          h,
-          steps: totalSteps,
-          saveEvery,
-          seed: noise[s],
-        }),
-      );
+      const params = this.parametersOf(thetas.subarray(s * P, (s + 1) * P));
+      const bundle = simulate(this.model.system({ samples: fastSamples, seed: fast[s], params }), {
+        x0,
+        paths: perDraw,
+        h,
+        steps: totalSteps,
+        saveEvery,
+        seed: noise[s],
+      });
       values.set(bundle.data, s * perDraw * outputs);
     }
     const bands = bandsFromDraws(values, draws * perDraw, outputs, options.levels ?? [0.95]);
@@ -328,15 +318,14 @@ export class AveragedPosterior {
     const fastSamples = options.fastSamples ?? 512;
     checkInteger('fastSamples', fastSamples, 2);
     const seed = options.seed ?? 0;
-    const logLikelihood = () =>
-      this.model.logLikelihood(path, { samples: fastSamples, seed: seed + 1 }).total;
-    // The model holds theta_hat between calls.
-    const atFitted = logLikelihood();
+    const logLikelihood = (params: Float64Array) =>
+      this.model.logLikelihood(path, { samples: fastSamples, seed: seed + 1, params }).total;
+    const atFitted = logLikelihood(this.fitted);
     const r = this.posterior.dim;
     const thetas = this.posterior.sample(draws, seed);
     const gaps = new Float64Array(draws);
     for (let s = 0; s < draws; s++) {
-      gaps[s] = atFitted - this.withParams(thetas.subarray(s * r, (s + 1) * r), logLikelihood);
+      gaps[s] = atFitted - logLikelihood(this.parametersOf(thetas.subarray(s * r, (s + 1) * r)));
     }
     gaps.sort();
     const medianGap = quantile(gaps, 0.5);

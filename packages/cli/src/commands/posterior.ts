@@ -798,15 +798,14 @@ function coefficientDraws(
   const thetas = post.posterior.sample(draws, seed);
   const b = new Float64Array(draws * n * d);
   const s = new Float64Array(draws * n * d);
-  try {
-    for (let k = 0; k < draws; k++) {
-      post.model.setParams(post.parametersOf(thetas.subarray(k * r, (k + 1) * r)));
-      b.set(post.model.bbar(points, { samples: fastSamples, seed: seed + 1 }).value, k * n * d);
-      const cov = post.model.sigmabar(points, { samples: fastSamples, seed: seed + 1 }).covariance;
-      s.set(sigmaComponents(cov, n, d), k * n * d);
-    }
-  } finally {
-    post.model.setParams(post.fitted);
+  for (let k = 0; k < draws; k++) {
+    const at = {
+      samples: fastSamples,
+      seed: seed + 1,
+      params: post.parametersOf(thetas.subarray(k * r, (k + 1) * r)),
+    };
+    b.set(post.model.bbar(points, at).value, k * n * d);
+    s.set(sigmaComponents(post.model.sigmabar(points, at).covariance, n, d), k * n * d);
   }
   return {
     bbar: bandsFromDraws(b, draws, n * d, POSTERIOR_LEVELS),
