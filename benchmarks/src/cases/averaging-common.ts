@@ -160,14 +160,14 @@ export async function averagingCase(
   const grid = slowGrid(spec.gridLo, spec.gridHi, s.gridPoints, d);
   const drifts = await ctx.stage(stage('drift'), () => {
     const truth = spec.trueDrift(grid);
-    const learned = model.bbar(grid, { samples: 8192, seed: ctx.seedFor(4) });
+    const learned = model.bbar(grid, { fastSamples: 8192, seed: ctx.seedFor(4) });
     const base = baseline.drift(grid);
     return { truth, learned, base };
   });
 
   const sim = await ctx.stage(stage('simulate'), (progress) => {
     const x0 = startsFromSeries(observed, s.simPaths);
-    return sde.simulate(model.system({ samples: s.simSamples, seed: ctx.seedFor(5) }), {
+    return sde.simulate(model.system({ fastSamples: s.simSamples, seed: ctx.seedFor(5) }), {
       x0,
       paths: s.simPaths,
       h: s.Delta,
@@ -216,7 +216,7 @@ export async function averagingCase(
       d === 1
         ? stationaryDensityKl(
             spec.trueDrift,
-            (xs) => model.bbar(xs, { samples: 8192, seed: ctx.seedFor(4) }).value,
+            (xs) => model.bbar(xs, { fastSamples: 8192, seed: ctx.seedFor(4) }).value,
             spec.sigma,
           )
         : null;

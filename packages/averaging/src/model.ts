@@ -73,8 +73,11 @@ export interface SigmabarEstimate {
 
 /** Options of the Monte Carlo averages over the learned pi_0. */
 export interface AverageOptions {
-  /** Number of fast samples (default 4096). Standard errors scale as 1/sqrt(samples). */
-  samples?: number;
+  /**
+   * Number of fast samples of the learned pi_0 (default 4096; 512 for `system`). Standard errors
+   * scale as 1/sqrt(fastSamples). (Called `samples` before 0.2; the old name is refused.)
+   */
+  fastSamples?: number;
   seed?: number;
   /**
    * The flow's parameters theta to evaluate at (a flat vector laid out as getParams(); default:
@@ -82,6 +85,17 @@ export interface AverageOptions {
    * by the call, without the set and restore (e.g. for the draws of a posterior over theta).
    */
   params?: ArrayLike<number>;
+}
+
+/** Refuses the pre-0.2 name `samples` (it would otherwise be ignored for the default). */
+function checkAverageOptions(options: AverageOptions): AverageOptions {
+  if (options !== null && typeof options === 'object' && 'samples' in options)
+    throw new InvalidArgumentError(
+      'samples',
+      'was renamed fastSamples (the number of fast samples of pi_0)',
+      'pass { fastSamples: n } instead of { samples: n }',
+    );
+  return options ?? {};
 }
 
 /** Options of the flat-parameter path log-likelihood used by variational inference. */
@@ -205,10 +219,11 @@ export class AveragedModel {
     return { value, stdError, covariance: a.cov, covarianceStdError: a.covStdError };
   }
 
-  private averages(xs: Float64Array, { samples = 4096, seed = 0, params }: AverageOptions) {
+  private averages(xs: Float64Array, options: AverageOptions) {
+    const { fastSamples = 4096, seed = 0, params } = checkAverageOptions(options);
     checkBatch('xs', xs, this.slowDim);
-    checkInteger('samples', samples, 2);
-    return averageCoefficients64(this.coefficients, xs, this.fastSamplesAt(samples, seed, params));
+    checkInteger('fastSamples', fastSamples, 2);
+    return averageCoefficients64(this.coefficients, xs, this.fastSamplesAt(fastSamples, seed, params));
   }
 
   /** `samples` flow samples at theta = params (default: the model's parameters). */
@@ -223,8 +238,9 @@ export class AveragedModel {
    * flow's exact average), evaluated with the float64 coefficients; driftBatch advances all paths.
    * Cost per step and path: `samples` evaluations of b (and of sigma unless it is constant).
    */
-  system({ samples = 512, seed = 0, params }: AverageOptions = {}): SdeSystem {
-    checkInteger('samples', samples, 1);
+  system(options: AverageOptions = {}): SdeSystem {
+    const { fastSamples: samples = 512, seed = 0, params } = checkAverageOptions(options);
+    checkInteger('fastSamples', samples, 1);
     const coef = this.coefficients;
     const d = coef.slowDim;
     const m = coef.fastDim;

@@ -5,7 +5,7 @@
  */
 import { realNvp } from '@sdekit/flows';
 import type { TrainingRecord } from '@sdekit/nn';
-import { FormatError, InvalidArgumentError, simulate, type TimeSeries } from '@sdekit/sde';
+import { childSeed, FormatError, InvalidArgumentError, simulate, type TimeSeries } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -193,7 +193,7 @@ describe('fitAveraged held-out NLL: as often as asked, on a fixed subsample of a
     const a = averageCoefficients64(
       coefficients,
       obs.x.subarray(obs.trainEnd, obs.transitions),
-      model.flow.sample(256, SMALL.seed + 202),
+      model.flow.sample(256, childSeed(SMALL.seed, 'held-out-samples')),
     );
     const exact =
       emNll64(coefficients, obs.dx, obs.trainEnd, obs.transitions, a.bbar, a.cov, obs.dt) /
@@ -238,7 +238,7 @@ describe('fitAveraged held-out NLL: as often as asked, on a fixed subsample of a
     const a = averageCoefficients64(
       coefficients,
       obs.x.subarray(obs.trainEnd, obs.transitions),
-      full.flow.sample(256, SMALL.seed + 202),
+      full.flow.sample(256, childSeed(SMALL.seed, 'held-out-samples')),
     );
     const losses = Float64Array.from({ length: H }, (_, i) =>
       emNll64(

@@ -154,7 +154,7 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     const M = model.training.trainTransitions;
     const { a, c, s1, sx, sxx, v } = affineOls(slow.data.subarray(0, M), slow.data.subarray(1, M + 1), dt);
     const xs = Float64Array.from({ length: 15 }, (_, i) => sx / s1 - 0.5 + (i / 14) * 1.0);
-    const learned = model.bbar(xs, { samples: 8192, seed: 5 });
+    const learned = model.bbar(xs, { fastSamples: 8192, seed: 5 });
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i];
       const exact = MU[0] + (MU[1] - 1) * x;
@@ -175,8 +175,8 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     expect(() => AveragedModel.fromJSON(json)).toThrow(InvalidArgumentError);
     expect(() => AveragedModel.fromJSON({ ...json, format: 'other' })).toThrow(FormatError);
     const restored = AveragedModel.fromJSON(json, { coefficients: affineCoefficients });
-    expect(Array.from(restored.bbar(xs, { samples: 64, seed: 2 }).value)).toEqual(
-      Array.from(model.bbar(xs, { samples: 64, seed: 2 }).value),
+    expect(Array.from(restored.bbar(xs, { fastSamples: 64, seed: 2 }).value)).toEqual(
+      Array.from(model.bbar(xs, { fastSamples: 64, seed: 2 }).value),
     );
     restored.dispose();
     model.dispose();
@@ -217,14 +217,14 @@ describe('fitAveraged (docs/methods.md §4)', () => {
       }
     const { a, c, sx, s1 } = affineOls(x, next, dt);
     const xs = Float64Array.from({ length: 11 }, (_, i) => sx / s1 - 0.5 + i * 0.1);
-    const learned = model.bbar(xs, { samples: 8192, seed: 5 });
+    const learned = model.bbar(xs, { fastSamples: 8192, seed: 5 });
     for (let i = 0; i < xs.length; i++)
       expect(Math.abs(learned.value[i] - (a + (c - 1) * xs[i]))).toBeLessThan(0.03);
     // The path log-likelihood of several paths is the sum over the paths.
     const each = paths
       .slice(0, 3)
-      .reduce((acc, p) => acc + model.logLikelihood(p, { samples: 256, seed: 4 }).total, 0);
-    expect(model.logLikelihood(paths.slice(0, 3), { samples: 256, seed: 4 }).total).toBeCloseTo(each, 8);
+      .reduce((acc, p) => acc + model.logLikelihood(p, { fastSamples: 256, seed: 4 }).total, 0);
+    expect(model.logLikelihood(paths.slice(0, 3), { fastSamples: 256, seed: 4 }).total).toBeCloseTo(each, 8);
     // Joined naively, the regression slope is off by about -1 (what the pooling avoids).
     const joinedData = Float64Array.from(paths.flatMap((p) => Array.from(p.data)));
     const naive = affineOls(joinedData.subarray(0, joinedData.length - 1), joinedData.subarray(1), dt);
@@ -256,7 +256,7 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     // Truth by Monte Carlo over exact pi_0 samples (2e5 samples: MC error of bbar ~ 1e-3, MSE bias ~ 1e-6).
     // A test-sized run (T = 100, 300 steps) reaches MSE ~ 3e-3; the bound 1e-2 is the issue's.
     const truth = multiscaleDoubleWellAveragedDrift(GRID, { m, beta, samples: 200_000, seed: 9 });
-    const learned = model.bbar(GRID, { samples: 8192, seed: 1 });
+    const learned = model.bbar(GRID, { fastSamples: 8192, seed: 1 });
     const mseFlow = driftMse(learned.value, truth);
     // The baseline gets 5x the flow's steps (it is cheap and its likelihood is flat in the weights).
     const baseline = fitMlpDriftBaseline({
@@ -273,7 +273,7 @@ describe('fitAveraged (docs/methods.md §4)', () => {
 
     // Save/load: the restored model gives bit-identical averages for the same seed.
     const restored = AveragedModel.fromJSON(JSON.parse(JSON.stringify(model.toJSON())));
-    const again = restored.bbar(GRID, { samples: 8192, seed: 1 });
+    const again = restored.bbar(GRID, { fastSamples: 8192, seed: 1 });
     expect(Array.from(again.value)).toEqual(Array.from(learned.value));
     expect(restored.dt).toBe(model.dt);
     model.dispose();
@@ -313,7 +313,7 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     let sHat = 0;
     for (let k = 0; k < M; k++) sHat += (path.data[k + 1] - path.data[k] + path.data[k] * path.dt) ** 2;
     sHat /= M * path.dt;
-    const sb = model.sigmabar(Float64Array.of(-0.5, 0, 0.5), { samples: 8192, seed: 3 });
+    const sb = model.sigmabar(Float64Array.of(-0.5, 0, 0.5), { fastSamples: 8192, seed: 3 });
     for (let i = 0; i < 3; i++) {
       // optimisation + Monte Carlo error: 2 % of S (300 steps reach ~0.1 %, 200 only ~1.6 %);
       // the MLE itself is within 3 standard errors of 0.09.
@@ -420,7 +420,7 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     // which moves the ~ -1000 total by far less than 1.
     const full = model.logLikelihoodFunction({ path, L: 2048, seed: 3 });
     const value = tf.tidy(() => full(theta).dataSync()[0]);
-    const exact = model.logLikelihood(path, { samples: 4096, seed: 4 }).total;
+    const exact = model.logLikelihood(path, { fastSamples: 4096, seed: 4 }).total;
     expect(Math.abs(value - exact)).toBeLessThan(1);
     tf.dispose([g, theta]);
     expect(tf.memory().numTensors).toBe(before);
@@ -428,8 +428,8 @@ describe('fitAveraged (docs/methods.md §4)', () => {
     // system(): a quenched average over one fixed sample set, equal to bbar with the same samples
     // (Welford mean vs plain mean: rounding differences only), constant sigmabar = 0.5 exactly.
     const xs = Float64Array.of(-1.2, 0, 0.7);
-    const sys = model.system({ samples: 256, seed: 3 });
-    const direct = model.bbar(xs, { samples: 256, seed: 3 }).value;
+    const sys = model.system({ fastSamples: 256, seed: 3 });
+    const direct = model.bbar(xs, { fastSamples: 256, seed: 3 }).value;
     const out = new Float64Array(3);
     sys.driftBatch?.(0, xs, 3, out);
     for (let i = 0; i < 3; i++) expect(out[i]).toBeCloseTo(direct[i], 12);

@@ -25,12 +25,12 @@ describe('AveragedModel at explicit parameters (the `params` option)', () => {
       dt: 0.01,
       t0: 0,
     };
-    const opts = { samples: 64, seed: 3 };
+    const opts = { fastSamples: 64, seed: 3 };
     const at = {
       bbar: model.bbar(xs, { ...opts, params: theta }).value,
       sigma: model.sigmabar(xs, { ...opts, params: theta }).covariance,
       ll: model.logLikelihood(path, { ...opts, params: theta }).total,
-      paths: simulate(model.system({ samples: 16, seed: 4, params: theta }), {
+      paths: simulate(model.system({ fastSamples: 16, seed: 4, params: theta }), {
         x0: Float64Array.of(-1),
         paths: 2,
         h: 0.01,
@@ -43,7 +43,7 @@ describe('AveragedModel at explicit parameters (the `params` option)', () => {
     expect(Array.from(at.bbar)).toEqual(Array.from(model.bbar(xs, opts).value));
     expect(Array.from(at.sigma)).toEqual(Array.from(model.sigmabar(xs, opts).covariance));
     expect(at.ll).toBe(model.logLikelihood(path, opts).total);
-    const paths = simulate(model.system({ samples: 16, seed: 4 }), {
+    const paths = simulate(model.system({ fastSamples: 16, seed: 4 }), {
       x0: Float64Array.of(-1),
       paths: 2,
       h: 0.01,
@@ -54,6 +54,10 @@ describe('AveragedModel at explicit parameters (the `params` option)', () => {
     // and differ from the model's own parameters
     model.setParams(own);
     expect(Array.from(model.bbar(xs, opts).value)).not.toEqual(Array.from(at.bbar));
+    // The pre-0.2 option name is refused, not silently replaced by the default.
+    const old = { samples: 64, seed: 3 } as unknown as { fastSamples: number };
+    expect(() => model.bbar(xs, old)).toThrow(/samples: was renamed fastSamples/);
+    expect(() => model.system(old)).toThrow(/fastSamples/);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

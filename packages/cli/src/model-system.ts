@@ -101,7 +101,7 @@ export async function loadSavedModel(
     const model = AveragedModel.fromJSON(saved, { coefficients });
     return {
       kind: 'averaged',
-      system: model.system({ samples: options.samples ?? 512, seed: options.samplesSeed ?? 0 }),
+      system: model.system({ fastSamples: options.samples ?? 512, seed: options.samplesSeed ?? 0 }),
       dim: model.slowDim,
       watch: null,
       dispose: () => model.dispose(),

@@ -513,7 +513,7 @@ describe('fit-averaged with a user coefficients module', () => {
       tf: typeof tf;
     }) => SlowCoefficients;
     const model = AveragedModel.fromJSON(json, { coefficients: factory({ tf }) });
-    const { value, stdError } = model.bbar(Float64Array.of(0), { samples: 8192, seed: 1 });
+    const { value, stdError } = model.bbar(Float64Array.of(0), { fastSamples: 8192, seed: 1 });
     // bbar(0) = E[y] under the learned flow. It maximises the same likelihood whose maximiser is
     // the MLE; the bound 0.03 is below the MLE's own sampling error 0.5 / sqrt(T) = 0.035, so the test
     // fails if the fit is off by as much as the data's uncertainty; Monte Carlo error is ~0.003.

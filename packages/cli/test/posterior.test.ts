@@ -438,7 +438,7 @@ describe('sdekit simulate with a posterior file', () => {
       for (let p = 0; p < 3; p++) {
         params.push(post.parametersOf(thetas.subarray(p * r, (p + 1) * r)));
         model.setParams(params[p]);
-        const system = model.system({ samples: 16, seed: fast[p] });
+        const system = model.system({ fastSamples: 16, seed: fast[p] });
         model.setParams(post.fitted);
         const b = simulate(system, { x0, paths: 1, h: 0.01, steps: 50, seed: noise[p] });
         expect(Array.from(A.data.subarray(p * 51, (p + 1) * 51))).toEqual(Array.from(b.data));

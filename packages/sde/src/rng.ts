@@ -67,7 +67,7 @@ export function streamOf(name: string): number {
  * and a neighbouring seed's children never coincide by construction (only by a 2^-52 accident).
  *
  * @example
- * model.bbar(grid, { samples: 1024, seed: childSeed(seed, 'bbar-points') });
+ * model.bbar(grid, { fastSamples: 1024, seed: childSeed(seed, 'bbar-points') });
  */
 export function childSeed(seed: number, name: string): number {
   if (!Number.isInteger(seed) || seed < 0 || seed >= TWO_POW_53)

@@ -23,6 +23,7 @@ import {
   checkFinite,
   checkInteger,
   checkPositive,
+  childSeed,
   FormatError,
   InvalidArgumentError,
   Matrix,
@@ -230,7 +231,11 @@ export class AveragedPosterior {
     const seed = options.seed ?? 0;
     return this.posterior.bands(
       (theta, g: Float64Array) =>
-        this.model.bbar(g, { samples: fastSamples, seed: seed + 1, params: this.parametersOf(theta) }).value,
+        this.model.bbar(g, {
+          fastSamples,
+          seed: childSeed(seed, 'fast-samples'),
+          params: this.parametersOf(theta),
+        }).value,
       grid,
       levels,
       { samples: options.samples ?? 100, seed },
@@ -277,7 +282,7 @@ export class AveragedPosterior {
     const values = new Float64Array(draws * perDraw * outputs);
     for (let s = 0; s < draws; s++) {
       const params = this.parametersOf(thetas.subarray(s * P, (s + 1) * P));
-      const bundle = simulate(this.model.system({ samples: fastSamples, seed: fast[s], params }), {
+      const bundle = simulate(this.model.system({ fastSamples, seed: fast[s], params }), {
         x0,
         paths: perDraw,
         h,
@@ -319,7 +324,7 @@ export class AveragedPosterior {
     checkInteger('fastSamples', fastSamples, 2);
     const seed = options.seed ?? 0;
     const logLikelihood = (params: Float64Array) =>
-      this.model.logLikelihood(path, { samples: fastSamples, seed: seed + 1, params }).total;
+      this.model.logLikelihood(path, { fastSamples, seed: childSeed(seed, 'fast-samples'), params }).total;
     const atFitted = logLikelihood(this.fitted);
     const r = this.posterior.dim;
     const thetas = this.posterior.sample(draws, seed);
@@ -541,7 +546,7 @@ function gaussNewtonSubspace(
     for (let j = 0; j < d; j++) xs[i * d + j] = origins[k * d + j];
   }
   // Noise variances diag(S(x_k)) from the fitted model (float64).
-  const cov = model.sigmabar(xs, { samples: fastSamples, seed }).covariance;
+  const cov = model.sigmabar(xs, { fastSamples, seed }).covariance;
   const cs = cov.length / points;
   const R = points * d;
   const rows = new Float64Array(R * P);

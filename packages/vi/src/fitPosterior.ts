@@ -110,7 +110,7 @@ export interface FitPosteriorOptions {
    * start must be able to cross several posterior widths, and the end must not blur q with gradient
    * noise. Rescale theta to O(1) units or pass a smaller lr when that does not suit.
    */
-  adam?: { lr?: LearningRate; beta1?: number; beta2?: number; epsilon?: number };
+  adam?: { lr?: LearningRate; beta1?: number; beta2?: number; eps?: number };
   /**
    * 'stl' (default): "sticking the landing" (Roeder et al. 2017), log q evaluated with phi frozen
    * so the gradient has zero variance when q equals the posterior; 'standard': the plain
@@ -429,7 +429,7 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
         lr: options.adam?.lr ?? warmupCosine({ peak: 5e-2, warmupSteps: 0, totalSteps: steps, floor: 1e-3 }),
         beta1: options.adam?.beta1,
         beta2: options.adam?.beta2,
-        eps: options.adam?.epsilon,
+        eps: options.adam?.eps,
       },
       evaluateEvery,
       checkpoint: options.checkpoint,

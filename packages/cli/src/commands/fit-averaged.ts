@@ -174,8 +174,8 @@ export const fitAveragedCommand: CommandSpec = {
       let points: Float64Array;
       if (d === 1) points = quantiles(table.data, [0.05, 0.25, 0.5, 0.75, 0.95]);
       else points = mean(table.data, d);
-      const bbar = model.bbar(points, { samples: 4096, seed: childSeed(seed, 'coefficient-table') });
-      const sbar = model.sigmabar(points, { samples: 4096, seed: childSeed(seed, 'coefficient-table') });
+      const bbar = model.bbar(points, { fastSamples: 4096, seed: childSeed(seed, 'coefficient-table') });
+      const sbar = model.sigmabar(points, { fastSamples: 4096, seed: childSeed(seed, 'coefficient-table') });
       const n = points.length / d;
       const rows: string[][] = [];
       for (let i = 0; i < n; i++) {

@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TrainingCheckpoint } from '@sdekit/nn';
-import { ConvergenceError, quantile, type TimeSeries, timeSeries } from '@sdekit/sde';
+import { ConvergenceError, childSeed, quantile, type TimeSeries, timeSeries } from '@sdekit/sde';
 import { type AveragedPosterior, averagedPosterior, bandsFromDraws, type CredibleBands } from '@sdekit/vi';
 import { selectCommandBackend } from '../backend.js';
 import { atomicWrite, atomicWriteSync, formatCsv } from '../io.js';
@@ -509,7 +509,11 @@ export const posteriorCommand: CommandSpec = {
       const stepsRun = steps - (resumeFrom?.step ?? 0);
       bar.status('likelihood check');
       const convergence = elboConvergence(post.posterior.elboHistory, tolerance);
-      const check = post.likelihoodCheck(path, { draws: checkDraws, fastSamples: 256, seed: seed + 1 });
+      const check = post.likelihoodCheck(path, {
+        draws: checkDraws,
+        fastSamples: 256,
+        seed: childSeed(seed, 'likelihood-check'),
+      });
 
       // --- bands of bbar and sigmabar on slices through the data median ----------------------------
       bar.status('bands');
@@ -525,12 +529,22 @@ export const posteriorCommand: CommandSpec = {
         for (let i = 0; i < gridPoints; i++)
           for (let k = 0; k < d; k++)
             points[(j * gridPoints + i) * d + k] = k === j ? grids[j][i] : medians[k];
-      const coefficientBands = coefficientDraws(post, points, d, draws, 1024, seed + 2);
+      const coefficientBands = coefficientDraws(
+        post,
+        points,
+        d,
+        draws,
+        1024,
+        childSeed(seed, 'coefficient-bands'),
+      );
       // Output k of slice j, point i: bbar_j (or sigmabar_j) at grid point i of coordinate j.
       const at = (j: number) => (i: number) => (j * gridPoints + i) * d + j;
-      const pointBbar = model.bbar(points, { samples: 1024, seed: seed + 3 }).value;
+      const pointBbar = model.bbar(points, {
+        fastSamples: 1024,
+        seed: childSeed(seed, 'point-estimate'),
+      }).value;
       const pointSigma = sigmaComponents(
-        model.sigmabar(points, { samples: 1024, seed: seed + 3 }).covariance,
+        model.sigmabar(points, { fastSamples: 1024, seed: childSeed(seed, 'point-estimate') }).covariance,
         G,
         d,
       );
@@ -542,7 +556,7 @@ export const posteriorCommand: CommandSpec = {
         samples: forecastDraws,
         pathsPerDraw: 4,
         levels: [...POSTERIOR_LEVELS],
-        seed: seed + 4,
+        seed: childSeed(seed, 'forecast'),
       });
       bar.finish();
 
@@ -800,8 +814,8 @@ function coefficientDraws(
   const s = new Float64Array(draws * n * d);
   for (let k = 0; k < draws; k++) {
     const at = {
-      samples: fastSamples,
-      seed: seed + 1,
+      fastSamples,
+      seed: childSeed(seed, 'fast-samples'),
       params: post.parametersOf(thetas.subarray(k * r, (k + 1) * r)),
     };
     b.set(post.model.bbar(points, at).value, k * n * d);

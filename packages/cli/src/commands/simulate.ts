@@ -159,7 +159,7 @@ function simulatePosterior(
   for (let p = 0; p < paths; p++) {
     // The system holds its own fast samples of the drawn flow (a quenched estimate).
     const system = post.model.system({
-      samples,
+      fastSamples: samples,
       seed: fast[p],
       params: post.parametersOf(thetas.subarray(p * r, (p + 1) * r)),
     });
@@ -209,7 +209,7 @@ async function loadModel(
     const { posterior, model, meta } = await loadPosteriorFile(io, modelPath, json, opts.coefficients);
     return {
       kind: 'averaged',
-      system: model.system({ samples: opts.samples, seed: childSeed(opts.seed, 'fast-samples') }),
+      system: model.system({ fastSamples: opts.samples, seed: childSeed(opts.seed, 'fast-samples') }),
       dim: model.slowDim,
       watch: null,
       dispose: () => model.dispose(),
