@@ -10,7 +10,7 @@
  * verifies shapes and agreement on a probe batch before any training starts.
  */
 import type { NoiseKind } from '@sdekit/sde';
-import { checkInteger, DimensionError, InvalidArgumentError } from '@sdekit/sde';
+import { checkInteger, DimensionError, InvalidArgumentError, noiseLayoutSize } from '@sdekit/sde';
 import {
   MULTISCALE_DOUBLE_WELL_SIGMA,
   multiscaleDoubleWellSlowDrift,
@@ -77,9 +77,7 @@ export interface CoefficientDescriptor {
 
 /** Number of values sigma writes per pair for a given layout. */
 export function sigmaSize(coef: Pick<SlowCoefficients, 'noise' | 'slowDim' | 'noiseDim'>): number {
-  if (coef.noise === 'scalar') return 1;
-  if (coef.noise === 'diagonal') return coef.slowDim;
-  return coef.slowDim * coef.noiseDim;
+  return noiseLayoutSize(coef.noise, coef.slowDim, coef.noiseDim);
 }
 
 /**

@@ -22,7 +22,7 @@
  *
  * S is stored per point as 1 value (scalar noise: S = s I), d values (diagonal) or d*d values (general).
  */
-import { cholesky, InvalidArgumentError, Matrix } from '@sdekit/sde';
+import { cholesky, InvalidArgumentError, Matrix, noiseLayoutSize } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import type { SlowCoefficients } from './coefficients.js';
 import { sigmaSize } from './coefficients.js';
@@ -31,9 +31,8 @@ const LOG_2PI = Math.log(2 * Math.PI);
 
 /** Values of S stored per point for a noise layout. */
 export function covarianceSize(coef: Pick<SlowCoefficients, 'noise' | 'slowDim'>): number {
-  if (coef.noise === 'scalar') return 1;
-  if (coef.noise === 'diagonal') return coef.slowDim;
-  return coef.slowDim * coef.slowDim;
+  // S = sigma sigma^T is d x d: the layout of a square G.
+  return noiseLayoutSize(coef.noise, coef.slowDim, coef.slowDim);
 }
 
 /**

@@ -6,7 +6,7 @@ export * from './drift-error.js';
 export * from './errors.js';
 export * from './fft.js';
 export * from './linalg.js';
-export { diffusionSize } from './noise-layout.js';
+export { diffusionSize, noiseLayoutSize } from './noise-layout.js';
 export { NOISE_BLOCK } from './noise-stream.js';
 export * from './parallel.js';
 export * from './pooled.js';

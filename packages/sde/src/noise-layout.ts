@@ -1,10 +1,19 @@
-import type { SdeSystem } from './types.js';
+import type { NoiseKind, SdeSystem } from './types.js';
+
+/**
+ * Values a diffusion matrix G (dim x noiseDim) takes in the layout `kind`: 1 (scalar g I), dim
+ * (diagonal), dim * noiseDim (general, row-major). The one definition of the layout's size, for
+ * systems, slow-fast blocks, averaged coefficients and their covariances (kind of S, noiseDim = dim).
+ */
+export function noiseLayoutSize(kind: NoiseKind, dim: number, noiseDim: number): number {
+  if (kind === 'scalar') return 1;
+  if (kind === 'diagonal') return dim;
+  return dim * noiseDim;
+}
 
 /** Values `diffusion` writes per point: 1 (scalar), dim (diagonal) or dim * noiseDim (general). */
 export function diffusionSize(system: SdeSystem): number {
-  if (system.noise === 'scalar') return 1;
-  if (system.noise === 'diagonal') return system.dim;
-  return system.dim * system.noiseDim;
+  return noiseLayoutSize(system.noise, system.dim, system.noiseDim);
 }
 
 /** x += scale * G w for n points; w holds n * noiseDim values; G per point or constant. */

@@ -20,6 +20,7 @@ import { Worker } from 'node:worker_threads';
 import { BlowUpError, InvalidArgumentError, RunawayError, SdekitError } from './errors.js';
 import { NOISE_BLOCK } from './noise-stream.js';
 import { planSimulation, type SimulateOptions, type SimulationPlan } from './simulate.js';
+import { asSdeSystem, type SlowFastSystem } from './slowfast.js';
 import { solverLocation } from './solver-registry.js';
 import { eulerMaruyama } from './solvers.js';
 import type { PathBundle, SdeSystem } from './types.js';
@@ -37,6 +38,8 @@ export interface SystemSpec {
   /**
    * Export to use: a factory function (sync or async) called with `args`, or an SdeSystem object.
    * A built system with a `dispose()` method (one that holds tensors) is disposed when done with.
+   * A `SlowFastSystem` (e.g. `multiscaleDoubleWellSystem` of @sdekit/systems) is stacked by
+   * `slowFastSde`, in the caller and in every worker alike.
    */
   exportName: string;
   /** Arguments of the factory; must be structured-cloneable (numbers, arrays, plain objects). */
@@ -90,11 +93,14 @@ async function loadSystem(spec: SystemSpec, url: string): Promise<SdeSystem> {
       'name an exported factory or system',
     );
   }
-  return (
+  const built = (
     typeof exp === 'function'
-      ? await (exp as (...a: unknown[]) => SdeSystem | Promise<SdeSystem>)(...(spec.args ?? []))
+      ? await (exp as (...a: unknown[]) => SdeSystem | SlowFastSystem | Promise<SdeSystem | SlowFastSystem>)(
+          ...(spec.args ?? []),
+        )
       : exp
-  ) as SdeSystem;
+  ) as SdeSystem | SlowFastSystem;
+  return asSdeSystem(built);
 }
 
 interface WorkerFailure {

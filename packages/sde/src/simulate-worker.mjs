@@ -27,7 +27,7 @@ async function main() {
   const core = await import(coreUrl);
   const mod = systemUrl === coreUrl ? core : await import(systemUrl);
   const factory = mod[exportName];
-  const system = typeof factory === 'function' ? await factory(...args) : factory;
+  const system = core.asSdeSystem(typeof factory === 'function' ? await factory(...args) : factory);
   const solverModule = solverUrl === coreUrl ? core : await import(solverUrl);
   const solver = solverModule[solverExport];
   if (!solver || solver.name !== solverName)

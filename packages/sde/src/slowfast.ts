@@ -10,6 +10,7 @@
  * the noise allows, in batches of paths; `observe: slowCoordinates` saves only X.
  */
 import { DimensionError, InvalidArgumentError } from './errors.js';
+import { noiseLayoutSize } from './noise-layout.js';
 import type { NoiseKind, SdeSystem } from './types.js';
 import { checkInteger, checkPositive } from './validate.js';
 
@@ -43,6 +44,24 @@ export interface SlowFastSystem {
    * additive, so integrators evaluate its noise matrix once instead of at every step.
    */
   readonly additive?: boolean;
+}
+
+/** Whether `value` is a SlowFastSystem (it has the slow and fast drift and diffusion functions). */
+export function isSlowFastSystem(value: unknown): value is SlowFastSystem {
+  const s = value as SlowFastSystem | null;
+  return (
+    s !== null &&
+    typeof s === 'object' &&
+    typeof s.slowDrift === 'function' &&
+    typeof s.fastDrift === 'function' &&
+    typeof s.slowDiffusion === 'function' &&
+    typeof s.fastDiffusion === 'function'
+  );
+}
+
+/** The system itself, or the stacked `slowFastSde` of a slow-fast one (what worker threads build). */
+export function asSdeSystem(system: SdeSystem | SlowFastSystem): SdeSystem {
+  return isSlowFastSystem(system) ? slowFastSde(system) : system;
 }
 
 function checkSlowFast(sys: SlowFastSystem): void {
@@ -122,8 +141,8 @@ export function slowFastSde(sys: SlowFastSystem): SlowFastSde {
   const y = new Float64Array(m);
   const b = new Float64Array(d);
   const by = new Float64Array(m);
-  const gx = new Float64Array(blockSize(sys.slowNoise, d, ds));
-  const gy = new Float64Array(blockSize(sys.fastNoise, m, ms));
+  const gx = new Float64Array(noiseLayoutSize(sys.slowNoise, d, ds));
+  const gy = new Float64Array(noiseLayoutSize(sys.fastNoise, m, ms));
   const split = (z: Float64Array) => {
     for (let j = 0; j < d; j++) x[j] = z[j];
     for (let j = 0; j < m; j++) y[j] = z[d + j];
@@ -167,12 +186,6 @@ export function slowFastSde(sys: SlowFastSystem): SlowFastSde {
       writeBlock(sys.fastNoise, m, ms, gy, sqrtN, out, noiseDim, d, ds);
     },
   };
-}
-
-function blockSize(kind: NoiseKind, dim: number, noiseDim: number): number {
-  if (kind === 'scalar') return 1;
-  if (kind === 'diagonal') return dim;
-  return dim * noiseDim;
 }
 
 /** Writes scale * (one block's G, in its layout) into rows row0.., columns col0.. of a general G. */

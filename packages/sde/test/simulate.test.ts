@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   fourWellSystem,
+  multiscaleDoubleWellSystem,
   ouCorrelation,
   ouStationaryCovariance,
   ouSystem,
@@ -28,7 +29,9 @@ import {
   type SdeSystem,
   simulate,
   simulateParallel,
+  slowFastSde,
   sra1,
+  stackState,
   timeSeries,
   transpose,
 } from '../src/index.js';
@@ -163,6 +166,25 @@ describe('simulate', () => {
     expect(second.data.every((v, i) => v === serial.data[2 * i + 1])).toBe(true);
     expect(secondOnTwo.data.every((v, i) => v === serial.data[2 * i + 1])).toBe(true);
     expect(() => simulate(fourWellSystem(), { ...opts, observe: [] })).toThrow(/observe/);
+    // A slow-fast factory is stacked by slowFastSde in the workers as in the caller: the slow paths
+    // of 300 M1 paths on 2 threads equal those of simulate, bit for bit.
+    const m1 = { m: 2, n: 100 };
+    const sfOpts = {
+      x0: stackState(Float64Array.of(-1), Float64Array.of(0.3, -0.2)),
+      paths: NOISE_BLOCK + 44,
+      h: 2e-4,
+      steps: 100,
+      saveEvery: 50,
+      seed: 4,
+      observe: [0],
+    };
+    const slowSerial = simulate(slowFastSde(multiscaleDoubleWellSystem(m1)), sfOpts);
+    const slowOnTwo = await simulateParallel(
+      { module: systemsModule, exportName: 'multiscaleDoubleWellSystem', args: [m1] },
+      { ...sfOpts, threads: 2 },
+    );
+    expect(slowOnTwo.dim).toBe(1);
+    expect(slowOnTwo.data.every((v, i) => v === slowSerial.data[i])).toBe(true);
     expect(() => simulate(fourWellSystem(), { ...opts, observe: [2] })).toThrow(/observe/);
     // A factory with arguments (ouSystem(theta, noise)) and a non-default solver.
     const theta = Matrix.from([
