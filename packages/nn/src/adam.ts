@@ -48,6 +48,23 @@ export interface AdamState {
  * for (let i = 0; i < 500; i++) opt.step(() => tf.sum(tf.square(w)));
  * opt.dispose();
  */
+/**
+ * Frees the tensors the gradient tape saved for the backward pass of a loss that threw. tfjs keeps
+ * them (so `tidy` does not free them) and frees them only after a completed backward pass; after a
+ * throw the tape is dropped with them still held. Reads the engine's tape (tfjs-core 4.x
+ * `engine().state.activeTape`, nodes with `saved` tensors); a no-op where that is absent.
+ */
+function disposeTapeSaved(): void {
+  const state = (
+    tf.engine() as unknown as {
+      state?: { activeTape?: { saved?: tf.Tensor[] }[] | null; gradientDepth?: number };
+    }
+  ).state;
+  if (!state || (state.gradientDepth ?? 0) !== 0 || !Array.isArray(state.activeTape)) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) if (!t.isDisposed) t.dispose();
+  state.activeTape = [];
+}
+
 export class Adam {
   readonly variables: readonly tf.Variable[];
   private readonly lr: (step: number) => number;
@@ -101,7 +118,14 @@ export class Adam {
    * gradient was non-finite). `lastGradNorm` holds the global gradient norm before clipping.
    */
   step(loss: () => tf.Scalar): number {
-    const { value, grads } = tf.variableGrads(loss, this.variables as tf.Variable[]);
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      result = tf.variableGrads(loss, this.variables as tf.Variable[]);
+    } catch (err) {
+      disposeTapeSaved();
+      throw err;
+    }
+    const { value, grads } = result;
     // one flat gradient (zeros for variables the loss does not depend on)
     const g = tf.tidy(() =>
       tf.concat(

@@ -193,3 +193,31 @@ describe('train', () => {
     w.dispose();
   });
 });
+
+describe('train: a loss that throws inside the gradient tape', () => {
+  it('leaves no tensor behind (the tape-saved ones included)', () => {
+    const before = tf.memory().numTensors;
+    const w = tf.tidy(() => tf.variable(tf.ones([8, 8])));
+    const x = tf.ones([16, 8]);
+    expect(() =>
+      train(
+        {
+          variables: [w],
+          step: (k) => ({
+            loss: () => {
+              // Ops whose inputs the tape saves for the backward pass, then a failure (a user's
+              // likelihood throwing on a bad parameter).
+              const h = tf.tanh(tf.matMul(x, w));
+              const l = tf.mean(tf.square(tf.sigmoid(h)));
+              if (k === 3) throw new Error('bad parameter');
+              return l as tf.Scalar;
+            },
+          }),
+        },
+        { steps: 5, optimizer: { lr: 0.01 } },
+      ),
+    ).toThrow('bad parameter');
+    tf.dispose([w, x]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
