@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { AveragedModel, type AveragedModelJSON } from '@sdekit/averaging';
 import { writeSeriesFile } from '@sdekit/io';
 import { simulate } from '@sdekit/sde';
-import { AveragedPosterior, forecastSeeds } from '@sdekit/vi';
+import { AveragedPosterior, elboConvergence, forecastSeeds } from '@sdekit/vi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCoefficientsModule } from '../src/commands/model-file';
-import { dataRangeGrid, elboConvergence, POSTERIOR_CHECKPOINT_FILE } from '../src/commands/posterior';
+import { dataRangeGrid, POSTERIOR_CHECKPOINT_FILE } from '../src/commands/posterior';
 import { formatCsv, parseCsv, readNpy } from '../src/io';
 import { AFFINE_MODULE, sdekit, tempDir } from './commands-helpers';
 

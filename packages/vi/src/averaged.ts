@@ -85,6 +85,8 @@ export interface AveragedPosteriorOptions {
   onProgress?: FitPosteriorOptions['onProgress'];
   /** Steps between records; default max(1, floor(steps / 20)). */
   evaluateEvery?: number;
+  /** Run until the ELBO convergence test holds, `steps` the cap (`FitPosteriorOptions.untilConverged`). */
+  untilConverged?: FitPosteriorOptions['untilConverged'];
   /**
    * Checkpoints of the fit (`FitPosteriorOptions.checkpoint`); they also carry the stream of the
    * likelihood's inner samples, so `resume` continues the fit bit for bit.
@@ -452,6 +454,7 @@ export function averagedPosterior(
     seed: options.seed,
     onProgress: options.onProgress,
     evaluateEvery: options.evaluateEvery,
+    untilConverged: options.untilConverged,
     checkpoint: options.checkpoint,
     resume: options.resume,
     signal: options.signal,

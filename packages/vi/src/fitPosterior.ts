@@ -30,6 +30,7 @@ import {
   Rng,
 } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
+import { elboConvergence, MIN_CONVERGENCE_STEPS } from './convergence.js';
 import { type GaussianPrior, Posterior } from './posterior.js';
 import {
   checkFlowShape,
@@ -144,6 +145,13 @@ export interface FitPosteriorOptions {
   /** Steps between records (progress reports); default max(1, floor(steps / 20)). */
   evaluateEvery?: number;
   /**
+   * Run until the ELBO convergence test (`elboConvergence`: the change over the last quarter within
+   * `tolerance` standard errors, default 3) holds, judged at every record from `minSteps` (default
+   * 200) on; `steps` is then the cap, and a run that reaches it unconverged says so in `warnings`.
+   * The learning-rate schedule still spans `steps`. Default: run all `steps`.
+   */
+  untilConverged?: { tolerance?: number; minSteps?: number };
+  /**
    * Hand a checkpoint (nn's `TrainingCheckpoint`: q's parameters, Adam's moments, the base-sample
    * and likelihood streams, the ELBO trace so far) to `save` every `every` steps and after the last.
    */
@@ -252,6 +260,16 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
   }
   const evaluateEvery = options.evaluateEvery ?? Math.max(1, Math.floor(steps / 20));
   checkInteger('evaluateEvery', evaluateEvery, 1);
+  const until = options.untilConverged
+    ? {
+        tolerance: options.untilConverged.tolerance ?? 3,
+        minSteps: options.untilConverged.minSteps ?? Math.max(MIN_CONVERGENCE_STEPS, Math.min(steps, 200)),
+      }
+    : null;
+  if (until) {
+    checkPositive('untilConverged.tolerance', until.tolerance);
+    checkInteger('untilConverged.minSteps', until.minSteps, MIN_CONVERGENCE_STEPS);
+  }
 
   const warmupFraction = options.gaussianWarmup ?? 0.5;
   if (!(warmupFraction >= 0 && warmupFraction <= 1)) {
@@ -423,7 +441,7 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
   };
 
   try {
-    train(problem, {
+    const history = train(problem, {
       steps,
       optimizer: {
         lr: options.adam?.lr ?? warmupCosine({ peak: 5e-2, warmupSteps: 0, totalSteps: steps, floor: 1e-3 }),
@@ -432,6 +450,16 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
         eps: options.adam?.eps,
       },
       evaluateEvery,
+      ...(until
+        ? {
+            stopWhen: (records: readonly { step: number }[]) => {
+              const n = records[records.length - 1].step;
+              return (
+                n >= until.minSteps && elboConvergence(elboHistory.subarray(0, n), until.tolerance).converged
+              );
+            },
+          }
+        : {}),
       checkpoint: options.checkpoint,
       resume: options.resume,
       signal: options.signal,
@@ -439,7 +467,8 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
         ? (record, total) => options.onProgress?.({ ...record, steps: total })
         : undefined,
     });
-    if (nonFiniteSteps === steps) {
+    const stepsRun = history.stepsRun;
+    if (nonFiniteSteps === stepsRun) {
       throw new ConvergenceError(
         'logLikelihood',
         `all ${steps} steps gave a non-finite ELBO or gradient`,
@@ -452,10 +481,18 @@ export function fitPosterior(options: FitPosteriorOptions): Posterior {
     const warnings: string[] = [];
     if (nonFiniteSteps > 0) {
       warnings.push(
-        `${nonFiniteSteps} of ${steps} steps were skipped because the ELBO or its gradient was not finite`,
+        `${nonFiniteSteps} of ${stepsRun} steps were skipped because the ELBO or its gradient was not finite`,
       );
     }
-    return new Posterior(shape, params, prior, { elboHistory, nonFiniteSteps, warnings });
+    const trace = elboHistory.slice(0, stepsRun);
+    if (until && history.stopReason !== 'converged') {
+      const test = elboConvergence(trace, until.tolerance);
+      if (!test.converged)
+        warnings.push(
+          `the ELBO convergence test did not hold within the cap of ${steps} steps: ${test.reason}`,
+        );
+    }
+    return new Posterior(shape, params, prior, { elboHistory: trace, nonFiniteSteps, warnings });
   } finally {
     phi.dispose();
     priorMean.dispose();

@@ -5,6 +5,7 @@
 
 export * from './averaged.js';
 export * from './bands.js';
+export * from './convergence.js';
 export * from './fitPosterior.js';
 export * from './posterior.js';
 export * from './posteriorFlow.js';

@@ -14,7 +14,13 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TrainingCheckpoint } from '@sdekit/nn';
 import { ConvergenceError, childSeed, quantile, type TimeSeries, timeSeries } from '@sdekit/sde';
-import { type AveragedPosterior, averagedPosterior, bandsFromDraws, type CredibleBands } from '@sdekit/vi';
+import {
+  type AveragedPosterior,
+  averagedPosterior,
+  bandsFromDraws,
+  type CredibleBands,
+  elboConvergence,
+} from '@sdekit/vi';
 import { selectCommandBackend } from '../backend.js';
 import { atomicWrite, atomicWriteSync, formatCsv } from '../io.js';
 import { embeddedModel, loadAveragedModel, type PosteriorCliMetadata } from './averaged-file.js';
@@ -50,8 +56,6 @@ import { type ChartSeries, renderLineChart } from './svg.js';
 
 /** Credible levels of every band the command writes, innermost first. */
 export const POSTERIOR_LEVELS = [0.5, 0.9, 0.95] as const;
-/** Fewest VI steps the ELBO convergence test can judge (two windows of at least 2 steps). */
-const MIN_TEST_STEPS = 20;
 /** The checkpoint of a running fit, in the report folder until the report replaces it. */
 export const POSTERIOR_CHECKPOINT_FILE = 'posterior-checkpoint.json';
 const CHECKPOINT_FORMAT = 'sdekit.cli.posterior-checkpoint';
@@ -101,52 +105,6 @@ function readPosteriorCheckpoint(
     );
   }
   return json.training;
-}
-
-/** The ELBO convergence test of `sdekit posterior` (the U1 drift of the last quarter). */
-export interface ElboConvergence {
-  /** Mean finite ELBO of the last 10 % of the steps minus that of the 10 % ending at 75 %. */
-  readonly drift: number;
-  /** Standard error of `drift` from the scatter of the per-step ELBOs of the two windows. */
-  readonly stdError: number;
-  /** Mean ELBO of the last 10 % of the steps. */
-  readonly finalElbo: number;
-  /** |drift| <= tolerance * stdError passes. */
-  readonly tolerance: number;
-  readonly converged: boolean;
-  /** Why the test failed, null when it passed. */
-  readonly reason: string | null;
-}
-
-/**
- * The ELBO convergence test: the ELBO of the last 10 % of the steps against the 10 % ending at 75 %
- * (benchmarks/src/cases/u1.ts); converged when the change lies within `tolerance` standard errors
- * of zero. Fewer than 20 steps (or windows without finite values) cannot pass.
- *
- * @example
- * elboConvergence(post.posterior.elboHistory, 3).converged;
- */
-export function elboConvergence(history: Float64Array, tolerance: number): ElboConvergence {
-  const n = history.length;
-  const w = Math.max(1, Math.floor(n / 10));
-  const stats = (from: number) => {
-    const v = Array.from(history.subarray(Math.max(0, from), Math.max(0, from + w))).filter(Number.isFinite);
-    const mean = v.reduce((a, b) => a + b, 0) / v.length;
-    const variance = v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1);
-    return { mean, se2: variance / v.length, count: v.length };
-  };
-  const late = stats(n - w);
-  const early = stats(Math.floor(0.75 * n) - w);
-  const drift = late.mean - early.mean;
-  const stdError = Math.sqrt(late.se2 + early.se2);
-  let reason: string | null = null;
-  if (n < MIN_TEST_STEPS)
-    reason = `${n} step${n === 1 ? '' : 's'} are too few to test (at least ${MIN_TEST_STEPS})`;
-  else if (late.count < 2 || early.count < 2 || !Number.isFinite(drift))
-    reason = 'the test windows hold too few finite ELBO values';
-  else if (!(Math.abs(drift) <= tolerance * stdError))
-    reason = `the ELBO still moves over the last quarter: ${num(drift, 3)} +- ${num(stdError, 2)} nats (more than ${num(tolerance)} standard errors)`;
-  return { drift, stdError, finalElbo: late.mean, tolerance, converged: reason === null, reason };
 }
 
 /** Grid of `n` points from the 0.5 % to the 99.5 % quantile of `values` (any order). */
@@ -260,7 +218,16 @@ export const posteriorCommand: CommandSpec = {
       help: 'coefficients module',
       defaultText: 'the module saved by fit-averaged',
     },
-    steps: { type: 'string', value: 'N', help: 'Adam steps of the ELBO', defaultText: '800' },
+    steps: {
+      type: 'string',
+      value: 'N',
+      help: 'most Adam steps of the ELBO: the fit stops earlier when the convergence test holds (from step 200)',
+      defaultText: '800',
+    },
+    'fixed-steps': {
+      type: 'boolean',
+      help: 'run all --steps even when the convergence test holds earlier',
+    },
     tolerance: {
       type: 'string',
       value: 'Z',
@@ -370,6 +337,7 @@ export const posteriorCommand: CommandSpec = {
     const checkpointEvery = numberOption(args, 'checkpoint-every', 100, { integer: true, min: 1 });
     const resume = args.values.resume === true;
     const allow = args.values['allow-unconverged'] === true;
+    const fixedSteps = args.values['fixed-steps'] === true;
     const backend = backendOption(args);
     const quiet = quietFlag(args);
     const coefficientsPath = stringOption(args, 'coefficients');
@@ -462,6 +430,7 @@ export const posteriorCommand: CommandSpec = {
         priorStd,
         rank: rank ?? null,
         seed,
+        untilConverged: fixedSteps ? null : tolerance,
       };
       const resumeFrom = resume ? readPosteriorCheckpoint(dir, outPath, fitSettings) : undefined;
       await mkdir(dir, { recursive: true });
@@ -476,6 +445,7 @@ export const posteriorCommand: CommandSpec = {
           batchSize: Math.min(batch, transitions),
           samples: elboSamples,
           steps,
+          ...(fixedSteps ? {} : { untilConverged: { tolerance } }),
           subspace: rank === undefined ? {} : { rank },
           prior: { std: priorStd },
           seed,
