@@ -18,7 +18,6 @@ import {
   QUIET_OPTION,
   requiredString,
   stringOption,
-  toNumber,
   UsageError,
 } from './spec.js';
 
