@@ -94,8 +94,103 @@ export function perfTable(rows: readonly PerfRow[], date: string): string {
   return lines.join('\n');
 }
 
+/** One PyTorch reference rate (tools/torch-perf/perf.py). */
+export interface TorchRate {
+  readonly work: string;
+  readonly threads: number;
+  readonly perSecond: number;
+  readonly unit: string;
+  /** PyTorch's version. */
+  readonly torch?: string;
+}
+
+/** The works both sides measure: how to find sdekit's bench row and turn its ops/s into the unit. */
+const TORCH_WORKS: readonly {
+  work: string;
+  pkg: string;
+  name: string;
+  group: RegExp;
+  /** Units per bench operation, from the group name (steps per call x batch for DSM). */
+  perOp: (group: string) => number;
+}[] = [
+  {
+    work: 'DSM MLP [128, 128], D = 2, batch 256',
+    pkg: 'score',
+    name: 'MLP [128, 128], D = 2, batch 256',
+    group: /DSM training/,
+    perOp: (g) => Number(/(\d+) steps per call/.exec(g)?.[1] ?? Number.NaN) * 256,
+  },
+  {
+    work: 'DSM U-Net base 16 [1, 2, 4], D = 32, batch 64',
+    pkg: 'score',
+    name: 'U-Net base 16 [1, 2, 4], D = 32, batch 64',
+    group: /DSM training/,
+    perOp: (g) => Number(/(\d+) steps per call/.exec(g)?.[1] ?? Number.NaN) * 64,
+  },
+  {
+    work: 'RealNVP dim 8, 6 couplings, hidden [64, 64], batch 1024',
+    pkg: 'flows',
+    name: 'realNvp (affine)',
+    group: /training step, dim 8,/,
+    perOp: () => 1,
+  },
+];
+
 /**
- * Runs the bench files of the given packages (default: all) and writes the table to `out`.
+ * The PyTorch comparison: for each shared work, sdekit's best backend against PyTorch CPU on one and
+ * on two threads, as ratios (sdekit / PyTorch; above 1, sdekit is faster). Both sides are measured
+ * in the same `perf` run, so the ratios do not depend on how busy the machine was that day.
+ */
+export function torchComparison(rows: readonly PerfRow[], torch: readonly TorchRate[]): string {
+  const lines = [
+    '| work | sdekit (backend) | PyTorch, 1 thread | ratio | PyTorch, 2 threads | ratio |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const w of TORCH_WORKS) {
+    let best: { rate: number; backend: string } | null = null;
+    for (const r of rows)
+      if (r.pkg === w.pkg && r.name === w.name && w.group.test(r.group)) {
+        const rate = r.hz * w.perOp(r.group);
+        if (Number.isFinite(rate) && (best === null || rate > best.rate)) best = { rate, backend: r.backend };
+      }
+    const t1 = torch.find((t) => t.work === w.work && t.threads === 1);
+    const t2 = torch.find((t) => t.work === w.work && t.threads === 2);
+    if (!best || !t1) continue;
+    const unit = t1.unit;
+    const f = (v: number) => v.toPrecision(3);
+    lines.push(
+      `| ${w.work} | ${f(best.rate)} ${unit} (${best.backend}) | ${f(t1.perSecond)} | ${(best.rate / t1.perSecond).toFixed(2)}x | ${t2 ? f(t2.perSecond) : '-'} | ${t2 ? `${(best.rate / t2.perSecond).toFixed(2)}x` : '-'} |`,
+    );
+  }
+  return lines.length > 2 ? lines.join('\n') : '';
+}
+
+/** Runs tools/torch-perf/perf.py with the system python3 when PyTorch is importable there; else null. */
+function runTorchPerf(): Promise<TorchRate[] | null> {
+  return new Promise((res) => {
+    const script = join(repoRoot, 'tools', 'torch-perf', 'perf.py');
+    if (!existsSync(script)) return res(null);
+    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    const child = spawn(python, [script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', () => res(null));
+    child.on('close', (code) => {
+      if (code !== 0) return res(null);
+      try {
+        res(JSON.parse(out.trim().split('\n').at(-1) ?? '') as TorchRate[]);
+      } catch {
+        res(null);
+      }
+    });
+  });
+}
+
+/**
+ * Runs the bench files of the given packages (default: all) and writes the table to `out`; where
+ * PyTorch is installed (Debian python3-torch), also the PyTorch comparison of the networks.
  *
  * @example
  * const table = await runPerf({ out: 'results/perf.md', packages: ['sde', 'partition'] });
@@ -137,7 +232,15 @@ export async function runPerf(o: {
     }
   }
   await rm(tmp, { recursive: true, force: true });
-  const table = perfTable(rows, new Date().toISOString());
+  let table = perfTable(rows, new Date().toISOString());
+  if ((o.packages ?? PACKAGES).some((p) => p === 'score' || p === 'flows')) {
+    progress.start('perf PyTorch reference (tools/torch-perf/perf.py)');
+    const t0 = performance.now();
+    const torch = await runTorchPerf();
+    progress.end((performance.now() - t0) / 1000, torch ? undefined : 'PyTorch not found: no comparison');
+    const comparison = torch ? torchComparison(rows, torch) : '';
+    if (comparison) table += `\n\nPyTorch CPU (${torch?.[0]?.torch ?? ''}), same run:\n\n${comparison}`;
+  }
   await mkdir(dirname(resolve(o.out)), { recursive: true });
   await atomicWrite(resolve(o.out), `${table}\n`);
   return table;
