@@ -94,7 +94,7 @@ export function perfTable(rows: readonly PerfRow[], date: string): string {
   return lines.join('\n');
 }
 
-/** One PyTorch reference rate (tools/torch-perf/perf.py). */
+/** One PyTorch reference rate (tools/torch-parity/perf.py). */
 export interface TorchRate {
   readonly work: string;
   readonly threads: number;
@@ -165,10 +165,10 @@ export function torchComparison(rows: readonly PerfRow[], torch: readonly TorchR
   return lines.length > 2 ? lines.join('\n') : '';
 }
 
-/** Runs tools/torch-perf/perf.py with the system python3 when PyTorch is importable there; else null. */
+/** Runs tools/torch-parity/perf.py with the system python3 when PyTorch is importable there; else null. */
 function runTorchPerf(): Promise<TorchRate[] | null> {
   return new Promise((res) => {
-    const script = join(repoRoot, 'tools', 'torch-perf', 'perf.py');
+    const script = join(repoRoot, 'tools', 'torch-parity', 'perf.py');
     if (!existsSync(script)) return res(null);
     const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
     const child = spawn(python, [script], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -234,7 +234,7 @@ export async function runPerf(o: {
   await rm(tmp, { recursive: true, force: true });
   let table = perfTable(rows, new Date().toISOString());
   if ((o.packages ?? PACKAGES).some((p) => p === 'score' || p === 'flows')) {
-    progress.start('perf PyTorch reference (tools/torch-perf/perf.py)');
+    progress.start('perf PyTorch reference (tools/torch-parity/perf.py)');
     const t0 = performance.now();
     const torch = await runTorchPerf();
     progress.end((performance.now() - t0) / 1000, torch ? undefined : 'PyTorch not found: no comparison');

@@ -5,7 +5,7 @@ backward, update) on a fixed mini-batch:
 - DSM, swish MLP [128, 128], D = 2, batch 256 (packages/score/bench/dsm.bench.ts);
 - DSM, periodic 1-D U-Net base 16, multipliers [1, 2, 4], kernel 5, D = 32, batch 64, batch norm in
   training mode (the U-Net of docs/methods.md section 2; the architecture of
-  tools/torch-parity/trajectories.py);
+  tools/torch-parity/networks.py);
 - maximum likelihood of a RealNVP, dim 8, 6 affine couplings, conditioners [64, 64] swish, batch 1024
   (packages/flows/bench/train.ts).
 Each is timed on 1 and on 2 threads (torch.set_num_threads) over repeated batches of steps, and the
@@ -18,11 +18,9 @@ import json, math, statistics, sys, time
 import torch
 import torch.nn as nn
 
+from networks import UNet, silu
+
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
-
-
-def silu(x):
-    return x * torch.sigmoid(x)
 
 
 class Mlp(nn.Module):
@@ -36,54 +34,6 @@ class Mlp(nn.Module):
             if i < len(s.layers) - 1:
                 x = silu(x)
         return x
-
-
-class UNet(nn.Module):
-    """sdekit's UNet1d in PyTorch's channels-first layout: two circular k-convolutions with batch norm
-    and swish per block, stride-2 down-sampling without bias, nearest up-sampling, skips concatenated,
-    a 1x1 head with bias."""
-
-    def __init__(s, base, mults, k):
-        super().__init__()
-        s.k = k
-        chans = [m * base for m in mults]
-        s.enc, s.down, s.dec = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
-        cin = 1
-        for ch in chans:
-            s.enc.append(s.block(cin, ch))
-            s.down.append(nn.Conv1d(ch, ch, 2, stride=2, bias=False))
-            cin = ch
-        s.bottleneck = s.block(cin, 2 * cin)
-        below = 2 * cin
-        for ch in reversed(chans):
-            s.dec.append(s.block(below + ch, ch))
-            below = ch
-        s.head = nn.Conv1d(below, 1, 1)
-
-    def block(s, cin, cout):
-        pad = (s.k - 1) // 2
-        return nn.ModuleList([nn.Conv1d(cin, cout, s.k, padding=pad, padding_mode='circular', bias=False),
-                              nn.BatchNorm1d(cout), nn.Conv1d(cout, cout, s.k, padding=pad,
-                                                              padding_mode='circular', bias=False),
-                              nn.BatchNorm1d(cout)])
-
-    @staticmethod
-    def run_block(b, h):
-        for i in (0, 2):
-            h = silu(b[i + 1](b[i](h)))
-        return h
-
-    def forward(s, x):
-        h = x[:, None, :]
-        skips = []
-        for b, dn in zip(s.enc, s.down):
-            h = s.run_block(b, h)
-            skips.append(h)
-            h = dn(h)
-        h = s.run_block(s.bottleneck, h)
-        for b, skip in zip(s.dec, reversed(skips)):
-            h = s.run_block(b, torch.cat([h.repeat_interleave(2, dim=2), skip], 1))
-        return s.head(h)[:, 0, :]
 
 
 class RealNvp(nn.Module):
