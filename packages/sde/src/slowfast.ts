@@ -143,14 +143,14 @@ export function slowFastSde(sys: SlowFastSystem): SlowFastSde {
   const by = new Float64Array(m);
   const gx = new Float64Array(noiseLayoutSize(sys.slowNoise, d, ds));
   const gy = new Float64Array(noiseLayoutSize(sys.fastNoise, m, ms));
-  const split = (z: Float64Array) => {
-    for (let j = 0; j < d; j++) x[j] = z[j];
-    for (let j = 0; j < m; j++) y[j] = z[d + j];
+  /** Copies the point at offset zo of z into the scratch x and y. */
+  const split = (z: Float64Array, zo: number) => {
+    for (let j = 0; j < d; j++) x[j] = z[zo + j];
+    for (let j = 0; j < m; j++) y[j] = z[zo + d + j];
   };
   const noiseDim = ds + ms;
   const drift = (z: Float64Array, zo: number, out: Float64Array, oo: number) => {
-    for (let j = 0; j < d; j++) x[j] = z[zo + j];
-    for (let j = 0; j < m; j++) y[j] = z[zo + d + j];
+    split(z, zo);
     sys.slowDrift(x, y, b);
     sys.fastDrift(y, by);
     for (let j = 0; j < d; j++) out[oo + j] = b[j];
@@ -173,7 +173,7 @@ export function slowFastSde(sys: SlowFastSystem): SlowFastSde {
       for (let p = 0; p < count; p++) drift(z, p * w, out, p * w);
     },
     diffusion(_t, z, out) {
-      split(z);
+      split(z, 0);
       sys.slowDiffusion(x, y, gx);
       sys.fastDiffusion(y, gy);
       if (diagonal) {
