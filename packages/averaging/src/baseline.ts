@@ -12,7 +12,7 @@ import {
   type TrainOptions,
   train,
 } from '@sdekit/nn';
-import type { SdeSystem, TimeSeries } from '@sdekit/sde';
+import type { SdeSystem, ShuffledBatchesState, TimeSeries } from '@sdekit/sde';
 import {
   ConvergenceError,
   checkBatch,
@@ -31,7 +31,6 @@ import {
   isEvaluationStep,
   readSumAndDispose,
   TransitionBatches,
-  type TransitionBatchesState,
 } from './training.js';
 
 export const MLP_DRIFT_FORMAT = 'sdekit.mlp-drift-baseline';
@@ -174,9 +173,7 @@ export function fitMlpDriftBaseline(options: MlpDriftBaselineOptions): MlpDriftM
       metrics: () => ({ nll }),
       saveState: () => ({ batches: batches.state() }),
       restoreState(state) {
-        batches.restore(
-          (state as { batches: TransitionBatchesState } | null)?.batches as TransitionBatchesState,
-        );
+        batches.restore((state as { batches: ShuffledBatchesState } | null)?.batches as ShuffledBatchesState);
       },
     };
     train(problem, {

@@ -19,7 +19,7 @@ import {
   type TrainOptions,
   train,
 } from '@sdekit/nn';
-import type { TimeSeries } from '@sdekit/sde';
+import type { ShuffledBatchesState, TimeSeries } from '@sdekit/sde';
 import {
   ConvergenceError,
   checkInteger,
@@ -41,7 +41,6 @@ import {
   isEvaluationStep,
   readSumAndDispose,
   TransitionBatches,
-  type TransitionBatchesState,
 } from './training.js';
 
 export type { AdamSettings };
@@ -171,7 +170,7 @@ export interface FitAveragedOptions {
 
 /** Checkpoint state of `fitAveraged` besides weights and optimiser: its two random streams. */
 interface FitAveragedState {
-  batches: TransitionBatchesState;
+  batches: ShuffledBatchesState;
   /** Generator of the base samples z. */
   z: number[];
 }

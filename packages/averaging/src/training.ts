@@ -4,7 +4,7 @@
  * the same Adam defaults.
  */
 import { type AdamOptions, warmupCosine } from '@sdekit/nn';
-import { InvalidArgumentError, Rng, ShuffledBatches } from '@sdekit/sde';
+import { InvalidArgumentError, type Rng, ShuffledBatches, type ShuffledBatchesState } from '@sdekit/sde';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /** Adam settings (see @sdekit/nn Adam). Default lr: warmupCosine(peak 5e-3 for fitAveraged, 1e-2 for the baseline; 5 % warmup; floor 2.5e-4). */
@@ -39,25 +39,11 @@ export function adamOptions(settings: AdamSettings | undefined, steps: number, p
   };
 }
 
-/** Checkpoint state of `TransitionBatches` (JSON-serialisable). */
-export interface TransitionBatchesState {
-  /** Training transitions and batch size (checked on restore). */
-  count: number;
-  size: number;
-  /** Generator state before the current epoch's shuffle (the order is a function of it). */
-  epochStart: number[];
-  /** Batches drawn in the current epoch; -1 before the first. */
-  drawn: number;
-}
-
 /**
  * Mini-batches of `size = min(batchSize, count)` training transitions in the shuffled epochs of
- * @sdekit/sde's `ShuffledBatches` (indices [0, count), reshuffled by `rng`). `next()` fills `x`
- * (states x_k) and `dx` (increments) in float32.
- *
- * `state()` / `restore()` checkpoint the stream without the epoch's order: `Rng.permutation` fills
- * 0..count-1 before shuffling, so the order is determined by the generator state before the shuffle,
- * and replaying the epoch's `drawn` batches from it leaves the generator where it was.
+ * @sdekit/sde's `ShuffledBatches` (indices [0, count), reshuffled by `rng`, a stream of its own).
+ * `next()` fills `x` (states x_k) and `dx` (increments) in float32; `state()` / `restore()`
+ * checkpoint the stream (`ShuffledBatches.state`).
  */
 export class TransitionBatches {
   readonly size: number;
@@ -66,9 +52,6 @@ export class TransitionBatches {
   /** Increments x_{k+1} - x_k of the current batch, size*dim row-major. */
   readonly dx: Float32Array;
   private batches: ShuffledBatches;
-  private rng: Rng;
-  private epochStart: Uint32Array;
-  private drawn = -1;
 
   /**
    * @param data origins x_k of (at least) transitions [0, count), row-major (`PathTransitions.x`)
@@ -82,10 +65,8 @@ export class TransitionBatches {
     batchSize: number,
     rng: Rng,
   ) {
-    this.rng = rng;
     this.batches = new ShuffledBatches(count, batchSize, rng);
     this.size = this.batches.size;
-    this.epochStart = rng.state();
     this.x = new Float32Array(this.size * dim);
     this.dx = new Float32Array(this.size * dim);
   }
@@ -93,14 +74,8 @@ export class TransitionBatches {
   /** Fills `x` and `dx` with the next batch. */
   next(): void {
     const { size: B, dim: d, data, increments, x, dx } = this;
-    // ShuffledBatches reshuffles exactly when the epoch's next batch would run past its end.
-    if (this.drawn < 0 || (this.drawn + 1) * B > this.count) {
-      this.epochStart = this.rng.state();
-      this.drawn = 0;
-    }
-    const order = this.batches.order;
     const start = this.batches.next();
-    this.drawn++;
+    const order = this.batches.order;
     for (let i = 0; i < B; i++) {
       const k = order[start + i];
       for (let j = 0; j < d; j++) {
@@ -111,32 +86,20 @@ export class TransitionBatches {
   }
 
   /** The stream's position, for a checkpoint. */
-  state(): TransitionBatchesState {
-    return { count: this.count, size: this.size, epochStart: Array.from(this.epochStart), drawn: this.drawn };
+  state(): ShuffledBatchesState {
+    return this.batches.state();
   }
 
   /** Returns to a position from `state()` of batches over the same transitions and batch size. */
-  restore(state: TransitionBatchesState): void {
-    const ok =
-      state?.count === this.count &&
-      state.size === this.size &&
-      Array.isArray(state.epochStart) &&
-      state.epochStart.length === 4 &&
-      Number.isInteger(state.drawn) &&
-      state.drawn >= -1 &&
-      state.drawn * this.size <= this.count;
-    if (!ok) {
+  restore(state: ShuffledBatchesState): void {
+    if (state?.count !== this.count || state.size !== this.size) {
       throw new InvalidArgumentError(
         'resume',
         `holds mini-batch state ${JSON.stringify({ count: state?.count, size: state?.size, drawn: state?.drawn })}, this fit has ${this.count} training transitions in batches of ${this.size}`,
         'resume with the path, heldOutFraction and batchSize of the checkpointed fit',
       );
     }
-    this.epochStart = Uint32Array.from(state.epochStart);
-    this.rng = Rng.fromState(this.epochStart);
-    this.batches = new ShuffledBatches(this.count, this.size, this.rng);
-    for (let i = 0; i < state.drawn; i++) this.batches.next();
-    this.drawn = state.drawn;
+    this.batches = ShuffledBatches.fromState(state);
   }
 }
 

@@ -40,6 +40,7 @@ import {
   InvalidArgumentError,
   Rng,
   ShuffledBatches,
+  type ShuffledBatchesState,
 } from '@sdekit/sde';
 import * as tf from '@tensorflow/tfjs-core';
 import { AffineCoupling, RationalQuadraticSplineCoupling } from './coupling.js';
@@ -113,10 +114,8 @@ interface BatchState {
   seed: number;
   nTrain: number;
   batchSize: number;
-  /** The random stream's state before the current epoch's shuffle. */
-  epochRng: number[];
-  /** Batches drawn in the current epoch. */
-  drawn: number;
+  /** The mini-batch stream (@sdekit/sde `ShuffledBatches.state`). */
+  batches: ShuffledBatchesState;
 }
 
 function logNormal64(z: ArrayLike<number>, row: number, dim: number): number {
@@ -572,7 +571,7 @@ export class Flow {
     checkInteger('patience', patience, 1);
     const warnings: string[] = [];
     const seed = options.seed;
-    let rng = Rng.fromSeed(seed, 0);
+    const rng = Rng.fromSeed(seed, 0);
 
     // split
     const order = new Int32Array(n);
@@ -644,22 +643,13 @@ export class Flow {
 
     const xb = new Float32Array(batchSize * d);
     const cb = ctx ? new Float32Array(batchSize * this.contextDim) : null;
+    // After the held-out split the stream serves only the batches, so it checkpoints with them.
     let batches = new ShuffledBatches(nTrain, batchSize, rng);
-    // A checkpoint holds the stream's state before the current epoch's shuffle and the batches drawn
-    // since: replaying them rebuilds the epoch's order, the cursor and the stream exactly.
-    let epochRng = rng.state();
-    let drawn = 0;
     const params = this.paramsOf();
     const problem: TrainingProblem = {
       variables: this.variables,
       step: () => {
-        const before = rng.state();
         const cursor = batches.next();
-        // Offset 0 only right after a shuffle (the cursor of an epoch is >= one batch otherwise).
-        if (cursor === 0) {
-          epochRng = before;
-          drawn = 1;
-        } else drawn++;
         const perm = batches.order;
         for (let i = 0; i < batchSize; i++) {
           const src = trainIdx[perm[cursor + i]];
@@ -682,7 +672,7 @@ export class Flow {
         };
       },
       evaluate: val ? () => -mean(this.logProb(val, valCtx ?? undefined)) : undefined,
-      saveState: (): BatchState => ({ seed, nTrain, batchSize, epochRng: Array.from(epochRng), drawn }),
+      saveState: (): BatchState => ({ seed, nTrain, batchSize, batches: batches.state() }),
       restoreState: (state) => {
         const s = state as BatchState;
         if (s?.seed !== seed || s.nTrain !== nTrain || s.batchSize !== batchSize) {
@@ -692,11 +682,7 @@ export class Flow {
             'resume with the data and options of the checkpointed fit',
           );
         }
-        rng = Rng.fromState(Uint32Array.from(s.epochRng));
-        batches = new ShuffledBatches(nTrain, batchSize, rng);
-        epochRng = rng.state();
-        for (let i = 0; i < s.drawn; i++) batches.next();
-        drawn = s.drawn;
+        batches = ShuffledBatches.fromState(s.batches);
       },
     };
     const onProgress = options.onProgress;

@@ -30,4 +30,23 @@ describe('ShuffledBatches', () => {
     expect(() => new ShuffledBatches(0, 1, Rng.fromSeed(1))).toThrow(InvalidArgumentError);
     expect(() => new ShuffledBatches(5, 0, Rng.fromSeed(1))).toThrow(InvalidArgumentError);
   });
+
+  it('state() / fromState resume the stream exactly, before the first batch, mid-epoch and at an epoch end', () => {
+    const whole = new ShuffledBatches(10, 3, Rng.fromSeed(9));
+    const sequence = (b: ShuffledBatches, n: number) =>
+      Array.from({ length: n }, () => {
+        const start = b.next();
+        return Array.from(b.order.subarray(start, start + b.size));
+      });
+    const all = sequence(whole, 12); // 4 epochs of 3 batches
+    for (const at of [0, 1, 2, 3, 7]) {
+      const first = new ShuffledBatches(10, 3, Rng.fromSeed(9));
+      sequence(first, at);
+      const resumed = ShuffledBatches.fromState(JSON.parse(JSON.stringify(first.state())));
+      expect(sequence(resumed, 12 - at)).toEqual(all.slice(at));
+    }
+    const s = new ShuffledBatches(10, 3, Rng.fromSeed(9)).state();
+    expect(() => ShuffledBatches.fromState({ ...s, drawn: 4 })).toThrow(InvalidArgumentError);
+    expect(() => ShuffledBatches.fromState({ ...s, epochStart: [1, 2] })).toThrow(InvalidArgumentError);
+  });
 });
