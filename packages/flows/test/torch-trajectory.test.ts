@@ -3,30 +3,13 @@
 // log-scales, reversal between), the same initial weights and mini-batches, trained by maximum
 // likelihood with @sdekit/nn's train (Adam) for 100 steps. The parameters must agree to float32
 // rounding.
-import { readFileSync } from 'node:fs';
-import { train, warmupCosine } from '@sdekit/nn';
+import { train } from '@sdekit/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { f32, fixtureOptimizer, readFixture, relativeDistance } from '../../nn/test/torch-fixture.js';
 import { realNvp } from '../src/index.js';
 
-const fixture = JSON.parse(
-  readFileSync(new URL('./fixtures/torch-trajectory-realnvp.json', import.meta.url), 'utf8'),
-);
-const f32 = (s: string) => {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-};
-
-/** ||a - b|| / ||b|| in float64. */
-function relativeDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n += b[i] ** 2;
-  }
-  return Math.sqrt(d / n);
-}
+const fixture = readFixture(new URL('./fixtures/torch-trajectory-realnvp.json', import.meta.url));
 
 describe('RealNVP trained by maximum likelihood with Adam reproduces the PyTorch trajectory', () => {
   const { dim, layers, hidden, logScaleBound } = fixture.config;
@@ -92,13 +75,7 @@ describe('RealNVP trained by maximum likelihood with Adam reproduces the PyTorch
         },
         {
           steps: fixture.steps,
-          optimizer:
-            setting === 'constant'
-              ? { lr: 1e-3 }
-              : {
-                  lr: warmupCosine({ peak: 2e-3, warmupSteps: 10, totalSteps: fixture.steps, floor: 1e-5 }),
-                  clipNorm: fixture.clipNorm,
-                },
+          optimizer: fixtureOptimizer(setting, fixture),
         },
       );
       expect(checked).toBe(3);

@@ -3,33 +3,16 @@
 // parameters must agree to float32 rounding: both sides compute the same float32 operations, in a
 // different order, so they differ by a few ulps per step, and Adam's division by sqrt(v) carries that
 // forward without amplifying it.
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { Mlp, type MlpConfig, train, warmupCosine } from '../src/index.js';
+import { Mlp, type MlpConfig, train } from '../src/index.js';
+import { f32, fixtureOptimizer, readFixture, relativeDistance } from './torch-fixture.js';
 
 interface Run {
   params: Record<string, string>;
   losses: number[];
 }
-const fixture = JSON.parse(
-  readFileSync(new URL('./fixtures/torch-trajectory-mlp.json', import.meta.url), 'utf8'),
-);
-const f32 = (s: string) => {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-};
-
-/** ||a - b|| / ||b|| in float64. */
-function relativeDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n += b[i] ** 2;
-  }
-  return Math.sqrt(d / n);
-}
+const fixture = readFixture(new URL('./fixtures/torch-trajectory-mlp.json', import.meta.url));
 
 describe('MLP trained by DSM with Adam reproduces the PyTorch trajectory', () => {
   const config: MlpConfig = fixture.config;
@@ -77,13 +60,7 @@ describe('MLP trained by DSM with Adam reproduces the PyTorch trajectory', () =>
         },
         {
           steps: fixture.steps,
-          optimizer:
-            setting === 'constant'
-              ? { lr: 1e-3 }
-              : {
-                  lr: warmupCosine({ peak: 2e-3, warmupSteps: 10, totalSteps: fixture.steps, floor: 1e-5 }),
-                  clipNorm: fixture.clipNorm,
-                },
+          optimizer: fixtureOptimizer(setting, fixture),
         },
       );
       expect(checked).toBe(3);

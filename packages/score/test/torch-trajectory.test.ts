@@ -3,19 +3,13 @@
 // down-sampling, nearest up-sampling with skips), the same initial weights and mini-batches, trained by
 // DSM with @sdekit/nn's train (Adam) for 100 steps. Weights and batch-norm running statistics must
 // agree to float32 rounding.
-import { readFileSync } from 'node:fs';
-import { train, warmupCosine } from '@sdekit/nn';
+import { train } from '@sdekit/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { f32, fixtureOptimizer, readFixture } from '../../nn/test/torch-fixture.js';
 import { UNet1d } from '../src/index.js';
 
-const fixture = JSON.parse(
-  readFileSync(new URL('./fixtures/torch-trajectory-unet.json', import.meta.url), 'utf8'),
-);
-const f32 = (s: string) => {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-};
+const fixture = readFixture(new URL('./fixtures/torch-trajectory-unet.json', import.meta.url));
 const decode = (weights: Record<string, string>) =>
   Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, f32(v)]));
 
@@ -97,13 +91,7 @@ describe('periodic U-Net trained by DSM with Adam reproduces the PyTorch traject
         },
         {
           steps: fixture.steps,
-          optimizer:
-            setting === 'constant'
-              ? { lr: 1e-3 }
-              : {
-                  lr: warmupCosine({ peak: 2e-3, warmupSteps: 10, totalSteps: fixture.steps, floor: 1e-5 }),
-                  clipNorm: fixture.clipNorm,
-                },
+          optimizer: fixtureOptimizer(setting, fixture),
         },
       );
       expect(checked).toBe(3);
