@@ -1,17 +1,10 @@
 import { type AveragedModel, fitAveraged, m1Coefficients } from '@sdekit/averaging';
-import {
-  InvalidArgumentError,
-  pathOf,
-  simulate,
-  slowFastSde,
-  stackState,
-  type TimeSeries,
-  wholeMultiple,
-} from '@sdekit/sde';
-import { multiscaleDoubleWellAveragedDrift, multiscaleDoubleWellSystem } from '@sdekit/systems';
+import { InvalidArgumentError, type TimeSeries } from '@sdekit/sde';
+import { multiscaleDoubleWellAveragedDrift } from '@sdekit/systems';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { AveragedPosterior, averagedPosterior, Posterior } from '../src/index.js';
+import { m1SlowPath } from './m1-path.js';
 
 const GRID = Float64Array.from({ length: 31 }, (_, i) => -1.5 + 0.1 * i);
 /** M1 of both tests: fast dimension m and coupling beta. */
@@ -20,17 +13,7 @@ const BETA = 0.5;
 
 /** The M1 slow path (T = 50) and the averaged model both tests start from (test-size fit). */
 function m1Fit(): { slow: TimeSeries; model: AveragedModel } {
-  const slow = pathOf(
-    simulate(slowFastSde(multiscaleDoubleWellSystem({ m: M, n: 100, beta: BETA })), {
-      x0: stackState(Float64Array.of(-1), new Float64Array(M)),
-      h: 0.02 / 100,
-      T: 50,
-      saveEvery: wholeMultiple('Delta', 0.01, 0.02 / 100, 'h'),
-      seed: 21,
-      observe: [0],
-    }),
-    0,
-  );
+  const slow = m1SlowPath({ m: M, beta: BETA, T: 50, seed: 21 });
   const model = fitAveraged({
     path: slow,
     coefficients: m1Coefficients({ m: M, beta: BETA }),

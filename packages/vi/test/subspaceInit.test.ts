@@ -1,23 +1,12 @@
 import { fitAveraged, m1Coefficients } from '@sdekit/averaging';
-import { pathOf, simulate, slowFastSde, stackState, wholeMultiple } from '@sdekit/sde';
-import { multiscaleDoubleWellSystem } from '@sdekit/systems';
 import { describe, expect, it } from 'vitest';
 import { averagedPosterior } from '../src/index.js';
+import { m1SlowPath } from './m1-path.js';
 
 describe('averagedPosterior subspace: q starts at the linearised (Laplace) widths', () => {
   it('initial q = N(0, diag(1 / (lambda_i + 1 / s0^2))) in the Gauss-Newton eigenbasis, for s0 = 1 and 3', () => {
     // Test-size M1 (m = 2, T = 10, 60 iterations): only the basis and eigenvalues matter here.
-    const slow = pathOf(
-      simulate(slowFastSde(multiscaleDoubleWellSystem({ m: 2, n: 100, beta: 0.5 })), {
-        x0: stackState(Float64Array.of(-1), new Float64Array(2)),
-        h: 0.02 / 100,
-        T: 10,
-        saveEvery: wholeMultiple('Delta', 0.01, 0.02 / 100, 'h'),
-        seed: 3,
-        observe: [0],
-      }),
-      0,
-    );
+    const slow = m1SlowPath({ m: 2, beta: 0.5, T: 10, seed: 3 });
     const model = fitAveraged({
       path: slow,
       coefficients: m1Coefficients({ m: 2, beta: 0.5 }),
