@@ -328,7 +328,7 @@ export async function simulateInChunks(
     dt: s.dt,
     chunkT,
     burnIn,
-    seed: ctx.seedFor(3),
+    seed: learnedSimulationSeed(ctx),
     model: modelKey,
   };
   const store = ctx.checkpoint<SimulationCheckpoint>('simulate');
@@ -405,8 +405,18 @@ export function modelFingerprint(json: unknown): string {
 }
 
 /**
+ * Seed of the learned model's paths (`simulateLearned`, the chunks of `simulateInChunks` from it): a
+ * reference model simulated with it, the same starts, step and burn-in is driven by the same Brownian
+ * increments (common random numbers) when it has the same noise layout size (T1: one normal per
+ * path and step).
+ */
+export function learnedSimulationSeed(ctx: CaseContext): number {
+  return ctx.seedFor(3);
+}
+
+/**
  * The 'simulate' stage of T1-T3: paths of the learned model (its system, or a `learnedTarget`;
- * seedFor(3), step simH) from x0 (one start per path), saved as the 'simulated' series. With
+ * `learnedSimulationSeed`, step simH) from x0 (one start per path), saved as the 'simulated' series. With
  * `simChunkT` > 0 the paths are simulated in resumable chunks of that many time units
  * (`simulateInChunks`), tied to the model by `modelKey` (`modelFingerprint` of its JSON).
  */
@@ -437,7 +447,7 @@ export async function simulateLearned(
           dt: s.dt,
           h: s.simH,
           burnIn,
-          seed: ctx.seedFor(3),
+          seed: learnedSimulationSeed(ctx),
           progress,
         }),
   );
@@ -488,6 +498,31 @@ export function recordLangevinFit(
     );
     ctx.metric('Phi_S relative standard error', u.phiSRelativeSE, null, '||SE(Phi_S)||_F / ||Phi_S||_F');
   }
+}
+
+/**
+ * Delete-a-group jackknife (`sde.groupJackknife`) of a statistic of path bundles that share their
+ * paths' noise (common random numbers): group g, paths [floor(g P / G), floor((g + 1) P / G)), is
+ * left out of every bundle at once. G is at most the number of paths P; the groups are of equal size
+ * when G divides P.
+ */
+export function pathJackknife(
+  bundles: readonly PathBundle[],
+  groups: number,
+  statistic: (bundles: readonly PathBundle[]) => number,
+): sde.JackknifeEstimate {
+  const paths = bundles[0].paths;
+  if (bundles.some((b) => b.paths !== paths) || groups > paths) {
+    throw new sde.InvalidArgumentError(
+      'groups',
+      `${groups} groups of the paths of bundles of ${bundles.map((b) => b.paths).join(', ')} paths`,
+      'pass bundles of equal path counts and at most that many groups',
+    );
+  }
+  const bound = (g: number) => Math.floor((g * paths) / groups);
+  return sde.groupJackknife(groups, (g) =>
+    statistic(bundles.map((b) => sde.withoutPaths(b, bound(g), bound(g + 1)))),
+  );
 }
 
 /**

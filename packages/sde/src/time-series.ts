@@ -133,3 +133,34 @@ export function pathOf(bundle: PathBundle, p: number): TimeSeries {
     t0: bundle.t0,
   };
 }
+
+/**
+ * The bundle without paths [from, to) (a copy; the other paths keep their order): the leave-out
+ * samples of a jackknife over path groups (`groupJackknife`).
+ *
+ * @example
+ * const rest = withoutPaths(bundle, 0, 5); // bundle.paths - 5 paths
+ */
+export function withoutPaths(bundle: PathBundle, from: number, to: number): PathBundle {
+  checkInteger('from', from, 0);
+  checkInteger('to', to, from + 1);
+  if (to > bundle.paths || to - from >= bundle.paths) {
+    throw new InvalidArgumentError(
+      'to',
+      `leaving out paths [${from}, ${to}) of ${bundle.paths} leaves none, or names paths that do not exist`,
+      `pass 0 <= from < to <= ${bundle.paths} with to - from < ${bundle.paths}`,
+    );
+  }
+  const size = bundle.length * bundle.dim;
+  const data = new Float64Array((bundle.paths - (to - from)) * size);
+  data.set(bundle.data.subarray(0, from * size), 0);
+  data.set(bundle.data.subarray(to * size, bundle.paths * size), from * size);
+  return {
+    data,
+    dim: bundle.dim,
+    length: bundle.length,
+    paths: bundle.paths - (to - from),
+    dt: bundle.dt,
+    t0: bundle.t0,
+  };
+}
