@@ -118,6 +118,9 @@ export interface FitAveragedOptions {
    * diffusion). Without it the loss carries + Delta tr(S^{-1} Cov b) / (2 L) per transition, which
    * the flow lowers by shrinking the spread of b: a bias of bbar that does not shrink with T, but
    * also an implicit penalty on the spread along unidentified directions of pi_0 (see the README).
+   * For a y-dependent scalar or diagonal diffusion, the second-order bias of the L-sample S is
+   * removed too (+ f''(S_k) V_k / (2 L), likelihood.ts header), a bias that grows with the number of
+   * transitions and favours fast laws under which sigma varies less.
    */
   debias?: boolean;
   /**
@@ -304,13 +307,20 @@ export function fitAveraged(options: FitAveragedOptions): AveragedModel {
           loss: () =>
             tf.tidy(() => {
               const y = flow.forwardFlat(tf.tensor2d(z32, [L, m], 'float32'), th);
-              const { bbar, cov, driftSpread } = averagedCoefficientsTf(
+              const { bbar, cov, driftSpread, diffusionSpread } = averagedCoefficientsTf(
                 coef,
                 tf.tensor2d(batches.x, [B, d]),
                 y,
                 { driftSpread: debias },
               );
-              const spread = debias && driftSpread !== null ? { spread: driftSpread, L } : undefined;
+              const spread =
+                debias && driftSpread !== null
+                  ? {
+                      spread: driftSpread,
+                      L,
+                      ...(diffusionSpread === null ? {} : { diffusion: diffusionSpread }),
+                    }
+                  : undefined;
               const t = emNllTermsTf(coef, tf.tensor2d(batches.dx, [B, d]), bbar, cov, dt, spread);
               const sq = tf.sum(tf.square(y), 1);
               const pen = tf.mean(p === 2 ? sq : tf.pow(sq, p / 2)) as tf.Scalar;

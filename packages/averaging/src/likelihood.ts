@@ -17,8 +17,15 @@
  * Delta tr(S^{-1} C_k) / (2 L) with C_k the unbiased sample covariance of b(x_k, y_l) over the L
  * samples (`driftSpread` of `averagedCoefficientsTf`): for a constant diffusion (S exact) the
  * corrected term is an unbiased estimate of the exact Euler-Maruyama term, and so is its gradient.
- * For a state- or y-dependent diffusion S is itself a Monte Carlo average; the correction then
- * removes the leading O(1/L) drift part of the bias only.
+ * For a y-dependent diffusion S is itself a Monte Carlo average S_L, and the log-likelihood is
+ * concave in it: with f(s) = -(d/2) log s - q / (2 s), q = |r|^2 / Delta (scalar noise, S = s I;
+ * each diagonal entry alike with d = 1), E f(S_L) = f(S) + f''(S) Var(S_L) / 2 + O(1/L^2), and
+ * f''(s) = d / (2 s^2) - q / s^3. This bias grows with the number of transitions (not with T), so
+ * it dominates the drift's for a y-dependent sigma, and it moves the fit towards fast laws under
+ * which sigma varies less. With the sample variance V_k of the S entry over the L samples
+ * (`diffusionSpread`), each term gets + f''(S_L) V_k / (2 L), which removes it to O(1/L^2) (second
+ * order delta method; exact to that order when the entries' Monte Carlo error is symmetric). General
+ * (non-diagonal) noise keeps its diffusion bias.
  *
  * S is stored per point as 1 value (scalar noise: S = s I), d values (diagonal) or d*d values (general).
  */
@@ -45,6 +52,9 @@ export function covarianceSize(coef: Pick<SlowCoefficients, 'noise' | 'slowDim'>
  * the L samples, C_k = sum_l (b_l - bbar)(b_l - bbar)^T / (L - 1), stored in the layout of S: its
  * trace (scalar noise), its diagonal (diagonal noise) or all d*d entries (general noise). It is what
  * `emNllTermsTf` needs to remove the Monte Carlo bias of the squared residual (see the file header).
+ * For a y-dependent scalar or diagonal diffusion, `diffusionSpread` [B, 1 | d] is likewise the
+ * unbiased sample variance of the S entries over the L samples (null otherwise): the input of the
+ * diffusion part of the correction.
  *
  * @example
  * const { bbar, cov, driftSpread } = averagedCoefficientsTf(m1Coefficients({ m: 2 }), x, flow.forwardTensor(z), { driftSpread: true });
@@ -54,7 +64,12 @@ export function averagedCoefficientsTf(
   x: tf.Tensor2D,
   y: tf.Tensor2D,
   options: { driftSpread?: boolean } = {},
-): { bbar: tf.Tensor2D; cov: tf.Tensor2D; driftSpread: tf.Tensor2D | null } {
+): {
+  bbar: tf.Tensor2D;
+  cov: tf.Tensor2D;
+  driftSpread: tf.Tensor2D | null;
+  diffusionSpread: tf.Tensor2D | null;
+} {
   const out = tf.tidy((): Record<string, tf.Tensor2D> => {
     const B = x.shape[0];
     const L = y.shape[0];
@@ -91,12 +106,23 @@ export function averagedCoefficientsTf(
       const s = coef.diffusionTf(tf.slice(x, [0, 0], [1, d]), tf.slice(y, [0, 0], [1, coef.fastDim]));
       cov = sigmaToCovarianceTf(coef, s);
     } else {
-      const c = sigmaToCovarianceTf(coef, coef.diffusionTf(...rowPairs()));
-      cov = tf.mean(tf.reshape(c, [B, L, c.shape[1]]), 1) as tf.Tensor2D;
+      const c = tf.reshape(sigmaToCovarianceTf(coef, coef.diffusionTf(...rowPairs())), [B, L, -1]);
+      cov = tf.mean(c, 1) as tf.Tensor2D;
+      if (options.driftSpread === true && L >= 2 && coef.noise !== 'general') {
+        spread.diffusionSpread = tf.div(
+          tf.sum(tf.square(tf.sub(c, tf.expandDims(cov, 1))), 1),
+          L - 1,
+        ) as tf.Tensor2D;
+      }
     }
     return { bbar, cov, ...spread };
   });
-  return { bbar: out.bbar, cov: out.cov, driftSpread: out.driftSpread ?? null };
+  return {
+    bbar: out.bbar,
+    cov: out.cov,
+    driftSpread: out.driftSpread ?? null,
+    diffusionSpread: out.diffusionSpread ?? null,
+  };
 }
 
 /** Per-pair sigma sigma^T in the storage of `covarianceSize`. */
@@ -109,12 +135,20 @@ function sigmaToCovarianceTf(coef: SlowCoefficients, s: tf.Tensor2D): tf.Tensor2
   return tf.reshape(ggT, [n, d * d]);
 }
 
-/** The Monte Carlo debiasing input of `emNllTermsTf`: `driftSpread` of `averagedCoefficientsTf` and L. */
+/**
+ * The Monte Carlo debiasing input of `emNllTermsTf`: `driftSpread` (and `diffusionSpread`) of
+ * `averagedCoefficientsTf`, and L.
+ */
 export interface DriftSpread {
   /** Sample covariance of b over the fast samples per point, [B, covarianceSize] (see averagedCoefficientsTf). */
   spread: tf.Tensor2D;
   /** Number L of fast samples bbar was averaged over (>= 2). */
   L: number;
+  /**
+   * Sample variance of the entries of S over the fast samples per point, [B, 1 | d] (scalar or
+   * diagonal noise that depends on y; see averagedCoefficientsTf). Absent: S is taken as exact.
+   */
+  diffusion?: tf.Tensor2D;
 }
 
 /**
@@ -124,7 +158,8 @@ export interface DriftSpread {
  *
  * With `debias` (bbar a mean of L fast samples with sample covariance C_k), each term gets
  * - Delta tr(S_k^{-1} C_k) / (2 L), which makes it an unbiased estimate of the exact term when S is
- * exact (constant diffusion); see the file header.
+ * exact (constant diffusion); with `debias.diffusion` (S a mean of L samples with sample variance
+ * V_k of its entry) also + f''(S_k) V_k / (2 L), f'' of the file header; see there.
  *
  * @example
  * const terms = emNllTermsTf({ noise: 'scalar', slowDim: 1 }, dx, bbar, tf.tensor2d([[0.25]]), 0.01); // [B]
@@ -154,12 +189,23 @@ export function emNllTermsTf(
       let quad = tf.div(tf.sum(tf.square(r), 1), tf.mul(v, 2 * dt));
       if (debias !== undefined) {
         quad = tf.sub(quad, tf.div(tf.mul(tf.reshape(debias.spread, [-1]), corr), v));
+        if (debias.diffusion !== undefined) {
+          // + f''(s) V / (2 L), f''(s) = d / (2 s^2) - q / s^3, q = |r|^2 / Delta (file header).
+          const q = tf.div(tf.sum(tf.square(r), 1), dt);
+          const f2 = tf.sub(tf.div(d / 2, tf.square(v)), tf.div(q, tf.pow(v, 3)));
+          quad = tf.add(quad, tf.mul(f2, tf.mul(tf.reshape(debias.diffusion, [-1]), 1 / (2 * debias.L))));
+        }
       }
       return tf.add(quad, tf.mul(d / 2, tf.log(tf.mul(v, 2 * Math.PI * dt)))) as tf.Tensor1D;
     }
     if (coef.noise === 'diagonal') {
       let quad = tf.div(tf.square(r), tf.mul(cov, 2 * dt));
       if (debias !== undefined) quad = tf.sub(quad, tf.div(tf.mul(debias.spread, corr), cov));
+      if (debias?.diffusion !== undefined) {
+        // Per coordinate j: + f''(S_jj) V_j / (2 L), f''(s) = 1 / (2 s^2) - r_j^2 / (Delta s^3).
+        const f2 = tf.sub(tf.div(0.5, tf.square(cov)), tf.div(tf.div(tf.square(r), dt), tf.pow(cov, 3)));
+        quad = tf.add(quad, tf.mul(f2, tf.mul(debias.diffusion, 1 / (2 * debias.L))));
+      }
       return tf.sum(tf.add(quad, tf.mul(0.5, tf.log(tf.mul(cov, 2 * Math.PI * dt)))), 1) as tf.Tensor1D;
     }
     // General: S = L L^T entry by entry; u = L^{-1} r; nll = |u|^2/(2 dt) + sum log L_ii + (d/2) log(2 pi dt).

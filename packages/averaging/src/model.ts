@@ -115,7 +115,9 @@ export interface FlatLikelihoodOptions {
    * Subtract the Monte Carlo bias Delta tr(S^{-1} C_k) / (2 L) of each squared residual (default
    * false; needs L >= 2), so the estimate is unbiased for the Euler-Maruyama log-likelihood (constant
    * diffusion; `emNllTermsTf`). Without it E[estimate] is lower by Delta tr(S^{-1} Cov b) / (2 L)
-   * per transition, which favours parameters where b varies less over the fast samples.
+   * per transition, which favours parameters where b varies less over the fast samples. For a
+   * y-dependent scalar or diagonal diffusion the second-order bias of the L-sample S is removed too
+   * (`emNllTermsTf`), to O(1/L^2).
    */
   debias?: boolean;
   /**
@@ -361,10 +363,18 @@ export class AveragedModel {
       }
       return tf.tidy(() => {
         const y = flow.forwardFlat(tf.tensor2d(z32, [L, m], 'float32'), theta);
-        const { bbar, cov, driftSpread } = averagedCoefficientsTf(coef, tf.tensor2d(xb, [B, d]), y, {
-          driftSpread: debias,
-        });
-        const spread = debias && driftSpread !== null ? { spread: driftSpread, L } : undefined;
+        const { bbar, cov, driftSpread, diffusionSpread } = averagedCoefficientsTf(
+          coef,
+          tf.tensor2d(xb, [B, d]),
+          y,
+          {
+            driftSpread: debias,
+          },
+        );
+        const spread =
+          debias && driftSpread !== null
+            ? { spread: driftSpread, L, ...(diffusionSpread === null ? {} : { diffusion: diffusionSpread }) }
+            : undefined;
         const terms = emNllTermsTf(coef, tf.tensor2d(dxb, [B, d]), bbar, cov, dt, spread);
         return tf.mul(-scale, tf.sum(terms)) as tf.Scalar;
       });
