@@ -76,8 +76,11 @@ export interface AveragedPosteriorOptions {
    * correlations and is over-confident, while here q is exact in form on the constrained directions.
    * `rank` (default: the directions with s0^2 lambda_i >= `threshold`, default 1e-3, at most 16):
    * a dropped direction with s0^2 lambda < threshold changes the data-weighted drift variance by
-   * less than `threshold` (in units of the noise). Diffusion parameters that act through sigmabar
-   * only are not in G (exact for constant diffusions, e.g. M1, M2).
+   * less than `threshold` (in units of the noise). When sigma depends on the fast variables, G also
+   * holds the diffusion's Fisher information, sum_k 1/2 tr(S_k^{-1} dS_k S_k^{-1} dS_k) (diagonal
+   * of S): the quadratic variation pins sigmabar with information growing with the number of
+   * transitions, so directions that change bbar and sigmabar together are far narrower than the
+   * drift part alone says.
    */
   subspace?: { rank?: number; threshold?: number; maxRank?: number; points?: number; fastSamples?: number };
   seed: number;
@@ -512,10 +515,11 @@ export function averagedPosterior(
 }
 
 /**
- * Top eigen-directions of the Gauss-Newton matrix of the drift part of the path likelihood at the
- * fitted parameters (see `AveragedPosteriorOptions.subspace`):
+ * Top eigen-directions of the Gauss-Newton (expected Fisher) matrix of the path likelihood at the
+ * fitted parameters (see `AveragedPosteriorOptions.subspace`), transitions N(x + bbar Delta, S Delta):
  *
- *     G = w sum_{k in sample} J_k^T diag(S_k)^{-1} J_k Delta,   J_k = d bbar(x_k) / d theta,
+ *     G = w sum_{k in sample} [J_k^T diag(S_k)^{-1} J_k Delta + 1/2 sum_j (dS_k,jj / S_k,jj)^2],
+ *     J_k = d bbar(x_k) / d theta   (the second term only for a diffusion that depends on y),
  *
  * over `points` path states drawn uniformly from the transitions (w = transitions / points), bbar by
  * `fastSamples` fixed base samples. The nonzero spectrum is that of the small Gram matrix
@@ -551,31 +555,49 @@ function gaussNewtonSubspace(
   // Noise variances diag(S(x_k)) from the fitted model (float64).
   const cov = model.sigmabar(xs, { fastSamples, seed }).covariance;
   const cs = cov.length / points;
-  const R = points * d;
+  // S_jj of point i: scalar noise has one entry (S = s I); diagonal d entries; general d x d
+  // (its diagonal is used, an approximation for correlated noise).
+  const sOf = (i: number, j: number) =>
+    cs === 1 ? cov[i] : cs === d ? cov[i * d + j] : cov[i * cs + j * d + j];
+  // A diffusion that depends on the fast variables makes S a function of theta too, and the data
+  // pin it far harder than bbar: its Fisher information grows with the number of transitions, the
+  // drift's with the time span (Fisher information of N(x + bbar Delta, S Delta) below).
+  const diffusionRows = model.coefficients.constantDiffusion === true ? 0 : cs === 1 ? 1 : d;
+  const rowsPerPoint = d + diffusionRows;
+  const R = points * rowsPerPoint;
   const rows = new Float64Array(R * P);
   const z = new Float64Array(fastSamples * m);
   rng.fillNormal(z);
   const zt = tf.tensor2d(Float32Array.from(z), [fastSamples, m]);
   const theta = tf.tensor1d(Float32Array.from(model.getParams()));
   const w = transitions / points;
+  const gradientRow = (row: number, scale: number, of: (y: tf.Tensor2D) => tf.Scalar) => {
+    const g = tf.tidy(() =>
+      tf.grad((t: tf.Tensor) => of(model.flow.forwardFlat(zt, t as tf.Tensor1D)))(theta),
+    );
+    const values = g.dataSync();
+    g.dispose();
+    for (let p = 0; p < P; p++) rows[row * P + p] = scale * values[p];
+  };
   try {
     for (let i = 0; i < points; i++) {
       const x = tf.tensor2d(Float32Array.from(xs.subarray(i * d, (i + 1) * d)), [1, d]);
       for (let j = 0; j < d; j++) {
-        const g = tf.tidy(() =>
-          tf.grad((t: tf.Tensor) => {
-            const y = model.flow.forwardFlat(zt, t as tf.Tensor1D);
-            const { bbar } = averagedCoefficientsTf(model.coefficients, x, y);
-            return tf.sum(tf.slice(bbar, [0, j], [1, 1])) as tf.Scalar;
-          })(theta),
-        );
-        const values = g.dataSync();
-        g.dispose();
-        // S_jj: scalar noise has one entry; diagonal d entries; general d x d (diagonal used).
-        const s = cs === 1 ? cov[i] : cs === d ? cov[i * d + j] : cov[i * cs + j * d + j];
-        const scale = Math.sqrt((w * model.dt) / s);
-        const row = (i * d + j) * P;
-        for (let p = 0; p < P; p++) rows[row + p] = scale * values[p];
+        // Drift part: Delta J_b^T S^{-1} J_b per transition.
+        gradientRow(i * rowsPerPoint + j, Math.sqrt((w * model.dt) / sOf(i, j)), (y) => {
+          const { bbar } = averagedCoefficientsTf(model.coefficients, x, y);
+          return tf.sum(tf.slice(bbar, [0, j], [1, 1])) as tf.Scalar;
+        });
+      }
+      for (let j = 0; j < diffusionRows; j++) {
+        // Diffusion part: 1/2 tr(S^{-1} dS S^{-1} dS) per transition; for S = s I in d dimensions
+        // that is d/2 (ds / s)^2, for diagonal S the sum over j of 1/2 (dS_jj / S_jj)^2.
+        const entry = cs === 1 ? 0 : cs === d ? j : j * d + j;
+        const weight = cs === 1 ? d : 1;
+        gradientRow(i * rowsPerPoint + d + j, Math.sqrt((w * weight) / 2) / sOf(i, j), (y) => {
+          const { cov: S } = averagedCoefficientsTf(model.coefficients, x, y);
+          return tf.sum(tf.slice(S, [0, entry], [1, 1])) as tf.Scalar;
+        });
       }
       x.dispose();
     }
