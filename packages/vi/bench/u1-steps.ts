@@ -21,23 +21,7 @@ import {
   sampleTaggedParticleFast,
   taggedParticleSystem,
 } from '@sdekit/systems';
-import { averagedPosterior } from '../src/index.js';
-
-/** The ELBO convergence test of `sdekit posterior` (packages/cli/src/commands/posterior.ts). */
-function converged(history: Float64Array, tolerance = 3): boolean {
-  const n = history.length;
-  if (n < 20) return false;
-  const w = Math.max(1, Math.floor(n / 10));
-  const stats = (from: number) => {
-    const v = Array.from(history.subarray(from, from + w)).filter(Number.isFinite);
-    const mean = v.reduce((a, b) => a + b, 0) / v.length;
-    const variance = v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1);
-    return { mean, se2: variance / v.length };
-  };
-  const late = stats(n - w);
-  const early = stats(Math.floor(0.75 * n) - w);
-  return Math.abs(late.mean - early.mean) <= tolerance * Math.sqrt(late.se2 + early.se2);
-}
+import { averagedPosterior, elboConvergence } from '../src/index.js';
 
 const STEPS = 800;
 const problems = [
@@ -112,7 +96,7 @@ for (const [pi, prob] of problems.entries()) {
     const history = post.posterior.elboHistory;
     let convergedAt: number | null = null;
     for (const r of reports) {
-      if (converged(history.subarray(0, r.step))) convergedAt ??= r.step;
+      if (elboConvergence(history.subarray(0, r.step)).converged) convergedAt ??= r.step;
       else convergedAt = null;
     }
     t = performance.now();

@@ -39,13 +39,16 @@ import { Posterior, type PosteriorJSON } from './posterior.js';
 
 /** Options of `averagedPosterior`. */
 export interface AveragedPosteriorOptions {
-  /** Inner fast samples per likelihood evaluation (default 16). */
+  /** Inner fast samples per likelihood evaluation (default 32). */
   L?: number;
   /** Transitions per likelihood evaluation, an unbiased rescaled random subset (default: all). */
   batchSize?: number;
   /**
-   * Remove the Monte Carlo bias of the L-sample likelihood estimate (default false; see
-   * `FlatLikelihoodOptions.debias` of @sdekit/averaging).
+   * Remove the Monte Carlo bias of the L-sample likelihood estimate (default true; see
+   * `FlatLikelihoodOptions.debias` of @sdekit/averaging). The ELBO's gradient is unbiased only for
+   * an unbiased likelihood estimate; the bias of the plain one grows like T (drift) or like the
+   * number of transitions (a y-dependent diffusion) while the posterior narrows like 1 / sqrt(T),
+   * so without the correction q drifts off the data as they grow.
    */
   debias?: boolean;
   /** Prior N(centre, s0^2 I): centre 'fitted' (default) or 'zero'; s0 default 1. */
@@ -422,7 +425,7 @@ export function averagedPosterior(
       path,
       L: options.L ?? 32,
       batchSize: options.batchSize,
-      debias: options.debias,
+      debias: options.debias ?? true,
       seed: options.seed,
       rng,
     });

@@ -49,7 +49,7 @@ describe('averagedPosterior on M1 (m = 2, n = 100; docs/benchmarks.md U1, test s
   it('the true bbar lies in the 95 % band where the data put mass; forecast bands cover the stationary bulk', () => {
     const { slow, model } = m1Fit();
     // The defaults (documented in averaged.ts): prior N(theta_hat, I), q starting at N(theta_hat, 1e-4 I),
-    // Gaussian q (rank 2), K = 2, L = 16, all 5000 transitions per evaluation, 400 steps.
+    // Gaussian q (rank 2), K = 2, L = 32 (debiased), all 5000 transitions per evaluation, 400 steps.
     const tensorsBefore = tf.memory().numTensors;
     const post = averagedPosterior(model, slow, { seed: 5 });
     expect(tf.memory().numTensors).toBe(tensorsBefore);
