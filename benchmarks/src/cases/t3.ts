@@ -54,6 +54,8 @@ const SIZES = {
     checkpointEvery: 0,
     simPaths: 50,
     simT: 50,
+    // Groups of (model path, data window) pairs for the standard error of the KL criterion.
+    jackknifeGroups: 10,
     simH: 0.002,
     simChunkT: 0,
     // One thread: the MLP's time per step is call overhead, which workers do not share (benchmarks
@@ -87,6 +89,7 @@ const SIZES = {
     // for its own windows.
     simPaths: 50,
     simT: 1000,
+    jackknifeGroups: 10,
     simH: 0.002,
     simChunkT: 200,
     // Worker threads, at most one per core (the U-Net is compute-bound: benchmarks README, findings).
@@ -193,13 +196,18 @@ export const t3Case: BenchCase = {
         (_, p) => startIndex(p, observed.length, s.simPaths) + skip,
       );
       const rows: number[] = [];
+      // First row (in `rows`) of each window, and the end.
+      const windowRows = [0];
       for (const k0 of windowStarts) {
         for (let i = 0; i < sim.length && k0 + i * step < observed.length; i++) rows.push(k0 + i * step);
+        windowRows.push(rows.length);
       }
       const sampled = new Float64Array(rows.length * D);
       for (const [i, k] of rows.entries()) sampled.set(z.subarray(k * D, (k + 1) * D), i * D);
-      const design = compareMarginals(z, perturb(sampled, s.sigma, sde.Rng.fromSeed(ctx.seedFor(5))), D);
-      const klFloor = sde.mean(design.kl)[0];
+      const smoothedWindows = perturb(sampled, s.sigma, sde.Rng.fromSeed(ctx.seedFor(5)));
+      const meanKl = (data: Float64Array, model: Float64Array) =>
+        sde.mean(compareMarginals(data, model, D).kl)[0];
+      const klFloor = meanKl(z, smoothedWindows);
       ctx.metric(
         'mean marginal KL of data windows drawn like the model paths, smoothed at sigma (floor)',
         klFloor,
@@ -212,6 +220,24 @@ export const t3Case: BenchCase = {
         klMean - klFloor,
         full ? null : { op: '<', value: 0.02 },
         'mean marginal KL minus the floor of data windows drawn like the model paths',
+      );
+      // Its sampling noise: model path p and data window p start at the same observed point, so the
+      // pairs are left out together, a delete-a-group jackknife over jackknifeGroups groups of pairs.
+      const groups = Math.min(s.jackknifeGroups, s.simPaths);
+      const bound = (g: number) => Math.floor((g * s.simPaths) / groups);
+      const jack = sde.groupJackknife(groups, (g) => {
+        const [a, b] = [windowRows[bound(g)] * D, windowRows[bound(g + 1)] * D];
+        const windows = new Float64Array(smoothedWindows.length - (b - a));
+        windows.set(smoothedWindows.subarray(0, a));
+        windows.set(smoothedWindows.subarray(b), a);
+        const model = sde.withoutPaths(sim, bound(g), bound(g + 1)).data;
+        return meanKl(observed.data, model) - meanKl(z, windows);
+      });
+      ctx.metric(
+        'standard error of the KL minus its floor',
+        jack.se,
+        null,
+        `jackknife over ${groups} groups of (model path, data window) pairs`,
       );
       const maxLag = Math.round(s.acfT / s.dt);
       const acfData = seriesAcf(observed.data, D, maxLag);
