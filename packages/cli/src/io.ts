@@ -151,9 +151,6 @@ interface NpyLayout {
   readonly dataOffset: number;
 }
 
-/** Bytes that always hold the fixed part of a .npy preamble (magic, version, header length). */
-const NPY_PREFIX_BYTES = 12;
-
 /**
  * Parses the preamble of a .npy file. `bytes` starts at the beginning of the file; when it is shorter
  * than the header, the result says how many bytes the header needs (the streaming reader reads that
