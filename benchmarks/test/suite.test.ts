@@ -60,23 +60,15 @@ afterAll(async () => {
 
 describe('quick suite (T2, M1 at reduced size)', () => {
   it('both cases run end to end and pass their criteria', () => {
-    // One exception, measured and reported rather than hidden: at the quick size (T = 200) the
-    // flow's bbar has MSE ~1.5e-3 (criterion 5e-3: passes) but a small bias between the wells that
-    // the stationary density exp(8 int bbar) amplifies to KL ~0.045 against the 0.02 target (the
-    // full profile's drift criterion, 1e-3, is what that target needs). Here it must stay below 0.1,
-    // which still catches a broken model (a flat or wrong-signed drift gives KL > 1).
-    const EXEMPT = 'stationary-density KL (true vs learned averaged SDE)';
+    // Every criterion, M1's stationary-density KL included (quick T = 2000 since 2026-12-08: 0.0024
+    // on this seed; at T = 200 it was ~0.045 and the test exempted it).
     for (const c of report.cases) {
-      const failed = c.metrics
-        .filter((m) => m.pass === false && !(c.id === 'M1' && m.name === EXEMPT))
-        .map((m) => `${m.name} = ${m.value}`);
+      const failed = c.metrics.filter((m) => m.pass === false).map((m) => `${m.name} = ${m.value}`);
       expect({ id: c.id, error: c.error, failed }).toEqual({ id: c.id, error: null, failed: [] });
     }
     const t2 = report.cases.find((c) => c.id === 'T2');
     expect(t2?.status).toBe('passed');
-    const m1Density = report.cases.find((c) => c.id === 'M1')?.metrics.find((m) => m.name === EXEMPT);
-    expect(m1Density?.value).not.toBeNull();
-    expect(m1Density?.value as number).toBeLessThan(0.1);
+    expect(report.cases.find((c) => c.id === 'M1')?.status).toBe('passed');
     expect(report.cases.map((c) => c.id)).toEqual(['T2', 'M1']);
   });
 
