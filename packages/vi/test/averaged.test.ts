@@ -3,8 +3,9 @@ import { InvalidArgumentError, type TimeSeries } from '@sdekit/sde';
 import { multiscaleDoubleWellAveragedDrift } from '@sdekit/systems';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { AveragedPosterior, averagedPosterior, Posterior } from '../src/index.js';
+import { AveragedPosterior, averagedPosterior } from '../src/index.js';
 import { m1SlowPath } from './m1-path.js';
+import { pointLikeCheck } from './point-like.js';
 
 const GRID = Float64Array.from({ length: 31 }, (_, i) => -1.5 + 0.1 * i);
 /** M1 of both tests: fast dimension m and coupling beta. */
@@ -171,17 +172,7 @@ describe('averagedPosterior with a Gauss-Newton subspace (M1, m = 2, n = 100, te
     // to 2 widths, so the difference is lambda_1's estimate from 128 path states, not a
     // non-quadratic likelihood; 0.6-1.2 is allowed. At +5 widths the gap is 1/2 h (5 width)^2 - 5 g width,
     // about 7 nats here, far above the bound: displaced.
-    const pointLikeGap = (delta: number) => {
-      const shape = post.posterior.shape;
-      // Layout [mu | logScale | U | V] (layers = 0): mu = delta e_1, scale 1e-6, q's own mixing.
-      const params = Float64Array.from(post.posterior.params);
-      params.fill(0, 0, shape.dim);
-      params[0] = delta;
-      params.fill(Math.log(1e-6), shape.dim, 2 * shape.dim);
-      const q = new Posterior(shape, params, post.posterior.prior);
-      const moved = new AveragedPosterior(model, q, post.fitted, post.basis, post.eigenvalues);
-      return moved.likelihoodCheck(slow, { draws: 2, fastSamples: 256, seed: 2 });
-    };
+    const pointLikeGap = (delta: number) => pointLikeCheck(post, slow, delta, 256);
     const width = 1 / Math.sqrt(lambda[0]);
     const curvature = (delta: number) =>
       (pointLikeGap(delta).medianGap + pointLikeGap(-delta).medianGap) / (delta * delta);

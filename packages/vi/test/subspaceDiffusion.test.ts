@@ -11,7 +11,8 @@ import { pathOf, simulate, slowFastSde, stackState, wholeMultiple } from '@sdeki
 import { multiscaleDoubleWellSystem } from '@sdekit/systems';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { AveragedPosterior, averagedPosterior, Posterior } from '../src/index.js';
+import { averagedPosterior } from '../src/index.js';
+import { pointLikeCheck } from './point-like.js';
 
 /** sigma(y) = 0.5 (1 + 0.5 tanh(y_2)): M1's slow noise modulated by the second fast coordinate. */
 const sigmaOf = (y2: number) => 0.5 * (1 + 0.5 * Math.tanh(y2));
@@ -69,16 +70,7 @@ describe('averagedPosterior subspace with a y-dependent diffusion (M1 drift, m =
     const lambda = post.eigenvalues as Float64Array;
     // Gaps of a point-like q at c = delta e_1 (as in averaged.test.ts): the mean gap at +-delta is
     // 1/2 h delta^2 + O(delta^4) with h the curvature of the float64 log-likelihood along e_1.
-    const pointLikeGap = (delta: number) => {
-      const shape = post.posterior.shape;
-      const params = Float64Array.from(post.posterior.params);
-      params.fill(0, 0, shape.dim);
-      params[0] = delta;
-      params.fill(Math.log(1e-6), shape.dim, 2 * shape.dim);
-      const q = new Posterior(shape, params, post.posterior.prior);
-      const moved = new AveragedPosterior(model, q, post.fitted, post.basis, post.eigenvalues);
-      return moved.likelihoodCheck(slow, { draws: 2, fastSamples: 512, seed: 2 }).medianGap;
-    };
+    const pointLikeGap = (delta: number) => pointLikeCheck(post, slow, delta, 512).medianGap;
     const width = 1 / Math.sqrt(lambda[0]);
     const curvature = (pointLikeGap(width) + pointLikeGap(-width)) / (width * width);
     console.log(
