@@ -51,6 +51,8 @@ const SIZES = {
     // 6000 steps: they bring the mean marginal KL above its sampling floor under the criterion 0.02
     // (benchmarks README, findings).
     dsmSteps: 6000,
+    // Peak learning rate of the DSM schedule (the score package's default; README 2026-12-08 for 5e-3).
+    dsmLr: 2e-3,
     checkpointEvery: 0,
     simPaths: 50,
     simT: 50,
@@ -81,6 +83,7 @@ const SIZES = {
     ema: 0,
     pMin: 3e-4,
     dsmSteps: 40000,
+    dsmLr: 2e-3,
     // A checkpoint every few minutes of U-Net training on wasm (--resume picks it up; benchmarks README).
     checkpointEvery: 1000,
     // 50 x 1000 time units, half the data's length: about an hour on two worker threads, in resumable
@@ -145,6 +148,7 @@ export const t3Case: BenchCase = {
       perturbSeries: s.perturbSigma,
       dsm: {
         steps: s.dsmSteps,
+        lr: s.dsmLr,
         ...(s.ema > 0 ? { ema: s.ema } : {}),
         ...(s.network === 'mlp' ? { hiddenDims: [s.hidden, s.hidden] } : {}),
         ...(s.checkpointEvery > 0
