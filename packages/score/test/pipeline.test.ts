@@ -43,7 +43,16 @@ function byHand(
   const cdot = estimateCdot(data, selection, { scoreSigma: s.sigma, blocks: bootstrap.blocks, seed });
   const coefficients = langevinCoefficients(cdot.cdot, stein.v);
   const uncertainty = estimateUncertainty(bootstrap, { cdot, stein, coefficients, seed });
-  return { data, s, stein, cdot, coefficients, uncertainty, bootstrap };
+  const model = LangevinModel.fromSteps({
+    data,
+    bootstrap,
+    score: s,
+    stein,
+    cdot,
+    coefficients,
+    uncertainty,
+  });
+  return { data, s, stein, cdot, coefficients, uncertainty, bootstrap, model };
 }
 
 // 2-D OU process dx = -Phi C0^{-1} x dt + sqrt(2) chol(Phi_S) dW with p = N(0, C0) (langevin.test.ts).
@@ -83,15 +92,7 @@ describe('the pipeline step by step', () => {
     const score = { model: ouScore, units: 'original' as const };
     const fitted = fitLangevin(ou, { score, seed: 2 });
     const h = byHand(ou, score, {}, 2);
-    const model = LangevinModel.fromSteps({
-      data: h.data,
-      bootstrap: h.bootstrap,
-      score: h.s,
-      stein: h.stein,
-      cdot: h.cdot,
-      coefficients: h.coefficients,
-      uncertainty: h.uncertainty,
-    });
+    const model = h.model;
     expect(h.uncertainty).not.toBeNull();
     expect(Array.from(model.phi.data)).toEqual(Array.from(fitted.phi.data));
     expect(Array.from(model.sigma.data)).toEqual(Array.from(fitted.sigma.data));
@@ -118,15 +119,7 @@ describe('the pipeline step by step', () => {
     const dsm = { steps: 60, hiddenDims: [16, 16] };
     const fitted = fitLangevin(t1, { score: 'dsm-mlp', sigma: 0.05, dsm, seed: 4 });
     const h = byHand(t1, 'dsm-mlp', { sigma: 0.05, dsm }, 4);
-    const model = LangevinModel.fromSteps({
-      data: h.data,
-      bootstrap: h.bootstrap,
-      score: h.s,
-      stein: h.stein,
-      cdot: h.cdot,
-      coefficients: h.coefficients,
-      uncertainty: h.uncertainty,
-    });
+    const model = h.model;
     expect(h.s.history.at(-1)?.step).toBe(60);
     expect(model.diagnostics.heldOutLoss).toBe(fitted.diagnostics.heldOutLoss);
     expect(Array.from(model.phi.data)).toEqual(Array.from(fitted.phi.data));
