@@ -188,13 +188,11 @@ for (const config of CONFIGS.filter((c) => only === undefined || only.includes(c
       const judged = Array.from(GRID, (x) => x >= lo && x <= hi);
       const band = bands.bands[0];
       let inMass = 0;
-      let covered = 0;
       let width = 0;
       for (let i = 0; i < GRID.length; i++) {
         if (!judged[i]) continue;
         inMass++;
         width += band.upper[i] - band.lower[i];
-        if (truth[i] >= band.lower[i] && truth[i] <= band.upper[i]) covered++;
       }
       widths.push(width / inMass);
       const calibration = bandCalibration(bands.values, bands.samples, GRID.length, truth, { judged });
@@ -211,7 +209,7 @@ for (const config of CONFIGS.filter((c) => only === undefined || only.includes(c
             bound: +check.bound.toFixed(2),
             displaced: check.displaced,
           },
-          coverage: +(covered / inMass).toFixed(3),
+          coverage: +calibration.coverage.toFixed(3),
           pValue: +calibration.pValue.toFixed(4),
           width: +(width / inMass).toFixed(4),
           ...(widths.length === 2 ? { widthRatio: +(widths[1] / widths[0]).toFixed(3) } : {}),

@@ -67,6 +67,31 @@ export function bandsFromDraws(
   return { samples, mean, median, bands, values: draws };
 }
 
+/**
+ * Share of the judged outputs g at which lower_g <= curve_g <= upper_g (all outputs by default).
+ *
+ * @example
+ * bandCoverage(Float64Array.of(0, 2), Float64Array.of(-1, -1), Float64Array.of(1, 1)); // 0.5
+ */
+export function bandCoverage(
+  curve: ArrayLike<number>,
+  lower: ArrayLike<number>,
+  upper: ArrayLike<number>,
+  judged?: readonly boolean[],
+): number {
+  let total = 0;
+  let inside = 0;
+  for (let g = 0; g < lower.length; g++) {
+    if (judged !== undefined && !judged[g]) continue;
+    total++;
+    if (curve[g] >= lower[g] && curve[g] <= upper[g]) inside++;
+  }
+  if (total === 0) {
+    throw new InvalidArgumentError('judged', 'flags no output', 'flag at least one output to judge');
+  }
+  return inside / total;
+}
+
 /** Result of `bandCalibration`. */
 export interface BandCalibration {
   /**
@@ -83,6 +108,8 @@ export interface BandCalibration {
    * puts almost no mass.
    */
   readonly pValue: number;
+  /** Share of the judged outputs at which the curve lies inside the pointwise `level` band. */
+  readonly coverage: number;
   /**
    * The simultaneous band at `level`: median -/+ k half-widths of the draws' pointwise band, k the
    * `level` quantile of the draws' leave-one-out distances, so that a new draw lies inside at every
@@ -93,6 +120,8 @@ export interface BandCalibration {
     readonly factor: number;
     readonly lower: Float64Array;
     readonly upper: Float64Array;
+    /** Share of the judged outputs at which the curve lies inside it. */
+    readonly coverage: number;
   };
 }
 
@@ -203,15 +232,19 @@ export function bandCalibration(
   const factor = quantile(leaveOneOutDistances(draws, samples, outputs, level, judged).sort(), level);
   const band = bandsFromDraws(draws, samples, outputs, [level]);
   const { lower, upper } = band.bands[0];
+  const simLower = Float64Array.from(band.median, (m, g) => m - (factor * (upper[g] - lower[g])) / 2);
+  const simUpper = Float64Array.from(band.median, (m, g) => m + (factor * (upper[g] - lower[g])) / 2);
   return {
     distance,
     drawDistances,
     pValue: (1 + atLeast) / (samples + 1),
+    coverage: bandCoverage(curve, lower, upper, judged),
     simultaneous: {
       level,
       factor,
-      lower: Float64Array.from(band.median, (m, g) => m - (factor * (upper[g] - lower[g])) / 2),
-      upper: Float64Array.from(band.median, (m, g) => m + (factor * (upper[g] - lower[g])) / 2),
+      lower: simLower,
+      upper: simUpper,
+      coverage: bandCoverage(curve, simLower, simUpper, judged),
     },
   };
 }

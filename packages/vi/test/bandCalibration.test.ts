@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, Rng } from '@sdekit/sde';
 import { describe, expect, it } from 'vitest';
-import { bandCalibration } from '../src/index.js';
+import { bandCalibration, bandCoverage } from '../src/index.js';
 
 const G = 21;
 const X = Float64Array.from({ length: G }, (_, g) => -1 + (2 * g) / (G - 1));
@@ -69,6 +69,17 @@ describe('bandCalibration', () => {
     const curve = Float64Array.from(X, () => 3);
     const c = bandCalibration(draws, S, G, curve);
     expect(c.pValue).toBeLessThan(0.02);
+    // Coverage by the pointwise band: half-widths 1.96 sqrt(1 + x^2) <= 2.8 < 3, so no point is
+    // inside; the same count by bandCoverage on the band itself.
+    expect(c.coverage).toBe(0);
+    expect(
+      bandCoverage(
+        Float64Array.from(X, (x) => 0.1 * x),
+        c.simultaneous.lower,
+        c.simultaneous.upper,
+      ),
+    ).toBe(1);
+    expect(c.simultaneous.coverage).toBe(bandCoverage(curve, c.simultaneous.lower, c.simultaneous.upper));
     expect(c.drawDistances.length).toBe(S);
     for (let s = 1; s < S; s++) expect(c.drawDistances[s]).toBeGreaterThanOrEqual(c.drawDistances[s - 1]);
     // Only the judged outputs count: judging the single point x = 0 (where sd = 1) against a curve
