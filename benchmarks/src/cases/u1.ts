@@ -12,7 +12,13 @@ import { fitAveraged, m1Coefficients, m2Coefficients, type SlowCoefficients } fr
 import type { TimeSeries } from '@sdekit/sde';
 import * as sde from '@sdekit/sde';
 import * as systems from '@sdekit/systems';
-import { type AveragedPosterior, averagedPosterior, bandCalibration, bandCoverage } from '@sdekit/vi';
+import {
+  type AveragedPosterior,
+  averagedPosterior,
+  bandCalibration,
+  bandCoverage,
+  elboConvergence,
+} from '@sdekit/vi';
 import type { BenchCase, CaseContext } from '../context.js';
 import { lineChart } from '../plots.js';
 import { linspace } from './common.js';
@@ -124,24 +130,6 @@ const PROBLEMS: Problem[] = [
   },
 ];
 
-/**
- * Mean finite ELBO over the last 10 % of the steps minus the mean over the 10 % ending at 75 %, with
- * the standard error of that difference from the scatter of the per-step ELBOs in the two windows.
- */
-function elboDrift(history: Float64Array): { drift: number; stdError: number } {
-  const n = history.length;
-  const w = Math.max(1, Math.floor(n / 10));
-  const windowStats = (from: number) => {
-    const values = Array.from(history.subarray(from, from + w)).filter(Number.isFinite);
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1);
-    return { mean, se2: variance / values.length };
-  };
-  const late = windowStats(n - w);
-  const early = windowStats(Math.floor(0.75 * n) - w);
-  return { drift: late.mean - early.mean, stdError: Math.sqrt(late.se2 + early.se2) };
-}
-
 function head(series: TimeSeries, samples: number): TimeSeries {
   return sde.timeSeries(series.data.slice(0, samples * series.dim), series.dim, series.dt, series.t0);
 }
@@ -198,7 +186,7 @@ export const u1Case: BenchCase = {
           null,
           `of ${model.numParams} flow parameters (Gauss-Newton directions with s0^2 lambda >= 1e-3, s0 = ${s.priorStd})`,
         );
-        const drift = elboDrift(post.posterior.elboHistory);
+        const drift = elboConvergence(post.posterior.elboHistory);
         ctx.metric(
           `${prob.name} T=${T}: ELBO change over the last quarter of the steps`,
           drift.drift,
